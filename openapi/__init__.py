@@ -1,0 +1,18 @@
+"""The OpenAPI document of Coder's Chats API, installed as the data package coder_chats_openapi."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+__all__ = ["docs_page", "document"]
+
+
+def document() -> Traversable:
+    """The wire-true OpenAPI 3.0.3 document of the Chats API."""
+    return files(__name__) / "chats.yaml"
+
+
+def docs_page() -> Traversable:
+    """Coder's generated docs page for the Chats API, as published (the seed of check-docs)."""
+    return files(__name__) / "chats-api-docs.md"
