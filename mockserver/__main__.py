@@ -1,0 +1,9 @@
+"""`python -m mockserver` runs the `chats-mock` command."""
+
+from __future__ import annotations
+
+import sys
+
+from mockserver.cli import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""The four Chats operations: thin handlers over the store, the directory and the agent."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+from starlette.responses import Response
+
+from mockserver.agent import user_message_envelope
+from mockserver.clock import IdFactory
+from mockserver.coder_errors import CONTENT_TYPE
+from mockserver.directory import Directory
+from mockserver.golang import encode_json, parse_uuid
+from mockserver.models import Chat, Role, User
+from mockserver.store import ChatStore
+from mockserver.wire import chat_json, message_json
+
+__all__ = ["Agent", "ChatsApi"]
+
+
+class Agent(Protocol):
+    """What runs after a message is posted."""
+
+    def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
+        """Begin the run in the background and return at once."""
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+
+
+class ChatsApi:
+    """Handlers by operationId; Connexion has already authenticated and validated the request."""
+
+    def __init__(self, *, store: ChatStore, directory: Directory, agent: Agent, new_id: IdFactory) -> None:
+        self._store = store
+        self._directory = directory
+        self._agent = agent
+        self._new_id = new_id
+
+    def resolve(self, operation_id: str) -> Any:
+        """The handler of an operation: `create-chat` is `create_chat`."""
+        return getattr(self, operation_id.replace("-", "_"))
+
+    async def create_chat(self, user: User, request_body: dict[str, Any]) -> Response:
+        """POST /chats."""
+        raw_workspace = request_body.get("workspace_id")
+        workspace_id = None if raw_workspace is None else parse_uuid(raw_workspace)
+        if workspace_id is not None:
+            self._directory.check_workspace(user, workspace_id)
+        chat = self._store.create_chat(
+            user,
+            workspace_id=workspace_id,
+            title=request_body.get("title") or "",
+            provider=request_body["provider"],
+            model=request_body["model"],
+            metadata=request_body.get("metadata", {}),
+        )
+        return _json(201, chat_json(chat))
+
+    async def get_chat(self, user: User, chat: str) -> Response:
+        """GET /chats/{chat}."""
+        return _json(200, chat_json(self._store.get_chat(user, parse_uuid(chat))))
+
+    async def list_chat_messages(self, user: User, chat: str) -> Response:
+        """GET /chats/{chat}/messages."""
+        messages = self._store.list_messages(user, parse_uuid(chat))
+        return _json(200, [message_json(message) for message in messages])
+
+    async def create_chat_message(self, user: User, chat: str, request_body: dict[str, Any]) -> Response:
+        """POST /chats/{chat}/messages: store the user message, answer, let the agent run."""
+        found = self._store.get_chat(user, parse_uuid(chat))
+        run_id = self._new_id()
+        text = request_body["content"]
+        message = self._store.append_message(found.id, Role.USER, user_message_envelope(run_id, text))
+        self._agent.start_run(found, run_id, text)
+        return _json(201, {"run_id": str(run_id), "message": message_json(message)})

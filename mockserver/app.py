@@ -1,0 +1,97 @@
+"""The app factory: a Connexion app built from the document, over injected parts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from connexion import AsyncApp
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.resolver import Resolver
+
+import coder_chats_openapi
+from mockserver.agent import EchoAgent
+from mockserver.api import Agent, ChatsApi
+from mockserver.auth import authentication_middleware
+from mockserver.clock import Clock, IdFactory, system_clock
+from mockserver.coder_errors import install_error_handlers
+from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.scheduler import AsyncioScheduler, Scheduler
+from mockserver.store import ChatStore
+from mockserver.validation import GoRequestValidationMiddleware, validator_map
+
+__all__ = ["Settings", "create_app"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How the app behaves, apart from its parts."""
+
+    validate_responses: bool = True  # every answer checked against the document (a 500 if it strays)
+    swagger_ui: bool = True  # the document browsable at /api/v2/ui/
+    document: Path | None = None  # another copy of the document; None is the packaged one
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    directory: Directory | None = None,
+    clock: Clock = system_clock,
+    new_id: IdFactory = uuid.uuid4,
+    scheduler: Scheduler | None = None,
+    store: ChatStore | None = None,
+    agent: Agent | None = None,
+) -> AsyncApp:
+    """Build the mock Coder server: an ASGI app serving the Chats API under /api/v2.
+
+    Every part is injected and nothing is shared between two apps:
+    - `directory`: the users and their tokens (default: the demo users of DEMO_TOKENS);
+    - `clock` and `new_id`: timestamps and UUIDs (pass a SteppingClock and seeded_uuids in tests);
+    - `scheduler`: when the agent writes its rows (default: real time on the event loop;
+      ImmediateScheduler or ManualScheduler in tests);
+    - `store` and `agent`: the transcripts and what writes runs into them (built from the above
+      when not given).
+    """
+    settings = settings or Settings()
+    directory = directory or Directory.from_tokens(DEMO_TOKENS)
+    store = store or ChatStore(clock=clock, new_id=new_id)
+    agent = agent or EchoAgent(store, scheduler or AsyncioScheduler())
+    api = ChatsApi(store=store, directory=directory, agent=agent, new_id=new_id)
+
+    app = AsyncApp(
+        __name__,
+        middlewares=[
+            ServerErrorMiddleware,
+            ExceptionMiddleware,
+            SwaggerUIMiddleware,
+            RoutingMiddleware,
+            authentication_middleware(directory),
+            GoRequestValidationMiddleware,
+            ResponseValidationMiddleware,
+            LifespanMiddleware,
+            ContextMiddleware,
+        ],
+    )
+    document = settings.document or Path(str(coder_chats_openapi.document()))
+    app.add_api(
+        document,
+        resolver=Resolver(function_resolver=api.resolve),
+        validate_responses=settings.validate_responses,
+        validator_map=validator_map(),
+        swagger_ui_options=_swagger_ui(settings.swagger_ui),
+    )
+    install_error_handlers(app)
+    return app
+
+
+def _swagger_ui(enabled: bool) -> object:
+    from connexion.options import SwaggerUIOptions
+
+    return SwaggerUIOptions(swagger_ui=enabled, swagger_ui_path="/ui")

@@ -1,0 +1,94 @@
+"""The `chats-mock` command: serve the mock, check the document, verify a server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import TextIO
+
+from mockserver.directory import DEMO_TOKENS, Directory
+
+__all__ = ["main"]
+
+
+def _parse_tokens(values: Sequence[str]) -> dict[str, str]:
+    tokens: dict[str, str] = {}
+    for index, value in enumerate(values, start=1):
+        name, sep, token = value.rpartition("=")
+        tokens[name if sep and name else f"user{index}"] = token
+    return tokens
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve the mock until interrupted."""
+    import uvicorn
+
+    from mockserver.app import Settings, create_app
+    from mockserver.scheduler import AsyncioScheduler
+
+    try:
+        directory = Directory.from_tokens(_parse_tokens(args.token) if args.token else DEMO_TOKENS)
+    except ValueError as error:
+        print(f"chats-mock: bad --token: {error}", file=sys.stderr)
+        return 2
+    settings = Settings(validate_responses=args.validate_responses)
+    app = create_app(settings, directory=directory, scheduler=AsyncioScheduler(speed=args.speed))
+    _print_banner(sys.stdout, args.host, args.port, directory)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
+    return 0
+
+
+def _print_banner(out: TextIO, host: str, port: int, directory: Directory) -> None:
+    shown_host = f"[{host}]" if ":" in host else host
+    out.write(f"coder-chats-mock: the Chats API at http://{shown_host}:{port}/api/v2 (docs at /api/v2/ui/)\n")
+    for user in directory.users:
+        workspaces = ", ".join(str(w.id) for w in directory.workspaces_of(user))
+        out.write(f"  user {user.username}: Coder-Session-Token: {user.token}  (workspace {workspaces})\n")
+    out.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `chats-mock`."""
+    parser = argparse.ArgumentParser(
+        prog="chats-mock", description="A stub backend and contract suite for Coder's Chats API."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the mock Chats API", description=_serve.__doc__)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to bind (default: 8080)")
+    serve.add_argument(
+        "--token",
+        action="append",
+        metavar="[NAME=]TOKEN",
+        help="a user's session token, <10-char id>-<22-char secret>; repeat for more users "
+        "(default: the demo users alice and bob)",
+    )
+    serve.add_argument(
+        "--speed", type=float, default=1.0, help="run agent delays this many times faster (default: 1)"
+    )
+    serve.add_argument(
+        "--no-validate-responses",
+        dest="validate_responses",
+        action="store_false",
+        help="do not check each answer against the document (faster)",
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `chats-mock` with the given arguments; returns the exit code."""
+    # connexion imports starlette.testclient, whose httpx deprecation notice is noise to a user.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

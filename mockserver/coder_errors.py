@@ -1,0 +1,89 @@
+"""Every refusal, answered once, at the edge, with Coder's error body and status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from mockserver.errors import (
+    ChatNotFound,
+    InvalidJSONBody,
+    InvalidUUIDParam,
+    MissingFields,
+    MockError,
+    RouteNotFound,
+    Unauthenticated,
+    WorkspaceForbidden,
+    WorkspaceNotFound,
+)
+from mockserver.golang import encode_json, quote
+
+__all__ = ["CONTENT_TYPE", "coder_error", "error_body", "install_error_handlers"]
+
+CONTENT_TYPE = "application/json; charset=utf-8"
+
+SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
+RESOURCE_NOT_FOUND = "Resource not found or you do not have access to this resource"
+FORBIDDEN_DETAIL = (
+    "You don't have permission to view this content. If you believe this is a mistake, "
+    "please contact your administrator or try signing in with different credentials."
+)
+INTERNAL_ERROR = "An internal server error occurred."
+
+_log = logging.getLogger(__name__)
+
+
+def error_body(message: str, detail: str = "") -> dict[str, str]:
+    """codersdk.Response: `detail` omitted when empty."""
+    return {"message": message, "detail": detail} if detail else {"message": message}
+
+
+def coder_error(error: Exception) -> tuple[int, dict[str, str]]:
+    """The status and body a real Coder server sends for this refusal."""
+    match error:
+        case Unauthenticated():
+            return 401, error_body(SIGNED_OUT, error.detail)
+        case InvalidUUIDParam():
+            return 400, error_body(f"Invalid UUID {quote(error.raw)}.", error.detail)
+        case InvalidJSONBody():
+            return 400, error_body("Request body must be valid JSON.", error.detail)
+        case MissingFields():
+            return 400, error_body(error.message)
+        case RouteNotFound():
+            return 404, error_body("Route not found.")
+        case ChatNotFound() | WorkspaceNotFound():
+            return 404, error_body(RESOURCE_NOT_FOUND)
+        case WorkspaceForbidden():
+            return 403, error_body("Forbidden.", FORBIDDEN_DETAIL)
+        case HTTPException(status_code=404) | ProblemException(status=404):
+            return 404, error_body("Route not found.")
+        case HTTPException(status_code=405) | ProblemException(status=405):
+            return 405, error_body("Method not allowed.")
+        case ProblemException():
+            return error.status, error_body(str(error.title or "Bad request."), str(error.detail or ""))
+        case HTTPException():
+            return error.status_code, error_body(str(error.detail))
+    _log.error("unexpected error", exc_info=error)
+    return 500, error_body(INTERNAL_ERROR, str(error))
+
+
+def _headers(error: Exception) -> dict[str, str]:
+    headers = getattr(error, "headers", None)
+    return dict(headers) if headers else {}
+
+
+def _handle(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    status, body = coder_error(error)
+    return ConnexionResponse(
+        status_code=status, content_type=CONTENT_TYPE, body=encode_json(body), headers=_headers(error)
+    )
+
+
+def install_error_handlers(app: Any) -> None:
+    """Answer every exception with Coder's body (domain, request, Connexion's and the unexpected)."""
+    for kind in (MockError, ProblemException, HTTPException, Exception):
+        app.add_error_handler(kind, _handle)

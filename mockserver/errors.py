@@ -1,0 +1,86 @@
+"""The mock's exceptions, raised where a rule is broken and answered in one place (`coder_errors`).
+
+    MockError
+    ├── DomainError                 the store's and the directory's refusals (no HTTP in them)
+    │   ├── ChatNotFound            no such chat, or another user's
+    │   ├── WorkspaceNotFound       no such workspace
+    │   └── WorkspaceForbidden      another user's workspace
+    └── RequestError                a request Coder refuses before any handler runs
+        ├── Unauthenticated         no session token, or a bad one (`detail` says why)
+        ├── InvalidUUIDParam        a path parameter that does not parse as a UUID
+        ├── InvalidJSONBody         a body Go's decoder refuses
+        ├── MissingFields           a required field missing or empty (`message` from the document)
+        └── RouteNotFound           no route under /api/v2
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChatNotFound",
+    "DomainError",
+    "InvalidJSONBody",
+    "InvalidUUIDParam",
+    "MissingFields",
+    "MockError",
+    "RequestError",
+    "RouteNotFound",
+    "Unauthenticated",
+    "WorkspaceForbidden",
+    "WorkspaceNotFound",
+]
+
+
+class MockError(Exception):
+    """Base of every error the mock answers with a Coder error body."""
+
+
+class DomainError(MockError):
+    """A refusal of the store or the directory."""
+
+
+class ChatNotFound(DomainError):
+    """The chat does not exist or is not the caller's."""
+
+
+class WorkspaceNotFound(DomainError):
+    """The workspace does not exist."""
+
+
+class WorkspaceForbidden(DomainError):
+    """The workspace belongs to another user."""
+
+
+class RequestError(MockError):
+    """A request refused at the edge, before any handler runs."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Unauthenticated(RequestError):
+    """No session token, or one that is malformed, unknown, wrong or expired."""
+
+
+class InvalidUUIDParam(RequestError):
+    """A path parameter that is not a UUID."""
+
+    def __init__(self, raw: str, detail: str) -> None:
+        super().__init__(detail)
+        self.raw = raw
+
+
+class InvalidJSONBody(RequestError):
+    """A body that is not JSON, or a field of the wrong JSON type."""
+
+
+class MissingFields(RequestError):
+    """A required field missing or empty; `message` is the operation's own sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("")
+        self.message = message
+
+
+class RouteNotFound(RequestError):
+    """No route under /api/v2 for this path."""

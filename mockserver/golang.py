@@ -1,0 +1,201 @@
+"""What Go's standard library does that shows on the wire: uuid.Parse, %q, RFC 3339, encoding/json.
+
+A real Coder server is Go; its error details, timestamps and JSON bytes come from these
+functions. Imitating them here, in one place, keeps the rest of the mock free of Go trivia.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+__all__ = [
+    "GoJSONError",
+    "decode_json",
+    "encode_json",
+    "format_time",
+    "json_kind",
+    "parse_uuid",
+    "quote",
+]
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+_UUID_HEX_OFFSETS = (0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34)
+
+
+def parse_uuid(text: str) -> UUID:
+    """Parse like github.com/google/uuid Parse; a ValueError carries Go's message."""
+    size = len(text.encode("utf-8", "surrogatepass"))  # Go's len() counts bytes
+    if size == 36:
+        body = text
+    elif size == 36 + 9:
+        if text[:9].lower() != "urn:uuid:":
+            raise ValueError(f"invalid urn prefix: {quote(text[:9])}")
+        body = text[9:]
+    elif size == 36 + 2:
+        body = text[1:]  # Go skips the first byte without looking at the braces
+    elif size == 32:
+        if not all(c in _HEX for c in text):
+            raise ValueError("invalid UUID format")
+        return UUID(hex=text)
+    else:
+        raise ValueError(f"invalid UUID length: {size}")
+    if len(body) < 36 or any(body[i] != "-" for i in (8, 13, 18, 23)):
+        raise ValueError("invalid UUID format")
+    digits = "".join(body[i : i + 2] for i in _UUID_HEX_OFFSETS)
+    if len(digits) != 32 or not all(c in _HEX for c in digits):
+        raise ValueError("invalid UUID format")
+    return UUID(hex=digits)
+
+
+def quote(text: str) -> str:
+    """Quote like Go's %q (strconv.Quote): printable runes kept, others escaped."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\\ufffd")  # Go sees an invalid byte sequence as U+FFFD
+        elif _is_printable(char):
+            out.append(char)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+_SHORT_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+}
+
+
+def _is_printable(char: str) -> bool:
+    # Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
+    return char == " " or unicodedata.category(char)[0] in "LMNPS"
+
+
+def format_time(moment: datetime) -> str:
+    """Format like Go's time.Time MarshalJSON (RFC 3339 with the fraction's zeros trimmed)."""
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+class GoJSONError(ValueError):
+    """A body that Go's json.Decoder refuses; the message is the decoder's error text."""
+
+
+def json_kind(value: Any) -> str:
+    """The word Go's UnmarshalTypeError uses for a JSON value."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+_PY_TO_GO_SYNTAX = (
+    ("Expecting value", "looking for beginning of value"),
+    ("Expecting property name enclosed in double quotes", "looking for beginning of object key string"),
+    ("Expecting ':' delimiter", "after object key"),
+    ("Expecting ',' delimiter", "after object key:value pair"),
+    ("Invalid control character", "in string literal"),
+    ("Invalid \\escape", "in string escape code"),
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python reads NaN and Infinity; Go's decoder does not.
+    raise GoJSONError(f"invalid character {_quote_char(name.lstrip('-')[0])} looking for beginning of value")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def decode_json(raw: bytes) -> Any:
+    """Decode the first JSON value of a body like Go's json.NewDecoder(body).Decode.
+
+    Like Go: invalid UTF-8 and lone surrogate escapes become U+FFFD, and whatever follows
+    the first value is never read.
+    """
+    text = raw.decode("utf-8", "replace")
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    if start == len(text):
+        raise GoJSONError("EOF")
+    try:
+        value, _end = _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError as error:
+        raise GoJSONError(_go_syntax_message(error, text)) from None
+    except (ValueError, RecursionError) as error:  # out-of-range numbers, absurd nesting
+        raise GoJSONError(str(error)) from None
+    if _SURROGATE_ESCAPE.search(text):
+        value = _replace_surrogates(value)
+    return value
+
+
+def _go_syntax_message(error: json.JSONDecodeError, text: str) -> str:
+    if error.pos >= len(text) or error.msg.startswith("Unterminated string"):
+        return "unexpected EOF"
+    char = text[error.pos]
+    context = next(
+        (go for py, go in _PY_TO_GO_SYNTAX if error.msg.startswith(py)),
+        "looking for beginning of value",
+    )
+    return f"invalid character {_quote_char(char)} {context}"
+
+
+def _quote_char(char: str) -> str:
+    # encoding/json's quoteChar: a quoted rune between single quotes.
+    if char == "'":
+        return "'\\''"
+    if char == '"':
+        return "'\"'"
+    return "'" + quote(char)[1:-1] + "'"
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_SURROGATE.sub("\ufffd", k): _replace_surrogates(v) for k, v in value.items()}
+    return value
+
+
+_HTML_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def encode_json(value: Any) -> bytes:
+    """Encode like Go's json.Encoder with SetEscapeHTML(true), newline included."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.translate(_HTML_ESCAPES) + "\n").encode("utf-8")

@@ -1,0 +1,73 @@
+"""The values the mock stores: users, workspaces, chats and their messages."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+__all__ = ["Chat", "ChatMessage", "Role", "User", "Workspace"]
+
+
+class Role(enum.Enum):
+    """Who wrote a transcript row (the database constraint `chat_messages_role`)."""
+
+    SYSTEM = "system"  # the system prompt and the run's stream events
+    USER = "user"  # a message a user posted
+    ASSISTANT = "assistant"  # the model's answer for one step
+    TOOL_CALL = "tool_call"  # the model asking for a tool
+    TOOL_RESULT = "tool_result"  # what the tool gave back
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A Coder user, known by the id part of its session token."""
+
+    id: UUID
+    username: str
+    organization_id: UUID
+    token_id: str
+    token_secret: str
+
+    @property
+    def token(self) -> str:
+        """The whole session token, `<id>-<secret>`."""
+        return f"{self.token_id}-{self.token_secret}"
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A workspace a chat may be tied to."""
+
+    id: UUID
+    owner_id: UUID
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat; `metadata` is any JSON value, treated as immutable once stored."""
+
+    id: UUID
+    created_at: datetime
+    updated_at: datetime
+    organization_id: UUID
+    owner_id: UUID
+    workspace_id: UUID | None
+    title: str
+    provider: str
+    model: str
+    metadata: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One transcript row; `content` is the JSON envelope, treated as immutable once stored."""
+
+    chat_id: UUID
+    id: int
+    created_at: datetime
+    role: Role
+    content: Any

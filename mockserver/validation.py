@@ -1,0 +1,208 @@
+"""Request and response validation with Coder's semantics, plugged into Connexion's validator_map.
+
+Requests are read the way coderd reads them: the path's UUIDs with google/uuid Parse, the body
+with Go's json.Decoder whatever its Content-Type, type errors before missing fields, and each
+refusal raised as the error coderd sends. The document stays the judge: after the Go-style
+checks the body is validated against its schema too. Validators are compiled once per schema.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from connexion.datastructures import MediaTypeDict
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
+from connexion.operations import AbstractOperation
+from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
+from connexion.validators.json import JSONResponseBodyValidator
+from jsonschema import FormatChecker
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from starlette.types import Receive, Scope
+
+from mockserver.errors import InvalidJSONBody, InvalidUUIDParam, MissingFields
+from mockserver.golang import GoJSONError, decode_json, json_kind, parse_uuid
+
+__all__ = ["REQUEST_BODY", "GoRequestValidationMiddleware", "validator_map"]
+
+# The context key under which the decoded, checked request body reaches the handler.
+REQUEST_BODY = "request_body"
+
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _go_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        parse_uuid(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _canonical_uuid(value: object) -> bool:
+    return not isinstance(value, str) or _CANONICAL_UUID.fullmatch(value) is not None
+
+
+def _format_checker(uuid_check: Callable[[object], bool]) -> FormatChecker:
+    checker = FormatChecker()  # date-time and the other formats jsonschema knows
+    checker.checks("uuid")(uuid_check)
+    return checker
+
+
+class _Compiled:
+    """Validators compiled once per schema object (Connexion hands the same dict each time)."""
+
+    def __init__(self, cls: Any, format_checker: FormatChecker) -> None:
+        self._cls = cls
+        self._format_checker = format_checker
+        self._by_schema: dict[int, tuple[Mapping[str, Any], Validator]] = {}
+
+    def __call__(self, schema: Mapping[str, Any]) -> Validator:
+        entry = self._by_schema.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            entry = (schema, self._cls(schema, format_checker=self._format_checker))
+            self._by_schema[id(schema)] = entry
+        return entry[1]
+
+
+def _go_check_fields(body: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Decode into the Go struct the schema describes: a type error is the decoder's error."""
+    go_type = schema.get("x-go-type", "struct")
+    if body is None:
+        return {}  # Go decodes `null` into a struct as nothing at all
+    if not isinstance(body, dict):
+        raise InvalidJSONBody(f"json: cannot unmarshal {json_kind(body)} into Go value of type {go_type}")
+    struct = go_type.rpartition(".")[2]
+    for name, field in schema.get("properties", {}).items():
+        value = body.get(name)
+        if value is None or field.get("type") != "string":
+            continue
+        if not isinstance(value, str):
+            raise InvalidJSONBody(
+                f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{name} of type "
+                + ("uuid.UUID" if field.get("format") == "uuid" else "string")
+            )
+        if field.get("format") == "uuid":
+            try:
+                parse_uuid(value)
+            except ValueError as error:
+                raise InvalidJSONBody(str(error)) from None
+    return body
+
+
+def _go_check_required(body: dict[str, Any], schema: Mapping[str, Any]) -> None:
+    """Coder's own field check: a required field missing, null or empty."""
+    for name in schema.get("required", ()):
+        if body.get(name) in (None, ""):
+            raise MissingFields(schema.get("x-coder-required-message", f"{name} is required"))
+
+
+def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
+    """The validator_map for Connexion: Coder-style parameter, body and response validators."""
+    request_validators = _Compiled(Draft4RequestValidator, _format_checker(_go_uuid))
+    response_validators = _Compiled(
+        Draft4ResponseValidator, _format_checker(_canonical_uuid if validate_formats_strictly else _go_uuid)
+    )
+
+    class CoderParameterValidator(ParameterValidator):  # type: ignore[misc]
+        """Path UUIDs first, parsed as httpmw.ParseUUIDParam does; then the document's checks."""
+
+        def validate(self, scope: Scope) -> None:
+            params = scope.get("path_params", {})
+            for param in self.parameters.get("path", []):
+                raw = params.get(param["name"])
+                if isinstance(raw, str) and param.get("schema", {}).get("format") == "uuid":
+                    try:
+                        parse_uuid(raw)
+                    except ValueError as error:
+                        raise InvalidUUIDParam(raw, str(error)) from None
+            super().validate(scope)
+
+    class CoderJSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
+        """Reads the body as coderd's httpapi.Read does, then holds it to the document."""
+
+        async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+            raw = b"".join([chunk async for chunk in _body_chunks(receive)])
+            try:
+                decoded = decode_json(raw)
+            except GoJSONError as error:
+                raise InvalidJSONBody(str(error)) from None
+            body = _go_check_fields(decoded, self._schema)
+            _go_check_required(body, self._schema)
+            try:
+                request_validators(self._schema).validate(body)
+            except ValidationError as error:
+                raise InvalidJSONBody(error.message) from None
+            context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+            context[REQUEST_BODY] = body
+            return _replay(raw, receive), scope
+
+    class CoderResponseBodyValidator(JSONResponseBodyValidator):  # type: ignore[misc]
+        """Connexion's JSON response check, with a compiled validator and uuid checked."""
+
+        @property
+        def validator(self) -> Validator:
+            return response_validators(self._schema)
+
+    return {
+        "parameter": CoderParameterValidator,
+        "body": MediaTypeDict({"*/*json": CoderJSONBodyValidator}),
+        "response": MediaTypeDict({"*/*json": CoderResponseBodyValidator}),
+    }
+
+
+class _GoRequestValidationOperation(RequestValidationOperation):  # type: ignore[misc]
+    def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+        # coderd's httpapi.Read never looks at Content-Type: any body is read as the operation's JSON.
+        consumes = self._operation.consumes
+        if consumes:
+            return consumes[0], "utf-8"
+        return super().extract_content_type(headers)  # type: ignore[no-any-return]
+
+
+class _GoRequestValidationAPI(RequestValidationAPI):  # type: ignore[misc]
+    def make_operation(self, operation: AbstractOperation) -> RequestValidationOperation:
+        return _GoRequestValidationOperation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class GoRequestValidationMiddleware(RequestValidationMiddleware):  # type: ignore[misc]
+    """Connexion's request validation, but a body is JSON whatever its Content-Type (as in Go)."""
+
+    api_cls = _GoRequestValidationAPI
+
+
+async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        more = message.get("more_body", False)
+        yield message.get("body", b"")
+
+
+def _replay(raw: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return replay

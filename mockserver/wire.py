@@ -1,0 +1,39 @@
+"""The JSON shapes a real Coder server sends for the stored values, fields in Go's order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.golang import format_time
+from mockserver.models import Chat, ChatMessage
+
+__all__ = ["chat_json", "message_json"]
+
+
+def chat_json(chat: Chat) -> dict[str, Any]:
+    """A codersdk.Chat: `title` omitted when empty, `workspace_id` a string or null."""
+    body: dict[str, Any] = {
+        "id": str(chat.id),
+        "created_at": format_time(chat.created_at),
+        "updated_at": format_time(chat.updated_at),
+        "organization_id": str(chat.organization_id),
+        "owner_id": str(chat.owner_id),
+        "workspace_id": None if chat.workspace_id is None else str(chat.workspace_id),
+    }
+    if chat.title:
+        body["title"] = chat.title
+    body["provider"] = chat.provider
+    body["model"] = chat.model
+    body["metadata"] = chat.metadata
+    return body
+
+
+def message_json(message: ChatMessage) -> dict[str, Any]:
+    """A codersdk.ChatMessage."""
+    return {
+        "chat_id": str(message.chat_id),
+        "id": message.id,
+        "created_at": format_time(message.created_at),
+        "role": message.role.value,
+        "content": message.content,
+    }
