@@ -14,23 +14,61 @@ Callback = Callable[[], None]
 
 
 class Scheduler(Protocol):
-    """Runs a callback after a delay in seconds."""
+    """Runs a callback after a delay in seconds; time can be pushed forward on demand."""
 
     def call_later(self, delay: float, callback: Callback) -> None:
         """Run `callback` once `delay` seconds have passed."""
+
+    def advance(self, seconds: float) -> int:
+        """Run now what would fall due within `seconds`; returns how many ran."""
+
+    def finish_all(self) -> int:
+        """Run everything pending now, including what those callbacks schedule; returns how many ran."""
 
 
 class AsyncioScheduler:
     """Real time on the running event loop, `speed` times faster (2.0 halves every delay)."""
 
-    def __init__(self, speed: float = 1.0) -> None:
+    def __init__(self, speed: float = 1.0, timer: Callable[[], float] | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self._speed = speed
+        self._timer = timer  # exists to simplify testing; default: the loop's own clock
+        self._pending: dict[int, tuple[float, asyncio.TimerHandle, Callback]] = {}
+        self._keys = itertools.count()
+
+    def _now(self) -> float:
+        return self._timer() if self._timer else asyncio.get_running_loop().time()
 
     def call_later(self, delay: float, callback: Callback) -> None:
         """Run `callback` on the running loop after `delay / speed` seconds."""
-        asyncio.get_running_loop().call_later(delay / self._speed, callback)
+        key = next(self._keys)
+        wait = max(delay, 0.0) / self._speed
+
+        def run() -> None:
+            if self._pending.pop(key, None) is not None:
+                callback()
+
+        handle = asyncio.get_running_loop().call_later(wait, run)
+        self._pending[key] = (self._now() + wait, handle, callback)
+
+    def advance(self, seconds: float) -> int:
+        """Run now, in deadline order, what would fall due within `seconds` (real ones)."""
+        ran = 0
+        horizon = self._now() + seconds / self._speed
+        while True:
+            due = [(when, key) for key, (when, _, _) in self._pending.items() if when <= horizon]
+            if not due:
+                return ran
+            _, key = min(due)
+            _, handle, callback = self._pending.pop(key)
+            handle.cancel()
+            callback()
+            ran += 1
+
+    def finish_all(self) -> int:
+        """Run everything pending now, including what those callbacks schedule."""
+        return self.advance(float("inf"))
 
 
 class ImmediateScheduler:
@@ -39,6 +77,14 @@ class ImmediateScheduler:
     def call_later(self, delay: float, callback: Callback) -> None:
         """Run `callback` now."""
         callback()
+
+    def advance(self, seconds: float) -> int:
+        """Nothing is ever pending."""
+        return 0
+
+    def finish_all(self) -> int:
+        """Nothing is ever pending."""
+        return 0
 
 
 class ManualScheduler:
@@ -83,6 +129,10 @@ class ManualScheduler:
         self._now = max(self._now, due)
         callback()
         return True
+
+    def finish_all(self) -> int:
+        """Run everything, including what the callbacks schedule; returns how many ran."""
+        return self.run_until_idle()
 
     def run_until_idle(self) -> int:
         """Run everything, including what the callbacks schedule; returns how many ran."""
