@@ -38,7 +38,9 @@ class Row:
     content: dict[str, Any]
 
 
-def _stream_event(run_id: UUID, event: str, usage: tuple[int | None, int | None], **extra: Any) -> dict[str, Any]:
+def _stream_event(
+    run_id: UUID, event: str, usage: tuple[int | None, int | None], **extra: Any
+) -> dict[str, Any]:
     prompt, completion = usage
     return {
         "type": "stream_event",
@@ -79,7 +81,9 @@ class EchoAgent:
             Row(0.0, Role.SYSTEM, _stream_event(run_id, "run_started", (None, None))),
             Row(0.0, Role.ASSISTANT, assistant),
             Row(0.0, Role.SYSTEM, _stream_event(run_id, "usage", usage, step=0)),
-            Row(0.0, Role.SYSTEM, _stream_event(run_id, "run_finished", usage, finish_reason="stop", steps=1)),
+            Row(
+                0.0, Role.SYSTEM, _stream_event(run_id, "run_finished", usage, finish_reason="stop", steps=1)
+            ),
         )
 
     def _write(self, chat_id: UUID, rows: Iterator[Row]) -> None:

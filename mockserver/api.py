@@ -59,20 +59,21 @@ class ChatsApi:
         )
         return _json(201, chat_json(chat))
 
-    async def get_chat(self, user: User, chat: str) -> Response:
-        """GET /chats/{chat}."""
-        return _json(200, chat_json(self._store.get_chat(user, parse_uuid(chat))))
+    # `chat` is the caller's Chat named by {chat}, loaded by chat_param before the body is read.
 
-    async def list_chat_messages(self, user: User, chat: str) -> Response:
+    async def get_chat(self, chat: Chat) -> Response:
+        """GET /chats/{chat}."""
+        return _json(200, chat_json(chat))
+
+    async def list_chat_messages(self, user: User, chat: Chat) -> Response:
         """GET /chats/{chat}/messages."""
-        messages = self._store.list_messages(user, parse_uuid(chat))
+        messages = self._store.list_messages(user, chat.id)
         return _json(200, [message_json(message) for message in messages])
 
-    async def create_chat_message(self, user: User, chat: str, request_body: dict[str, Any]) -> Response:
+    async def create_chat_message(self, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/messages: store the user message, answer, let the agent run."""
-        found = self._store.get_chat(user, parse_uuid(chat))
         run_id = self._new_id()
         text = request_body["content"]
-        message = self._store.append_message(found.id, Role.USER, user_message_envelope(run_id, text))
-        self._agent.start_run(found, run_id, text)
+        message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run_id, text))
+        self._agent.start_run(chat, run_id, text)
         return _json(201, {"run_id": str(run_id), "message": message_json(message)})

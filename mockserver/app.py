@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import coder_chats_openapi
+import yaml
 from connexion import AsyncApp
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -16,13 +18,14 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 
-import coder_chats_openapi
 from mockserver.agent import EchoAgent
 from mockserver.api import Agent, ChatsApi
 from mockserver.auth import authentication_middleware
+from mockserver.chat_param import chat_param_middleware
 from mockserver.clock import Clock, IdFactory, system_clock
 from mockserver.coder_errors import install_error_handlers
 from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.methods import MethodIndex
 from mockserver.scheduler import AsyncioScheduler, Scheduler
 from mockserver.store import ChatStore
 from mockserver.validation import GoRequestValidationMiddleware, validator_map
@@ -73,13 +76,14 @@ def create_app(
             SwaggerUIMiddleware,
             RoutingMiddleware,
             authentication_middleware(directory),
+            chat_param_middleware(store),
             GoRequestValidationMiddleware,
             ResponseValidationMiddleware,
             LifespanMiddleware,
             ContextMiddleware,
         ],
     )
-    document = settings.document or Path(str(coder_chats_openapi.document()))
+    document = yaml.safe_load((settings.document or coder_chats_openapi.document()).read_text("utf-8"))
     app.add_api(
         document,
         resolver=Resolver(function_resolver=api.resolve),
@@ -87,7 +91,7 @@ def create_app(
         validator_map=validator_map(),
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
     )
-    install_error_handlers(app)
+    install_error_handlers(app, MethodIndex(document["paths"], base_path=document["servers"][0]["url"]))
     return app
 
 

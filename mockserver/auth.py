@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from functools import partial
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
-from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
+from connexion.middleware.abstract import RoutedMiddleware
 from connexion.operations import AbstractOperation
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.directory import Directory
+from mockserver.routed import routed_middleware
 
-__all__ = ["AuthenticationMiddleware", "authentication_middleware", "session_token"]
+__all__ = ["authentication_middleware", "context_of", "session_token"]
 
 SESSION_COOKIE = "coder_session_token"
 SESSION_HEADER = b"coder-session-token"
@@ -59,49 +59,27 @@ def _cookie(header: str) -> str | None:
     return morsel.value if morsel is not None else None
 
 
-class _AuthenticatedOperation:
-    def __init__(self, next_app: ASGIApp, *, directory: Directory, secured: bool) -> None:
-        self._next_app = next_app
-        self._directory = directory
-        self._secured = secured
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._secured:
-            user = self._directory.authenticate(session_token(scope))
-            context: dict[str, Any] = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
-            context["user"] = user
-        await self._next_app(scope, receive, send)
+def context_of(scope: Scope) -> dict[str, Any]:
+    """The Connexion context of a request: what lands in it reaches handlers as arguments."""
+    context: dict[str, Any] = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+    return context
 
 
-class _AuthenticationAPI(RoutedAPI[_AuthenticatedOperation]):
-    def __init__(self, *args: Any, directory: Directory, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._directory = directory
-        self.add_paths()
-
-    def make_operation(self, operation: AbstractOperation) -> _AuthenticatedOperation:
-        return _AuthenticatedOperation(
-            self.next_app, directory=self._directory, secured=bool(operation.security)
-        )
-
-
-class AuthenticationMiddleware(RoutedMiddleware[_AuthenticationAPI]):
+def authentication_middleware(directory: Directory) -> type[RoutedMiddleware[Any]]:
     """Replaces Connexion's security middleware: one token, found in Coder's order, one check.
 
     An operation with `security` in the document gets the authenticated user in its
     context (the handler's `user` argument); a failure raises `Unauthenticated`.
     """
 
-    api_cls = _AuthenticationAPI
+    def make_step(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
+        if not operation.security:
+            return next_app
 
-    def __init__(self, app: ASGIApp, *, directory: Directory) -> None:
-        super().__init__(app)
-        self._directory = directory
+        async def authenticate(scope: Scope, receive: Receive, send: Send) -> None:
+            context_of(scope)["user"] = directory.authenticate(session_token(scope))
+            await next_app(scope, receive, send)
 
-    def add_api(self, specification: Any, **kwargs: Any) -> _AuthenticationAPI:
-        return super().add_api(specification, directory=self._directory, **kwargs)
+        return authenticate
 
-
-def authentication_middleware(directory: Directory) -> Any:
-    """The middleware, bound to a directory, in the form Connexion's middleware list takes."""
-    return partial(AuthenticationMiddleware, directory=directory)
+    return routed_middleware(make_step)

@@ -21,6 +21,7 @@ from mockserver.errors import (
     WorkspaceNotFound,
 )
 from mockserver.golang import encode_json, quote
+from mockserver.methods import MethodIndex
 
 __all__ = ["CONTENT_TYPE", "coder_error", "error_body", "install_error_handlers"]
 
@@ -71,19 +72,20 @@ def coder_error(error: Exception) -> tuple[int, dict[str, str]]:
     return 500, error_body(INTERNAL_ERROR, str(error))
 
 
-def _headers(error: Exception) -> dict[str, str]:
-    headers = getattr(error, "headers", None)
-    return dict(headers) if headers else {}
+def install_error_handlers(app: Any, methods: MethodIndex) -> None:
+    """Answer every exception with Coder's body (domain, request, Connexion's and the unexpected).
 
+    A 405 lists in `Allow` every method the document declares for the path.
+    """
 
-def _handle(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-    status, body = coder_error(error)
-    return ConnexionResponse(
-        status_code=status, content_type=CONTENT_TYPE, body=encode_json(body), headers=_headers(error)
-    )
+    def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        status, body = coder_error(error)
+        headers = {}
+        if status == 405:
+            headers["Allow"] = ", ".join(methods.allowed(request.url.path))
+        return ConnexionResponse(
+            status_code=status, content_type=CONTENT_TYPE, body=encode_json(body), headers=headers
+        )
 
-
-def install_error_handlers(app: Any) -> None:
-    """Answer every exception with Coder's body (domain, request, Connexion's and the unexpected)."""
     for kind in (MockError, ProblemException, HTTPException, Exception):
-        app.add_error_handler(kind, _handle)
+        app.add_error_handler(kind, handle)

@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 from mockserver.errors import Unauthenticated, WorkspaceForbidden, WorkspaceNotFound
 from mockserver.models import User, Workspace
 
-__all__ = ["DEMO_TOKENS", "DEFAULT_ORGANIZATION_ID", "Directory", "split_token", "user_for_token"]
+__all__ = ["DEFAULT_ORGANIZATION_ID", "DEMO_TOKENS", "Directory", "split_token", "user_for_token"]
 
 # Coder's default organization; every user of the mock belongs to it.
 DEFAULT_ORGANIZATION_ID = UUID("7c60d51f-b44e-4682-87d6-449835ea4de6")

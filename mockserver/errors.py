@@ -1,16 +1,16 @@
 """The mock's exceptions, raised where a rule is broken and answered in one place (`coder_errors`).
 
-    MockError
-    ├── DomainError                 the store's and the directory's refusals (no HTTP in them)
-    │   ├── ChatNotFound            no such chat, or another user's
-    │   ├── WorkspaceNotFound       no such workspace
-    │   └── WorkspaceForbidden      another user's workspace
-    └── RequestError                a request Coder refuses before any handler runs
-        ├── Unauthenticated         no session token, or a bad one (`detail` says why)
-        ├── InvalidUUIDParam        a path parameter that does not parse as a UUID
-        ├── InvalidJSONBody         a body Go's decoder refuses
-        ├── MissingFields           a required field missing or empty (`message` from the document)
-        └── RouteNotFound           no route under /api/v2
+MockError
+├── DomainError                 the store's and the directory's refusals (no HTTP in them)
+│   ├── ChatNotFound            no such chat, or another user's
+│   ├── WorkspaceNotFound       no such workspace
+│   └── WorkspaceForbidden      another user's workspace
+└── RequestError                a request Coder refuses before any handler runs
+    ├── Unauthenticated         no session token, or a bad one (`detail` says why)
+    ├── InvalidUUIDParam        a path parameter that does not parse as a UUID
+    ├── InvalidJSONBody         a body Go's decoder refuses
+    ├── MissingFields           a required field missing or empty (`message` from the document)
+    └── RouteNotFound           no route under /api/v2
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ functions. Imitating them here, in one place, keeps the rest of the mock free of
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -136,7 +137,16 @@ def _refuse_constant(name: str) -> Any:
     raise GoJSONError(f"invalid character {_quote_char(name.lstrip('-')[0])} looking for beginning of value")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+def _finite_float(text: str) -> float:
+    # Go would keep 1e400 in a json.RawMessage; a Python float cannot hold it, and storing inf
+    # would make the chat unreadable. Refusing it is the one place the mock reads less than Go.
+    value = float(text)
+    if math.isinf(value):
+        raise GoJSONError(f"json: cannot unmarshal number {text} into Go value of type float64")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def decode_json(raw: bytes) -> Any:
@@ -151,6 +161,8 @@ def decode_json(raw: bytes) -> Any:
         raise GoJSONError("EOF")
     try:
         value, _end = _DECODER.raw_decode(text, start)
+    except GoJSONError:
+        raise
     except json.JSONDecodeError as error:
         raise GoJSONError(_go_syntax_message(error, text)) from None
     except (ValueError, RecursionError) as error:  # out-of-range numbers, absurd nesting

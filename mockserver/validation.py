@@ -1,7 +1,7 @@
 """Request and response validation with Coder's semantics, plugged into Connexion's validator_map.
 
-Requests are read the way coderd reads them: the path's UUIDs with google/uuid Parse, the body
-with Go's json.Decoder whatever its Content-Type, type errors before missing fields, and each
+Bodies are read the way coderd's httpapi.Read reads them: with Go's json.Decoder whatever the
+Content-Type, type errors before missing fields, and each
 refusal raised as the error coderd sends. The document stays the judge: after the Go-style
 checks the body is validated against its schema too. Validators are compiled once per schema.
 """
@@ -20,14 +20,14 @@ from connexion.middleware.request_validation import (
     RequestValidationOperation,
 )
 from connexion.operations import AbstractOperation
-from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
+from connexion.validators import AbstractRequestBodyValidator
 from connexion.validators.json import JSONResponseBodyValidator
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from starlette.types import Receive, Scope
 
-from mockserver.errors import InvalidJSONBody, InvalidUUIDParam, MissingFields
+from mockserver.errors import InvalidJSONBody, MissingFields
 from mockserver.golang import GoJSONError, decode_json, json_kind, parse_uuid
 
 __all__ = ["REQUEST_BODY", "GoRequestValidationMiddleware", "validator_map"]
@@ -107,25 +107,11 @@ def _go_check_required(body: dict[str, Any], schema: Mapping[str, Any]) -> None:
 
 
 def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
-    """The validator_map for Connexion: Coder-style parameter, body and response validators."""
+    """The validator_map for Connexion: Coder-style body and response validators."""
     request_validators = _Compiled(Draft4RequestValidator, _format_checker(_go_uuid))
     response_validators = _Compiled(
         Draft4ResponseValidator, _format_checker(_canonical_uuid if validate_formats_strictly else _go_uuid)
     )
-
-    class CoderParameterValidator(ParameterValidator):  # type: ignore[misc]
-        """Path UUIDs first, parsed as httpmw.ParseUUIDParam does; then the document's checks."""
-
-        def validate(self, scope: Scope) -> None:
-            params = scope.get("path_params", {})
-            for param in self.parameters.get("path", []):
-                raw = params.get(param["name"])
-                if isinstance(raw, str) and param.get("schema", {}).get("format") == "uuid":
-                    try:
-                        parse_uuid(raw)
-                    except ValueError as error:
-                        raise InvalidUUIDParam(raw, str(error)) from None
-            super().validate(scope)
 
     class CoderJSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
         """Reads the body as coderd's httpapi.Read does, then holds it to the document."""
@@ -154,7 +140,6 @@ def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
             return response_validators(self._schema)
 
     return {
-        "parameter": CoderParameterValidator,
         "body": MediaTypeDict({"*/*json": CoderJSONBodyValidator}),
         "response": MediaTypeDict({"*/*json": CoderResponseBodyValidator}),
     }

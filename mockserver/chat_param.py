@@ -1,0 +1,44 @@
+"""The `{chat}` path parameter, resolved as coderd's httpmw.ExtractChatParam does: before the body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion.middleware.abstract import RoutedMiddleware
+from connexion.operations import AbstractOperation
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.auth import context_of
+from mockserver.errors import InvalidUUIDParam
+from mockserver.golang import parse_uuid
+from mockserver.routed import routed_middleware
+from mockserver.store import ChatStore
+
+__all__ = ["CHAT_CONTEXT_KEY", "chat_param_middleware"]
+
+# The handler argument `chat` receives the caller's Chat: Connexion applies the context after
+# the path parameters, so the loaded chat takes the place of the raw `{chat}` string.
+CHAT_CONTEXT_KEY = "chat"
+_PARAM = "chat"
+
+
+def chat_param_middleware(store: ChatStore) -> type[RoutedMiddleware[Any]]:
+    """Parse `{chat}` (400 `Invalid UUID`) and load the caller's chat (404) before the body is read."""
+
+    def make_step(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
+        if not any(p.get("in") == "path" and p.get("name") == _PARAM for p in operation.parameters):
+            return next_app
+
+        async def extract_chat(scope: Scope, receive: Receive, send: Send) -> None:
+            raw = scope["path_params"][_PARAM]
+            try:
+                chat_id = parse_uuid(raw)
+            except ValueError as error:
+                raise InvalidUUIDParam(raw, str(error)) from None
+            context = context_of(scope)
+            context[CHAT_CONTEXT_KEY] = store.get_chat(context["user"], chat_id)
+            await next_app(scope, receive, send)
+
+        return extract_chat
+
+    return routed_middleware(make_step)

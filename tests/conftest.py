@@ -1,0 +1,27 @@
+"""Fixtures: a fresh mock per test, deterministic clock and ids, agent runs complete at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver import DEMO_TOKENS, ImmediateScheduler, SteppingClock, create_app, seeded_uuids
+from mockserver.app import Settings
+
+ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
+BOB = {"Coder-Session-Token": DEMO_TOKENS["bob"]}
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """A client of a fresh mock that validates its own answers against the document."""
+    app = create_app(
+        Settings(validate_responses=True),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(7),
+        scheduler=ImmediateScheduler(),
+    )
+    with TestClient(app, raise_server_exceptions=True) as test_client:
+        yield test_client
