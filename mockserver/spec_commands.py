@@ -66,10 +66,7 @@ def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int
         if not isinstance(document, dict):
             lines.append(f"{path}: not a mapping at the top level")
         else:
-            for found in OpenAPIV30SpecValidator(document).iter_errors():
-                where = "/".join(str(part) for part in found.absolute_path) or "(root)"
-                # The message's first line says what is wrong; the rest dumps the instance.
-                lines.append(f"{path}: {where}: {found.message.splitlines()[0]}")
+            lines.extend(_validation_errors(path, document))
     return _report(lines, f"{path}: valid", out)
 
 
@@ -89,6 +86,24 @@ def check_docs_command(args: argparse.Namespace, out: TextIO | None = None) -> i
     lines = [str(difference) for difference in check_docs(page, document)]
     summary = f"{args.docs}: all {len(page.operations)} operations match {document_path}"
     return _report(lines, summary, out)
+
+
+def _validation_errors(path: Path, document: dict[str, Any]) -> list[str]:
+    """One line per error openapi-spec-validator finds in a document."""
+    lines: list[str] = []
+    try:
+        for found in OpenAPIV30SpecValidator(document).iter_errors():
+            where = "#" + "".join(
+                "/" + str(part).replace("~", "~0").replace("/", "~1")
+                for part in found.absolute_path
+            )
+            # The message's first line says what is wrong; the rest dumps the instance.
+            lines.append(f"{path}: {where}: {found.message.splitlines()[0]}")
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        # openapi-spec-validator 0.9's keyword walkers crash (e.g. KeyError 'responses') on
+        # a node of the wrong JSON type after reporting its schema errors; say so and stop.
+        lines.append(f"{path}: validator stopped on a malformed node: {error!r}")
+    return lines
 
 
 def _load(path: Path) -> Any:
