@@ -41,6 +41,8 @@ _CURL_HEADER = re.compile(r"-H\s+'([^':]+):\s*([^']*)'")
 _STATUS_LABEL = re.compile(r"^(\d{3}|default) Response$")
 _STATUS_CODE = re.compile(r"Status Code \*\*(\d{3}|default)\*\*")
 _ROW_DEPTH = re.compile(r"^(»\s*)+")
+# Enumerated values follow a Response Schema table, under their own `####` heading or not.
+_ENUM_SECTIONS = ("Response Schema", "Enumerated Values")
 
 
 class DocsPageError(ValueError):
@@ -221,11 +223,11 @@ def _operation(section: _Section) -> Operation:
                 parameters.extend(_parameter(row, context) for row in _records(header, rows))
             elif subsection == "Responses":
                 responses.extend(_response(row) for row in _records(header, rows))
-            elif subsection == "Response Schema" and header[:1] == ["Property"]:
+            elif header[:2] == ["Property", "Value"] and subsection.endswith(_ENUM_SECTIONS):
                 if not schemas:
                     raise DocsPageError(f"{context}: enumerated values before a schema table")
                 last = schemas.pop()
-                values = tuple((row[0], row[1]) for row in rows if len(row) >= 2)
+                values = tuple((_unquote(r[0]), _unquote(r[1])) for r in rows if len(r) >= 2)
                 schemas.append(
                     ResponseSchema(
                         status=last.status,
