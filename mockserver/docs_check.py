@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.docs_page import DocsPage, Example, Operation, ResponseSchema, SchemaRow
+from mockserver.docs_page import DocsPage, Example, Link, Operation, ResponseSchema, SchemaRow
 
 __all__ = ["Difference", "check_docs", "docs_example", "docs_type"]
 
@@ -185,6 +185,7 @@ def _check_curl(
     curl = operation.curl
     name = operation.summary
     if curl is None:
+        yield Difference(name, "curl sample", "none", f"has {operation.method} {operation.path}")
         return
     if curl.method != operation.method:
         yield Difference(name, "curl method", curl.method, f"has {operation.method}")
@@ -206,9 +207,7 @@ def _check_curl(
                 expected[str(scheme["name"])] = "API_KEY"
     for header in sorted(set(headers) | {h for h, v in expected.items() if v is not None}):
         shown, wanted = headers.get(header), expected.get(header)
-        # A key header's value is a placeholder (API_KEY); only its presence is compared.
-        placeholder = wanted == "API_KEY"
-        if (shown is None) != (wanted is None) or (not placeholder and shown != wanted):
+        if shown != wanted:
             yield Difference(
                 name,
                 f"curl header {header}",
@@ -231,6 +230,7 @@ def _check_parameters(
     }
     body = _resolve(document, node["requestBody"]) if "requestBody" in node else None
     shown: set[tuple[str, str]] = set()
+    facts: tuple[tuple[str, str, str], ...]
     for row in operation.parameters:
         item = f"parameter {row.name} ({row.location})"
         shown.add((row.name, row.location))
@@ -239,7 +239,11 @@ def _check_parameters(
                 yield Difference(name, item, row.type_text, "has no requestBody")
                 continue
             schema = body.get("content", {}).get(_JSON, {}).get("schema", {})
+            # swaggo names the body parameter after its @Param; swagger2openapi keeps that name
+            # in x-codegen-request-body-name, and Coder's pages call it `body` otherwise.
+            body_name = str(body.get("x-codegen-request-body-name", "body"))
             facts = (
+                ("name", row.name, body_name),
                 ("type", row.type_text, _schema_text(document, schema)),
                 ("required", _flag(row.required), _flag(bool(body.get("required", False)))),
                 ("description", row.description, str(body.get("description", ""))),
@@ -257,6 +261,7 @@ def _check_parameters(
         for fact, docs, ours in facts:
             if docs != ours:
                 yield Difference(name, f"{item} {fact}", repr(docs), f"has {ours!r}")
+        yield from _link_differences(name, f"{item} type", row.schema_link)
     for (param_name, location), parameter in declared.items():
         if (param_name, location) not in shown and not _noted(parameter):
             yield Difference(name, f"parameter {param_name} ({location})", "nothing", "has it")
@@ -335,6 +340,7 @@ def _check_responses(operation: Operation, node: Node, document: Node) -> Iterat
         schema_text = _schema_text(document, media.get("schema", {})) if media else ""
         if row.schema_text != schema_text:
             yield Difference(name, f"{item} schema", repr(row.schema_text), f"has {schema_text!r}")
+        yield from _link_differences(name, f"{item} schema", row.schema_link)
     shown = {row.status for row in operation.responses}
     for status, raw in responses.items():
         if str(status) not in shown and not _noted(_resolve(document, raw)) and not _noted(raw):
@@ -359,6 +365,11 @@ def _check_response_schema(
     parents: list[Node] = [base]
     listed: set[str] = set()
     walked: dict[str, Node] = {}
+    if resolved_root.get("type") == "array" and (
+        not table.rows or (table.rows[0].depth, table.rows[0].name) != (0, "[array item]")
+    ):
+        first = f"{table.rows[0].name!r}" if table.rows else "no rows"
+        yield Difference(name, f"{where}: first row", first, "has an array: '[array item]'")
     for row in table.rows:
         item = f"{where}: {'» ' * row.depth if row.depth else ''}{row.name}"
         if row.depth == 0:
@@ -392,11 +403,7 @@ def _check_response_schema(
                 name, f"{where}: enumerated {property_name}", repr(value), f"has enum {enum}"
             )
     if table.rows:
-        missing = [
-            field
-            for field, schema in _properties(document, base).items()
-            if field not in listed and not _noted(schema)
-        ]
+        missing = [field for field in _properties(document, base) if field not in listed]
         for field in missing:
             yield Difference(name, f"{where}: » {field}", "no row", "has the property")
 
@@ -431,6 +438,15 @@ def _row_differences(
         yield Difference(
             name, f"{item} description", repr(row.description), f"has {schema.get('description')!r}"
         )
+
+
+def _link_differences(name: str, item: str, link: Link | None) -> Iterator[Difference]:
+    """A schema link must point at its component's anchor on Coder's schemas page."""
+    if link is None:
+        return
+    anchor = "schemas.md#" + "".join(c for c in link.text.lower() if c.isalnum())
+    if link.url != anchor:
+        yield Difference(name, f"{item} link", link.url, f"implies {anchor} for {link.text}")
 
 
 def _example_differences(

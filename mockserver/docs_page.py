@@ -29,18 +29,22 @@ __all__ = [
 ]
 
 AUTHENTICATED_SENTENCE = "To perform this operation, you must be authenticated."
+_AUTHENTICATED_LINE = f"{AUTHENTICATED_SENTENCE} [Learn more](authentication.md)."
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _HTML_HEADING = re.compile(r"^<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>\s*$")
 _FENCE = re.compile(r"^(```+|~~~+)\s*([\w-]*)\s*$")
 _OPERATION_LINE = re.compile(r"^`([A-Z]+) (/\S*)`$")
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
-_CURL_METHOD = re.compile(r"-X\s+([A-Z]+)")
+_CURL_METHOD = re.compile(r"-X\s+(\S+)")
 _CURL_URL = re.compile(r"\s(https?://\S+)")
 _CURL_HEADER = re.compile(r"-H\s+'([^':]+):\s*([^']*)'")
 _STATUS_LABEL = re.compile(r"^(\d{3}|default) Response$")
 _STATUS_CODE = re.compile(r"Status Code \*\*(\d{3}|default)\*\*")
 _ROW_DEPTH = re.compile(r"^(»\s*)+")
+_PARAMETER_COLUMNS = ("Name", "In", "Type", "Required", "Description")
+_RESPONSE_COLUMNS = ("Status", "Meaning", "Description", "Schema")
+_SCHEMA_COLUMNS = ("Name", "Type", "Required", "Restrictions", "Description")
 # Enumerated values follow a Response Schema table, under their own `####` heading or not.
 _ENUM_SECTIONS = ("Response Schema", "Enumerated Values")
 
@@ -99,6 +103,7 @@ class ResponseRow:
     meaning_text: str
     description: str
     schema_text: str
+    schema_link: Link | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +209,7 @@ def _operation(section: _Section) -> Operation:
             label = ""
         elif fence:
             index, language, body = _read_fence(lines, index, fence.group(1), where)
-            if language == "shell" and "curl " in body:
+            if language == "shell":
                 curl = _curl(body, f"{where}, line {number}")
             elif language == "json":
                 value = _json(body, f"{where}, line {number}")
@@ -212,6 +217,10 @@ def _operation(section: _Section) -> Operation:
                     body_example = Example(label=label, value=value)
                 else:
                     examples.append(Example(label=label, value=value))
+            else:
+                # Coder's pages have only curl samples and JSON examples; anything else is an
+                # edit that would otherwise go unread.
+                raise DocsPageError(f"{where}, line {number}: a ```{language} block")
             label = ""
             continue
         elif stripped.startswith(">"):
@@ -220,9 +229,11 @@ def _operation(section: _Section) -> Operation:
             index, header, rows = _read_table(lines, index)
             context = f"{where}, line {number}"
             if subsection == "Parameters":
-                parameters.extend(_parameter(row, context) for row in _records(header, rows))
+                records = _records(header, rows, _PARAMETER_COLUMNS, context)
+                parameters.extend(_parameter(row, context) for row in records)
             elif subsection == "Responses":
-                responses.extend(_response(row) for row in _records(header, rows))
+                records = _records(header, rows, _RESPONSE_COLUMNS, context)
+                responses.extend(_response(row) for row in records)
             elif header[:2] == ["Property", "Value"] and subsection.endswith(_ENUM_SECTIONS):
                 if not schemas:
                     raise DocsPageError(f"{context}: enumerated values before a schema table")
@@ -236,19 +247,26 @@ def _operation(section: _Section) -> Operation:
                     )
                 )
             elif subsection == "Response Schema":
-                records = _records(header, rows)
+                records = _records(header, rows, _SCHEMA_COLUMNS, context)
                 schemas.append(
                     ResponseSchema(
                         status=status_code,
                         rows=tuple(_schema_row(row, context) for row in records),
                     )
                 )
+            else:
+                # A table under an unknown heading would otherwise be silently unread.
+                raise DocsPageError(f"{context}: a table under {subsection!r}")
             continue
         elif match := _OPERATION_LINE.match(stripped):
             method_path = (match.group(1), match.group(2))
         elif match := _STATUS_CODE.search(stripped):
             status_code = match.group(1)
         elif stripped.startswith(AUTHENTICATED_SENTENCE):
+            if stripped != _AUTHENTICATED_LINE:
+                raise DocsPageError(
+                    f"{where}, line {number}: {stripped!r}, not {_AUTHENTICATED_LINE!r}"
+                )
             authenticated = True
         index += 1
     if method_path is None:
@@ -304,8 +322,12 @@ def _cells(line: str) -> list[str]:
     return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", inner)]
 
 
-def _records(header: list[str], rows: list[list[str]]) -> list[dict[str, str]]:
-    """Pair each row's cells with the header's names."""
+def _records(
+    header: list[str], rows: list[list[str]], columns: tuple[str, ...], context: str
+) -> list[dict[str, str]]:
+    """Pair each row's cells with the header's names, which must be the table's columns."""
+    if tuple(header) != columns:
+        raise DocsPageError(f"{context}: table columns {header}, expected {list(columns)}")
     return [dict(zip(header, row, strict=False)) for row in rows]
 
 
@@ -353,6 +375,7 @@ def _response(row: dict[str, str]) -> ResponseRow:
         meaning_text=_link_text(meaning),
         description=row.get("Description", ""),
         schema_text=_link_text(row.get("Schema", "")),
+        schema_link=_first_link(row.get("Schema", "")),
     )
 
 
@@ -376,6 +399,8 @@ def _curl(body: str, context: str) -> CurlSample:
     command = body.replace("\\\n", " ")
     method = _CURL_METHOD.search(command)
     url = _CURL_URL.search(command)
+    if not any(line.strip().startswith("curl ") for line in command.splitlines()):
+        raise DocsPageError(f"{context}: a shell sample that is not a curl command")
     if method is None or url is None:
         raise DocsPageError(f"{context}: curl sample without -X METHOD and URL")
     headers = tuple((name.strip(), value.strip()) for name, value in _CURL_HEADER.findall(command))

@@ -314,3 +314,21 @@ def test_validate_reports_unparseable_yaml_as_one_line(tmp_path: Path) -> None:
     out = io.StringIO()
     assert validate_command(argparse.Namespace(path=broken), out) == 1
     assert len(out.getvalue().splitlines()) == 1
+
+
+def test_schema_link_anchor_changed_is_named(tmp_path: Path) -> None:
+    page = edited("(schemas.md#codersdkchat)", "(schemas.md#codersdkchats)")
+    code, lines = run_check_docs(page, tmp_path)
+    assert code == 1
+    assert lines == [
+        "Create chat: response 201 schema link: docs show schemas.md#codersdkchats, "
+        "document implies schemas.md#codersdkchat for codersdk.Chat"
+    ]
+
+
+def test_table_under_renamed_heading_is_not_silently_skipped(tmp_path: Path) -> None:
+    page = edited("Response Schema</h3>", "Response Schemas</h3>")
+    code, lines = run_check_docs(page, tmp_path)
+    assert code == 1
+    assert len(lines) == 1
+    assert "a table under 'Response Schemas'" in lines[0]
