@@ -16,9 +16,10 @@ Rendering rules (the swaggo/widdershins way):
   with the rendering from the schema, and the annotation is only cross-checked against that
   rendering, so a stale annotation is reported as a document inconsistency.
 
-A document item the page does not show (an operation, parameter, request body or response,
-or a field of a Response Schema table) is a difference unless it carries an `x-coder-docs`
-annotation saying why the page lacks it.
+A document operation, parameter, request body or response the page does not show is a
+difference unless it carries an `x-coder-docs` annotation saying why the page lacks it; a
+property missing from a Response Schema table is always one (an annotation there explains a
+type or example, not an absent row).
 """
 
 from __future__ import annotations
