@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from collections.abc import Sequence
 from typing import TextIO
 
 from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.spec_commands import add_spec_commands
 
 __all__ = ["main"]
 
@@ -78,13 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     serve.set_defaults(func=_serve)
+
+    add_spec_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `chats-mock` with the given arguments; returns the exit code."""
-    # connexion imports starlette.testclient, whose httpx deprecation notice is noise to a user.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code
