@@ -214,7 +214,7 @@ def facts(settings: Settings, specs: Sequence[ServerSpec], python: str) -> dict[
         "wrk": _version(["wrk", "-v"]),
     }
     for spec in specs:
-        found[f"{spec.name} command"] = "`" + " ".join(spec.command(0)) + "`"
+        found[f"{spec.name} command"] = "`" + " ".join(spec.argv) + "`"
         if spec.name == "prism":
             found["prism version"] = _version([spec.argv[0], "--version"])
             found["node"] = _version(["node", "--version"])
