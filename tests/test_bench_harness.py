@@ -1,0 +1,79 @@
+"""The benchmark harness's logic: wrk output parsing, Lua scripts, /proc reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.procstat import ProcTree
+from bench.wrk import WrkError, lua_script, parse_output
+
+WRK_OUTPUT = """\
+Running 5s test @ http://127.0.0.1:4010
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    33.98ms  110.80ms   1.07s    93.22%
+    Req/Sec   248.23     98.84   585.00     85.00%
+  Latency Distribution
+     50%  812.00us
+     75%   68.85ms
+     90%   87.76ms
+     99%    1.07s
+  4250 requests in 5.00s, 2.63MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:    849.91
+Transfer/sec:    538.81KB
+"""
+
+
+def test_parse_output_reads_rate_percentiles_and_errors() -> None:
+    result = parse_output(WRK_OUTPUT)
+    assert result.requests == 4250
+    assert result.duration_s == pytest.approx(5.0)
+    assert result.req_per_s == pytest.approx(849.91)
+    assert result.p50_s == pytest.approx(812e-6)
+    assert result.p99_s == pytest.approx(1.07)
+    assert (result.non_2xx_3xx, result.socket_errors, result.errors) == (7, 5, 12)
+
+
+def test_parse_output_without_error_lines_counts_zero_errors() -> None:
+    clean = "\n".join(
+        line for line in WRK_OUTPUT.splitlines() if "errors" not in line and "Non-2xx" not in line
+    )
+    assert parse_output(clean).errors == 0
+
+
+def test_parse_output_without_latency_distribution_is_an_error() -> None:
+    with pytest.raises(WrkError, match="50% latency"):
+        parse_output(WRK_OUTPUT.replace("50%", "51%"))
+
+
+def test_lua_script_escapes_the_body() -> None:
+    script = lua_script("POST", "/chats", {"Content-Type": "application/json"}, '{"a": "b\\n"}')
+    assert script == (
+        'wrk.method = "POST"\n'
+        'wrk.path = "/chats"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        'wrk.body = "{\\"a\\": \\"b\\\\n\\"}"\n'
+    )
+
+
+def _fake_process(proc: Path, pid: int, ppid: int, utime: int, stime: int, rss_kb: int) -> None:
+    (proc / str(pid)).mkdir()
+    # The name holds a space and a parenthesis, as /proc allows.
+    fields = ["S", str(ppid), *["0"] * 9, str(utime), str(stime)]
+    (proc / str(pid) / "stat").write_text(f"{pid} (node (x) y) " + " ".join(fields) + "\n")
+    (proc / str(pid) / "status").write_text(f"Name:\tx\nVmRSS:\t {rss_kb} kB\n")
+
+
+def test_proc_tree_sums_cpu_and_rss_of_descendants_only(tmp_path: Path) -> None:
+    _fake_process(tmp_path, 10, 1, utime=100, stime=50, rss_kb=1000)
+    _fake_process(tmp_path, 11, 10, utime=20, stime=10, rss_kb=200)
+    _fake_process(tmp_path, 12, 11, utime=1, stime=1, rss_kb=10)
+    _fake_process(tmp_path, 99, 1, utime=999, stime=999, rss_kb=9999)  # not ours
+    tree = ProcTree(10, proc=tmp_path, ticks_per_s=100)
+    assert sorted(tree.pids()) == [10, 11, 12]
+    assert tree.cpu_seconds() == pytest.approx(1.82)
+    assert tree.rss_bytes() == 1210 * 1024
