@@ -1,0 +1,28 @@
+# The two set-up commands of the README: `make serve` and `make test`. Both build .venv from
+# pyproject.toml on first use, so a fresh clone needs nothing but python3 (with venv) and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/chats-mock serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check mockserver contracts tests bench
+	$(BIN)/ruff format --check mockserver contracts tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
