@@ -31,9 +31,9 @@ def session_token(scope: Scope) -> str | None:
             token = _cookie(value.decode("latin-1"))
             if token:
                 return token
-    query = scope.get("query_string", b"")
-    if query:
-        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+    query_string: bytes = scope.get("query_string", b"")
+    if query_string:
+        for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
             if name == SESSION_COOKIE:
                 if value:
                     return value

@@ -18,7 +18,7 @@ StepFactory = Callable[[AbstractOperation, ASGIApp], ASGIApp]
 def routed_middleware(make_step: StepFactory) -> type[RoutedMiddleware[Any]]:
     """A middleware class for Connexion's list that runs `make_step(operation, next_app)` per operation."""
 
-    class _API(RoutedAPI[ASGIApp]):
+    class _API(RoutedAPI[ASGIApp]):  # type: ignore[misc]  # connexion is untyped
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.add_paths()
@@ -26,7 +26,7 @@ def routed_middleware(make_step: StepFactory) -> type[RoutedMiddleware[Any]]:
         def make_operation(self, operation: AbstractOperation) -> ASGIApp:
             return make_step(operation, self.next_app)
 
-    class _Middleware(RoutedMiddleware[_API]):
+    class _Middleware(RoutedMiddleware[_API]):  # type: ignore[misc]
         api_cls = _API
 
     return _Middleware

@@ -9,7 +9,7 @@ checks the body is validated against its schema too. Validators are compiled onc
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, MutableMapping
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -183,7 +183,7 @@ async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
 def _replay(raw: bytes, receive: Receive) -> Receive:
     sent = False
 
-    async def replay() -> dict[str, Any]:
+    async def replay() -> MutableMapping[str, Any]:
         nonlocal sent
         if sent:
             return await receive()
