@@ -47,18 +47,13 @@ def judge(
 ) -> list[Verdict]:
     """The verdict on every bar for the candidate server."""
     by_key = {(r.server, r.endpoint): r for r in rows}
-    verdicts = [
-        _speedup(by_key.get((candidate, e)), by_key.get((baseline, e)), e)
-        for e in SPEEDUP_ENDPOINTS
-    ]
+    verdicts = [_speedup(by_key.get((candidate, e)), by_key.get((baseline, e)), e) for e in SPEEDUP_ENDPOINTS]
     verdicts += [_p99(r) for r in rows if r.server == candidate]
     startups = [s.startup_s for s in sessions if s.server == candidate]
     bar = f"mock start-up ≤ {MAX_STARTUP_S} s"
     if startups:
         worst = max(startups)
-        verdicts.append(
-            Verdict(bar, f"{worst:.3f} s (worst of {len(startups)})", worst <= MAX_STARTUP_S)
-        )
+        verdicts.append(Verdict(bar, f"{worst:.3f} s (worst of {len(startups)})", worst <= MAX_STARTUP_S))
     else:
         verdicts.append(Verdict(bar, "not run", None))
     return verdicts

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 __all__ = ["ENDPOINTS", "Endpoint", "Fixtures"]
 
-CREATE_CHAT_BODY = json.dumps(
-    {"provider": "anthropic", "model": "claude-sonnet-4-5", "title": "bench"}
-)
+CREATE_CHAT_BODY = json.dumps({"provider": "anthropic", "model": "claude-sonnet-4-5", "title": "bench"})
 CREATE_MESSAGE_BODY = json.dumps({"content": "Why does the build fail on Tuesdays?"})
 
 

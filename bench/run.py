@@ -64,8 +64,7 @@ def _problems(specs: Sequence[ServerSpec], python: str) -> list[str]:
             probe = [
                 python,
                 "-c",
-                "import importlib.util as u, sys; "
-                "sys.exit(u.find_spec('mockserver.__main__') is None)",
+                "import importlib.util as u, sys; sys.exit(u.find_spec('mockserver.__main__') is None)",
             ]
             if subprocess.run(probe, cwd=ROOT, check=False).returncode != 0:
                 problems.append(f"{python} cannot run `-m mockserver` from {ROOT}")
@@ -118,18 +117,14 @@ def _measure(
     slug = f"r{round_no}-{spec.name}-{endpoint.name.replace(' ', '-')}"
     script = settings.workdir / f"{slug}.lua"
     script.write_text(
-        lua_script(
-            endpoint.method, spec.base_path + endpoint.resolve(fixtures), headers, endpoint.body
-        )
+        lua_script(endpoint.method, spec.base_path + endpoint.resolve(fixtures), headers, endpoint.body)
     )
     url = f"http://127.0.0.1:{port}"
     if settings.warmup_s > 0:
         _wrk(settings, url, script, settings.warmup_s, settings.workdir / f"{slug}.warmup.txt")
         _settle(tree)
     cpu_before = tree.cpu_seconds()
-    result = parse_output(
-        _wrk(settings, url, script, settings.duration_s, settings.workdir / f"{slug}.txt")
-    )
+    result = parse_output(_wrk(settings, url, script, settings.duration_s, settings.workdir / f"{slug}.txt"))
     settle_s = _settle(tree)
     return Measurement(
         server=spec.name,
@@ -160,17 +155,14 @@ def run_session(settings: Settings, spec: ServerSpec, round_no: int) -> Session:
     client = Client(port=port, base_path=spec.base_path, token=spec.token)
     with (settings.workdir / f"r{round_no}-{spec.name}.server.log").open("wb") as log:
         started = time.monotonic()
-        proc = subprocess.Popen(
-            argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             startup_s = client.wait_ready(started)
             tree = ProcTree(proc.pid)
             rss_idle = tree.rss_bytes()
             fixtures = client.fixtures()
             measurements = tuple(
-                _measure(settings, spec, tree, port, endpoint, fixtures, round_no)
-                for endpoint in ENDPOINTS
+                _measure(settings, spec, tree, port, endpoint, fixtures, round_no) for endpoint in ENDPOINTS
             )
         finally:
             _stop(proc)
@@ -204,10 +196,8 @@ def facts(settings: Settings, specs: Sequence[ServerSpec], python: str) -> dict[
     found = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": f"{os.cpu_count()} CPUs ({_cpu_model()}), {platform.system()} "
-        f"{platform.release()}",
-        "pinning": f"servers on CPU {settings.server_cpu}, wrk on CPU {settings.load_cpu} "
-        "(taskset)",
+        "machine": f"{os.cpu_count()} CPUs ({_cpu_model()}), {platform.system()} {platform.release()}",
+        "pinning": f"servers on CPU {settings.server_cpu}, wrk on CPU {settings.load_cpu} (taskset)",
         "load": f"wrk, {settings.threads} threads, {settings.connections} connections, "
         f"{settings.duration_s:g} s per run after {settings.warmup_s:g} s of warm-up, "
         f"{settings.rounds} rounds; each round starts every server afresh, in turn",

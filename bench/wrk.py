@@ -48,9 +48,7 @@ def lua_script(method: str, path: str, headers: Mapping[str, str], body: str | N
     return "\n".join(lines) + "\n"
 
 
-def wrk_argv(
-    url: str, script: str, *, threads: int, connections: int, duration_s: float
-) -> list[str]:
+def wrk_argv(url: str, script: str, *, threads: int, connections: int, duration_s: float) -> list[str]:
     """The wrk command line for one run, with the latency distribution on."""
     return [
         "wrk",

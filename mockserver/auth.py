@@ -33,10 +33,10 @@ def session_token(scope: Scope) -> str | None:
                 return token
     query_string: bytes = scope.get("query_string", b"")
     if query_string:
-        for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-            if name == SESSION_COOKIE:
-                if value:
-                    return value
+        for key, text in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+            if key == SESSION_COOKIE:
+                if text:
+                    return text
                 break  # Go's Query().Get returns the first value only
     bearer = None
     for name, raw in headers:

@@ -225,8 +225,7 @@ def _check_parameters(
     declared = {
         (str(p.get("name")), str(p.get("in"))): p
         for p in (
-            _resolve(document, raw)
-            for raw in [*path_item.get("parameters", []), *node.get("parameters", [])]
+            _resolve(document, raw) for raw in [*path_item.get("parameters", []), *node.get("parameters", [])]
         )
     }
     body = _resolve(document, node["requestBody"]) if "requestBody" in node else None
@@ -323,13 +322,9 @@ def _check_responses(operation: Operation, node: Node, document: Node) -> Iterat
         response = _resolve(document, responses[row.status])
         description = str(response.get("description", ""))
         if row.description != description:
-            yield Difference(
-                name, f"{item} description", repr(row.description), f"has {description!r}"
-            )
+            yield Difference(name, f"{item} description", repr(row.description), f"has {description!r}")
         meaning = _MEANINGS.get(row.status)
-        shown_meaning = (
-            (row.meaning.text, row.meaning.url) if row.meaning else (row.meaning_text, "")
-        )
+        shown_meaning = (row.meaning.text, row.meaning.url) if row.meaning else (row.meaning_text, "")
         if meaning is not None and shown_meaning != meaning:
             yield Difference(
                 name,
@@ -388,9 +383,7 @@ def _check_response_schema(
         properties = _properties(document, parent)
         schema = properties.get(row.name)
         if schema is None:
-            yield Difference(
-                name, item, f"a field of type {row.type_text!r}", "has no such property"
-            )
+            yield Difference(name, item, f"a field of type {row.type_text!r}", "has no such property")
             parents.append({})
             continue
         walked[row.name] = schema
@@ -400,9 +393,7 @@ def _check_response_schema(
     for property_name, value in table.enumerated_values:
         enum = _resolve(document, walked.get(property_name, {})).get("enum", [])
         if value not in [str(member) for member in enum]:
-            yield Difference(
-                name, f"{where}: enumerated {property_name}", repr(value), f"has enum {enum}"
-            )
+            yield Difference(name, f"{where}: enumerated {property_name}", repr(value), f"has enum {enum}")
     if table.rows:
         missing = [field for field in _properties(document, base) if field not in listed]
         for field in missing:
@@ -420,9 +411,7 @@ def _row_differences(
     annotation = _annotation(resolved_parent)
     required = annotation.get("required", resolved_parent.get("required", []))
     if row.required != (row.name in required):
-        yield Difference(
-            name, f"{item} required", _flag(row.required), f"has {_flag(row.name in required)}"
-        )
+        yield Difference(name, f"{item} required", _flag(row.required), f"has {_flag(row.name in required)}")
     resolved = _resolve(document, schema)
     if row.restrictions and row.restrictions != "none":
         flags = {
@@ -430,12 +419,8 @@ def _row_differences(
             "write-only": resolved.get("writeOnly", False),
         }
         if not flags.get(row.restrictions, False):
-            yield Difference(
-                name, f"{item} restrictions", repr(row.restrictions), "has no such flag"
-            )
-    if row.description and row.description != resolved.get(
-        "description", schema.get("description")
-    ):
+            yield Difference(name, f"{item} restrictions", repr(row.restrictions), "has no such flag")
+    if row.description and row.description != resolved.get("description", schema.get("description")):
         yield Difference(
             name, f"{item} description", repr(row.description), f"has {schema.get('description')!r}"
         )
@@ -450,9 +435,7 @@ def _link_differences(name: str, item: str, link: Link | None) -> Iterator[Diffe
         yield Difference(name, f"{item} link", link.url, f"implies {anchor} for {link.text}")
 
 
-def _example_differences(
-    name: str, item: str, example: Example, rendered: Any
-) -> Iterator[Difference]:
+def _example_differences(name: str, item: str, example: Example, rendered: Any) -> Iterator[Difference]:
     """A page example against the document's rendering, one difference per JSON path."""
     for path, docs, ours in _json_differences(example.value, rendered, "$"):
         yield Difference(name, f"{item}: {path}", docs, f"renders {ours}")

@@ -264,9 +264,7 @@ def _operation(section: _Section) -> Operation:
             status_code = match.group(1)
         elif stripped.startswith(AUTHENTICATED_SENTENCE):
             if stripped != _AUTHENTICATED_LINE:
-                raise DocsPageError(
-                    f"{where}, line {number}: {stripped!r}, not {_AUTHENTICATED_LINE!r}"
-                )
+                raise DocsPageError(f"{where}, line {number}: {stripped!r}, not {_AUTHENTICATED_LINE!r}")
             authenticated = True
         index += 1
     if method_path is None:
@@ -279,8 +277,7 @@ def _operation(section: _Section) -> Operation:
         body_example=body_example,
         parameters=tuple(parameters),
         examples=tuple(
-            Example(label=_status_of(example.label, where), value=example.value)
-            for example in examples
+            Example(label=_status_of(example.label, where), value=example.value) for example in examples
         ),
         responses=tuple(responses),
         response_schemas=tuple(schemas),
@@ -288,9 +285,7 @@ def _operation(section: _Section) -> Operation:
     )
 
 
-def _read_fence(
-    lines: list[tuple[int, str]], start: int, marker: str, where: str
-) -> tuple[int, str, str]:
+def _read_fence(lines: list[tuple[int, str]], start: int, marker: str, where: str) -> tuple[int, str, str]:
     """Read a fenced block from its opening line; return the index after it, language, body."""
     opening = _FENCE.match(lines[start][1].strip())
     language = opening.group(2) if opening else ""

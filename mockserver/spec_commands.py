@@ -94,8 +94,7 @@ def _validation_errors(path: Path, document: dict[str, Any]) -> list[str]:
     try:
         for found in OpenAPIV30SpecValidator(document).iter_errors():
             where = "#" + "".join(
-                "/" + str(part).replace("~", "~0").replace("/", "~1")
-                for part in found.absolute_path
+                "/" + str(part).replace("~", "~0").replace("/", "~1") for part in found.absolute_path
             )
             # The message's first line says what is wrong; the rest dumps the instance.
             lines.append(f"{path}: {where}: {found.message.splitlines()[0]}")

@@ -59,18 +59,14 @@ def test_field_removed_from_example_is_named(tmp_path: Path) -> None:
     page = edited('  "title": "string",\n  "updated_at"', '  "updated_at"')
     code, lines = run_check_docs(page, tmp_path)
     assert code == 1
-    assert lines == [
-        'Create chat: 201 example: $.title: docs show no such key, document renders "string"'
-    ]
+    assert lines == ['Create chat: 201 example: $.title: docs show no such key, document renders "string"']
 
 
 def test_field_retyped_in_example_is_named(tmp_path: Path) -> None:
     page = edited('"valid": true', '"valid": 1')
     code, lines = run_check_docs(page, tmp_path)
     assert code == 1
-    assert lines == [
-        "Create chat: 201 example: $.workspace_id.valid: docs show 1, document renders true"
-    ]
+    assert lines == ["Create chat: 201 example: $.workspace_id.valid: docs show 1, document renders true"]
 
 
 def test_example_value_changed_is_named(tmp_path: Path) -> None:
@@ -88,9 +84,7 @@ def test_status_changed_in_responses_table_is_named(tmp_path: Path) -> None:
     page = edited("| 201    | [Created]", "| 202    | [Created]")
     code, lines = run_check_docs(page, tmp_path)
     assert code == 1
-    assert lines[0].startswith(
-        "Create chat: response 202: docs show it, document has no such status"
-    )
+    assert lines[0].startswith("Create chat: response 202: docs show it, document has no such status")
     # The document's 201 is now one the page does not show.
     assert lines[1:] == ["Create chat: response 201: docs show nothing, document has it"]
 
@@ -114,8 +108,7 @@ def test_response_schema_row_retyped_is_named(tmp_path: Path) -> None:
     code, lines = run_check_docs(page, tmp_path)
     assert code == 1
     assert lines == [
-        "List chat messages: response schema 200: » id type: docs show 'string', "
-        "document has 'integer'"
+        "List chat messages: response schema 200: » id type: docs show 'string', document has 'integer'"
     ]
 
 
@@ -141,8 +134,7 @@ def test_curl_header_dropped_is_named(tmp_path: Path) -> None:
     code, lines = run_check_docs(page, tmp_path)
     assert code == 1
     assert lines == [
-        "Create chat: curl header Content-Type: docs show nothing, document implies "
-        "'application/json'"
+        "Create chat: curl header Content-Type: docs show nothing, document implies 'application/json'"
     ]
 
 
@@ -152,10 +144,7 @@ def test_path_changed_is_named(tmp_path: Path) -> None:
     assert code == 1
     assert "Get chat: operation: docs show GET /chat/{chat}, document has none" in lines
     # The document's operation the page no longer shows is named too.
-    assert (
-        "Get chat: operation: docs show nothing, document has GET /chats/{chat} tagged Chats"
-        in lines
-    )
+    assert "Get chat: operation: docs show nothing, document has GET /chats/{chat} tagged Chats" in lines
 
 
 def test_operation_section_removed_is_named(tmp_path: Path) -> None:
@@ -164,16 +153,12 @@ def test_operation_section_removed_is_named(tmp_path: Path) -> None:
     end = text.index("## List chat messages\n")
     code, lines = run_check_docs(text[:start] + text[end:], tmp_path)
     assert code == 1
-    assert lines == [
-        "Get chat: operation: docs show nothing, document has GET /chats/{chat} tagged Chats"
-    ]
+    assert lines == ["Get chat: operation: docs show nothing, document has GET /chats/{chat} tagged Chats"]
 
 
 def test_authentication_sentence_removed_is_named(tmp_path: Path) -> None:
     text = SEED_PAGE.read_text(encoding="utf-8")
-    sentence = (
-        "To perform this operation, you must be authenticated. [Learn more](authentication.md)."
-    )
+    sentence = "To perform this operation, you must be authenticated. [Learn more](authentication.md)."
     last = text.rindex(sentence)
     code, lines = run_check_docs(text[:last] + text[last + len(sentence) :], tmp_path)
     assert code == 1
@@ -183,9 +168,7 @@ def test_authentication_sentence_removed_is_named(tmp_path: Path) -> None:
     ]
 
 
-def test_property_deleted_from_document_fails_seed_page(
-    tmp_path: Path, document: dict[str, Any]
-) -> None:
+def test_property_deleted_from_document_fails_seed_page(tmp_path: Path, document: dict[str, Any]) -> None:
     del document["components"]["schemas"]["codersdk.Chat"]["properties"]["provider"]
     code, lines = run_check_docs(SEED_PAGE.read_text(encoding="utf-8"), tmp_path, document)
     assert code == 1
@@ -195,9 +178,7 @@ def test_property_deleted_from_document_fails_seed_page(
     ]
 
 
-def test_property_retyped_in_document_fails_seed_page(
-    tmp_path: Path, document: dict[str, Any]
-) -> None:
+def test_property_retyped_in_document_fails_seed_page(tmp_path: Path, document: dict[str, Any]) -> None:
     chat_id = document["components"]["schemas"]["codersdk.ChatMessage"]["properties"]["chat_id"]
     chat_id["type"] = "integer"
     del chat_id["format"]
@@ -216,9 +197,7 @@ def test_property_retyped_in_document_fails_seed_page(
 def test_docs_annotation_removed_from_document_fails_seed_page(
     tmp_path: Path, document: dict[str, Any]
 ) -> None:
-    del document["components"]["schemas"]["codersdk.Chat"]["properties"]["workspace_id"][
-        "x-coder-docs"
-    ]
+    del document["components"]["schemas"]["codersdk.Chat"]["properties"]["workspace_id"]["x-coder-docs"]
     code, lines = run_check_docs(SEED_PAGE.read_text(encoding="utf-8"), tmp_path, document)
     assert code == 1
     assert lines[0] == (

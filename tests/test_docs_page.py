@@ -106,8 +106,6 @@ def test_page_without_tag_heading_is_rejected() -> None:
 
 
 def test_invalid_json_example_is_rejected_with_its_operation() -> None:
-    text = SEED_PAGE.read_text(encoding="utf-8").replace(
-        '"model": "string",', '"model": string,', 1
-    )
+    text = SEED_PAGE.read_text(encoding="utf-8").replace('"model": "string",', '"model": string,', 1)
     with pytest.raises(DocsPageError, match=r"## Create chat, line \d+: invalid JSON example"):
         parse_docs_page(text)
