@@ -28,10 +28,16 @@ def add_control_arguments(serve: argparse.ArgumentParser) -> None:
         help=f"serve the control plane, to requests with the header {CONTROL_TOKEN_HEADER}: TOKEN",
     )
     group.add_argument(
-        "--faults", type=Path, metavar="FILE", help="fault rules in force from start-up (YAML or JSON)"
+        "--faults",
+        type=Path,
+        metavar="FILE",
+        help="fault rules in force from start-up (YAML or JSON)",
     )
     group.add_argument(
-        "--fault-seed", type=int, default=0, help="seed of the rules' probability draws (default: 0)"
+        "--fault-seed",
+        type=int,
+        default=0,
+        help="seed of the rules' probability draws (default: 0)",
     )
     group.add_argument(
         "--latency", type=int, metavar="MS", default=0, help="add MS milliseconds to every request"
@@ -41,8 +47,8 @@ def add_control_arguments(serve: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="ORIGIN",
-        help="a browser origin allowed to call the mock, e.g. http://app.test:3000; repeat for more "
-        "(replaces the default: localhost, 127.0.0.1 and [::1] on any port)",
+        help="a browser origin allowed to call the mock, e.g. http://app.test:3000; repeat "
+        "for more (replaces the default: localhost, 127.0.0.1 and [::1] on any port)",
     )
     group.add_argument(
         "--cors-origin-regex",
@@ -65,7 +71,9 @@ def control_settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.latency < 0:
         raise ValueError("--latency must not be negative")
     if args.latency:
-        rules.append(FaultRule(latency_ms=args.latency))  # one mechanism: a rule matching everything
+        rules.append(
+            FaultRule(latency_ms=args.latency)
+        )  # one mechanism: a rule matching everything
     if args.faults is not None:
         rules.extend(load_fault_rules(args.faults))
     custom = args.cors_origin or args.cors_origin_regex is not None

@@ -13,7 +13,14 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
-from mockserver import ImmediateScheduler, ManualScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import (
+    ImmediateScheduler,
+    ManualScheduler,
+    Settings,
+    SteppingClock,
+    create_app,
+    seeded_uuids,
+)
 
 # This worktree's copy of the control document (the installed package may be another checkout's).
 CONTROL_DOCUMENT = Path(__file__).resolve().parents[2] / "openapi" / "control.yaml"
@@ -30,7 +37,10 @@ def settings(**fields: Any) -> Settings:
 def app(**fields: Any) -> Any:
     """A fresh app: deterministic clock, ids and an immediate agent."""
     return create_app(
-        settings(**fields), clock=SteppingClock(), new_id=seeded_uuids(1), scheduler=ImmediateScheduler()
+        settings(**fields),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(1),
+        scheduler=ImmediateScheduler(),
     )
 
 
@@ -42,14 +52,18 @@ def client() -> TestClient:
 @pytest.fixture
 def manual_client() -> tuple[TestClient, ManualScheduler]:
     scheduler = ManualScheduler()
-    made = create_app(settings(), clock=SteppingClock(), new_id=seeded_uuids(1), scheduler=scheduler)
+    made = create_app(
+        settings(), clock=SteppingClock(), new_id=seeded_uuids(1), scheduler=scheduler
+    )
     return TestClient(made), scheduler
 
 
 @contextmanager
 def served(asgi_app: Any) -> Iterator[str]:
     """Serve an app with uvicorn on a free loopback port in a thread; yields its base URL."""
-    config = uvicorn.Config(asgi_app, host="127.0.0.1", port=0, log_level="critical", ws="none", lifespan="off")
+    config = uvicorn.Config(
+        asgi_app, host="127.0.0.1", port=0, log_level="critical", ws="none", lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,7 +9,9 @@ from mockserver import ManualScheduler
 from .conftest import ALICE, NEW_CHAT
 
 
-def test_finish_runs_every_pending_agent_write_now(manual_client: tuple[TestClient, ManualScheduler]) -> None:
+def test_finish_runs_every_pending_agent_write_now(
+    manual_client: tuple[TestClient, ManualScheduler],
+) -> None:
     client, _ = manual_client
     chat = client.post("/api/v2/chats", json=NEW_CHAT, headers=ALICE).json()["id"]
     client.post(f"/api/v2/chats/{chat}/messages", json={"content": "hi"}, headers=ALICE)

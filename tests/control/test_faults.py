@@ -21,14 +21,17 @@ from .conftest import ALICE, NEW_CHAT, app, served
 def test_a_rule_makes_the_next_two_posts_503_then_service_resumes(client: TestClient) -> None:
     chat = client.post("/api/v2/chats", json=NEW_CHAT, headers=ALICE).json()["id"]
     added = client.post(
-        "/__mock/faults", json={"method": "POST", "path": "/chats/{chat}/messages", "status": 503, "times": 2}
+        "/__mock/faults",
+        json={"method": "POST", "path": "/chats/{chat}/messages", "status": 503, "times": 2},
     )
     assert added.status_code == 201
 
     # When the client posts three messages (and reads the chat in between)
     answers = []
     for text in ("one", "two", "three"):
-        answers.append(client.post(f"/api/v2/chats/{chat}/messages", json={"content": text}, headers=ALICE))
+        answers.append(
+            client.post(f"/api/v2/chats/{chat}/messages", json={"content": text}, headers=ALICE)
+        )
         assert client.get(f"/api/v2/chats/{chat}", headers=ALICE).status_code == 200
 
     # Then the first two are 503 with a Coder error body, the third is served
@@ -41,7 +44,9 @@ def test_a_rule_makes_the_next_two_posts_503_then_service_resumes(client: TestCl
     [rule] = client.get("/__mock/faults").json()["faults"]
     assert (rule["matched"], rule["fired"], rule["remaining"]) == (2, 2, 0)
     # And the journal says which requests the rule answered
-    statuses = client.get("/__mock/requests", params={"method": "POST", "path": "/chats/*/messages"})
+    statuses = client.get(
+        "/__mock/requests", params={"method": "POST", "path": "/chats/*/messages"}
+    )
     assert [(e["status"], e["faults"]) for e in statuses.json()["requests"]] == [
         (503, [1]),
         (503, [1]),
@@ -50,7 +55,10 @@ def test_a_rule_makes_the_next_two_posts_503_then_service_resumes(client: TestCl
 
 
 def test_a_rule_with_its_own_message_and_detail(client: TestClient) -> None:
-    client.post("/__mock/faults", json={"path": "/chats", "status": 429, "message": "Slow down.", "detail": ""})
+    client.post(
+        "/__mock/faults",
+        json={"path": "/chats", "status": 429, "message": "Slow down.", "detail": ""},
+    )
     answer = client.post("/api/v2/chats", json=NEW_CHAT, headers=ALICE)
     assert (answer.status_code, answer.json()) == (429, {"message": "Slow down."})
 
@@ -95,7 +103,9 @@ def _tiny_app(faults: Faults, slept: list[float]) -> FaultMiddleware:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    inner = Starlette(routes=[Route("/api/v2/chats", lambda _: PlainTextResponse("ok"), methods=["GET", "POST"])])
+    inner = Starlette(
+        routes=[Route("/api/v2/chats", lambda _: PlainTextResponse("ok"), methods=["GET", "POST"])]
+    )
     return FaultMiddleware(inner, faults=faults, sleep=sleep)
 
 
@@ -145,7 +155,9 @@ def test_a_drop_rule_raises_in_process(client: TestClient) -> None:
 
 def test_a_drop_rule_closes_a_real_connection_without_an_answer() -> None:
     with served(app()) as base, httpx.Client(base_url=base) as http:
-        http.post("/__mock/faults", json={"method": "POST", "path": "/chats", "drop": True, "times": 1})
+        http.post(
+            "/__mock/faults", json={"method": "POST", "path": "/chats", "drop": True, "times": 1}
+        )
 
         # When
         with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
@@ -159,7 +171,10 @@ def test_a_drop_rule_closes_a_real_connection_without_an_answer() -> None:
 
 def test_start_up_latency_delays_a_real_request_at_least_that_long() -> None:
     # A lower bound only: the delay is asserted, never how fast the rest is.
-    with served(app(faults=(FaultRule(latency_ms=150),))) as base, httpx.Client(base_url=base) as http:
+    with (
+        served(app(faults=(FaultRule(latency_ms=150),))) as base,
+        httpx.Client(base_url=base) as http,
+    ):
         started = time.perf_counter()
         answer = http.get("/api/v2/chats/nope", headers=ALICE)
         elapsed = time.perf_counter() - started

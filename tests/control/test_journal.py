@@ -74,7 +74,11 @@ def test_delete_empties_the_journal(client: TestClient) -> None:
 
     assert client.delete("/__mock/requests").status_code == 204
 
-    assert client.get("/__mock/requests").json() == {"capacity": 1000, "recorded": 0, "requests": []}
+    assert client.get("/__mock/requests").json() == {
+        "capacity": 1000,
+        "recorded": 0,
+        "requests": [],
+    }
 
 
 def test_a_secret_echoed_into_a_body_is_masked() -> None:

@@ -46,7 +46,9 @@ def test_reset_seeds_the_store_again_with_the_start_up_loader() -> None:
     seeded: list[str] = []
 
     def seed(store: ChatStore) -> None:
-        chat = store.create_chat(alice, workspace_id=None, title="fixture", provider="p", model="m", metadata={})
+        chat = store.create_chat(
+            alice, workspace_id=None, title="fixture", provider="p", model="m", metadata={}
+        )
         seeded.append(str(chat.id))
 
     client = TestClient(
