@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import coder_chats_openapi
@@ -24,6 +24,7 @@ from mockserver.auth import authentication_middleware
 from mockserver.chat_param import chat_param_middleware
 from mockserver.clock import Clock, IdFactory, system_clock
 from mockserver.coder_errors import install_error_handlers
+from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
 from mockserver.directory import DEMO_TOKENS, Directory
 from mockserver.methods import MethodIndex
 from mockserver.scheduler import AsyncioScheduler, Scheduler
@@ -40,6 +41,14 @@ class Settings:
     validate_responses: bool = True  # every answer checked against the document (a 500 if it strays)
     swagger_ui: bool = True  # the document browsable at /api/v2/ui/
     document: Path | None = None  # another copy of the document; None is the packaged one
+    # The control plane and its comforts (mockserver/control, docs/control.md):
+    control: bool = False  # serve /__mock (reset, journal, faults, clock); off: /__mock is 404
+    control_token: str | None = None  # then /__mock needs it in X-Mock-Control-Token
+    control_document: Path | None = None  # another copy of control.yaml; None is the packaged one
+    cors: CorsPolicy = field(default_factory=CorsPolicy)  # default: localhost, 127.0.0.1, any port
+    faults: tuple[FaultRule, ...] = ()  # fault rules in force from start-up (and after a reset)
+    fault_seed: int = 0  # seeds the draws of rules with a probability
+    journal_size: int = 1000  # requests the journal keeps
 
 
 def create_app(
@@ -51,6 +60,7 @@ def create_app(
     scheduler: Scheduler | None = None,
     store: ChatStore | None = None,
     agent: Agent | None = None,
+    seed_store: SeedStore = no_seed,
 ) -> AsyncApp:
     """Build the mock Coder server: an ASGI app serving the Chats API under /api/v2.
 
@@ -60,17 +70,35 @@ def create_app(
     - `scheduler`: when the agent writes its rows (default: real time on the event loop;
       ImmediateScheduler or ManualScheduler in tests);
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
-      when not given).
+      when not given);
+    - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`.
     """
     settings = settings or Settings()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
-    agent = agent or EchoAgent(store, scheduler or AsyncioScheduler())
+    scheduler = scheduler or AsyncioScheduler()
+    agent = agent or EchoAgent(store, scheduler)
+    seed_store(store)
+    control = ControlPlane(
+        enabled=settings.control or settings.control_token is not None,
+        token=settings.control_token,
+        cors=settings.cors,
+        fault_rules=settings.faults,
+        fault_seed=settings.fault_seed,
+        journal_size=settings.journal_size,
+        store=store,
+        scheduler=scheduler,
+        directory=directory,
+        clock=clock,
+        seed_store=seed_store,
+        document=settings.control_document,
+    )
     api = ChatsApi(store=store, directory=directory, agent=agent, new_id=new_id)
 
     app = AsyncApp(
         __name__,
         middlewares=[
+            *control.middlewares(),
             ServerErrorMiddleware,
             ExceptionMiddleware,
             SwaggerUIMiddleware,
@@ -89,6 +117,11 @@ def create_app(
         resolver=Resolver(function_resolver=api.resolve),
         validate_responses=settings.validate_responses,
         validator_map=validator_map(),
+        swagger_ui_options=_swagger_ui(settings.swagger_ui),
+    )
+    control.add_api(
+        app,
+        validate_responses=settings.validate_responses,
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
     )
     install_error_handlers(app, MethodIndex(document["paths"], base_path=document["servers"][0]["url"]))

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.directory import DEMO_TOKENS, Directory
 from mockserver.spec_commands import add_spec_commands
 
@@ -33,9 +34,15 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"chats-mock: bad --token: {error}", file=sys.stderr)
         return 2
-    settings = Settings(validate_responses=args.validate_responses)
+    try:
+        settings = Settings(validate_responses=args.validate_responses, **control_settings(args))
+    except (OSError, ValueError) as error:
+        print(f"chats-mock: {error}", file=sys.stderr)
+        return 2
     app = create_app(settings, directory=directory, scheduler=AsyncioScheduler(speed=args.speed))
     _print_banner(sys.stdout, args.host, args.port, directory)
+    if settings.control:
+        print("  control plane at /__mock (docs at /__mock/ui/)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
     return 0
 
@@ -77,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
+    add_control_arguments(serve)
     serve.set_defaults(func=_serve)
 
     add_spec_commands(commands)

@@ -30,6 +30,14 @@ class ChatStore:
         self._transcripts: dict[UUID, list[ChatMessage]] = {}
         self._message_ids = itertools.count(1)
 
+    def clear(self) -> int:
+        """Forget every chat and its transcript; message ids restart at 1. Returns the chat count."""
+        count = len(self._chats)
+        self._chats.clear()
+        self._transcripts.clear()
+        self._message_ids = itertools.count(1)
+        return count
+
     def create_chat(
         self,
         owner: User,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-__all__ = ["docs_page", "document"]
+__all__ = ["control_document", "docs_page", "document"]
 
 
 def document() -> Traversable:
@@ -16,3 +16,8 @@ def document() -> Traversable:
 def docs_page() -> Traversable:
     """Coder's generated docs page for the Chats API, as published (the seed of check-docs)."""
     return files(__name__) / "chats-api-docs.md"
+
+
+def control_document() -> Traversable:
+    """The OpenAPI 3.0.3 document of the mock's own control plane (/__mock), not Coder's."""
+    return files(__name__) / "control.yaml"

@@ -1,0 +1,120 @@
+"""The control plane's operations: thin handlers over the plane's parts."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from starlette.responses import Response
+
+from mockserver.coder_errors import CONTENT_TYPE, error_body
+from mockserver.golang import encode_json
+
+from .faults import FaultRule, Faults
+from .journal import Journal, JournalFilter
+from .paths import PathPattern
+
+__all__ = ["ControlApi", "Resettable", "Steppable"]
+
+
+class Resettable(Protocol):
+    """What puts the mock back to its start-up state."""
+
+    def __call__(self) -> None:
+        """Reset."""
+
+
+class Steppable(Protocol):
+    """The part of the Scheduler protocol the clock endpoints use."""
+
+    def advance(self, seconds: float) -> int:
+        """Run what falls due within `seconds`; returns how many ran."""
+
+    def finish_all(self) -> int:
+        """Run everything pending; returns how many ran."""
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+
+
+def _no_content() -> Response:
+    return Response(status_code=204)
+
+
+class ControlApi:
+    """Handlers by operationId; Connexion has already validated the request."""
+
+    def __init__(self, *, reset: Resettable, journal: Journal, faults: Faults, clock: Steppable) -> None:
+        self._reset = reset
+        self._journal = journal
+        self._faults = faults
+        self._clock = clock
+
+    def resolve(self, operation_id: str) -> Any:
+        """The handler of an operation: `list-requests` is `list_requests`."""
+        return getattr(self, operation_id.replace("-", "_"))
+
+    async def reset(self) -> Response:
+        """POST /__mock/reset."""
+        self._reset()
+        return _no_content()
+
+    async def list_requests(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+    ) -> Response:
+        """GET /__mock/requests."""
+        try:
+            pattern = None if path is None else PathPattern(path)
+        except ValueError as error:
+            return _json(400, error_body("Invalid path pattern.", str(error)))
+        where = JournalFilter(method=method, path=pattern, status=status, user=user)
+        entries = self._journal.entries(where, limit)
+        return _json(
+            200,
+            {
+                "capacity": self._journal.capacity,
+                "recorded": self._journal.recorded,
+                "requests": [entry.to_json() for entry in entries],
+            },
+        )
+
+    async def clear_requests(self) -> Response:
+        """DELETE /__mock/requests."""
+        self._journal.clear()
+        return _no_content()
+
+    async def list_faults(self) -> Response:
+        """GET /__mock/faults."""
+        return _json(200, {"faults": self._faults.listing()})
+
+    async def add_fault(self, body: dict[str, Any]) -> Response:
+        """POST /__mock/faults."""
+        try:
+            rule = FaultRule.from_json(body)
+        except ValueError as error:
+            return _json(400, error_body("Invalid fault rule.", str(error)))
+        return _json(201, self._faults.add(rule))
+
+    async def clear_faults(self) -> Response:
+        """DELETE /__mock/faults."""
+        self._faults.clear()
+        return _no_content()
+
+    async def remove_fault(self, fault: int) -> Response:
+        """DELETE /__mock/faults/{fault}."""
+        if not self._faults.remove(fault):
+            return _json(404, error_body(f"No fault rule {fault}."))
+        return _no_content()
+
+    async def advance_clock(self, body: dict[str, Any]) -> Response:
+        """POST /__mock/clock/advance."""
+        return _json(200, {"ran": self._clock.advance(float(body["seconds"]))})
+
+    async def finish_runs(self) -> Response:
+        """POST /__mock/clock/finish."""
+        return _json(200, {"ran": self._clock.finish_all()})

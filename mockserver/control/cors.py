@@ -1,0 +1,44 @@
+"""Which browser origins may call the mock (the options of Starlette's CORSMiddleware)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CONTROL_TOKEN_HEADER", "LOCALHOST_ORIGINS", "CorsPolicy", "cors_options"]
+
+# Any port of localhost, 127.0.0.1 or [::1], over http or https: where a frontend's dev server runs.
+LOCALHOST_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
+
+# The header that carries the control plane's own token (never a Coder session token).
+CONTROL_TOKEN_HEADER = "X-Mock-Control-Token"
+
+# The headers a browser may send: Coder's token forms, a JSON body, and the control token.
+_ALLOWED_HEADERS = ("Coder-Session-Token", "Content-Type", "Authorization", CONTROL_TOKEN_HEADER)
+_ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True, slots=True)
+class CorsPolicy:
+    """Origins allowed by name or by a regular expression matched against the whole origin."""
+
+    origins: tuple[str, ...] = ()
+    origin_regex: str | None = LOCALHOST_ORIGINS
+
+    def allows(self, origin: str) -> bool:
+        """Whether a browser page at `origin` may call the mock."""
+        if origin in self.origins:
+            return True
+        return self.origin_regex is not None and re.fullmatch(self.origin_regex, origin) is not None
+
+
+def cors_options(policy: CorsPolicy) -> dict[str, Any]:
+    """Starlette's CORSMiddleware options; credentials allowed for the session cookie."""
+    return {
+        "allow_origins": policy.origins,
+        "allow_origin_regex": policy.origin_regex,
+        "allow_methods": _ALLOWED_METHODS,
+        "allow_headers": _ALLOWED_HEADERS,
+        "allow_credentials": True,
+    }

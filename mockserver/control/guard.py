@@ -1,0 +1,79 @@
+"""Who may reach /__mock: nobody unless enabled; then its own token and an allowed origin."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.coder_errors import CONTENT_TYPE, coder_error, error_body
+from mockserver.errors import RouteNotFound
+from mockserver.golang import encode_json
+
+from .cors import CONTROL_TOKEN_HEADER, CorsPolicy
+from .paths import CONTROL_PREFIX
+
+__all__ = ["ControlGuard"]
+
+_TOKEN_HEADER = CONTROL_TOKEN_HEADER.lower().encode()
+
+
+class ControlGuard:
+    """Answers for /__mock before anything else can.
+
+    Disabled: every /__mock path is 404, as if it did not exist. Enabled: a request from a
+    browser origin the CORS policy does not allow is 403 (a page elsewhere cannot reset the
+    mock with a simple form post); with a control token, a request without that token in
+    `X-Mock-Control-Token` is 401. A Coder session token plays no part. A CORS preflight goes
+    on to the CORS middleware, since a browser never sends custom headers on it.
+    """
+
+    def __init__(self, app: ASGIApp, *, enabled: bool, token: str | None, cors: CorsPolicy) -> None:
+        self._app = app
+        self._enabled = enabled
+        self._token = token.encode() if token else None
+        self._cors = cors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] not in ("http", "websocket") or not (
+            path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+        ):
+            await self._app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        refusal = self._refusal(scope, headers)
+        if refusal is None:
+            await self._app(scope, receive, send)
+            return
+        status, body = refusal
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        content = encode_json(body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", CONTENT_TYPE.encode()),
+                    (b"content-length", str(len(content)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+    def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, dict[str, str]] | None:
+        if not self._enabled:
+            return coder_error(RouteNotFound())
+        origin = headers.get(b"origin")
+        if scope.get("method") == "OPTIONS" and origin and b"access-control-request-method" in headers:
+            return None  # a preflight: the CORS middleware answers it by the same policy
+        if origin is not None and not self._cors.allows(origin.decode("latin-1")):
+            return 403, error_body("Forbidden.", "This origin may not use the mock's control plane.")
+        if self._token is not None and not hmac.compare_digest(headers.get(_TOKEN_HEADER, b""), self._token):
+            return 401, error_body(
+                "Control plane token missing or wrong.",
+                f"Send the token given to --control-token in the {CONTROL_TOKEN_HEADER} header.",
+            )
+        return None

@@ -1,0 +1,108 @@
+"""The control plane assembled: its middleware layers around the Coder API, and /__mock itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import coder_chats_openapi
+from connexion import AsyncApp
+from connexion.resolver import Resolver
+from starlette.middleware.cors import CORSMiddleware
+
+from mockserver.clock import Clock
+from mockserver.directory import Directory
+from mockserver.store import ChatStore
+
+from .api import ControlApi, Steppable
+from .cors import CorsPolicy, cors_options
+from .faults import ConnectionDropper, FaultMiddleware, FaultRule, Faults
+from .guard import ControlGuard
+from .journal import Journal, JournalMiddleware
+from .paths import CONTROL_PREFIX
+
+__all__ = ["ControlPlane", "SeedStore", "no_seed"]
+
+SeedStore = Callable[[ChatStore], None]
+
+
+def no_seed(store: ChatStore) -> None:
+    """The start-up loader of a mock without fixtures: an empty store."""
+
+
+class ControlPlane:
+    """Journal, faults, guard and CORS around the Coder API, and the /__mock API when enabled.
+
+    `reset()` is what `POST /__mock/reset` does: the store emptied and seeded again by the
+    same loader that seeded it at start-up, the journal emptied, the start-up fault rules
+    back in force with fresh counts.
+    """
+
+    def __init__(
+        self,
+        *,
+        enabled: bool,
+        token: str | None,
+        cors: CorsPolicy,
+        fault_rules: tuple[FaultRule, ...],
+        fault_seed: int,
+        journal_size: int,
+        store: ChatStore,
+        scheduler: Steppable,
+        directory: Directory,
+        clock: Clock,
+        seed_store: SeedStore = no_seed,
+        document: Path | None = None,
+    ) -> None:
+        self.enabled = enabled
+        self.journal = Journal(journal_size)
+        self.faults = Faults(fault_rules, seed=fault_seed)
+        self._token = token
+        self._cors = cors
+        self._store = store
+        self._scheduler = scheduler
+        self._directory = directory
+        self._clock = clock
+        self._seed_store = seed_store
+        self._document = document  # another copy of control.yaml; None is the packaged one
+
+    def middlewares(self) -> list[Any]:
+        """The layers outside Connexion's own, outermost first."""
+        layers: list[Any] = [ConnectionDropper]
+        if self.enabled:  # the journal's only reader is the control plane
+            layers.append(
+                partial(
+                    JournalMiddleware,
+                    journal=self.journal,
+                    directory=self._directory,
+                    clock=self._clock,
+                )
+            )
+        layers += [
+            partial(ControlGuard, enabled=self.enabled, token=self._token, cors=self._cors),
+            # Outside the error handling, so that a Coder error body is readable cross-origin too.
+            partial(CORSMiddleware, **cors_options(self._cors)),
+            partial(FaultMiddleware, faults=self.faults),
+        ]
+        return layers
+
+    def add_api(self, app: AsyncApp, **options: Any) -> None:
+        """Serve /__mock from its own document when enabled (options as for `app.add_api`)."""
+        if not self.enabled:
+            return
+        api = ControlApi(reset=self.reset, journal=self.journal, faults=self.faults, clock=self._scheduler)
+        app.add_api(
+            self._document or Path(str(coder_chats_openapi.control_document())),
+            base_path=CONTROL_PREFIX,
+            resolver=Resolver(function_resolver=api.resolve),
+            **options,
+        )
+
+    def reset(self) -> None:
+        """Back to the start-up state (see the class docstring)."""
+        self._store.clear()
+        self._seed_store(self._store)
+        self.journal.clear()
+        self.faults.reset()

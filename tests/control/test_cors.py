@@ -1,0 +1,89 @@
+"""CORS for the Coder API: a page on one port calling the mock on another.
+
+These run against a real uvicorn server with httpx sending what a browser sends (the
+preflight, then the request with its Origin); they run in CI. test_browser.py does the same
+from a real headless Chromium when /usr/bin/chromium exists.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver.control import CorsPolicy
+
+from .conftest import ALICE, NEW_CHAT, app, served
+
+PAGE = "http://localhost:5173"
+
+
+def _preflight(http: httpx.Client, path: str, origin: str = PAGE) -> httpx.Response:
+    return http.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "coder-session-token,content-type",
+        },
+    )
+
+
+def test_a_cross_origin_post_with_the_token_header_succeeds_preflight_included() -> None:
+    with served(app()) as base, httpx.Client(base_url=base) as http:
+        # When the browser asks first
+        preflight = _preflight(http, "/api/v2/chats")
+        # Then it may send the token header and a JSON body from that origin
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == PAGE
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert "coder-session-token" in allowed
+        assert "content-type" in allowed
+        assert "POST" in preflight.headers["access-control-allow-methods"]
+
+        # When it sends the request itself
+        created = http.post("/api/v2/chats", json=NEW_CHAT, headers={**ALICE, "Origin": PAGE})
+        # Then the page may read the answer
+        assert created.status_code == 201
+        assert created.headers["access-control-allow-origin"] == PAGE
+        assert created.headers["access-control-allow-credentials"] == "true"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://localhost:3000", "http://127.0.0.1:8081", "https://localhost", "http://[::1]:4200"],
+)
+def test_localhost_on_any_port_is_allowed_by_default(origin: str) -> None:
+    assert CorsPolicy().allows(origin)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://localhost.evil.example", "https://example.com", "http://127.0.0.2:80", "null"],
+)
+def test_other_origins_are_not_allowed_by_default(origin: str) -> None:
+    assert not CorsPolicy().allows(origin)
+
+
+def test_an_error_answer_is_readable_cross_origin() -> None:
+    client = TestClient(app(control=False))
+    answer = client.get("/api/v2/chats/nope", headers={"Origin": PAGE})
+    assert answer.status_code == 401
+    assert answer.headers["access-control-allow-origin"] == PAGE
+    assert answer.json()["message"].startswith("You are signed out")
+
+
+def test_a_fault_answer_is_readable_cross_origin(client: TestClient) -> None:
+    client.post("/__mock/faults", json={"status": 503})
+    answer = client.get("/api/v2/chats/nope", headers={"Origin": PAGE})
+    assert answer.status_code == 503
+    assert answer.headers["access-control-allow-origin"] == PAGE
+
+
+def test_a_configured_origin_replaces_the_default() -> None:
+    client = TestClient(app(cors=CorsPolicy(origins=("https://app.example",), origin_regex=None)))
+    with client as http:
+        assert _preflight(http, "/api/v2/chats", "https://app.example").status_code == 200
+        refused = _preflight(http, "/api/v2/chats", PAGE)
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
