@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import coder_chats_openapi
 from connexion import AsyncApp
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -16,8 +17,7 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 
-import coder_chats_openapi
-from mockserver.agent import EchoAgent
+from mockserver.agent import ScenarioAgent
 from mockserver.api import Agent, ChatsApi
 from mockserver.auth import authentication_middleware
 from mockserver.clock import Clock, IdFactory, system_clock
@@ -26,6 +26,7 @@ from mockserver.directory import DEMO_TOKENS, Directory
 from mockserver.scheduler import AsyncioScheduler, Scheduler
 from mockserver.store import ChatStore
 from mockserver.validation import GoRequestValidationMiddleware, validator_map
+from mockserver.watch import watch_middleware
 
 __all__ = ["Settings", "create_app"]
 
@@ -57,17 +58,18 @@ def create_app(
     - `scheduler`: when the agent writes its rows (default: real time on the event loop;
       ImmediateScheduler or ManualScheduler in tests);
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
-      when not given).
+      when not given; the default agent plays the built-in scenario library).
     """
     settings = settings or Settings()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
-    agent = agent or EchoAgent(store, scheduler or AsyncioScheduler())
+    agent = agent or ScenarioAgent(store, scheduler or AsyncioScheduler())
     api = ChatsApi(store=store, directory=directory, agent=agent, new_id=new_id)
 
     app = AsyncApp(
         __name__,
         middlewares=[
+            watch_middleware(store, directory),  # the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,
             ExceptionMiddleware,
             SwaggerUIMiddleware,
