@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
 
 __all__ = ["main"]
 
@@ -26,15 +27,20 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.app import Settings, create_app
-    from mockserver.scheduler import AsyncioScheduler
+    from mockserver.scenario_cli import StartupError, serve_parts
 
     try:
         directory = Directory.from_tokens(_parse_tokens(args.token) if args.token else DEMO_TOKENS)
     except ValueError as error:
         print(f"chats-mock: bad --token: {error}", file=sys.stderr)
         return 2
+    try:
+        parts = serve_parts(args, directory)
+    except StartupError as error:
+        print(f"chats-mock: {error}", file=sys.stderr)
+        return 2
     settings = Settings(validate_responses=args.validate_responses)
-    app = create_app(settings, directory=directory, scheduler=AsyncioScheduler(speed=args.speed))
+    app = create_app(settings, directory=directory, **parts.as_kwargs())
     _print_banner(sys.stdout, args.host, args.port, directory)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
     return 0
@@ -77,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
+    add_serve_options(serve)
     serve.set_defaults(func=_serve)
+    add_fixtures_commands(commands)
     return parser
 
 

@@ -93,8 +93,14 @@ class WatchMiddleware:
             return
 
         queue: asyncio.Queue[ChatMessage | LivePart] = asyncio.Queue()
-        # Subscribe, then list, with no await between: nothing is missed or sent twice.
-        unsubscribe = self._store.subscribe(chat.id, queue.put_nowait)
+        loop = asyncio.get_running_loop()
+
+        def enqueue(event: ChatMessage | LivePart) -> None:
+            # Rows may be written from another thread (a test, a control plane): hand them over safely.
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+        # Subscribe, then list, with no await between: nothing is missed; ids drop repeats.
+        unsubscribe = self._store.subscribe(chat.id, enqueue)
         try:
             backlog = [m for m in self._store.list_messages(user, chat.id) if m.id > after_id]
             await websocket.accept()
