@@ -12,6 +12,9 @@ __all__ = ["AsyncioScheduler", "ImmediateScheduler", "ManualScheduler", "Schedul
 
 Callback = Callable[[], None]
 
+# Deadlines are sums of float delays (0.1 + 0.2 > 0.3): advance() forgives this much.
+EPSILON = 1e-9
+
 
 class Scheduler(Protocol):
     """Runs a callback after a delay in seconds; time can be pushed forward on demand."""
@@ -65,7 +68,7 @@ class AsyncioScheduler:
         """Run now, in deadline order, what would fall due within `seconds` (real ones)."""
         if seconds == float("inf"):
             return self.finish_all()
-        ran = self._run_due(self._now() + seconds / self._speed)
+        ran = self._run_due(self._now() + seconds / self._speed + EPSILON)
         self._skew += seconds / self._speed
         for key, (when, handle, callback) in list(self._pending.items()):
             handle.cancel()  # re-armed against the pushed-forward clock
@@ -135,7 +138,7 @@ class ManualScheduler:
         """Move virtual time forward, running what falls due (in deadline order); returns how many ran."""
         deadline = self._now + seconds
         ran = 0
-        while self._queue and self._queue[0][0] <= deadline:
+        while self._queue and self._queue[0][0] <= deadline + EPSILON:
             due, _, callback = heapq.heappop(self._queue)
             self._now = max(self._now, due)
             callback()
