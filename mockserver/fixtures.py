@@ -66,7 +66,9 @@ def dump_fixture(entries: Iterable[Mapping[str, Any]], *, as_json: bool = False)
     return yaml.safe_dump(fixture, sort_keys=False, allow_unicode=True, width=100)
 
 
-def fetch_fixture(get_json: Callable[[str], Any], owner: str, chat_ids: Iterable[str]) -> dict[str, Any]:
+def fetch_fixture(
+    get_json: Callable[[str], Any], owner: str, chat_ids: Iterable[str]
+) -> dict[str, Any]:
     """A fixture built from the API itself: `get_json(path)` GETs a path under /api/v2.
 
     Works against the mock or a real Coder; `owner` is what the fixture records (a username
@@ -83,10 +85,14 @@ def fetch_fixture(get_json: Callable[[str], Any], owner: str, chat_ids: Iterable
     return {"chats_mock_fixture": FIXTURE_VERSION, "chats": entries}
 
 
-def import_fixture(store: ChatStore, directory: Directory, fixture: Any, *, source: str = "<fixture>") -> int:
+def import_fixture(
+    store: ChatStore, directory: Directory, fixture: Any, *, source: str = "<fixture>"
+) -> int:
     """Load a parsed fixture into the store; returns how many chats it held. Raises FixtureError."""
     if not isinstance(fixture, dict) or fixture.get("chats_mock_fixture") != FIXTURE_VERSION:
-        raise FixtureError(f"{source}: not a chats-mock fixture (want `chats_mock_fixture: {FIXTURE_VERSION}`)")
+        raise FixtureError(
+            f"{source}: not a chats-mock fixture (want `chats_mock_fixture: {FIXTURE_VERSION}`)"
+        )
     chats = fixture.get("chats")
     if not isinstance(chats, list):
         raise FixtureError(f"{source}: `chats` must be a list")
@@ -121,7 +127,9 @@ def _owner(directory: Directory, name: Any) -> User:
         if name in (user.username, user.token_id):
             return user
     known = ", ".join(user.username for user in directory.users)
-    raise FixtureError(f"owner {name!r} is no user of this mock (by username or token id; users: {known})")
+    raise FixtureError(
+        f"owner {name!r} is no user of this mock (by username or token id; users: {known})"
+    )
 
 
 def _time(raw: Any) -> datetime:

@@ -20,7 +20,13 @@ from mockserver.scenarios import ScenarioError, ScenarioLibrary
 from mockserver.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler, Scheduler
 from mockserver.store import ChatStore
 
-__all__ = ["ServeParts", "StartupError", "add_fixtures_commands", "add_serve_options", "serve_parts"]
+__all__ = [
+    "ServeParts",
+    "StartupError",
+    "add_fixtures_commands",
+    "add_serve_options",
+    "serve_parts",
+]
 
 CLOCKS = ("real", "virtual", "instant")
 
@@ -76,7 +82,7 @@ def _scheduler(clock: str, speed: float) -> Scheduler:
 
 
 def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
-    """The store (with fixtures loaded), scheduler and agent for `serve`; StartupError says what is wrong."""
+    """The store (fixtures loaded), scheduler and agent for `serve`; StartupError says why not."""
     library = ScenarioLibrary.builtin()
     try:
         if args.scenarios is not None:
@@ -89,24 +95,32 @@ def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
     except FixtureError as error:
         raise StartupError(f"bad fixture: {error}") from None
     scheduler = _scheduler(args.clock, args.speed)
-    return ServeParts(store=store, scheduler=scheduler, agent=ScenarioAgent(store, scheduler, library))
+    return ServeParts(
+        store=store, scheduler=scheduler, agent=ScenarioAgent(store, scheduler, library)
+    )
 
 
 def add_fixtures_commands(commands: Any) -> None:
     """Add `chats-mock fixtures export`."""
     fixtures = commands.add_parser("fixtures", help="export chats as fixture files")
     actions = fixtures.add_subparsers(dest="fixtures_command", required=True, metavar="ACTION")
-    export = actions.add_parser("export", help="write chats as a fixture", description=_export.__doc__)
-    export.add_argument("--base-url", default="http://127.0.0.1:8080", help="the server (default: %(default)s)")
+    export = actions.add_parser(
+        "export", help="write chats as a fixture", description=_export.__doc__
+    )
+    export.add_argument(
+        "--base-url", default="http://127.0.0.1:8080", help="the server (default: %(default)s)"
+    )
     export.add_argument("--token", required=True, help="the session token of the chats' owner")
-    export.add_argument("--chat", action="append", required=True, metavar="ID", help="a chat id; repeat")
+    export.add_argument(
+        "--chat", action="append", required=True, metavar="ID", help="a chat id; repeat"
+    )
     export.add_argument("--owner", help="the owner the fixture records (default: the token's id)")
     export.add_argument("--json", action="store_true", help="write JSON instead of YAML")
     export.set_defaults(func=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
-    """Write chats, read with plain GETs of the Chats API (the mock or a real Coder), as a fixture to stdout.
+    """Write chats, read with plain GETs of the Chats API (mock or real Coder), as a fixture.
 
     Load it with `chats-mock serve --fixtures FILE`.
     """

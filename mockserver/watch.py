@@ -96,7 +96,7 @@ class WatchMiddleware:
         loop = asyncio.get_running_loop()
 
         def enqueue(event: ChatMessage | LivePart) -> None:
-            # Rows may be written from another thread (a test, a control plane): hand them over safely.
+            # Rows may be written from another thread (a test, a control plane): hand over safely.
             loop.call_soon_threadsafe(queue.put_nowait, event)
 
         # Subscribe, then list, with no await between: nothing is missed; ids drop repeats.

@@ -1,4 +1,4 @@
-"""Helpers shared by the agent, watch and fixture tests: a mock app in-process or on a real socket."""
+"""Helpers of the agent, watch and fixture tests: a mock in-process or on a real socket."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ BOB = {"Coder-Session-Token": DEMO_TOKENS["bob"]}
 
 @contextmanager
 def mock_client(
-    scheduler: Scheduler, *, seed: int = 1, library: ScenarioLibrary | None = None, store: ChatStore | None = None
+    scheduler: Scheduler,
+    *,
+    seed: int = 1,
+    library: ScenarioLibrary | None = None,
+    store: ChatStore | None = None,
 ) -> Iterator[TestClient]:
     """A TestClient over a fresh mock, response validation on."""
     new_id = seeded_uuids(seed)
@@ -68,7 +72,9 @@ def shape(row: dict[str, Any]) -> str:
 @contextmanager
 def serve_on_free_port(app: Any) -> Iterator[str]:
     """Run `app` under uvicorn on 127.0.0.1, a free port, in a thread; yields the base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -95,10 +95,16 @@ def test_tool_use_run_is_complete_within_the_scenarios_time_and_not_before() -> 
     calls = [r["content"] for r in rows if r["role"] == "tool_call"]
     results = [r["content"] for r in rows if r["role"] == "tool_result"]
     assert [c["tool_name"] for c in calls] == ["list_files", "read_file"]
-    assert [(c["step"], c["tool_call_id"]) for c in calls] == [(r["step"], r["tool_call_id"]) for r in results]
+    assert [(c["step"], c["tool_call_id"]) for c in calls] == [
+        (r["step"], r["tool_call_id"]) for r in results
+    ]
     assert results[1]["error"] == "open main.go: permission denied"
     first_step = rows[5]["content"]["message"]
-    assert [p["type"] for p in first_step["parts"]] == ["step-start", "reasoning", "tool-invocation"]
+    assert [p["type"] for p in first_step["parts"]] == [
+        "step-start",
+        "reasoning",
+        "tool-invocation",
+    ]
     assert first_step["parts"][2]["toolInvocation"]["state"] == "result"
     assert rows[-1]["content"]["steps"] == 3
 

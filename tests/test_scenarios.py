@@ -62,7 +62,9 @@ def test_a_full_scenario_loads_into_steps() -> None:
         ("steps:\n  - usage: {prompt_tokens: many}\n", 2, "prompt_tokens must be an integer"),
     ],
 )
-def test_a_malformed_scenario_names_file_line_and_problem(text: str, line: int, problem: str) -> None:
+def test_a_malformed_scenario_names_file_line_and_problem(
+    text: str, line: int, problem: str
+) -> None:
     with pytest.raises(ScenarioError) as caught:
         load_scenario(text, source="bad.yaml", name="bad")
     assert (caught.value.file, caught.value.line) == ("bad.yaml", line)

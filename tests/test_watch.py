@@ -19,9 +19,12 @@ SIGNED_OUT = "You are signed out or your session has expired. Please sign in aga
 
 
 def _refusal(client: TestClient, path: str, headers: dict[str, str]) -> tuple[int, Any, str]:
-    with pytest.raises(WebSocketDenialResponse) as caught:
-        with client.websocket_connect(path, headers=dict(headers)):  # it adds to the dict
-            pass  # pragma: no cover - the upgrade is refused
+    # websocket_connect adds the handshake headers to the dict it gets: hand it a copy.
+    with (
+        pytest.raises(WebSocketDenialResponse) as caught,
+        client.websocket_connect(path, headers=dict(headers)),
+    ):
+        pass  # pragma: no cover - the upgrade is refused
     response = caught.value
     return response.status_code, response.json(), response.headers["content-type"]
 
@@ -39,15 +42,23 @@ def test_watch_refuses_before_the_upgrade_with_coders_errors() -> None:
         answers = {case: _refusal(client, path, headers) for case, (path, headers) in cases.items()}
     assert answers["no token"][:2] == (
         401,
-        {"message": SIGNED_OUT, "detail": 'Cookie "coder_session_token" or query parameter must be provided.'},
+        {
+            "message": SIGNED_OUT,
+            "detail": 'Cookie "coder_session_token" or query parameter must be provided.',
+        },
     )
-    assert answers["bad uuid"][:2] == (400, {"message": 'Invalid UUID "abc".', "detail": "invalid UUID length: 3"})
+    assert answers["bad uuid"][:2] == (
+        400,
+        {"message": 'Invalid UUID "abc".', "detail": "invalid UUID length: 3"},
+    )
     assert answers["other user's chat"][:2] == (
         404,
         {"message": "Resource not found or you do not have access to this resource"},
     )
     assert answers["bad after_id"][:2] == (400, {"message": "invalid after_id"})
-    assert {content_type for _, _, content_type in answers.values()} == {"application/json; charset=utf-8"}
+    assert {content_type for _, _, content_type in answers.values()} == {
+        "application/json; charset=utf-8"
+    }
 
 
 def test_watch_sends_rows_after_after_id_then_each_step_as_virtual_time_moves() -> None:
@@ -57,7 +68,9 @@ def test_watch_sends_rows_after_after_id_then_each_step_as_virtual_time_moves() 
         post(client, chat, "first")
         scheduler.finish_all()
         stored = transcript(client, chat)
-        with client.websocket_connect(f"/api/v2/chats/{chat}/messages/watch-ws?after_id=2", headers=dict(ALICE)) as ws:
+        with client.websocket_connect(
+            f"/api/v2/chats/{chat}/messages/watch-ws?after_id=2", headers=dict(ALICE)
+        ) as ws:
             # Then: the backlog, rows with id > 2
             backlog = [json.loads(ws.receive_text()) for _ in stored[2:]]
             assert [f["data"] for f in backlog] == stored[2:]
@@ -83,8 +96,14 @@ def test_watch_sends_rows_after_after_id_then_each_step_as_virtual_time_moves() 
 
 def test_watch_over_a_real_socket_replays_then_follows_a_run_in_id_order() -> None:
     app = create_app(clock=SteppingClock(), new_id=seeded_uuids(7), scheduler=ImmediateScheduler())
-    with serve_on_free_port(app) as address, httpx.Client(base_url=f"http://{address}", headers=ALICE) as http:
-        chat = http.post("/api/v2/chats", json={"provider": "p", "model": "m", "metadata": {"scenario": "tool-use"}})
+    with (
+        serve_on_free_port(app) as address,
+        httpx.Client(base_url=f"http://{address}", headers=ALICE) as http,
+    ):
+        chat = http.post(
+            "/api/v2/chats",
+            json={"provider": "p", "model": "m", "metadata": {"scenario": "tool-use"}},
+        )
         chat_id = chat.json()["id"]
         http.post(f"/api/v2/chats/{chat_id}/messages", json={"content": "first"})
         before = http.get(f"/api/v2/chats/{chat_id}/messages").json()
@@ -107,10 +126,16 @@ def test_watch_over_a_real_socket_replays_then_follows_a_run_in_id_order() -> No
 
 def test_a_real_server_refuses_a_bad_after_id_with_http_400() -> None:
     app = create_app(clock=SteppingClock(), new_id=seeded_uuids(8), scheduler=ImmediateScheduler())
-    with serve_on_free_port(app) as address, httpx.Client(base_url=f"http://{address}", headers=ALICE) as http:
+    with (
+        serve_on_free_port(app) as address,
+        httpx.Client(base_url=f"http://{address}", headers=ALICE) as http,
+    ):
         chat_id = http.post("/api/v2/chats", json={"provider": "p", "model": "m"}).json()["id"]
         url = f"ws://{address}/api/v2/chats/{chat_id}/messages/watch-ws?after_id=x"
-        with pytest.raises(Exception) as caught, connect(url, additional_headers=ALICE, open_timeout=10):
+        with (
+            pytest.raises(Exception) as caught,
+            connect(url, additional_headers=ALICE, open_timeout=10),
+        ):
             pass  # pragma: no cover - the upgrade is refused
     response = caught.value.response  # type: ignore[attr-defined]
     assert response.status_code == 400
