@@ -277,7 +277,7 @@ class ScenarioLibrary:
         return name in self._by_name
 
     def select(self, text: str, metadata: Any) -> Scenario:
-        """The scenario for a message: metadata `scenario`, else the first matching rule, else the default.
+        """The scenario for a message: metadata `scenario`, else the first rule to match, else echo.
 
         A `scenario` that names no scenario gives a run that fails with `llm_init_failed`,
         so that a misspelt name shows in the transcript rather than silently echoing.
