@@ -1,23 +1,42 @@
-"""The fake agent: after a message is posted, it writes one run's rows into the transcript.
+"""The fake agent: after a message is posted, it plays a scenario into the transcript.
 
-The rows follow coderd/chats/runner.go (WIRE.md section 4): `run_started`, the assistant
-message of each step, the step's `usage`, then `run_finished`. The agent never answers a
-request; it only writes rows through the store, on the scheduler's time.
+The rows follow coderd/chats/runner.go (WIRE.md section 4): `run_started`; per model step the
+`tool_call`/`tool_result` pair of each call, the assistant message with its parts and the step's
+`usage`; then `run_finished` (or `error` then `run_finished` with `finish_reason: error`). The
+agent never answers a request; it only writes rows through the store, on the scheduler's time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from mockserver.errors import ChatNotFound
 from mockserver.models import Chat, Role
+from mockserver.scenarios import (
+    Delay,
+    Fail,
+    Finish,
+    FinishReason,
+    Reasoning,
+    Scenario,
+    ScenarioLibrary,
+    Text,
+    ToolCall,
+    Usage,
+)
 from mockserver.scheduler import Scheduler
 from mockserver.store import ChatStore
 
-__all__ = ["EchoAgent", "Row", "user_message_envelope"]
+__all__ = ["EchoAgent", "Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
+
+# The placeholder in a scenario's strings that becomes the posted message's text.
+TEXT_PLACEHOLDER = "{text}"
+# `type_id` of live partials, after the AI SDK data-stream codes (not verified against coderd).
+TEXT_PART_TYPE = "0"
+REASONING_PART_TYPE = "g"
 
 
 def user_message_envelope(run_id: UUID, text: str) -> dict[str, Any]:
@@ -25,17 +44,34 @@ def user_message_envelope(run_id: UUID, text: str) -> dict[str, Any]:
     return {
         "type": "message",
         "run_id": str(run_id),
-        "message": {"id": "", "content": "", "role": "user", "parts": [{"type": "text", "text": text}]},
+        "message": {
+            "id": "",
+            "content": "",
+            "role": "user",
+            "parts": [{"type": "text", "text": text}],
+        },
     }
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """A transcript row the agent will write, `delay` seconds after the previous one."""
+    """A transcript row the agent will write, `delay` seconds after the previous action."""
 
     delay: float
     role: Role
     content: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """A live chunk sent to watchers only, `delay` seconds after the previous action."""
+
+    delay: float
+    type_id: str
+    part: Any
+
+
+Action = Row | Partial
 
 
 def _stream_event(
@@ -51,51 +87,194 @@ def _stream_event(
     }
 
 
-class EchoAgent:
-    """Answers every message with `You said: <text>` in one step, finishing with `stop`."""
+def _fill(value: Any, text: str) -> Any:
+    """`{text}` in every string of a JSON value replaced by the posted text."""
+    if isinstance(value, str):
+        return value.replace(TEXT_PLACEHOLDER, text)
+    if isinstance(value, list):
+        return [_fill(item, text) for item in value]
+    if isinstance(value, dict):
+        return {key: _fill(item, text) for key, item in value.items()}
+    return value
 
-    def __init__(self, store: ChatStore, scheduler: Scheduler) -> None:
+
+@dataclass(slots=True)
+class _Planner:
+    """Walks a scenario's steps, accumulating the open model step's parts."""
+
+    run_id: UUID
+    text: str
+    actions: list[Action] = field(default_factory=list)
+    wait: float = 0.0  # seconds owed before the next action
+    step: int = 0  # the open model step
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    calls: int = 0  # tool calls so far in the run, for their ids
+    totals: tuple[int | None, int | None] = (None, None)
+
+    def row(self, role: Role, content: dict[str, Any]) -> None:
+        self.actions.append(Row(self.wait, role, content))
+        self.wait = 0.0
+
+    def partial(self, type_id: str, part: Any) -> None:
+        self.actions.append(Partial(self.wait, type_id, part))
+        self.wait = 0.0
+
+    def event(self, event: str, usage: tuple[int | None, int | None], **extra: Any) -> None:
+        self.row(Role.SYSTEM, _stream_event(self.run_id, event, usage, **extra))
+
+    def chunks(self, chunks: Sequence[str], every: float, type_id: str) -> str:
+        for chunk in chunks:
+            self.wait += every
+            self.partial(type_id, chunk)
+        return "".join(chunks)
+
+    def tool_call(self, call: ToolCall) -> None:
+        self.calls += 1
+        call_id = call.id or f"toolu_{self.run_id.hex[:16]}_{self.calls}"
+        args = _fill(call.args, self.text)
+        head = {
+            "run_id": str(self.run_id),
+            "step": self.step,
+            "tool_call_id": call_id,
+            "tool_name": call.name,
+        }
+        self.row(Role.TOOL_CALL, {"type": "tool_call", **head, "args": args})
+        self.wait += call.delay
+        result = _fill(call.result, self.text)
+        outcome: dict[str, Any] = {"type": "tool_result", **head, "result": result}
+        if call.error is not None:
+            outcome["error"] = _fill(call.error, self.text)
+        duration = call.duration_ms if call.duration_ms is not None else round(call.delay * 1000)
+        outcome["duration_ms"] = duration
+        self.row(Role.TOOL_RESULT, outcome)
+        shown = result if call.error is None else {"error": outcome["error"]}
+        invocation = {
+            "state": "result",
+            "step": self.step,
+            "toolCallId": call_id,
+            "toolName": call.name,
+        }
+        self.parts.append(
+            {
+                "type": "tool-invocation",
+                "toolInvocation": {**invocation, "args": args, "result": shown},
+            }
+        )
+
+    def close_step(self, usage: Usage | None) -> None:
+        """Write the step's assistant message and its usage; the next step opens."""
+        content = "".join(part["text"] for part in self.parts if part["type"] == "text")
+        message = {
+            "id": f"msg-{self.run_id.hex[:20]}-{self.step}",
+            "content": content,
+            "role": "assistant",
+            "parts": [{"type": "step-start"}, *self.parts],
+        }
+        self.row(Role.ASSISTANT, {"type": "message", "run_id": str(self.run_id), "message": message})
+        figures = (
+            (usage.prompt_tokens, usage.completion_tokens)
+            if usage is not None
+            else (
+                len(self.text.split()) + 6,
+                len(content.split()) + 8 * sum(p["type"] != "text" for p in self.parts),
+            )
+        )
+        self.event("usage", figures, step=self.step)
+        self.totals = (_add(self.totals[0], figures[0]), _add(self.totals[1], figures[1]))
+        self.step += 1
+        self.parts = []
+
+    def finished(self, reason: FinishReason) -> None:
+        extra: dict[str, Any] = {"finish_reason": reason.value}
+        if self.step:
+            extra["steps"] = self.step
+        self.event("run_finished", self.totals, **extra)
+
+
+def _add(total: int | None, figure: int | None) -> int | None:
+    if figure is None:
+        return total
+    return figure if total is None else total + figure
+
+
+def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
+    """The timed actions of one run of `scenario` for the posted `text`, in order."""
+    planner = _Planner(run_id, text)
+    planner.event("run_started", (None, None))
+    open_step = False
+    for step in scenario.steps:
+        match step:
+            case Text(chunks=chunks, every=every):
+                joined = planner.chunks([_fill(c, text) for c in chunks], every, TEXT_PART_TYPE)
+                planner.parts.append({"type": "text", "text": joined})
+                open_step = True
+            case Reasoning(chunks=chunks, every=every):
+                joined = planner.chunks([_fill(c, text) for c in chunks], every, REASONING_PART_TYPE)
+                planner.parts.append({"type": "reasoning", "reasoning": joined})
+                open_step = True
+            case ToolCall():
+                planner.tool_call(step)
+                open_step = True
+            case Usage():
+                planner.close_step(step)
+                open_step = False
+            case Delay(seconds=seconds):
+                planner.wait += seconds
+            case Fail(code=code, message=message, retryable=retryable):
+                # The open step's parts were only streamed: a failed step stores no message.
+                extra: dict[str, Any] = {"code": code.value, "message": _fill(message, text)}
+                if retryable is not None:
+                    extra["retryable"] = retryable
+                planner.event("error", planner.totals, **extra)
+                planner.finished(FinishReason.ERROR)
+                return tuple(planner.actions)
+            case Finish(reason=reason):
+                break
+    else:
+        reason = FinishReason.STOP
+    if open_step:
+        planner.close_step(None)
+    planner.finished(reason)
+    return tuple(planner.actions)
+
+
+class ScenarioAgent:
+    """Plays the scenario the library selects for each posted message."""
+
+    def __init__(
+        self, store: ChatStore, scheduler: Scheduler, library: ScenarioLibrary | None = None
+    ) -> None:
         self._store = store
         self._scheduler = scheduler
+        self._library = library or ScenarioLibrary.builtin()
+
+    @property
+    def library(self) -> ScenarioLibrary:
+        """The scenarios this agent chooses from."""
+        return self._library
 
     def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
         """Begin writing the run's rows; returns at once."""
-        self._write(chat.id, iter(self.rows(run_id, text)))
+        scenario = self._library.select(text, chat.metadata)
+        self._play(chat.id, run_id, iter(plan_run(scenario, run_id, text)))
 
-    @staticmethod
-    def rows(run_id: UUID, text: str) -> Sequence[Row]:
-        """The rows of one echo run, in the order the server stores them."""
-        reply = f"You said: {text}"
-        usage = (len(text.split()) + 6, len(reply.split()))
-        assistant = {
-            "type": "message",
-            "run_id": str(run_id),
-            "message": {
-                "id": f"msg-{run_id.hex[:24]}",
-                "content": reply,
-                "role": "assistant",
-                "parts": [{"type": "step-start"}, {"type": "text", "text": reply}],
-            },
-        }
-        return (
-            Row(0.0, Role.SYSTEM, _stream_event(run_id, "run_started", (None, None))),
-            Row(0.0, Role.ASSISTANT, assistant),
-            Row(0.0, Role.SYSTEM, _stream_event(run_id, "usage", usage, step=0)),
-            Row(
-                0.0, Role.SYSTEM, _stream_event(run_id, "run_finished", usage, finish_reason="stop", steps=1)
-            ),
-        )
-
-    def _write(self, chat_id: UUID, rows: Iterator[Row]) -> None:
-        row = next(rows, None)
-        if row is None:
+    def _play(self, chat_id: UUID, run_id: UUID, actions: Iterator[Action]) -> None:
+        action = next(actions, None)
+        if action is None:
             return
 
-        def write_then_continue() -> None:
+        def act_then_continue() -> None:
             try:
-                self._store.append_message(chat_id, row.role, row.content)
+                if isinstance(action, Row):
+                    self._store.append_message(chat_id, action.role, action.content)
+                else:
+                    self._store.publish_partial(chat_id, run_id, action.type_id, action.part)
             except ChatNotFound:
                 return  # the chat is gone (a reset): the run ends with it
-            self._write(chat_id, rows)
+            self._play(chat_id, run_id, actions)
 
-        self._scheduler.call_later(row.delay, write_then_continue)
+        self._scheduler.call_later(action.delay, act_then_continue)
+
+
+# The name the first version of the mock used; kept so that existing wiring keeps working.
+EchoAgent = ScenarioAgent

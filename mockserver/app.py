@@ -18,7 +18,7 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 
-from mockserver.agent import EchoAgent
+from mockserver.agent import ScenarioAgent
 from mockserver.api import Agent, ChatsApi
 from mockserver.auth import authentication_middleware
 from mockserver.chat_param import chat_param_middleware
@@ -30,6 +30,7 @@ from mockserver.methods import MethodIndex
 from mockserver.scheduler import AsyncioScheduler, Scheduler
 from mockserver.store import ChatStore
 from mockserver.validation import GoRequestValidationMiddleware, validator_map
+from mockserver.watch import watch_middleware
 
 __all__ = ["Settings", "create_app"]
 
@@ -70,14 +71,14 @@ def create_app(
     - `scheduler`: when the agent writes its rows (default: real time on the event loop;
       ImmediateScheduler or ManualScheduler in tests);
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
-      when not given);
+      when not given; the default agent plays the built-in scenario library);
     - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`.
     """
     settings = settings or Settings()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
-    agent = agent or EchoAgent(store, scheduler)
+    agent = agent or ScenarioAgent(store, scheduler)
     seed_store(store)
     control = ControlPlane(
         enabled=settings.control or settings.control_token is not None,
@@ -99,6 +100,7 @@ def create_app(
         __name__,
         middlewares=[
             *control.middlewares(),
+            watch_middleware(store, directory),  # the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,
             ExceptionMiddleware,
             SwaggerUIMiddleware,

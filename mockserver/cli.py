@@ -9,6 +9,7 @@ from typing import TextIO
 
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
 from mockserver.spec_commands import add_spec_commands
 
 __all__ = ["main"]
@@ -27,7 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.app import Settings, create_app
-    from mockserver.scheduler import AsyncioScheduler
+    from mockserver.scenario_cli import StartupError, serve_parts
 
     try:
         directory = Directory.from_tokens(_parse_tokens(args.token) if args.token else DEMO_TOKENS)
@@ -35,11 +36,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"chats-mock: bad --token: {error}", file=sys.stderr)
         return 2
     try:
+        parts = serve_parts(args, directory)
         settings = Settings(validate_responses=args.validate_responses, **control_settings(args))
-    except (OSError, ValueError) as error:
+        app = create_app(settings, directory=directory, **parts.as_kwargs())
+    except (StartupError, OSError, ValueError) as error:
         print(f"chats-mock: {error}", file=sys.stderr)
         return 2
-    app = create_app(settings, directory=directory, scheduler=AsyncioScheduler(speed=args.speed))
     _print_banner(sys.stdout, args.host, args.port, directory)
     if settings.control:
         print("  control plane at /__mock (docs at /__mock/ui/)", flush=True)
@@ -85,9 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     add_control_arguments(serve)
+    add_serve_options(serve)
     serve.set_defaults(func=_serve)
 
     add_spec_commands(commands)
+    add_fixtures_commands(commands)
     return parser
 
 

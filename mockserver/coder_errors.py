@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from mockserver.errors import (
     ChatNotFound,
     InvalidJSONBody,
+    InvalidQueryParam,
     InvalidUUIDParam,
     MissingFields,
     MockError,
@@ -50,6 +51,8 @@ def coder_error(error: Exception) -> tuple[int, dict[str, str]]:
             return 401, error_body(SIGNED_OUT, error.detail)
         case InvalidUUIDParam():
             return 400, error_body(f"Invalid UUID {quote(error.raw)}.", error.detail)
+        case InvalidQueryParam():
+            return 400, error_body(error.message, error.detail)
         case InvalidJSONBody():
             return 400, error_body("Request body must be valid JSON.", error.detail)
         case MissingFields():

@@ -8,6 +8,7 @@ MockError
 └── RequestError                a request Coder refuses before any handler runs
     ├── Unauthenticated         no session token, or a bad one (`detail` says why)
     ├── InvalidUUIDParam        a path parameter that does not parse as a UUID
+    ├── InvalidQueryParam       a query parameter the handler cannot read (`message` its own)
     ├── InvalidJSONBody         a body Go's decoder refuses
     ├── MissingFields           a required field missing or empty (`message` from the document)
     └── RouteNotFound           no route under /api/v2
@@ -19,6 +20,7 @@ __all__ = [
     "ChatNotFound",
     "DomainError",
     "InvalidJSONBody",
+    "InvalidQueryParam",
     "InvalidUUIDParam",
     "MissingFields",
     "MockError",
@@ -68,6 +70,14 @@ class InvalidUUIDParam(RequestError):
     def __init__(self, raw: str, detail: str) -> None:
         super().__init__(detail)
         self.raw = raw
+
+
+class InvalidQueryParam(RequestError):
+    """A query parameter that does not parse, e.g. a non-integer `after_id`."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(detail)
+        self.message = message
 
 
 class InvalidJSONBody(RequestError):

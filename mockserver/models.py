@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-__all__ = ["Chat", "ChatMessage", "Role", "User", "Workspace"]
+__all__ = ["Chat", "ChatMessage", "LivePart", "Role", "User", "Workspace"]
 
 
 class Role(enum.Enum):
@@ -71,3 +71,13 @@ class ChatMessage:
     created_at: datetime
     role: Role
     content: Any
+
+
+@dataclass(frozen=True, slots=True)
+class LivePart:
+    """A piece of a run sent live to watchers and never stored (e.g. a chunk of text)."""
+
+    chat_id: UUID
+    run_id: UUID
+    type_id: str
+    part: Any

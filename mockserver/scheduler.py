@@ -12,6 +12,9 @@ __all__ = ["AsyncioScheduler", "ImmediateScheduler", "ManualScheduler", "Schedul
 
 Callback = Callable[[], None]
 
+# Deadlines are sums of float delays (0.1 + 0.2 > 0.3): advance() forgives this much.
+EPSILON = 1e-9
+
 
 class Scheduler(Protocol):
     """Runs a callback after a delay in seconds; time can be pushed forward on demand."""
@@ -27,7 +30,12 @@ class Scheduler(Protocol):
 
 
 class AsyncioScheduler:
-    """Real time on the running event loop, `speed` times faster (2.0 halves every delay)."""
+    """Real time on the running event loop, `speed` times faster (2.0 halves every delay).
+
+    `advance` pushes this scheduler's clock forward: what falls due runs at once, follow-ups
+    a callback schedules are placed relative to its own deadline (so a chain of delays runs
+    as far as the horizon), and what stays pending fires that much sooner.
+    """
 
     def __init__(self, speed: float = 1.0, timer: Callable[[], float] | None = None) -> None:
         if speed <= 0:
@@ -36,39 +44,56 @@ class AsyncioScheduler:
         self._timer = timer  # exists to simplify testing; default: the loop's own clock
         self._pending: dict[int, tuple[float, asyncio.TimerHandle, Callback]] = {}
         self._keys = itertools.count()
+        self._skew = 0.0  # how far advance() has pushed this clock past the real one
+        self._base: float | None = None  # while advance() runs a callback: that callback's deadline
 
     def _now(self) -> float:
-        return self._timer() if self._timer else asyncio.get_running_loop().time()
+        real = self._timer() if self._timer else asyncio.get_running_loop().time()
+        return real + self._skew
 
     def call_later(self, delay: float, callback: Callback) -> None:
         """Run `callback` on the running loop after `delay / speed` seconds."""
-        key = next(self._keys)
-        wait = max(delay, 0.0) / self._speed
+        start = self._base if self._base is not None else self._now()
+        self._arm(next(self._keys), start + max(delay, 0.0) / self._speed, callback)
 
+    def _arm(self, key: int, when: float, callback: Callback) -> None:
         def run() -> None:
             if self._pending.pop(key, None) is not None:
                 callback()
 
-        handle = asyncio.get_running_loop().call_later(wait, run)
-        self._pending[key] = (self._now() + wait, handle, callback)
+        handle = asyncio.get_running_loop().call_later(max(when - self._now(), 0.0), run)
+        self._pending[key] = (when, handle, callback)
 
     def advance(self, seconds: float) -> int:
         """Run now, in deadline order, what would fall due within `seconds` (real ones)."""
+        if seconds == float("inf"):
+            return self.finish_all()
+        ran = self._run_due(self._now() + seconds / self._speed + EPSILON)
+        self._skew += seconds / self._speed
+        for key, (when, handle, callback) in list(self._pending.items()):
+            handle.cancel()  # re-armed against the pushed-forward clock
+            self._arm(key, when, callback)
+        return ran
+
+    def finish_all(self) -> int:
+        """Run everything pending now, including what those callbacks schedule."""
+        return self._run_due(float("inf"))
+
+    def _run_due(self, horizon: float) -> int:
         ran = 0
-        horizon = self._now() + seconds / self._speed
         while True:
             due = [(when, key) for key, (when, _, _) in self._pending.items() if when <= horizon]
             if not due:
                 return ran
-            _, key = min(due)
+            when, key = min(due)
             _, handle, callback = self._pending.pop(key)
             handle.cancel()
-            callback()
+            self._base = max(when, self._now())
+            try:
+                callback()
+            finally:
+                self._base = None
             ran += 1
-
-    def finish_all(self) -> int:
-        """Run everything pending now, including what those callbacks schedule."""
-        return self.advance(float("inf"))
 
 
 class ImmediateScheduler:
@@ -113,7 +138,7 @@ class ManualScheduler:
         """Move virtual time forward, running what falls due (in deadline order); returns how many ran."""
         deadline = self._now + seconds
         ran = 0
-        while self._queue and self._queue[0][0] <= deadline:
+        while self._queue and self._queue[0][0] <= deadline + EPSILON:
             due, _, callback = heapq.heappop(self._queue)
             self._now = max(self._now, due)
             callback()

@@ -1,0 +1,94 @@
+"""Helpers of the agent, watch and fixture tests: a mock in-process or on a real socket."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from starlette.testclient import TestClient
+
+from mockserver.agent import ScenarioAgent
+from mockserver.app import create_app
+from mockserver.clock import SteppingClock, seeded_uuids
+from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.scenarios import ScenarioLibrary
+from mockserver.scheduler import Scheduler
+from mockserver.store import ChatStore
+
+ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
+BOB = {"Coder-Session-Token": DEMO_TOKENS["bob"]}
+
+
+@contextmanager
+def mock_client(
+    scheduler: Scheduler,
+    *,
+    seed: int = 1,
+    library: ScenarioLibrary | None = None,
+    store: ChatStore | None = None,
+) -> Iterator[TestClient]:
+    """A TestClient over a fresh mock, response validation on."""
+    new_id = seeded_uuids(seed)
+    store = store or ChatStore(clock=SteppingClock(), new_id=new_id)
+    agent = ScenarioAgent(store, scheduler, library)
+    app = create_app(new_id=new_id, store=store, agent=agent, scheduler=scheduler)
+    with TestClient(app) as client:
+        yield client
+
+
+def new_chat(client: TestClient, metadata: Any = None, headers: dict[str, str] = ALICE) -> str:
+    body: dict[str, Any] = {"provider": "anthropic", "model": "claude"}
+    if metadata is not None:
+        body["metadata"] = metadata
+    response = client.post("/api/v2/chats", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def post(client: TestClient, chat: str, text: str) -> str:
+    response = client.post(f"/api/v2/chats/{chat}/messages", json={"content": text}, headers=ALICE)
+    assert response.status_code == 201, response.text
+    return str(response.json()["run_id"])
+
+
+def transcript(client: TestClient, chat: str) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v2/chats/{chat}/messages", headers=ALICE)
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, Any]] = response.json()
+    return rows
+
+
+def shape(row: dict[str, Any]) -> str:
+    """A row as `role:type[:event]`, to compare sequences at a glance."""
+    content = row["content"]
+    kind = f"{row['role']}:{content['type']}"
+    return f"{kind}:{content['event']}" if content["type"] == "stream_event" else kind
+
+
+@contextmanager
+def serve_on_free_port(app: Any) -> Iterator[str]:
+    """Run `app` under uvicorn on 127.0.0.1, a free port, in a thread; yields the base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:  # waiting for start-up, not timing behaviour
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def directory() -> Directory:
+    return Directory.from_tokens(DEMO_TOKENS)

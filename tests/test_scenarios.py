@@ -1,0 +1,112 @@
+"""Scenario files: the loader's refusals, the built-in library and the selection rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockserver.scenarios import (
+    ErrorCode,
+    Fail,
+    Finish,
+    FinishReason,
+    ScenarioError,
+    ScenarioLibrary,
+    Text,
+    ToolCall,
+    load_scenario,
+)
+
+BUILTIN = ("echo", "tool-use", "reasoning", "slow", "upstream-error", "length")
+
+
+def test_builtin_library_has_the_documented_scenarios() -> None:
+    library = ScenarioLibrary.builtin()
+    assert set(BUILTIN) <= set(library.names)
+
+
+def test_a_full_scenario_loads_into_steps() -> None:
+    text = (
+        "description: d\n"
+        "match:\n  - text: hi\n  - regex: '^/x'\n  - metadata: {mode: x}\n"
+        "steps:\n"
+        "  - text: [a, b]\n    every: 0.5\n"
+        "  - tool_call: {name: t, args: {p: 1}, error: boom, delay: 1}\n"
+        "  - fail: {code: stream_error, message: broke}\n"
+    )
+    scenario = load_scenario(text, source="x.yaml", name="x")
+    assert scenario.steps == (
+        Text(("a", "b"), 0.5),
+        ToolCall(name="t", args={"p": 1}, error="boom", delay=1.0),
+        Fail(ErrorCode.STREAM_ERROR, "broke"),
+    )
+    assert scenario.duration == 2.0
+    assert [rule.matches("hi", {}) for rule in scenario.rules] == [True, False, False]
+    assert scenario.rules[2].matches("", {"mode": "x"})
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("steps:\n  - text: hi\n  - finish: nope\n", 3, "finish must be one of: stop, length"),
+        ("steps:\n  - text: hi\n  - sing: la\n", 3, "a step has exactly one of"),
+        ("steps:\n  - text: hi\n    finish: stop\n", 2, "exactly one of"),
+        ("steps:\n  - finish: stop\n  - text: late\n", 3, "nothing may follow"),
+        ("steps:\n  - delay: -1\n", 2, "delay must be a number of seconds >= 0"),
+        ("steps:\n  - tool_call: {args: {}}\n", 2, "tool_call needs `name`"),
+        ("match:\n  - regex: '('\nsteps:\n  - text: x\n", 2, "does not compile"),
+        ("steps:\n  - fail: {code: oops, message: m}\n", 2, "code must be one of: llm_init_failed"),
+        ("stepz: []\n", 1, "unknown key 'stepz'"),
+        ("steps: [\n", 2, "not valid YAML"),
+        ("steps:\n  - usage: {prompt_tokens: many}\n", 2, "prompt_tokens must be an integer"),
+    ],
+)
+def test_a_malformed_scenario_names_file_line_and_problem(text: str, line: int, problem: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(text, source="bad.yaml", name="bad")
+    assert (caught.value.file, caught.value.line) == ("bad.yaml", line)
+    assert problem in caught.value.problem
+    assert str(caught.value).startswith(f"bad.yaml:{line}: ")
+
+
+def test_a_directory_overrides_builtins_and_its_rules_come_first(tmp_path: Path) -> None:
+    (tmp_path / "echo.yaml").write_text("steps:\n  - text: 'Custom: {text}'\n")
+    (tmp_path / "greet.yml").write_text("match:\n  - regex: '^hello'\nsteps:\n  - text: hi\n")
+    # When
+    library = ScenarioLibrary.builtin().with_directory(tmp_path)
+    # Then
+    assert library["echo"].steps == (Text(("Custom: {text}",)),)
+    assert library.select("hello there", {}).name == "greet"
+    assert library.select("/tool-use hello", {}).name == "tool-use"
+
+
+def test_a_malformed_file_in_a_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text("steps:\n  - text: fine\n")
+    (tmp_path / "broken.yaml").write_text("steps:\n  - text: fine\n  - usage: 3\n")
+    with pytest.raises(ScenarioError, match=r"broken\.yaml:3: usage must be a mapping"):
+        ScenarioLibrary.builtin().with_directory(tmp_path)
+
+
+def test_metadata_scenario_wins_over_rules_and_default_is_echo() -> None:
+    library = ScenarioLibrary.builtin()
+    assert library.select("/slow", {"scenario": "length"}).name == "length"
+    assert library.select("/slow now", {}).name == "slow"
+    assert library.select("anything", {}).name == "echo"
+    assert library.select("anything", None).name == "echo"
+
+
+def test_an_unknown_metadata_scenario_fails_the_run_visibly() -> None:
+    scenario = ScenarioLibrary.builtin().select("hi", {"scenario": "tool-usse"})
+    (step,) = scenario.steps
+    assert isinstance(step, Fail)
+    assert step.code is ErrorCode.LLM_INIT_FAILED
+    assert "'tool-usse'" in step.message
+
+
+def test_finish_error_is_refused_in_favour_of_fail() -> None:
+    with pytest.raises(ScenarioError, match="written by `fail"):
+        load_scenario("steps:\n  - finish: error\n", source="f.yaml", name="f")
+    assert load_scenario("steps:\n  - finish: tool-calls\n", source="f", name="f").steps == (
+        Finish(FinishReason.TOOL_CALLS),
+    )
