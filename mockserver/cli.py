@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from contracts.cli import add_verify_command
 from mockserver.directory import DEMO_TOKENS, Directory
 from mockserver.spec_commands import add_spec_commands
 
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     add_spec_commands(commands)
+    add_verify_command(commands)
     return parser
 
 
