@@ -1,0 +1,33 @@
+"""How a team runs the same suite inside its own pytest session (the README shows this file)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.http_server import serve  # noqa: F401  (a fixture)
+from tests.independent_server import TOKENS, build_app
+
+from contracts import FuzzBudget, Target, VerifyOptions, verify
+
+
+def test_my_server_conforms_in_process() -> None:
+    # In-process: hand verify the ASGI app itself.
+    report = verify(
+        Target.asgi(build_app()),
+        [TOKENS["carol"], TOKENS["dave"]],
+        VerifyOptions(seed=0, budget=FuzzBudget(max_examples=10, stateful_examples=5)),
+    )
+
+    assert report.ok, report.summary()
+
+
+def test_my_server_conforms_over_http(serve: Any) -> None:
+    # Over HTTP: point verify at the server's root URL (here one started for the test).
+    with serve(build_app()) as url:
+        report = verify(
+            Target.url(url),
+            [TOKENS["carol"], TOKENS["dave"]],
+            VerifyOptions(seed=0, budget=FuzzBudget(max_examples=10, stateful_examples=5)),
+        )
+
+    assert report.ok, report.summary()
