@@ -33,7 +33,7 @@ def _verify(args: argparse.Namespace) -> int:
     examples = args.max_examples if args.max_examples is not None else default.max_examples
     budget = FuzzBudget(
         max_examples=examples,
-        stateful_examples=max(1, examples // 2) if args.max_examples is not None else default.stateful_examples,
+        stateful_examples=max(10, examples // 2) if args.max_examples is not None else default.stateful_examples,
         stateful_steps=default.stateful_steps,
     )
     options = VerifyOptions(seed=args.seed, budget=budget, document=args.document, expect_agent=args.expect_agent)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis
@@ -46,6 +46,7 @@ class FuzzStats:
     calls: int = 0
     successes: int = 0  # 2xx answers: proof that cases got past authentication
     stateful_calls: int = 0
+    reached: dict[str, int] = field(default_factory=dict)  # "METHOD path status" -> count, stateful
 
 
 def _config(seed: int) -> SchemathesisConfig:
@@ -129,6 +130,8 @@ def run_schemathesis(
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             stats.stateful_calls += 1
+            key = f"{case.operation.label} {response.status_code}"
+            stats.reached[key] = stats.reached.get(key, 0) + 1
             stats.successes += 200 <= response.status_code < 300
             try:
                 super().validate_response(response, case, additional_checks=extra_checks, **kwargs)

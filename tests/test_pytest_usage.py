@@ -15,7 +15,7 @@ def test_my_server_conforms_in_process() -> None:
     report = verify(
         Target.asgi(build_app()),
         [TOKENS["carol"], TOKENS["dave"]],
-        VerifyOptions(seed=0, budget=FuzzBudget(max_examples=10, stateful_examples=5)),
+        VerifyOptions(seed=0, budget=FuzzBudget(max_examples=10, stateful_examples=10)),
     )
 
     assert report.ok, report.summary()
@@ -27,7 +27,7 @@ def test_my_server_conforms_over_http(serve: Any) -> None:
         report = verify(
             Target.url(url),
             [TOKENS["carol"], TOKENS["dave"]],
-            VerifyOptions(seed=0, budget=FuzzBudget(max_examples=10, stateful_examples=5)),
+            VerifyOptions(seed=0, budget=FuzzBudget(max_examples=10, stateful_examples=10)),
         )
 
     assert report.ok, report.summary()
