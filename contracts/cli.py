@@ -33,10 +33,14 @@ def _verify(args: argparse.Namespace) -> int:
     examples = args.max_examples if args.max_examples is not None else default.max_examples
     budget = FuzzBudget(
         max_examples=examples,
-        stateful_examples=max(10, examples // 2) if args.max_examples is not None else default.stateful_examples,
+        stateful_examples=max(10, examples // 2)
+        if args.max_examples is not None
+        else default.stateful_examples,
         stateful_steps=default.stateful_steps,
     )
-    options = VerifyOptions(seed=args.seed, budget=budget, document=args.document, expect_agent=args.expect_agent)
+    options = VerifyOptions(
+        seed=args.seed, budget=budget, document=args.document, expect_agent=args.expect_agent
+    )
     report = verify(target, args.token, options)
     print(report.summary())
     if args.junit_xml is not None:
@@ -56,8 +60,12 @@ def _positive(kind: Any) -> Any:
 
 def add_verify_command(subparsers: Any) -> None:
     """Register `verify` on the `chats-mock` subparsers (func(args) -> exit code)."""
-    verify = subparsers.add_parser("verify", help="verify that a server conforms to the contract", description=_verify.__doc__)
-    verify.add_argument("--base-url", required=True, help="the server's root, e.g. http://127.0.0.1:8080 (/api/v2 is added)")
+    verify = subparsers.add_parser(
+        "verify", help="verify that a server conforms to the contract", description=_verify.__doc__
+    )
+    verify.add_argument(
+        "--base-url", required=True, help="the server's root, e.g. http://127.0.0.1:8080 (/api/v2 is added)"
+    )
     verify.add_argument(
         "--token",
         action="append",
@@ -65,7 +73,9 @@ def add_verify_command(subparsers: Any) -> None:
         help="a user's session token; give a second user's token again to check isolation",
     )
     verify.add_argument("--seed", type=int, default=0, help="the seed of every generated case (default: 0)")
-    verify.add_argument("--max-examples", type=_positive(int), help="generated cases per operation and mode (default: 40)")
+    verify.add_argument(
+        "--max-examples", type=_positive(int), help="generated cases per operation and mode (default: 40)"
+    )
     verify.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report here")
     verify.add_argument(
         "--expect-agent",

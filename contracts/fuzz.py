@@ -101,7 +101,7 @@ def run_schemathesis(
     keep = _Keeper(record, mask, target)
 
     for result in schema.get_all_operations():
-        operation = result.ok()
+        operation = result.ok()  # type: ignore[union-attr]  # the document is validated upstream
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             def test(case: Any) -> None:
@@ -119,7 +119,9 @@ def run_schemathesis(
                     keep.failures(group.exceptions, case, headers)
 
             given = hypothesis.given(operation.as_strategy(generation_mode=mode))(test)
-            run = _settings(budget.max_examples)(hypothesis.seed(_sub_seed(seed, operation.label, mode.value))(given))
+            run = _settings(budget.max_examples)(
+                hypothesis.seed(_sub_seed(seed, operation.label, mode.value))(given)
+            )
             run()
 
     machine = schema.as_state_machine()
@@ -128,7 +130,9 @@ def run_schemathesis(
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": headers, **_call_kwargs(target)}
 
-        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
             stats.stateful_calls += 1
             key = f"{case.operation.label} {response.status_code}"
             stats.reached[key] = stats.reached.get(key, 0) + 1
@@ -160,7 +164,9 @@ class _Keeper:
     mask: Callable[[str], str]
     target: Target
 
-    def failures(self, failures: tuple[Failure, ...], case: Any, headers: dict[str, str], *, stateful: bool = False) -> None:
+    def failures(
+        self, failures: tuple[Failure, ...], case: Any, headers: dict[str, str], *, stateful: bool = False
+    ) -> None:
         for failure in failures:
             rule = type(failure).checks[0] if type(failure).checks else type(failure).__name__
             curl = case.as_curl_command(headers=headers, base_url=self.target.api_url)

@@ -106,7 +106,9 @@ class Report:
                     failure = ElementTree.SubElement(
                         case, "failure", type=violations[0].kind, message=violations[0].message[:500]
                     )
-                    failure.text = "\n\n".join(f"{v.kind}: {v.message}\nreproduce: {v.curl}" for v in violations)
+                    failure.text = "\n\n".join(
+                        f"{v.kind}: {v.message}\nreproduce: {v.curl}" for v in violations
+                    )
         if self.cannot_judge is not None:
             case = ElementTree.SubElement(suite, "testcase", classname="contracts", name="preflight")
             ElementTree.SubElement(case, "error", message=self.cannot_judge)

@@ -74,10 +74,14 @@ def response_checks(facts: WireFacts) -> list[Callable[[Any, Any, Any], None]]:
             problem = f"unexpected fields {sorted(set(body) - {'message', 'detail', 'validations'})}"
         elif "detail" in body and (not isinstance(body["detail"], str) or body["detail"] == ""):
             problem = "`detail` present but empty or not a string"
-        elif response.status_code in expected_messages and not expected_messages[response.status_code](body["message"]):
+        elif response.status_code in expected_messages and not expected_messages[response.status_code](
+            body["message"]
+        ):
             problem = f"message {body['message']!r} is not what Coder sends with {response.status_code}"
         if problem:
-            raise NotCoderErrorBody(operation=_label(case), message=f"{response.status_code}: {problem}: {response.text[:300]}")
+            raise NotCoderErrorBody(
+                operation=_label(case), message=f"{response.status_code}: {problem}: {response.text[:300]}"
+            )
 
     def transcript_is_ordered(ctx: Any, response: Any, case: Any) -> None:
         """A listed transcript has unique ids, ascending, all of the chat asked for."""
@@ -86,13 +90,18 @@ def response_checks(facts: WireFacts) -> list[Callable[[Any, Any, Any], None]]:
         rows = _json(response)
         if not isinstance(rows, list):
             return  # response_schema_conformance reports it
-        ids = [row.get("id") for row in rows if isinstance(row, dict)]
+        ids: list[Any] = [row.get("id") for row in rows if isinstance(row, dict)]
+        if not all(isinstance(i, int) for i in ids):
+            return  # response_schema_conformance reports it
         if len(set(ids)) != len(ids) or ids != sorted(ids):
             raise MessagesNotAscending(operation=_label(case), message=f"message ids listed: {ids}")
         chat = str(case.path_parameters.get("chat", "")).lower()
         others = {row.get("chat_id") for row in rows if isinstance(row, dict)} - {chat}
         if others:
-            raise MessagesNotAscending(operation=_label(case), message=f"rows of chats {sorted(map(str, others))} listed for {chat}")
+            raise MessagesNotAscending(
+                operation=_label(case),
+                message=f"rows of chats {sorted(str(o) for o in others)} listed for {chat}",
+            )
 
     def answer_matches_request(ctx: Any, response: Any, case: Any) -> None:
         """A success answers the chat and the fields that were sent."""
@@ -109,17 +118,27 @@ def response_checks(facts: WireFacts) -> list[Callable[[Any, Any, Any], None]]:
             for name in ("provider", "model"):
                 if isinstance(sent.get(name), str) and body.get(name) != sent[name]:
                     problem = f"{name}: sent {sent[name]!r}, got {body.get(name)!r}"
-            if sent.get("workspace_id") is None and "workspace_id" in body and body["workspace_id"] is not None:
+            if (
+                sent.get("workspace_id") is None
+                and "workspace_id" in body
+                and body["workspace_id"] is not None
+            ):
                 problem = f"workspace_id not sent, got {body['workspace_id']!r}"
             if "metadata" in sent and body.get("metadata") != sent["metadata"]:
                 problem = f"metadata: sent {sent['metadata']!r}, got {body.get('metadata')!r}"
         elif label == "POST /chats/{chat}/messages":
             message = body.get("message")
             content = message.get("content") if isinstance(message, dict) else None
-            if not isinstance(message, dict) or message.get("chat_id") != chat or message.get("role") != "user":
+            if (
+                not isinstance(message, dict)
+                or message.get("chat_id") != chat
+                or message.get("role") != "user"
+            ):
                 problem = f"expected the user message of chat {chat}, got {message!r}"
             elif not isinstance(content, dict) or content.get("run_id") != body.get("run_id"):
-                problem = f"the envelope's run_id is not the answer's run_id {body.get('run_id')!r}: {content!r}"
+                problem = (
+                    f"the envelope's run_id is not the answer's run_id {body.get('run_id')!r}: {content!r}"
+                )
         if problem:
             raise AnswerDiffersFromRequest(operation=_label(case), message=problem)
 

@@ -94,7 +94,15 @@ def verify(target: Target, tokens: Sequence[str], options: VerifyOptions | None 
             except ContractBroken as broken:
                 report.add(Violation(scenario.rule, broken.kind, "-", broken.message, probe.last_curl))
             except httpx.HTTPError as error:
-                report.add(Violation(scenario.rule, "RequestFailed", "-", f"{type(error).__name__}: {error}", probe.last_curl))
+                report.add(
+                    Violation(
+                        scenario.rule,
+                        "RequestFailed",
+                        "-",
+                        f"{type(error).__name__}: {error}",
+                        probe.last_curl,
+                    )
+                )
             else:
                 if note:
                     report.notes.append(f"{scenario.rule}: {note}")

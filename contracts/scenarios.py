@@ -71,7 +71,9 @@ class Scenario:
 def expect_status(response: httpx.Response, status: int, kind: str) -> None:
     """Raise `kind` unless the response has this status."""
     if response.status_code != status:
-        raise ContractBroken(kind, f"expected status {status}, got {response.status_code}: {_snippet(response)}")
+        raise ContractBroken(
+            kind, f"expected status {status}, got {response.status_code}: {_snippet(response)}"
+        )
 
 
 def json_object(response: httpx.Response, kind: str) -> dict[str, Any]:
@@ -117,7 +119,9 @@ def expect_error(
 ) -> None:
     """Coder's error: this status, this exact message; `detail` exact, present (True) or absent (None)."""
     if response.status_code != status:
-        raise ContractBroken(kind, f"expected status {status} `{message}`, got {response.status_code}: {_snippet(response)}")
+        raise ContractBroken(
+            kind, f"expected status {status} `{message}`, got {response.status_code}: {_snippet(response)}"
+        )
     body = _json(response)
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
         raise ContractBroken("NotCoderErrorBody", f"expected {{message, detail?}}, got {_snippet(response)}")
@@ -125,7 +129,9 @@ def expect_error(
         raise ContractBroken("WrongErrorMessage", f"expected message {message!r}, got {body['message']!r}")
     extra = set(body) - {"message", "detail", "validations"}
     if extra:
-        raise ContractBroken("NotCoderErrorBody", f"unexpected fields {sorted(extra)} in {_snippet(response)}")
+        raise ContractBroken(
+            "NotCoderErrorBody", f"unexpected fields {sorted(extra)} in {_snippet(response)}"
+        )
     got_detail = body.get("detail")
     if got_detail == "":
         raise ContractBroken("EmptyDetailSent", "`detail` must be omitted when empty")
@@ -158,11 +164,22 @@ def tokens_are_required(ctx: ScenarioContext) -> str | None:
         body = _body_for(method, template)
         response = ctx.anonymous(method, path, json_body=body)
         if 200 <= response.status_code < 300:
-            raise ContractBroken("MissingTokenAccepted", f"{method} {template} answered {response.status_code} without a token")
-        expect_error(response, 401, ctx.facts.signed_out, kind="MissingTokenNotRejected", detail=ctx.facts.no_token_detail)
+            raise ContractBroken(
+                "MissingTokenAccepted", f"{method} {template} answered {response.status_code} without a token"
+            )
+        expect_error(
+            response,
+            401,
+            ctx.facts.signed_out,
+            kind="MissingTokenNotRejected",
+            detail=ctx.facts.no_token_detail,
+        )
         response = ctx.send(method, path, token=UNKNOWN_TOKEN, json_body=body)
         if 200 <= response.status_code < 300:
-            raise ContractBroken("UnknownTokenAccepted", f"{method} {template} answered {response.status_code} to an unknown token")
+            raise ContractBroken(
+                "UnknownTokenAccepted",
+                f"{method} {template} answered {response.status_code} to an unknown token",
+            )
         expect_error(response, 401, ctx.facts.signed_out, kind="UnknownTokenNotRejected", detail=True)
     return None
 
@@ -171,11 +188,15 @@ def checks_run_in_coder_order(ctx: ScenarioContext) -> str | None:
     """Authentication before the {chat} parameter before the body before field checks."""
     # When no token and every other thing is wrong too # Then 401 wins
     for method, template in OPERATIONS:
-        response = ctx.anonymous(method, _path(template, NOT_A_UUID), raw_body=b"{" if method == "POST" else None)
+        response = ctx.anonymous(
+            method, _path(template, NOT_A_UUID), raw_body=b"{" if method == "POST" else None
+        )
         expect_error(response, 401, ctx.facts.signed_out, kind="AuthenticationNotFirst", detail=True)
     # When the {chat} parameter is not a UUID and the body is broken # Then the parameter's 400 wins
     response = ctx.send("POST", f"/chats/{NOT_A_UUID}/messages", raw_body=b"{")
-    expect_error(response, 400, invalid_uuid_message(NOT_A_UUID), kind="PathParameterNotBeforeBody", detail=True)
+    expect_error(
+        response, 400, invalid_uuid_message(NOT_A_UUID), kind="PathParameterNotBeforeBody", detail=True
+    )
     # When a field has the wrong JSON type and required fields are missing # Then the decode error wins
     response = ctx.send("POST", "/chats", json_body={"provider": 1})
     expect_error(response, 400, ctx.facts.invalid_json, kind="FieldCheckBeforeDecoding", detail=True)
@@ -190,7 +211,9 @@ def errors_are_coders(ctx: ScenarioContext) -> str | None:
     facts = ctx.facts
     for method, template in OPERATIONS[1:]:
         response = ctx.send(method, _path(template, NOT_A_UUID), json_body=_body_for(method, template))
-        expect_error(response, 400, invalid_uuid_message(NOT_A_UUID), kind="WrongInvalidUUIDError", detail=True)
+        expect_error(
+            response, 400, invalid_uuid_message(NOT_A_UUID), kind="WrongInvalidUUIDError", detail=True
+        )
         response = ctx.send(method, _path(template, ctx.new_uuid()), json_body=_body_for(method, template))
         expect_error(response, 404, facts.not_found, kind="WrongChatNotFoundError")
     chats_bodies: Sequence[tuple[bytes | None, Any, str, str | bool | None]] = (
@@ -207,7 +230,9 @@ def errors_are_coders(ctx: ScenarioContext) -> str | None:
         if response.status_code >= 500:
             raise ContractBroken("ServerErrorOnBadInput", f"{response.status_code} for body {raw or body!r}")
         expect_error(response, 400, message, kind="WrongBadRequestError", detail=detail)
-    response = ctx.send("POST", "/chats", json_body={"provider": "p", "model": "m", "workspace_id": ctx.new_uuid()})
+    response = ctx.send(
+        "POST", "/chats", json_body={"provider": "p", "model": "m", "workspace_id": ctx.new_uuid()}
+    )
     expect_error(response, 404, facts.not_found, kind="UnknownWorkspaceNotFound")
     chat = ctx.create_chat({"provider": "p", "model": "m"})
     path = f"/chats/{chat['id']}/messages"
@@ -230,14 +255,21 @@ def chats_are_private(ctx: ScenarioContext) -> str | None:
         return "isolation was not checked: give a second user's token with a second --token"
     chat = ctx.create_chat({"provider": "p", "model": "m", "title": "private"})
     for method, template in OPERATIONS[1:]:
-        response = ctx.send(method, _path(template, chat["id"]), token=ctx.other_token, json_body=_body_for(method, template))
+        response = ctx.send(
+            method, _path(template, chat["id"]), token=ctx.other_token, json_body=_body_for(method, template)
+        )
         if response.status_code < 400:
-            raise ContractBroken("OtherUsersChatReadable", f"{method} {template} as another user answered {response.status_code}")
+            raise ContractBroken(
+                "OtherUsersChatReadable",
+                f"{method} {template} as another user answered {response.status_code}",
+            )
         expect_error(response, 404, ctx.facts.not_found, kind="OtherUsersChatNotHidden")
     # Then the other user's attempts left no trace in the owner's transcript
     messages = json_list(ctx.send("GET", f"/chats/{chat['id']}/messages"), "TranscriptNotAList")
     if len(messages) != 1:
-        raise ContractBroken("OtherUserWroteToChat", f"expected only the system prompt, got {len(messages)} messages")
+        raise ContractBroken(
+            "OtherUserWroteToChat", f"expected only the system prompt, got {len(messages)} messages"
+        )
     return None
 
 
@@ -245,25 +277,45 @@ def created_chat_reads_back(ctx: ScenarioContext) -> str | None:
     """A created chat answers what was sent, and reads back equal."""
     metadata = {"b": [1, {"y": None, "x": "é"}], "a": True, "n": 1.5}
     cases: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (
-        ({"provider": "anthropic", "model": "claude", "title": "T 1", "metadata": metadata}, {"title": "T 1", "metadata": metadata}),
+        (
+            {"provider": "anthropic", "model": "claude", "title": "T 1", "metadata": metadata},
+            {"title": "T 1", "metadata": metadata},
+        ),
         ({"provider": "openai", "model": "gpt", "extra_field": 1}, {"title": None, "metadata": {}}),
         ({"provider": "p", "model": "m", "title": "", "metadata": None}, {"title": None, "metadata": None}),
-        ({"provider": "p", "model": "m", "title": None, "metadata": [1, "two"]}, {"title": None, "metadata": [1, "two"]}),
+        (
+            {"provider": "p", "model": "m", "title": None, "metadata": [1, "two"]},
+            {"title": None, "metadata": [1, "two"]},
+        ),
     )
     for sent, expected in cases:
         created = ctx.create_chat(sent)
         for name in ("provider", "model"):
             if created.get(name) != sent[name]:
-                raise ContractBroken("CreatedChatDiffers", f"{name}: sent {sent[name]!r}, got {created.get(name)!r}")
+                raise ContractBroken(
+                    "CreatedChatDiffers", f"{name}: sent {sent[name]!r}, got {created.get(name)!r}"
+                )
         if created.get("title") != expected["title"]:
-            kind = "EmptyTitleSent" if expected["title"] is None and "title" in created else "CreatedChatDiffers"
-            raise ContractBroken(kind, f"title: expected {expected['title']!r}, got {created.get('title', '<absent>')!r}")
+            kind = (
+                "EmptyTitleSent" if expected["title"] is None and "title" in created else "CreatedChatDiffers"
+            )
+            raise ContractBroken(
+                kind, f"title: expected {expected['title']!r}, got {created.get('title', '<absent>')!r}"
+            )
         if expected["title"] is None and "title" in created:
-            raise ContractBroken("EmptyTitleSent", f"title must be omitted when empty, got {created['title']!r}")
+            raise ContractBroken(
+                "EmptyTitleSent", f"title must be omitted when empty, got {created['title']!r}"
+            )
         if "metadata" not in created or created["metadata"] != expected["metadata"]:
-            raise ContractBroken("CreatedChatDiffers", f"metadata: expected {expected['metadata']!r}, got {created.get('metadata', '<absent>')!r}")
+            raise ContractBroken(
+                "CreatedChatDiffers",
+                f"metadata: expected {expected['metadata']!r}, got {created.get('metadata', '<absent>')!r}",
+            )
         if "workspace_id" not in created or created["workspace_id"] is not None:
-            raise ContractBroken("WorkspaceIdNotNull", f"workspace_id: expected null, got {created.get('workspace_id', '<absent>')!r}")
+            raise ContractBroken(
+                "WorkspaceIdNotNull",
+                f"workspace_id: expected null, got {created.get('workspace_id', '<absent>')!r}",
+            )
         if created.get("updated_at") != created.get("created_at"):
             raise ContractBroken("CreatedChatDiffers", "updated_at differs from created_at on create")
         read = json_object(ctx.send("GET", f"/chats/{created['id']}"), "ChatNotAnObject")
@@ -279,10 +331,18 @@ def new_transcript_is_the_system_prompt(ctx: ScenarioContext) -> str | None:
     expect_status(response, 200, "TranscriptUnreadable")
     messages = json_list(response, "TranscriptNotAList")
     if len(messages) != 1:
-        raise ContractBroken("SystemPromptMissing", f"expected exactly the system prompt, got {len(messages)} messages")
+        raise ContractBroken(
+            "SystemPromptMissing", f"expected exactly the system prompt, got {len(messages)} messages"
+        )
     first = messages[0]
-    if not isinstance(first, dict) or first.get("role") != "system" or first.get("content") != dict(SYSTEM_PROMPT):
-        raise ContractBroken("SystemPromptMissing", f"expected a system message {dict(SYSTEM_PROMPT)!r}, got {first!r}")
+    if (
+        not isinstance(first, dict)
+        or first.get("role") != "system"
+        or first.get("content") != dict(SYSTEM_PROMPT)
+    ):
+        raise ContractBroken(
+            "SystemPromptMissing", f"expected a system message {dict(SYSTEM_PROMPT)!r}, got {first!r}"
+        )
     if first.get("chat_id") != chat["id"]:
         raise ContractBroken("WrongChatId", f"message chat_id {first.get('chat_id')!r} is not {chat['id']!r}")
     return None
@@ -310,14 +370,24 @@ def posted_message_is_listed(ctx: ScenarioContext) -> str | None:
             "message": {"id": "", "content": "", "role": "user", "parts": [{"type": "text", "text": text}]},
         }
         if message.get("role") != "user" or message.get("chat_id") != chat["id"]:
-            raise ContractBroken("PostedMessageDiffers", f"expected role user in chat {chat['id']}, got {message!r}")
+            raise ContractBroken(
+                "PostedMessageDiffers", f"expected role user in chat {chat['id']}, got {message!r}"
+            )
         if message.get("content") != expected_content:
-            kind = "EnvelopeRunIdDiffers" if isinstance(message.get("content"), dict) and message["content"].get("run_id") != run_id else "PostedMessageDiffers"
-            raise ContractBroken(kind, f"expected content {expected_content!r}, got {message.get('content')!r}")
+            kind = (
+                "EnvelopeRunIdDiffers"
+                if isinstance(message.get("content"), dict) and message["content"].get("run_id") != run_id
+                else "PostedMessageDiffers"
+            )
+            raise ContractBroken(
+                kind, f"expected content {expected_content!r}, got {message.get('content')!r}"
+            )
         listed = json_list(ctx.send("GET", f"/chats/{chat['id']}/messages"), "TranscriptNotAList")
         same = [row for row in listed if isinstance(row, dict) and row.get("id") == message.get("id")]
         if not same:
-            raise ContractBroken("PostedMessageLost", f"message id {message.get('id')!r} is not in the transcript")
+            raise ContractBroken(
+                "PostedMessageLost", f"message id {message.get('id')!r} is not in the transcript"
+            )
         if same[0] != message:
             raise ContractBroken("ListedMessageDiffers", f"posted {message!r}, listed {same[0]!r}")
     return None
@@ -333,15 +403,19 @@ def message_ids_increase(ctx: ScenarioContext) -> str | None:
             message = _post(ctx, chat["id"], f"message {index}").get("message")
             if chat is first and isinstance(message, dict):
                 posted.append(message.get("id"))  # type: ignore[arg-type]
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in posted) or posted != sorted(set(posted)):
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in posted) or posted != sorted(
+        set(posted)
+    ):
         raise ContractBroken("MessageIdsNotIncreasing", f"ids of successive posts: {posted!r}")
     seen: set[int] = set()
     for chat in (first, second):
         listed = json_list(ctx.send("GET", f"/chats/{chat['id']}/messages"), "TranscriptNotAList")
         ids = [row.get("id") if isinstance(row, dict) else None for row in listed]
-        if len(set(ids)) != len(ids) or seen & set(ids):  # type: ignore[arg-type]
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise ContractBroken("MessageIdNotInteger", f"ids listed: {ids!r}")
+        if len(set(ids)) != len(ids) or seen & set(ids):
             raise ContractBroken("DuplicateMessageIds", f"ids listed: {ids!r}")
-        if ids != sorted(ids):  # type: ignore[type-var]
+        if ids != sorted(ids):  # type: ignore[type-var]  # all ints, checked above
             raise ContractBroken("MessagesNotAscending", f"ids listed: {ids!r}")
         seen |= set(ids)  # type: ignore[arg-type]
     return None
@@ -363,7 +437,10 @@ def agent_run_finishes(ctx: ScenarioContext) -> str | None:
             if content.get("event") == "run_finished" or row.get("role") == "assistant":
                 return None
         if ctx.clock() >= deadline:
-            raise ContractBroken("RunNeverFinished", f"no run_finished or assistant row for run {run_id} within {ctx.expect_agent:g} s")
+            raise ContractBroken(
+                "RunNeverFinished",
+                f"no run_finished or assistant row for run {run_id} within {ctx.expect_agent:g} s",
+            )
         ctx.sleep(min(0.1, max(ctx.expect_agent / 20, 0.01)))
 
 

@@ -18,7 +18,7 @@ class Violation:
     curl: str  # a command that reproduces the last request (token as $TOKEN)
 
 
-class ContractBroken(AssertionError):  # noqa: N818 - named like schemathesis' Failure: a check raises it
+class ContractBroken(AssertionError):
     """Raised by a scenario check; the runner turns it into a Violation."""
 
     def __init__(self, kind: str, message: str) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 import uvicorn
+
 
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
@@ -28,9 +28,3 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@pytest.fixture
-def serve() -> Callable[[Any], Any]:
-    """`with serve(app) as url:` — a real HTTP server for the duration of the block."""
-    return serving

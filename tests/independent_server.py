@@ -41,7 +41,9 @@ class Refusal(Exception):
 
 
 def _answer(status: int, body: Any) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, media_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(body, separators=(",", ":")), status, media_type="application/json; charset=utf-8"
+    )
 
 
 def _reorder(value: Any) -> Any:
@@ -81,7 +83,13 @@ class World:
         return self.now.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
     def append(self, chat: str, role: str, content: dict[str, Any]) -> dict[str, Any]:
-        row = {"chat_id": chat, "id": next(self.ids), "created_at": self.stamp(), "role": role, "content": content}
+        row = {
+            "chat_id": chat,
+            "id": next(self.ids),
+            "created_at": self.stamp(),
+            "role": role,
+            "content": content,
+        }
         self.rows[chat].append(row)
         return row
 
@@ -103,7 +111,9 @@ def build_app() -> Starlette:
         if not token and auth.lower().startswith("bearer "):
             token = auth[7:].strip()
         if not token:
-            raise Refusal(401, SIGNED_OUT, 'Cookie "coder_session_token" or query parameter must be provided.')
+            raise Refusal(
+                401, SIGNED_OUT, 'Cookie "coder_session_token" or query parameter must be provided.'
+            )
         if token not in world.users:
             raise Refusal(401, SIGNED_OUT, "API key is invalid.")
         return world.users[token]
@@ -138,7 +148,9 @@ def build_app() -> Starlette:
         if value is None:
             return None
         if not isinstance(value, str):
-            raise Refusal(400, "Request body must be valid JSON.", f"json: cannot unmarshal into field {name}")
+            raise Refusal(
+                400, "Request body must be valid JSON.", f"json: cannot unmarshal into field {name}"
+            )
         if is_uuid:
             try:
                 return _parse_uuid(value)
@@ -162,10 +174,21 @@ def build_app() -> Starlette:
                 raise Refusal(403, "Forbidden.", "You don't have permission to view this content.")
         chat_id = str(uuid.uuid4())
         stamp = world.stamp()
-        chat: dict[str, Any] = {"metadata": _reorder(data.get("metadata", {})), "model": model, "provider": provider}
+        chat: dict[str, Any] = {
+            "metadata": _reorder(data.get("metadata", {})),
+            "model": model,
+            "provider": provider,
+        }
         if title:
             chat["title"] = title
-        chat.update(workspace_id=workspace, owner_id=user, organization_id=ORG, updated_at=stamp, created_at=stamp, id=chat_id)
+        chat.update(
+            workspace_id=workspace,
+            owner_id=user,
+            organization_id=ORG,
+            updated_at=stamp,
+            created_at=stamp,
+            id=chat_id,
+        )
         world.chats[chat_id], world.owners[chat_id], world.rows[chat_id] = chat, user, []
         world.append(chat_id, "system", {"content": "You are a helpful assistant.", "type": "system_prompt"})
         return _answer(201, chat)
@@ -189,7 +212,11 @@ def build_app() -> Starlette:
         if not text:
             raise Refusal(400, "content is required")
         run = str(uuid.uuid4())
-        envelope = {"run_id": run, "type": "message", "message": {"parts": [{"text": text, "type": "text"}], "role": "user", "content": "", "id": ""}}
+        envelope = {
+            "run_id": run,
+            "type": "message",
+            "message": {"parts": [{"text": text, "type": "text"}], "role": "user", "content": "", "id": ""},
+        }
         message = world.append(chat, "user", envelope)
         _tool_run(world, chat, run, text)
         return _answer(201, {"message": message, "run_id": run})
@@ -199,7 +226,10 @@ def build_app() -> Starlette:
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refusal)
-        return _answer(exc.status, {"message": exc.message, "detail": exc.detail} if exc.detail else {"message": exc.message})
+        return _answer(
+            exc.status,
+            {"message": exc.message, "detail": exc.detail} if exc.detail else {"message": exc.message},
+        )
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
         return _answer(405, {"message": "Method not allowed."})
@@ -219,12 +249,42 @@ def _tool_run(world: World, chat: str, run: str, text: str) -> None:
     """A run that calls a tool, then answers: a different script from the mock's echo."""
 
     def event(name: str, **extra: Any) -> dict[str, Any]:
-        return {"usage": {"completionTokens": None, "promptTokens": None}, "event": name, "run_id": run, "type": "stream_event", **extra}
+        return {
+            "usage": {"completionTokens": None, "promptTokens": None},
+            "event": name,
+            "run_id": run,
+            "type": "stream_event",
+            **extra,
+        }
 
     world.append(chat, "system", event("run_started"))
-    call = {"type": "tool_call", "run_id": run, "step": 0, "tool_call_id": "call-1", "tool_name": "count_words", "args": {"text": text}}
+    call = {
+        "type": "tool_call",
+        "run_id": run,
+        "step": 0,
+        "tool_call_id": "call-1",
+        "tool_name": "count_words",
+        "args": {"text": text},
+    }
     world.append(chat, "tool_call", call)
-    world.append(chat, "tool_result", {**call, "type": "tool_result", "result": {"words": len(text.split())}, "duration_ms": 3})
+    world.append(
+        chat,
+        "tool_result",
+        {**call, "type": "tool_result", "result": {"words": len(text.split())}, "duration_ms": 3},
+    )
     reply = f"{len(text.split())} words."
-    world.append(chat, "assistant", {"type": "message", "run_id": run, "message": {"id": "m1", "content": reply, "role": "assistant", "parts": [{"type": "text", "text": reply}]}})
+    world.append(
+        chat,
+        "assistant",
+        {
+            "type": "message",
+            "run_id": run,
+            "message": {
+                "id": "m1",
+                "content": reply,
+                "role": "assistant",
+                "parts": [{"type": "text", "text": reply}],
+            },
+        },
+    )
     world.append(chat, "system", event("run_finished", finish_reason="stop", steps=1))

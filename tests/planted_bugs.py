@@ -73,7 +73,9 @@ class _RewriteResponses:
             except ValueError:
                 status, out = start["status"], raw
             else:
-                status, new_body = self._rewrite(scope["method"], _route(scope["path"]), start["status"], body)
+                status, new_body = self._rewrite(
+                    scope["method"], _route(scope["path"]), start["status"], body
+                )
                 out = json.dumps(new_body).encode()
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(out)).encode()))
@@ -156,7 +158,6 @@ def _workspace_id_omitted(method: str, path: str, status: int, body: Any) -> tup
     if isinstance(body, dict) and body.get("workspace_id", "x") is None:
         body = {k: v for k, v in body.items() if k != "workspace_id"}
     return status, body
-
 
 
 # --- store and agent variants --------------------------------------------------------------
@@ -291,7 +292,13 @@ class _BodyBeforeAuth:
             json.loads(raw or b"null")
         except ValueError:
             body = b'{"message":"Request body must be valid JSON.","detail":"unexpected EOF"}'
-            await send({"type": "http.response.start", "status": 400, "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
 
@@ -313,7 +320,13 @@ class _CrashOnNullBody:
         message = await receive()
         if message.get("body", b"").strip() == b"null":
             body = b'{"message":"An internal server error occurred."}'
-            await send({"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
 
@@ -324,25 +337,54 @@ class _CrashOnNullBody:
 
 
 VARIANTS: tuple[Variant, ...] = (
-    Variant("create_answers_200", ("status_code_conformance", "created_chat_reads_back"), _rewritten(_create_answers_200)),
+    Variant(
+        "create_answers_200",
+        ("status_code_conformance", "created_chat_reads_back"),
+        _rewritten(_create_answers_200),
+    ),
     Variant("chat_owner_id_missing", ("response_schema_conformance",), _rewritten(_owner_id_missing)),
     Variant("message_id_is_string", ("response_schema_conformance",), _rewritten(_message_id_as_string)),
     Variant("error_body_renamed", ("coder_error_body", "errors_are_coders"), _rewritten(_error_body_renamed)),
-    Variant("not_found_message_with_period", ("errors_are_coders", "coder_error_body"), _rewritten(_not_found_with_period)),
+    Variant(
+        "not_found_message_with_period",
+        ("errors_are_coders", "coder_error_body"),
+        _rewritten(_not_found_with_period),
+    ),
     Variant("empty_detail_sent", ("errors_are_coders", "coder_error_body"), _rewritten(_empty_detail_sent)),
     Variant("auth_ignored", ("tokens_are_required", "ignored_auth"), _AuthIgnored),
     Variant("body_checked_before_auth", ("checks_run_in_coder_order",), _BodyBeforeAuth),
     Variant("other_users_chat_readable", ("chats_are_private",), _store(_ReadableByAnyone)),
     Variant("other_users_chat_forbidden", ("chats_are_private",), _store(_ForbiddenNotHidden)),
     Variant("posted_message_lost", ("posted_message_is_listed",), _store(_LosesUserMessages)),
-    Variant("transcript_descending", ("message_ids_increase", "transcript_is_ordered"), _rewritten(_descending_list)),
-    Variant("duplicate_message_ids", ("message_ids_increase", "transcript_is_ordered"), _store(_DuplicateIds)),
+    Variant(
+        "transcript_descending",
+        ("message_ids_increase", "transcript_is_ordered"),
+        _rewritten(_descending_list),
+    ),
+    Variant(
+        "duplicate_message_ids", ("message_ids_increase", "transcript_is_ordered"), _store(_DuplicateIds)
+    ),
     Variant("server_error_on_null_body", ("errors_are_coders", "not_a_server_error"), _CrashOnNullBody),
-    Variant("run_id_differs_from_envelope", ("posted_message_is_listed", "answer_matches_request"), _rewritten(_run_id_differs)),
+    Variant(
+        "run_id_differs_from_envelope",
+        ("posted_message_is_listed", "answer_matches_request"),
+        _rewritten(_run_id_differs),
+    ),
     Variant("no_system_prompt", ("new_transcript_is_the_system_prompt",), _store(_NoSystemPrompt)),
     Variant("empty_title_kept", ("created_chat_reads_back",), _store(_KeepsEmptyTitle)),
-    Variant("metadata_dropped", ("created_chat_reads_back", "answer_matches_request"), _store(_DropsMetadata)),
-    Variant("workspace_id_omitted", ("created_chat_reads_back", "response_schema_conformance"), _rewritten(_workspace_id_omitted)),
+    Variant(
+        "metadata_dropped", ("created_chat_reads_back", "answer_matches_request"), _store(_DropsMetadata)
+    ),
+    Variant(
+        "workspace_id_omitted",
+        ("created_chat_reads_back", "response_schema_conformance"),
+        _rewritten(_workspace_id_omitted),
+    ),
     Variant("agent_never_finishes", ("agent_run_finishes",), _agent(_StallingAgent), needs_agent_check=True),
-    Variant("agent_rows_carry_wrong_run_id", ("agent_run_finishes",), _agent(_WrongRunIdAgent), needs_agent_check=True),
+    Variant(
+        "agent_rows_carry_wrong_run_id",
+        ("agent_run_finishes",),
+        _agent(_WrongRunIdAgent),
+        needs_agent_check=True,
+    ),
 )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.http_server import serve  # noqa: F401  (a fixture)
-from tests.independent_server import TOKENS, build_app
-
 from contracts import FuzzBudget, Target, VerifyOptions, verify
+from tests.http_server import serving
+from tests.independent_server import TOKENS, build_app
 
 
 def test_my_server_conforms_in_process() -> None:
@@ -21,9 +18,9 @@ def test_my_server_conforms_in_process() -> None:
     assert report.ok, report.summary()
 
 
-def test_my_server_conforms_over_http(serve: Any) -> None:
+def test_my_server_conforms_over_http() -> None:
     # Over HTTP: point verify at the server's root URL (here one started for the test).
-    with serve(build_app()) as url:
+    with serving(build_app()) as url:
         report = verify(
             Target.url(url),
             [TOKENS["carol"], TOKENS["dave"]],

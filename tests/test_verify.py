@@ -9,13 +9,13 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from tests.http_server import serve  # noqa: F401  (a fixture)
-from tests.independent_server import TOKENS, build_app
-from tests.planted_bugs import VARIANTS, Variant, correct_mock
 
 from contracts import ExitCode, FuzzBudget, Target, VerifyOptions, verify
 from mockserver import DEMO_TOKENS
 from mockserver.cli import main
+from tests.http_server import serving
+from tests.independent_server import TOKENS, build_app
+from tests.planted_bugs import VARIANTS, Variant, correct_mock
 
 ALICE, BOB = DEMO_TOKENS["alice"], DEMO_TOKENS["bob"]
 SMALL = FuzzBudget(max_examples=10, stateful_examples=10, stateful_steps=6)
@@ -36,17 +36,33 @@ def test_verify_passes_the_mock_in_process() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_verify_passes_an_independent_implementation(seed: int) -> None:
-    report = verify(Target.asgi(build_app()), [TOKENS["carol"], TOKENS["dave"]], _options(seed, expect_agent=1.0))
+    report = verify(
+        Target.asgi(build_app()), [TOKENS["carol"], TOKENS["dave"]], _options(seed, expect_agent=1.0)
+    )
 
     assert report.exit_code == ExitCode.CONFORMS, report.summary()
     assert report.figures["successes"] > 10
 
 
-def test_verify_passes_the_mock_over_http_and_writes_junit(serve: Any, tmp_path: Path) -> None:
+def test_verify_passes_the_mock_over_http_and_writes_junit(tmp_path: Path) -> None:
     junit = tmp_path / "verify.xml"
-    with serve(correct_mock()) as url:
+    with serving(correct_mock()) as url:
         # When verify runs as the CLI against a real socket
-        code = main(["verify", "--base-url", url, "--token", ALICE, "--token", BOB, "--max-examples", "5", "--junit-xml", str(junit)])
+        code = main(
+            [
+                "verify",
+                "--base-url",
+                url,
+                "--token",
+                ALICE,
+                "--token",
+                BOB,
+                "--max-examples",
+                "5",
+                "--junit-xml",
+                str(junit),
+            ]
+        )
 
     assert code == 0
     suite = ElementTree.parse(junit).getroot()
@@ -54,11 +70,25 @@ def test_verify_passes_the_mock_over_http_and_writes_junit(serve: Any, tmp_path:
     assert suite.get("failures") == "0"
 
 
-def test_verify_over_http_names_the_rule_of_a_planted_bug(serve: Any, tmp_path: Path, capsys: Any) -> None:
+def test_verify_over_http_names_the_rule_of_a_planted_bug(tmp_path: Path, capsys: Any) -> None:
     variant = next(v for v in VARIANTS if v.name == "other_users_chat_readable")
     junit = tmp_path / "verify.xml"
-    with serve(variant.build()) as url:
-        code = main(["verify", "--base-url", url, "--token", ALICE, "--token", BOB, "--max-examples", "5", "--junit-xml", str(junit)])
+    with serving(variant.build()) as url:
+        code = main(
+            [
+                "verify",
+                "--base-url",
+                url,
+                "--token",
+                ALICE,
+                "--token",
+                BOB,
+                "--max-examples",
+                "5",
+                "--junit-xml",
+                str(junit),
+            ]
+        )
 
     out = capsys.readouterr().out
     assert code == 1
@@ -104,8 +134,8 @@ def test_same_seed_gives_the_same_report() -> None:
     ]
 
 
-def test_unreachable_server_cannot_be_judged(serve: Any, capsys: Any) -> None:
-    with serve(correct_mock()) as url:
+def test_unreachable_server_cannot_be_judged(capsys: Any) -> None:
+    with serving(correct_mock()) as url:
         pass  # the server is gone: its port is closed
 
     code = main(["verify", "--base-url", url, "--token", ALICE])
@@ -114,17 +144,25 @@ def test_unreachable_server_cannot_be_judged(serve: Any, capsys: Any) -> None:
     assert capsys.readouterr().out.splitlines()[0].startswith("verify: cannot judge: the server at")
 
 
-def test_rejected_token_cannot_be_judged(serve: Any, capsys: Any) -> None:
-    with serve(correct_mock()) as url:
-        code = main(["verify", "--base-url", url, "--token", ALICE, "--token", "nobody0000-NoSuchSecretAtAll0000000"])
+def test_rejected_token_cannot_be_judged(capsys: Any) -> None:
+    with serving(correct_mock()) as url:
+        code = main(
+            ["verify", "--base-url", url, "--token", ALICE, "--token", "nobody0000-NoSuchSecretAtAll0000000"]
+        )
 
     assert code == ExitCode.CANNOT_JUDGE
-    assert capsys.readouterr().out.splitlines()[0] == f"verify: cannot judge: token #2 was rejected (401) by {url}/api/v2"
+    assert (
+        capsys.readouterr().out.splitlines()[0]
+        == f"verify: cannot judge: token #2 was rejected (401) by {url}/api/v2"
+    )
 
 
 def test_bad_arguments_exit_2() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mockserver", "verify", "--token", ALICE], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "mockserver", "verify", "--token", ALICE],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert result.returncode == 2
