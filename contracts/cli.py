@@ -74,7 +74,7 @@ def add_verify_command(subparsers: Any) -> None:
     )
     verify.add_argument("--seed", type=int, default=0, help="the seed of every generated case (default: 0)")
     verify.add_argument(
-        "--max-examples", type=_positive(int), help="generated cases per operation and mode (default: 40)"
+        "--max-examples", type=_positive(int), help="generated cases per operation and mode (default: 100)"
     )
     verify.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report here")
     verify.add_argument(

@@ -34,9 +34,9 @@ Record = Callable[[Violation], None]
 class FuzzBudget:
     """How much the Schemathesis phase may send."""
 
-    max_examples: int = 40  # per operation and mode (positive, negative)
-    stateful_examples: int = 20  # scenarios of the state machine
-    stateful_steps: int = 6  # steps per scenario
+    max_examples: int = 100  # per operation and mode (positive, negative)
+    stateful_examples: int = 50  # scenarios of the state machine
+    stateful_steps: int = 8  # steps per scenario
 
 
 @dataclass(slots=True)
