@@ -30,7 +30,7 @@ from mockserver.scenarios import (
 from mockserver.scheduler import Scheduler
 from mockserver.store import ChatStore
 
-__all__ = ["EchoAgent", "Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
+__all__ = ["Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
 
 # The placeholder in a scenario's strings that becomes the posted message's text.
 TEXT_PLACEHOLDER = "{text}"
@@ -274,7 +274,3 @@ class ScenarioAgent:
             self._play(chat_id, run_id, actions)
 
         self._scheduler.call_later(action.delay, act_then_continue)
-
-
-# The name the first version of the mock used; kept so that existing wiring keeps working.
-EchoAgent = ScenarioAgent

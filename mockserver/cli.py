@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from contracts.cli import add_verify_command
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.directory import DEMO_TOKENS, Directory
 from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     add_spec_commands(commands)
+    add_verify_command(commands)
     add_fixtures_commands(commands)
     return parser
 

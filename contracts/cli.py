@@ -1,0 +1,87 @@
+"""The `verify` subcommand of `chats-mock`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_verify_command"]
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Verify that a server conforms to the Chats API contract.
+
+    Exits 0 when it conforms, 1 when it violates the contract (a summary grouped by rule, each
+    with a curl reproduction), 2 when no verdict can be given (unreachable, token rejected).
+    """
+    from contracts.fuzz import FuzzBudget
+    from contracts.report import ExitCode
+    from contracts.runner import VerifyOptions, verify
+    from contracts.target import Target
+
+    try:
+        target = Target.url(args.base_url)
+    except ValueError as error:
+        print(f"verify: cannot judge: bad --base-url: {error}", file=sys.stderr)
+        return ExitCode.CANNOT_JUDGE
+    if len(args.token) > 2:
+        print("verify: cannot judge: give at most two --token values", file=sys.stderr)
+        return ExitCode.CANNOT_JUDGE
+    default = FuzzBudget()
+    examples = args.max_examples if args.max_examples is not None else default.max_examples
+    budget = FuzzBudget(
+        max_examples=examples,
+        stateful_examples=max(10, examples // 2)
+        if args.max_examples is not None
+        else default.stateful_examples,
+        stateful_steps=default.stateful_steps,
+    )
+    options = VerifyOptions(
+        seed=args.seed, budget=budget, document=args.document, expect_agent=args.expect_agent
+    )
+    report = verify(target, args.token, options)
+    print(report.summary())
+    if args.junit_xml is not None:
+        report.write_junit(args.junit_xml)
+    return int(report.exit_code)
+
+
+def _positive(kind: Any) -> Any:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def add_verify_command(subparsers: Any) -> None:
+    """Register `verify` on the `chats-mock` subparsers (func(args) -> exit code)."""
+    verify = subparsers.add_parser(
+        "verify", help="verify that a server conforms to the contract", description=_verify.__doc__
+    )
+    verify.add_argument(
+        "--base-url", required=True, help="the server's root, e.g. http://127.0.0.1:8080 (/api/v2 is added)"
+    )
+    verify.add_argument(
+        "--token",
+        action="append",
+        required=True,
+        help="a user's session token; give a second user's token again to check isolation",
+    )
+    verify.add_argument("--seed", type=int, default=0, help="the seed of every generated case (default: 0)")
+    verify.add_argument(
+        "--max-examples", type=_positive(int), help="generated cases per operation and mode (default: 100)"
+    )
+    verify.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report here")
+    verify.add_argument(
+        "--expect-agent",
+        type=_positive(float),
+        metavar="SECONDS",
+        help="also check that a posted message's run finishes within SECONDS",
+    )
+    verify.add_argument("--document", type=Path, metavar="PATH", help="another copy of the OpenAPI document")
+    verify.set_defaults(func=_verify)
