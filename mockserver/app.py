@@ -9,7 +9,6 @@ from pathlib import Path
 import coder_chats_openapi
 import yaml
 from connexion import AsyncApp
-from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
@@ -25,6 +24,7 @@ from mockserver.chat_param import chat_param_middleware
 from mockserver.clock import Clock, IdFactory, system_clock
 from mockserver.coder_errors import install_error_handlers
 from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.handlers import handler_middleware
 from mockserver.methods import MethodIndex
 from mockserver.scheduler import AsyncioScheduler, Scheduler
 from mockserver.store import ChatStore
@@ -80,7 +80,7 @@ def create_app(
             GoRequestValidationMiddleware,
             ResponseValidationMiddleware,
             LifespanMiddleware,
-            ContextMiddleware,
+            handler_middleware(),  # the handlers answer here; Connexion's own last step is never reached
         ],
     )
     document = yaml.safe_load((settings.document or coder_chats_openapi.document()).read_text("utf-8"))
