@@ -20,10 +20,11 @@ from connexion.middleware.request_validation import (
     RequestValidationOperation,
 )
 from connexion.operations import AbstractOperation
-from connexion.utils import is_nullable
-from connexion.validators import AbstractRequestBodyValidator
+from connexion.utils import is_null, is_nullable
+from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from connexion.validators.json import JSONResponseBodyValidator
-from jsonschema import FormatChecker
+from connexion.validators.parameter import draft4_format_checker
+from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from starlette.types import Receive, Scope, Send
@@ -108,7 +109,7 @@ def _go_check_required(body: dict[str, Any], schema: Mapping[str, Any]) -> None:
 
 
 def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
-    """The validator_map for Connexion: Coder-style body and response validators."""
+    """The validator_map for Connexion: compiled parameter validators, Coder-style body and response validators."""
     request_validators = _Compiled(Draft4RequestValidator, _format_checker(_go_uuid))
     response_validators = _Compiled(
         Draft4ResponseValidator, _format_checker(_canonical_uuid if validate_formats_strictly else _go_uuid)
@@ -140,7 +141,25 @@ def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
         def validator(self) -> Validator:
             return response_validators(self._schema)
 
+    parameter_validators = _Compiled(Draft4Validator, draft4_format_checker)
+
+    class CoderParameterValidator(ParameterValidator):  # type: ignore[misc]
+        """Connexion's parameter check, with each parameter's validator compiled once."""
+
+        @staticmethod
+        def validate_parameter(
+            parameter_type: str, value: Any, param: Mapping[str, Any], param_name: str | None = None
+        ) -> str | None:
+            if value is None or (is_nullable(param) and is_null(value)):
+                return ParameterValidator.validate_parameter(parameter_type, value, param, param_name)  # type: ignore[no-any-return]
+            try:
+                parameter_validators(param.get("schema", param)).validate(value)
+            except ValidationError as exception:
+                return str(exception)
+            return None
+
     return {
+        "parameter": CoderParameterValidator,
         "body": MediaTypeDict({"*/*json": CoderJSONBodyValidator}),
         "response": MediaTypeDict({"*/*json": CoderResponseBodyValidator}),
     }
