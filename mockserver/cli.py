@@ -70,10 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=float, default=1.0, help="run agent delays this many times faster (default: 1)"
     )
     serve.add_argument(
-        "--no-validate-responses",
-        dest="validate_responses",
-        action="store_false",
-        help="do not check each answer against the document (faster)",
+        "--validate-responses",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="check each answer against the document, a 500 if it strays (default: off, for speed; "
+        "tests and create_app() keep it on)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
