@@ -83,7 +83,11 @@ def create_app(
             handler_middleware(),  # the handlers answer here; Connexion's own last step is never reached
         ],
     )
-    document = yaml.safe_load((settings.document or coder_chats_openapi.document()).read_text("utf-8"))
+    # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
+    document = yaml.load(
+        (settings.document or coder_chats_openapi.document()).read_text("utf-8"),
+        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+    )
     app.add_api(
         document,
         resolver=Resolver(function_resolver=api.resolve),
