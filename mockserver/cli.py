@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -35,6 +36,10 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     settings = Settings(validate_responses=args.validate_responses)
     app = create_app(settings, directory=directory, scheduler=AsyncioScheduler(speed=args.speed))
+    # What start-up built lives as long as the process: out of the collector's sight, a full
+    # collection scans only what requests add (shorter pauses, a lower p99).
+    gc.freeze()
+    gc.enable()
     _print_banner(sys.stdout, args.host, args.port, directory)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
     return 0

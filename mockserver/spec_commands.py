@@ -10,9 +10,6 @@ from typing import Any, TextIO
 
 import yaml
 
-from mockserver.docs_check import check_docs
-from mockserver.docs_page import DocsPageError, parse_docs_page
-
 __all__ = ["add_spec_commands", "check_docs_command", "packaged_document", "validate_command"]
 
 # Where the document sits in a source checkout, beside this package. It wins over the installed
@@ -76,6 +73,9 @@ def check_docs_command(args: argparse.Namespace, out: TextIO | None = None) -> i
     responses, response-schema rows) matches the document through its `x-coder-docs`
     annotations; 1 with one line per difference otherwise, or when a file does not read.
     """
+    from mockserver.docs_check import check_docs  # imported here, so that serve starts without it
+    from mockserver.docs_page import DocsPageError, parse_docs_page
+
     document_path: Path = args.document or packaged_document()
     try:
         page = parse_docs_page(Path(args.docs).read_text(encoding="utf-8"))
