@@ -5,6 +5,7 @@ Fills a ChatStore through its own API (no HTTP, for speed) with `--chats` chats 
 messages each followed by the echo agent's four rows), and reports:
 
 - RSS: the process's VmRSS before and after filling (gc collected), and per stored message;
+- GC: the objects the collector tracks and the pause of one full collection at that size;
 - per-request cost of GET chat and POST message against an empty store and against the full
   one: the app is called in-process with direct ASGI calls (request validation on, response
   validation off as in `serve`), CPU time per call, median of `--batches` batches.
@@ -181,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     fill_s = time.perf_counter() - started
     gc.collect()
     rss_after = vm_rss_mib()
+    started = time.perf_counter()
+    gc.collect()  # what one full collection costs once the store is this big
+    full_collection_ms = (time.perf_counter() - started) * 1000
+    tracked = len(gc.get_objects())
     empty = Target(ChatStore(clock=system_clock, new_id=uuid.uuid4), directory)
     full = Target(store, directory)
     costs = asyncio.run(compare(empty, full, args.iterations, args.batches))
@@ -191,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         f"RSS: {rss_before:,.0f} MiB before, {rss_after:,.0f} MiB after "
         f"(+{grown:,.0f} MiB, {grown * 1024 * 1024 / args.messages:,.0f} B per message); "
         f"bar <= 1024 MiB: {'ok' if rss_after <= 1024 else 'MISSED'}"
+    )
+    print(
+        f"GC: {tracked:,} objects tracked; one full collection takes {full_collection_ms:,.0f} ms "
+        "(a pause every time the objects added since the last one reach a quarter of those)"
     )
     print(f"{'request':<14}{'empty µs':>10}{'full µs':>10}{'ratio':>8}  bar <= 1.2x")
     for name, (empty_us, full_us) in costs.items():
