@@ -30,8 +30,8 @@ def server_specs(root: Path, python: str, mock_args: Sequence[str] = ()) -> dict
     """The known servers, by name, for the checkout at root."""
     document = str(root / "openapi" / "chats.yaml")
     return {
-        # The mock serves the document's `servers` URL, /api/v2. mock_args carries whatever
-        # flag turns response validation off, should the mock grow one.
+        # The mock serves the document's `servers` URL, /api/v2. `serve` checks requests always
+        # and answers only with --validate-responses, which mock_args can carry.
         "mock": ServerSpec(
             name="mock",
             argv=(

@@ -9,7 +9,6 @@ from pathlib import Path
 import coder_chats_openapi
 import yaml
 from connexion import AsyncApp
-from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
@@ -26,6 +25,7 @@ from mockserver.clock import Clock, IdFactory, system_clock
 from mockserver.coder_errors import install_error_handlers
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
 from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.handlers import handler_middleware
 from mockserver.methods import MethodIndex
 from mockserver.scheduler import AsyncioScheduler, Scheduler
 from mockserver.store import ChatStore
@@ -110,10 +110,14 @@ def create_app(
             GoRequestValidationMiddleware,
             ResponseValidationMiddleware,
             LifespanMiddleware,
-            ContextMiddleware,
+            handler_middleware(),  # the handlers answer here; Connexion's own last step is never reached
         ],
     )
-    document = yaml.safe_load((settings.document or coder_chats_openapi.document()).read_text("utf-8"))
+    # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
+    document = yaml.load(
+        (settings.document or coder_chats_openapi.document()).read_text("utf-8"),
+        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+    )
     app.add_api(
         document,
         resolver=Resolver(function_resolver=api.resolve),

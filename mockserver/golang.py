@@ -207,7 +207,11 @@ _HTML_ESCAPES = str.maketrans(
 )
 
 
+# Built once: json.dumps with options builds a new JSONEncoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def encode_json(value: Any) -> bytes:
     """Encode like Go's json.Encoder with SetEscapeHTML(true), newline included."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _ENCODER.encode(value)
     return (text.translate(_HTML_ESCAPES) + "\n").encode("utf-8")

@@ -9,10 +9,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
-from openapi_spec_validator import OpenAPIV30SpecValidator
-
-from mockserver.docs_check import check_docs
-from mockserver.docs_page import DocsPageError, parse_docs_page
 
 __all__ = ["add_spec_commands", "check_docs_command", "packaged_document", "validate_command"]
 
@@ -77,6 +73,9 @@ def check_docs_command(args: argparse.Namespace, out: TextIO | None = None) -> i
     responses, response-schema rows) matches the document through its `x-coder-docs`
     annotations; 1 with one line per difference otherwise, or when a file does not read.
     """
+    from mockserver.docs_check import check_docs  # imported here, so that serve starts without it
+    from mockserver.docs_page import DocsPageError, parse_docs_page
+
     document_path: Path = args.document or packaged_document()
     try:
         page = parse_docs_page(Path(args.docs).read_text(encoding="utf-8"))
@@ -90,6 +89,9 @@ def check_docs_command(args: argparse.Namespace, out: TextIO | None = None) -> i
 
 def _validation_errors(path: Path, document: dict[str, Any]) -> list[str]:
     """One line per error openapi-spec-validator finds in a document."""
+    # Imported here: it costs ~0.15 s, and `serve` (which builds the same parser) must start fast.
+    from openapi_spec_validator import OpenAPIV30SpecValidator
+
     lines: list[str] = []
     try:
         for found in OpenAPIV30SpecValidator(document).iter_errors():

@@ -20,12 +20,14 @@ from connexion.middleware.request_validation import (
     RequestValidationOperation,
 )
 from connexion.operations import AbstractOperation
-from connexion.validators import AbstractRequestBodyValidator
+from connexion.utils import is_null, is_nullable
+from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from connexion.validators.json import JSONResponseBodyValidator
-from jsonschema import FormatChecker
+from connexion.validators.parameter import draft4_format_checker
+from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
-from starlette.types import Receive, Scope
+from starlette.types import Receive, Scope, Send
 
 from mockserver.errors import InvalidJSONBody, MissingFields
 from mockserver.golang import GoJSONError, decode_json, json_kind, parse_uuid
@@ -107,7 +109,7 @@ def _go_check_required(body: dict[str, Any], schema: Mapping[str, Any]) -> None:
 
 
 def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
-    """The validator_map for Connexion: Coder-style body and response validators."""
+    """The validator_map for Connexion: compiled parameter validators, Coder-style body and response validators."""
     request_validators = _Compiled(Draft4RequestValidator, _format_checker(_go_uuid))
     response_validators = _Compiled(
         Draft4ResponseValidator, _format_checker(_canonical_uuid if validate_formats_strictly else _go_uuid)
@@ -139,13 +141,73 @@ def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
         def validator(self) -> Validator:
             return response_validators(self._schema)
 
+    parameter_validators = _Compiled(Draft4Validator, draft4_format_checker)
+
+    class CoderParameterValidator(ParameterValidator):  # type: ignore[misc]
+        """Connexion's parameter check, with each parameter's validator compiled once."""
+
+        @staticmethod
+        def validate_parameter(
+            parameter_type: str, value: Any, param: Mapping[str, Any], param_name: str | None = None
+        ) -> str | None:
+            if value is None or (is_nullable(param) and is_null(value)):
+                return ParameterValidator.validate_parameter(parameter_type, value, param, param_name)  # type: ignore[no-any-return]
+            try:
+                parameter_validators(param.get("schema", param)).validate(value)
+            except ValidationError as exception:
+                return str(exception)
+            return None
+
     return {
+        "parameter": CoderParameterValidator,
         "body": MediaTypeDict({"*/*json": CoderJSONBodyValidator}),
         "response": MediaTypeDict({"*/*json": CoderResponseBodyValidator}),
     }
 
 
 class _GoRequestValidationOperation(RequestValidationOperation):  # type: ignore[misc]
+    """Connexion's checks in Connexion's order, with the validators built once per operation.
+
+    Connexion builds the URI parser, the parameter validator and the body validator on every
+    request; they depend only on the operation, and the body's media type never depends on the
+    request here (see `extract_content_type`), so they are built here, once.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        operation = self._operation
+        self._parameter_validator = self._validator_map["parameter"](
+            operation.parameters,
+            uri_parser=operation._uri_parser_class(operation.parameters, operation.body_definition()),
+            strict_validation=self.strict_validation,
+            security_query_params=self.security_query_params,
+        )
+        self._body_validator = self._make_body_validator() if operation.consumes else None
+
+    def _make_body_validator(self) -> AbstractRequestBodyValidator | None:
+        mime_type, encoding = self.extract_content_type([])
+        self.validate_mime_type(mime_type)
+        schema = self._operation.body_schema(mime_type)
+        validator_cls = self._validator_map["body"].get(mime_type) if schema else None
+        if validator_cls is None:
+            return None
+        return validator_cls(
+            schema=schema,
+            required=self._operation.request_body.get("required", False),
+            nullable=is_nullable(self._operation.body_definition(mime_type)),
+            encoding=encoding,
+            strict_validation=self.strict_validation,
+            uri_parser=self._operation.uri_parser_class(
+                self._operation.parameters, self._operation.body_definition()
+            ),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._parameter_validator.validate(scope)
+        if self._body_validator is not None:
+            receive, scope = await self._body_validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
     def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
         # coderd's httpapi.Read never looks at Content-Type: any body is read as the operation's JSON.
         consumes = self._operation.consumes

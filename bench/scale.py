@@ -1,0 +1,214 @@
+"""The store at scale: python bench/scale.py [--chats N] [--messages N] [--iterations N]
+
+Fills a ChatStore through its own API (no HTTP, for speed) with `--chats` chats and
+`--messages` transcript rows shaped like real ones (each chat's system prompt, then posted user
+messages each followed by the echo agent's four rows), and reports:
+
+- RSS: the process's VmRSS before and after filling (gc collected), and per stored message;
+- GC: the objects the collector tracks and the pause of one full collection at that size;
+- per-request cost of GET chat and POST message against an empty store and against the full
+  one: the app is called in-process with direct ASGI calls (request validation on, response
+  validation off as in `serve`), CPU time per call, median of `--batches` batches.
+
+The bars: 1M messages in <= 1 GiB RSS, and the full store's cost within 1.2x of the empty one's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the checkout importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mockserver.agent import EchoAgent, user_message_envelope
+from mockserver.app import Settings, create_app
+from mockserver.clock import system_clock
+from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.models import Role
+from mockserver.scheduler import ImmediateScheduler
+from mockserver.store import ChatStore
+
+TOKEN = DEMO_TOKENS["alice"].encode()
+Call = Callable[[], Awaitable[int]]
+
+
+def vm_rss_mib() -> float:
+    """This process's resident set size, from /proc/self/status."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def fill(store: ChatStore, directory: Directory, chats: int, messages: int) -> None:
+    """`chats` chats round-robin over the users, then posts (user row + 4 agent rows) until `messages` rows."""
+    users = directory.users
+    ids = [
+        store.create_chat(
+            users[i % len(users)],
+            workspace_id=None,
+            title=f"chat {i}",
+            provider="openai",
+            model="gpt-4o",
+            metadata={},
+        ).id
+        for i in range(chats)
+    ]
+    rows = chats  # each chat's system prompt
+    for chat_id in itertools.cycle(ids):
+        if rows + 5 > messages:
+            break
+        run_id = uuid.uuid4()
+        text = "please summarise the build log"
+        store.append_message(chat_id, Role.USER, user_message_envelope(run_id, text))
+        for row in EchoAgent.rows(run_id, text):
+            store.append_message(chat_id, row.role, row.content)
+        rows += 5
+
+
+def _asgi_call(app: Any, method: str, path: str, body: bytes) -> Call:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"bench"),
+            (b"coder-session-token", TOKEN),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def call() -> int:
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(dict(scope), receive, send)
+        return status
+
+    return call
+
+
+class Target:
+    """GET chat and POST message on a fresh chat of alice's, in an app over the given store."""
+
+    def __init__(self, store: ChatStore, directory: Directory) -> None:
+        app = create_app(
+            Settings(validate_responses=False),  # as `serve` runs it; request validation is always on
+            directory=directory,
+            store=store,
+            agent=EchoAgent(store, ImmediateScheduler()),
+        )
+        alice = directory.authenticate(DEMO_TOKENS["alice"])
+        chat = store.create_chat(
+            alice, workspace_id=None, title="", provider="openai", model="gpt-4o", metadata={}
+        )
+        self.calls = {
+            "GET chat": _asgi_call(app, "GET", f"/api/v2/chats/{chat.id}", b""),
+            "POST message": _asgi_call(
+                app, "POST", f"/api/v2/chats/{chat.id}/messages", b'{"content":"hello there"}'
+            ),
+        }
+
+
+async def _batch_us(call: Call, iterations: int) -> float:
+    """CPU microseconds per call over one batch."""
+    start = time.process_time()
+    for _ in range(iterations):
+        status = await call()
+        if status >= 300:
+            raise RuntimeError(f"unexpected status {status}")
+    return (time.process_time() - start) / iterations * 1e6
+
+
+async def compare(
+    empty: Target, full: Target, iterations: int, batches: int
+) -> dict[str, tuple[float, float]]:
+    """Median cost per request of each call, empty vs full, their batches interleaved so load noise hits both."""
+    medians = {}
+    for name in empty.calls:
+        samples: dict[str, list[float]] = {"empty": [], "full": []}
+        for batch in range(batches + 1):
+            for label, target in (("empty", empty), ("full", full)):
+                cost = await _batch_us(target.calls[name], iterations)
+                if batch:  # the first batch warms up
+                    samples[label].append(cost)
+        medians[name] = (statistics.median(samples["empty"]), statistics.median(samples["full"]))
+    return medians
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fill a store, report RSS and the per-request cost empty vs full."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--chats", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--iterations", type=int, default=1000, help="calls per batch (default: 1000)")
+    parser.add_argument("--batches", type=int, default=7, help="batches per measurement (default: 7)")
+    args = parser.parse_args(argv)
+
+    directory = Directory.from_tokens(DEMO_TOKENS)
+    gc.collect()
+    rss_before = vm_rss_mib()
+    store = ChatStore(clock=system_clock, new_id=uuid.uuid4)
+    started = time.perf_counter()
+    fill(store, directory, args.chats, args.messages)
+    fill_s = time.perf_counter() - started
+    gc.collect()
+    rss_after = vm_rss_mib()
+    started = time.perf_counter()
+    gc.collect()  # what one full collection costs once the store is this big
+    full_collection_ms = (time.perf_counter() - started) * 1000
+    tracked = len(gc.get_objects())
+    empty = Target(ChatStore(clock=system_clock, new_id=uuid.uuid4), directory)
+    full = Target(store, directory)
+    costs = asyncio.run(compare(empty, full, args.iterations, args.batches))
+
+    grown = rss_after - rss_before
+    print(f"store: {args.chats:,} chats, {args.messages:,} messages, filled in {fill_s:.1f} s")
+    print(
+        f"RSS: {rss_before:,.0f} MiB before, {rss_after:,.0f} MiB after "
+        f"(+{grown:,.0f} MiB, {grown * 1024 * 1024 / args.messages:,.0f} B per message); "
+        f"bar <= 1024 MiB: {'ok' if rss_after <= 1024 else 'MISSED'}"
+    )
+    print(
+        f"GC: {tracked:,} objects tracked; one full collection takes {full_collection_ms:,.0f} ms "
+        "(a pause every time the objects added since the last one reach a quarter of those)"
+    )
+    print(f"{'request':<14}{'empty µs':>10}{'full µs':>10}{'ratio':>8}  bar <= 1.2x")
+    for name, (empty_us, full_us) in costs.items():
+        ratio = full_us / empty_us
+        print(
+            f"{name:<14}{empty_us:>10.0f}{full_us:>10.0f}{ratio:>8.2f}  {'ok' if ratio <= 1.2 else 'MISSED'}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

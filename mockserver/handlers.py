@@ -1,0 +1,40 @@
+"""The last step of the middleware list: call an operation's handler with its arguments from the context.
+
+Connexion's own last step re-decorates the handler on every request (its `AsyncOperation.fn`
+inspects the signature and copies parameter definitions each time) to offer path, query and
+body parameters by name. The mock's handlers take only what earlier middlewares put in the
+Connexion context (`user` from auth, `chat` from chat_param, `request_body` from validation),
+so each handler's argument names are read once, at start-up, and every request stays
+authenticated and validated before it gets here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from connexion.middleware.abstract import RoutedMiddleware
+from connexion.operations import AbstractOperation
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.auth import context_of
+from mockserver.routed import routed_middleware
+
+__all__ = ["handler_middleware"]
+
+
+def _call_handler(operation: AbstractOperation, _next_app: ASGIApp) -> ASGIApp:
+    handler = operation.function
+    names = tuple(inspect.signature(handler).parameters)
+
+    async def call(scope: Scope, receive: Receive, send: Send) -> None:
+        context = context_of(scope)
+        response = await handler(**{name: context[name] for name in names})
+        await response(scope, receive, send)
+
+    return call
+
+
+def handler_middleware() -> type[RoutedMiddleware[Any]]:
+    """The innermost middleware: answers each operation with its handler's Response."""
+    return routed_middleware(_call_handler)
