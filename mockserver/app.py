@@ -9,6 +9,7 @@ from pathlib import Path
 import coder_chats_openapi
 import yaml
 from connexion import AsyncApp
+from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
@@ -110,7 +111,8 @@ def create_app(
             GoRequestValidationMiddleware,
             ResponseValidationMiddleware,
             LifespanMiddleware,
-            handler_middleware(),  # the handlers answer here; Connexion's own last step is never reached
+            handler_middleware(),  # the Chats handlers answer here, from the context
+            ContextMiddleware,  # the control plane's handlers go on through Connexion's own path
         ],
     )
     # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.

@@ -19,13 +19,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.auth import context_of
 from mockserver.routed import routed_middleware
+from mockserver.validation import REQUEST_BODY
 
 __all__ = ["handler_middleware"]
 
 
-def _call_handler(operation: AbstractOperation, _next_app: ASGIApp) -> ASGIApp:
+# What the mock's own layers put in the context: `user` (auth), `chat` (chat_param), the body.
+_CONTEXT_ARGUMENTS = frozenset({"user", "chat", REQUEST_BODY})
+
+
+def _call_handler(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
     handler = operation.function
     names = tuple(inspect.signature(handler).parameters)
+    if not set(names) <= _CONTEXT_ARGUMENTS:
+        # A handler that wants query, path or body parameters by name (the control plane's) is
+        # called by Connexion's own machinery, which extracts them.
+        return next_app
 
     async def call(scope: Scope, receive: Receive, send: Send) -> None:
         context = context_of(scope)
