@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"GC: {tracked:,} objects tracked; one full collection takes {full_collection_ms:,.0f} ms "
-        "(a pause every time the objects added since the last one reach a quarter of those)"
+        "(serve makes them rare, thresholds 700/10/1000, but each one still pauses this long)"
     )
     print(f"{'request':<14}{'empty µs':>10}{'full µs':>10}{'ratio':>8}  bar <= 1.2x")
     for name, (empty_us, full_us) in costs.items():
