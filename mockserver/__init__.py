@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
+from typing import TYPE_CHECKING, Any
 
 # connexion imports starlette.testclient, whose notice about httpx2 is noise to every user of the
 # mock (starlette 1.x); silenced for that one message before connexion is first imported.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`", category=UserWarning)
 
-from mockserver.app import Settings, create_app
-from mockserver.clock import SteppingClock, seeded_uuids, system_clock
-from mockserver.directory import DEMO_TOKENS, Directory
-from mockserver.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler
-from mockserver.store import ChatStore
+if TYPE_CHECKING:
+    from mockserver.app import Settings, create_app
+    from mockserver.clock import SteppingClock, seeded_uuids, system_clock
+    from mockserver.directory import DEMO_TOKENS, Directory
+    from mockserver.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler
+    from mockserver.store import ChatStore
 
 __all__ = [
     "DEMO_TOKENS",
@@ -27,3 +30,26 @@ __all__ = [
     "seeded_uuids",
     "system_clock",
 ]
+
+# Where each public name lives. They load on first use, so that the `chats-mock` command can set
+# up its start-up (mockserver.startup) before Connexion is imported.
+_HOMES = {
+    "DEMO_TOKENS": "mockserver.directory",
+    "AsyncioScheduler": "mockserver.scheduler",
+    "ChatStore": "mockserver.store",
+    "Directory": "mockserver.directory",
+    "ImmediateScheduler": "mockserver.scheduler",
+    "ManualScheduler": "mockserver.scheduler",
+    "Settings": "mockserver.app",
+    "SteppingClock": "mockserver.clock",
+    "create_app": "mockserver.app",
+    "seeded_uuids": "mockserver.clock",
+    "system_clock": "mockserver.clock",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mockserver' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -15,7 +15,6 @@ from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 
 from mockserver.agent import ScenarioAgent
@@ -30,6 +29,7 @@ from mockserver.handlers import handler_middleware
 from mockserver.methods import MethodIndex
 from mockserver.scheduler import AsyncioScheduler, Scheduler
 from mockserver.store import ChatStore
+from mockserver.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.validation import GoRequestValidationMiddleware, validator_map
 from mockserver.watch import watch_middleware
 
@@ -104,7 +104,7 @@ def create_app(
             watch_middleware(store, directory),  # the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,
             ExceptionMiddleware,
-            SwaggerUIMiddleware,
+            SwaggerUIOnItsPaths,
             RoutingMiddleware,
             authentication_middleware(directory),
             chat_param_middleware(store),

@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `chats-mock` with the given arguments; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.func is not _serve:
+        gc.enable()  # paused by mockserver.startup; only `serve` keeps it off until it is built
     code: int = args.func(args)
     return code
 
