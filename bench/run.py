@@ -255,6 +255,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problems:
         print("cannot run the benchmark:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
+    if "mock" in names:
+        # Start-up is measured as a user meets it after installing: with bytecode on disk (an
+        # editable install under PYTHONDONTWRITEBYTECODE would compile the project on every start).
+        subprocess.run(
+            [args.python, "-m", "compileall", "-q", "mockserver", "contracts", "openapi"],
+            cwd=ROOT,
+            check=True,
+        )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     workdir = ROOT / "bench" / "results" / stamp
     workdir.mkdir(parents=True)
