@@ -5,9 +5,10 @@ is importing. Two things are cut here, before anything imports Connexion:
 - the garbage collector is paused: start-up builds objects that live as long as the process, and
   collecting them is wasted time (`serve` freezes them and resumes it; other commands resume it
   at once);
-- Connexion's eager `from starlette.testclient import TestClient` (~130 ms: httpx, anyio and the
-  rest), which it uses only in `App.test_client()`: the name is bound to a stand-in that imports
-  the real TestClient when first called.
+- Connexion's eager imports of what it needs only on paths the mock never takes (~0.2 s):
+  `from starlette.testclient import TestClient` (for `App.test_client()`), `import httpx` (for
+  OAuth2 token introspection) and `import requests` (for remote `$ref`s). While Connexion is
+  imported these names are stand-ins that load the real module on first use.
 """
 
 from __future__ import annotations
@@ -19,9 +20,21 @@ import types
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["import_connexion_without_testclient", "run"]
+__all__ = ["import_connexion_lazily", "run"]
 
-_TESTCLIENT = "starlette.testclient"
+_DEFERRED = ("starlette.testclient", "httpx", "requests")
+
+
+class _StandIn(types.ModuleType):
+    """A module that loads the real one on its first attribute use (the stand-in is gone by then)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # the import system probing (__path__, __spec__ ...)
+            raise AttributeError(name)
+        real = importlib.import_module(self.__name__)
+        if real is self:  # used while Connexion is still being imported
+            raise AttributeError(f"{self.__name__}.{name} is deferred until Connexion is imported")
+        return getattr(real, name)
 
 
 def _deferred_test_client(*args: Any, **kwargs: Any) -> Any:
@@ -30,24 +43,27 @@ def _deferred_test_client(*args: Any, **kwargs: Any) -> Any:
     return TestClient(*args, **kwargs)
 
 
-def import_connexion_without_testclient() -> None:
-    """Import Connexion with starlette.testclient standing in, unless either is imported already."""
-    if _TESTCLIENT in sys.modules or "connexion" in sys.modules:
+def import_connexion_lazily() -> None:
+    """Import Connexion with stand-ins for the modules it needs only later, if ever."""
+    if "connexion" in sys.modules:
         return
-    stand_in = types.ModuleType(_TESTCLIENT, "Stands in while Connexion is imported (mockserver.startup).")
-    stand_in.TestClient = _deferred_test_client  # type: ignore[attr-defined]
-    sys.modules[_TESTCLIENT] = stand_in
+    stand_ins = {name: _StandIn(name) for name in _DEFERRED if name not in sys.modules}
+    if "starlette.testclient" in stand_ins:
+        # `from starlette.testclient import TestClient` binds the name at import: a stand-in callable.
+        stand_ins["starlette.testclient"].TestClient = _deferred_test_client  # type: ignore[attr-defined]
+    sys.modules.update(stand_ins)
     try:
         importlib.import_module("connexion")
     finally:
-        if sys.modules.get(_TESTCLIENT) is stand_in:
-            del sys.modules[_TESTCLIENT]
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run `chats-mock` (the console script and `python -m mockserver`); returns the exit code."""
     gc.disable()
-    import_connexion_without_testclient()
+    import_connexion_lazily()
     from mockserver.cli import main
 
     return main(argv)
