@@ -8,6 +8,7 @@ from typing import Any
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
 from mockserver.errors import (
     ChatNotFound,
@@ -24,7 +25,7 @@ from mockserver.errors import (
 from mockserver.golang import encode_json, quote
 from mockserver.methods import MethodIndex
 
-__all__ = ["CONTENT_TYPE", "coder_error", "error_body", "install_error_handlers"]
+__all__ = ["CONTENT_TYPE", "coder_error", "error_body", "install_error_handlers", "send_error"]
 
 CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -92,3 +93,11 @@ def install_error_handlers(app: Any, methods: MethodIndex) -> None:
 
     for kind in (MockError, ProblemException, HTTPException, Exception):
         app.add_error_handler(kind, handle)
+
+
+async def send_error(send: Send, status: int, body: dict[str, str]) -> None:
+    """Answer with Coder's error body straight over ASGI, for layers outside Connexion's."""
+    content = encode_json(body)
+    headers = [(b"content-type", CONTENT_TYPE.encode()), (b"content-length", str(len(content)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})

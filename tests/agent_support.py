@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
 from starlette.testclient import TestClient
 
 from mockserver.agent import ScenarioAgent
@@ -18,6 +15,7 @@ from mockserver.directory import DEMO_TOKENS, Directory
 from mockserver.scenarios import ScenarioLibrary
 from mockserver.scheduler import Scheduler
 from mockserver.store import ChatStore
+from tests.http_server import serving
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
 BOB = {"Coder-Session-Token": DEMO_TOKENS["bob"]}
@@ -71,23 +69,9 @@ def shape(row: dict[str, Any]) -> str:
 
 @contextmanager
 def serve_on_free_port(app: Any) -> Iterator[str]:
-    """Run `app` under uvicorn on 127.0.0.1, a free port, in a thread; yields the base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # waiting for start-up, not timing behaviour
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    """Run `app` under uvicorn on 127.0.0.1 and a free port; yields `host:port`."""
+    with serving(app) as url:
+        yield url.removeprefix("http://")
 
 
 def directory() -> Directory:

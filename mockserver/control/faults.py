@@ -19,8 +19,7 @@ from typing import Any
 import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.coder_errors import CONTENT_TYPE, error_body
-from mockserver.golang import encode_json
+from mockserver.coder_errors import error_body, send_error
 
 from .paths import CONTROL_PREFIX, PathPattern
 
@@ -284,18 +283,7 @@ class FaultMiddleware:
             await self._app(scope, receive, send)
             return
         status, body = decision.status
-        content = encode_json(body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", CONTENT_TYPE.encode()),
-                    (b"content-length", str(len(content)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
+        await send_error(send, status, body)
 
 
 class ConnectionDropper:

@@ -6,9 +6,8 @@ import hmac
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.coder_errors import CONTENT_TYPE, coder_error, error_body
+from mockserver.coder_errors import coder_error, error_body, send_error
 from mockserver.errors import RouteNotFound
-from mockserver.golang import encode_json
 
 from .cors import CONTROL_TOKEN_HEADER, CorsPolicy
 from .paths import CONTROL_PREFIX
@@ -50,18 +49,7 @@ class ControlGuard:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        content = encode_json(body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", CONTENT_TYPE.encode()),
-                    (b"content-length", str(len(content)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
+        await send_error(send, status, body)
 
     def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, dict[str, str]] | None:
         if not self._enabled:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from mockserver import (
@@ -21,6 +19,7 @@ from mockserver import (
     create_app,
     seeded_uuids,
 )
+from tests.http_server import serving
 
 # This worktree's copy of the control document (the installed package may be another checkout's).
 CONTROL_DOCUMENT = Path(__file__).resolve().parents[2] / "openapi" / "control.yaml"
@@ -59,19 +58,5 @@ def manual_client() -> tuple[TestClient, ManualScheduler]:
 @contextmanager
 def served(asgi_app: Any) -> Iterator[str]:
     """Serve an app with uvicorn on a free loopback port in a thread; yields its base URL."""
-    config = uvicorn.Config(
-        asgi_app, host="127.0.0.1", port=0, log_level="critical", ws="none", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            threading.Event().wait(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(asgi_app) as url:
+        yield url

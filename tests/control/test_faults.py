@@ -154,7 +154,9 @@ def test_a_drop_rule_closes_a_real_connection_without_an_answer() -> None:
         http.post("/__mock/faults", json={"method": "POST", "path": "/chats", "drop": True, "times": 1})
 
         # When
-        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):  # a close or a reset: no answer either way
+        with pytest.raises(
+            (httpx.RemoteProtocolError, httpx.ReadError)
+        ):  # a close or a reset: no answer either way
             http.post("/api/v2/chats", json=NEW_CHAT, headers=ALICE)
 
         # Then the next request is served, and the journal shows the drop
