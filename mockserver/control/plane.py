@@ -59,6 +59,7 @@ class ControlPlane:
         self.enabled = enabled
         self.journal = Journal(journal_size)
         self.faults = Faults(fault_rules, seed=fault_seed)
+        self._fault_rules = fault_rules
         self._token = token
         self._cors = cors
         self._store = store
@@ -70,7 +71,10 @@ class ControlPlane:
 
     def middlewares(self) -> list[Any]:
         """The layers outside Connexion's own, outermost first."""
-        layers: list[Any] = [ConnectionDropper]
+        # Rules come from start-up or from the control plane: with neither, no request can meet
+        # a fault, and the two fault layers are left out rather than consulted on every call.
+        faulty = self.enabled or bool(self._fault_rules)
+        layers: list[Any] = [ConnectionDropper] if faulty else []
         if self.enabled:  # the journal's only reader is the control plane
             layers.append(
                 partial(
@@ -84,8 +88,9 @@ class ControlPlane:
             partial(ControlGuard, enabled=self.enabled, token=self._token, cors=self._cors),
             # Outside the error handling, so that a Coder error body is readable cross-origin too.
             partial(CORSMiddleware, **cors_options(self._cors)),
-            partial(FaultMiddleware, faults=self.faults),
         ]
+        if faulty:
+            layers.append(partial(FaultMiddleware, faults=self.faults))
         return layers
 
     def add_api(self, app: AsyncApp, **options: Any) -> None:
