@@ -30,7 +30,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver.agent import EchoAgent, user_message_envelope
+from mockserver.agent import Row, ScenarioAgent, plan_run, user_message_envelope
+from mockserver.scenarios import ScenarioLibrary
 from mockserver.app import Settings, create_app
 from mockserver.clock import system_clock
 from mockserver.directory import DEMO_TOKENS, Directory
@@ -65,14 +66,16 @@ def fill(store: ChatStore, directory: Directory, chats: int, messages: int) -> N
         for i in range(chats)
     ]
     rows = chats  # each chat's system prompt
+    echo = ScenarioLibrary.builtin().select("", {})  # the default scenario's rows, as a run writes them
     for chat_id in itertools.cycle(ids):
         if rows + 5 > messages:
             break
         run_id = uuid.uuid4()
         text = "please summarise the build log"
         store.append_message(chat_id, Role.USER, user_message_envelope(run_id, text))
-        for row in EchoAgent.rows(run_id, text):
-            store.append_message(chat_id, row.role, row.content)
+        for action in plan_run(echo, run_id, text):
+            if isinstance(action, Row):
+                store.append_message(chat_id, action.role, action.content)
         rows += 5
 
 
@@ -122,7 +125,7 @@ class Target:
             Settings(validate_responses=False),  # as `serve` runs it; request validation is always on
             directory=directory,
             store=store,
-            agent=EchoAgent(store, ImmediateScheduler()),
+            agent=ScenarioAgent(store, ImmediateScheduler()),
         )
         alice = directory.authenticate(DEMO_TOKENS["alice"])
         chat = store.create_chat(
