@@ -31,11 +31,11 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mockserver.agent import Row, ScenarioAgent, plan_run, user_message_envelope
-from mockserver.scenarios import ScenarioLibrary
 from mockserver.app import Settings, create_app
 from mockserver.clock import system_clock
 from mockserver.directory import DEMO_TOKENS, Directory
 from mockserver.models import Role
+from mockserver.scenarios import ScenarioLibrary
 from mockserver.scheduler import ImmediateScheduler
 from mockserver.store import ChatStore
 
