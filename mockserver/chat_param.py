@@ -11,15 +11,25 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.auth import context_of
 from mockserver.errors import InvalidUUIDParam
 from mockserver.golang import parse_uuid
+from mockserver.models import Chat, User
 from mockserver.routed import routed_middleware
 from mockserver.store import ChatStore
 
-__all__ = ["CHAT_CONTEXT_KEY", "chat_param_middleware"]
+__all__ = ["CHAT_CONTEXT_KEY", "chat_param_middleware", "load_chat"]
 
 # The handler argument `chat` receives the caller's Chat: Connexion applies the context after
 # the path parameters, so the loaded chat takes the place of the raw `{chat}` string.
 CHAT_CONTEXT_KEY = "chat"
 _PARAM = "chat"
+
+
+def load_chat(store: ChatStore, user: User, raw: str) -> Chat:
+    """The caller's chat named by a raw `{chat}`: 400 `Invalid UUID` if it does not parse, else 404."""
+    try:
+        chat_id = parse_uuid(raw)
+    except ValueError as error:
+        raise InvalidUUIDParam(raw, str(error)) from None
+    return store.get_chat(user, chat_id)
 
 
 def chat_param_middleware(store: ChatStore) -> type[RoutedMiddleware[Any]]:
@@ -30,13 +40,8 @@ def chat_param_middleware(store: ChatStore) -> type[RoutedMiddleware[Any]]:
             return next_app
 
         async def extract_chat(scope: Scope, receive: Receive, send: Send) -> None:
-            raw = scope["path_params"][_PARAM]
-            try:
-                chat_id = parse_uuid(raw)
-            except ValueError as error:
-                raise InvalidUUIDParam(raw, str(error)) from None
             context = context_of(scope)
-            context[CHAT_CONTEXT_KEY] = store.get_chat(context["user"], chat_id)
+            context[CHAT_CONTEXT_KEY] = load_chat(store, context["user"], scope["path_params"][_PARAM])
             await next_app(scope, receive, send)
 
         return extract_chat

@@ -29,6 +29,7 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from starlette.types import Receive, Scope, Send
 
+from mockserver.auth import context_of
 from mockserver.errors import InvalidJSONBody, MissingFields
 from mockserver.golang import GoJSONError, decode_json, json_kind, parse_uuid
 
@@ -108,12 +109,10 @@ def _go_check_required(body: dict[str, Any], schema: Mapping[str, Any]) -> None:
             raise MissingFields(schema.get("x-coder-required-message", f"{name} is required"))
 
 
-def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
+def validator_map() -> dict[str, Any]:
     """The validator_map for Connexion: compiled parameter validators, Coder-style body and response validators."""
     request_validators = _Compiled(Draft4RequestValidator, _format_checker(_go_uuid))
-    response_validators = _Compiled(
-        Draft4ResponseValidator, _format_checker(_canonical_uuid if validate_formats_strictly else _go_uuid)
-    )
+    response_validators = _Compiled(Draft4ResponseValidator, _format_checker(_canonical_uuid))
 
     class CoderJSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
         """Reads the body as coderd's httpapi.Read does, then holds it to the document."""
@@ -130,8 +129,7 @@ def validator_map(*, validate_formats_strictly: bool = True) -> dict[str, Any]:
                 request_validators(self._schema).validate(body)
             except ValidationError as error:
                 raise InvalidJSONBody(error.message) from None
-            context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
-            context[REQUEST_BODY] = body
+            context_of(scope)[REQUEST_BODY] = body
             return _replay(raw, receive), scope
 
     class CoderResponseBodyValidator(JSONResponseBodyValidator):  # type: ignore[misc]

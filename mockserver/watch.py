@@ -21,10 +21,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mockserver.auth import session_token
+from mockserver.chat_param import load_chat
 from mockserver.coder_errors import CONTENT_TYPE, coder_error
 from mockserver.directory import Directory
-from mockserver.errors import InvalidQueryParam, InvalidUUIDParam, MockError
-from mockserver.golang import encode_json, parse_uuid
+from mockserver.errors import InvalidQueryParam, MockError
+from mockserver.golang import encode_json
 from mockserver.models import ChatMessage, LivePart
 from mockserver.store import ChatStore
 from mockserver.wire import message_json
@@ -78,11 +79,7 @@ class WatchMiddleware:
     async def _watch(self, websocket: WebSocket, raw_chat: str) -> None:
         try:
             user = self._directory.authenticate(session_token(websocket.scope))
-            try:
-                chat_id = parse_uuid(raw_chat)
-            except ValueError as error:
-                raise InvalidUUIDParam(raw_chat, str(error)) from None
-            chat = self._store.get_chat(user, chat_id)
+            chat = load_chat(self._store, user, raw_chat)
             after_id = _after_id(websocket.scope)
         except MockError as error:
             await _refuse(websocket, error)
