@@ -276,6 +276,13 @@ class _AuthIgnored:
         await self._app(scope, receive, send)
 
 
+async def _send_json(send: Any, status: int, body: bytes) -> None:
+    await send(
+        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class _BodyBeforeAuth:
     # Breaks checks_run_in_coder_order: a broken JSON body is refused before authentication.
     def __init__(self) -> None:
@@ -296,14 +303,7 @@ class _BodyBeforeAuth:
             json.loads(raw or b"null")
         except ValueError:
             body = b'{"message":"Request body must be valid JSON.","detail":"unexpected EOF"}'
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _send_json(send, 400, body)
             return
 
         async def replay() -> Any:
@@ -324,14 +324,7 @@ class _CrashOnNullBody:
         message = await receive()
         if message.get("body", b"").strip() == b"null":
             body = b'{"message":"An internal server error occurred."}'
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _send_json(send, 500, body)
             return
 
         async def replay() -> Any:

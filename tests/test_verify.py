@@ -44,25 +44,30 @@ def test_verify_passes_an_independent_implementation(seed: int) -> None:
     assert report.figures["successes"] > 10
 
 
+def _verify_cli(url: str, junit: Path) -> int:
+    """`chats-mock verify` over a real socket, both demo tokens, a small budget, JUnit written."""
+    return main(
+        [
+            "verify",
+            "--base-url",
+            url,
+            "--token",
+            ALICE,
+            "--token",
+            BOB,
+            "--max-examples",
+            "5",
+            "--junit-xml",
+            str(junit),
+        ]
+    )
+
+
 def test_verify_passes_the_mock_over_http_and_writes_junit(tmp_path: Path) -> None:
     junit = tmp_path / "verify.xml"
     with serving(correct_mock()) as url:
         # When verify runs as the CLI against a real socket
-        code = main(
-            [
-                "verify",
-                "--base-url",
-                url,
-                "--token",
-                ALICE,
-                "--token",
-                BOB,
-                "--max-examples",
-                "5",
-                "--junit-xml",
-                str(junit),
-            ]
-        )
+        code = _verify_cli(url, junit)
 
     assert code == 0
     suite = ElementTree.parse(junit).getroot()
@@ -74,21 +79,7 @@ def test_verify_over_http_names_the_rule_of_a_planted_bug(tmp_path: Path, capsys
     variant = next(v for v in VARIANTS if v.name == "other_users_chat_readable")
     junit = tmp_path / "verify.xml"
     with serving(variant.build()) as url:
-        code = main(
-            [
-                "verify",
-                "--base-url",
-                url,
-                "--token",
-                ALICE,
-                "--token",
-                BOB,
-                "--max-examples",
-                "5",
-                "--junit-xml",
-                str(junit),
-            ]
-        )
+        code = _verify_cli(url, junit)
 
     out = capsys.readouterr().out
     assert code == 1
