@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from mockserver.errors import ChatNotFound
@@ -53,8 +53,10 @@ def user_message_envelope(run_id: UUID, text: str) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+# Row and Partial are named tuples: a run plans several per posted message, on the request path.
+
+
+class Row(NamedTuple):
     """A transcript row the agent will write, `delay` seconds after the previous action."""
 
     delay: float
@@ -62,8 +64,7 @@ class Row:
     content: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Partial:
+class Partial(NamedTuple):
     """A live chunk sent to watchers only, `delay` seconds after the previous action."""
 
     delay: float
@@ -75,12 +76,12 @@ Action = Row | Partial
 
 
 def _stream_event(
-    run_id: UUID, event: str, usage: tuple[int | None, int | None], **extra: Any
+    run_id: str, event: str, usage: tuple[int | None, int | None], **extra: Any
 ) -> dict[str, Any]:
     prompt, completion = usage
     return {
         "type": "stream_event",
-        "run_id": str(run_id),
+        "run_id": run_id,
         "event": event,
         "usage": {"promptTokens": prompt, "completionTokens": completion},
         **extra,
@@ -104,12 +105,16 @@ class _Planner:
 
     run_id: UUID
     text: str
+    run: str = ""  # run_id as the rows spell it
     actions: list[Action] = field(default_factory=list)
     wait: float = 0.0  # seconds owed before the next action
     step: int = 0  # the open model step
     parts: list[dict[str, Any]] = field(default_factory=list)
     calls: int = 0  # tool calls so far in the run, for their ids
     totals: tuple[int | None, int | None] = (None, None)
+
+    def __post_init__(self) -> None:
+        self.run = str(self.run_id)
 
     def row(self, role: Role, content: dict[str, Any]) -> None:
         self.actions.append(Row(self.wait, role, content))
@@ -120,7 +125,7 @@ class _Planner:
         self.wait = 0.0
 
     def event(self, event: str, usage: tuple[int | None, int | None], **extra: Any) -> None:
-        self.row(Role.SYSTEM, _stream_event(self.run_id, event, usage, **extra))
+        self.row(Role.SYSTEM, _stream_event(self.run, event, usage, **extra))
 
     def chunks(self, chunks: Sequence[str], every: float, type_id: str) -> str:
         for chunk in chunks:
@@ -133,7 +138,7 @@ class _Planner:
         call_id = call.id or f"toolu_{self.run_id.hex[:16]}_{self.calls}"
         args = _fill(call.args, self.text)
         head = {
-            "run_id": str(self.run_id),
+            "run_id": self.run,
             "step": self.step,
             "tool_call_id": call_id,
             "tool_name": call.name,
@@ -170,7 +175,7 @@ class _Planner:
             "role": "assistant",
             "parts": [{"type": "step-start"}, *self.parts],
         }
-        self.row(Role.ASSISTANT, {"type": "message", "run_id": str(self.run_id), "message": message})
+        self.row(Role.ASSISTANT, {"type": "message", "run_id": self.run, "message": message})
         figures = (
             (usage.prompt_tokens, usage.completion_tokens)
             if usage is not None

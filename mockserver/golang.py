@@ -211,7 +211,13 @@ _HTML_ESCAPES = str.maketrans(
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+# What _HTML_ESCAPES rewrites: most bodies have none, and a search is ~20x cheaper than translate.
+_HTML_ESCAPED = re.compile("[<>&\u2028\u2029]")
+
+
 def encode_json(value: Any) -> bytes:
     """Encode like Go's json.Encoder with SetEscapeHTML(true), newline included."""
     text = _ENCODER.encode(value)
-    return (text.translate(_HTML_ESCAPES) + "\n").encode("utf-8")
+    if _HTML_ESCAPED.search(text) is not None:
+        text = text.translate(_HTML_ESCAPES)
+    return (text + "\n").encode("utf-8")

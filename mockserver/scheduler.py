@@ -53,16 +53,17 @@ class AsyncioScheduler:
 
     def call_later(self, delay: float, callback: Callback) -> None:
         """Run `callback` on the running loop after `delay / speed` seconds."""
-        start = self._base if self._base is not None else self._now()
-        self._arm(next(self._keys), start + max(delay, 0.0) / self._speed, callback)
+        now = self._now()
+        start = self._base if self._base is not None else now
+        self._arm(next(self._keys), start + max(delay, 0.0) / self._speed, callback, now)
 
-    def _arm(self, key: int, when: float, callback: Callback) -> None:
+    def _arm(self, key: int, when: float, callback: Callback, now: float) -> None:
         def run() -> None:
             if self._pending.pop(key, None) is not None:
                 callback()
 
         loop = asyncio.get_running_loop()
-        wait = when - self._now()
+        wait = when - now
         # Most agent rows are due at once: the ready queue is cheaper than the timer heap.
         handle = loop.call_soon(run) if wait <= 0 else loop.call_later(wait, run)
         self._pending[key] = (when, handle, callback)
@@ -73,9 +74,10 @@ class AsyncioScheduler:
             return self.finish_all()
         ran = self._run_due(self._now() + seconds / self._speed + EPSILON)
         self._skew += seconds / self._speed
+        now = self._now()
         for key, (when, handle, callback) in list(self._pending.items()):
             handle.cancel()  # re-armed against the pushed-forward clock
-            self._arm(key, when, callback)
+            self._arm(key, when, callback, now)
         return ran
 
     def finish_all(self) -> int:
