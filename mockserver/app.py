@@ -109,7 +109,8 @@ def create_app(
             authentication_middleware(directory),
             chat_param_middleware(store),
             GoRequestValidationMiddleware,
-            ResponseValidationMiddleware,
+            # Off (serve's default), the layer would only pass every request through.
+            *([ResponseValidationMiddleware] if settings.validate_responses else []),
             LifespanMiddleware,
             handler_middleware(),  # the Chats handlers answer here, from the context
             ContextMiddleware,  # the control plane's handlers go on through Connexion's own path

@@ -26,6 +26,7 @@ __all__ = [
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _UUID_HEX_OFFSETS = (0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34)
+_CANONICAL_UUID = re.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def parse_uuid(text: str) -> UUID:
@@ -45,6 +46,8 @@ def parse_uuid(text: str) -> UUID:
         return UUID(hex=text)
     else:
         raise ValueError(f"invalid UUID length: {size}")
+    if _CANONICAL_UUID.fullmatch(body) is not None:  # the common spelling, checked in one step
+        return UUID(body)
     if len(body) < 36 or any(body[i] != "-" for i in (8, 13, 18, 23)):
         raise ValueError("invalid UUID format")
     digits = "".join(body[i : i + 2] for i in _UUID_HEX_OFFSETS)
