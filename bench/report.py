@@ -74,7 +74,20 @@ def _servers(sessions: Sequence[Session], rows: Sequence[Row]) -> list[str]:
         "RSS idle MiB",
         "RSS after load MiB (max)",
     ]
-    return ["## Start-up and memory", "", *_table(header, body), ""]
+    by_round = [
+        f"- {name}: " + ", ".join(f"{s.startup_s:.3f}" for s in sessions if s.server == name)
+        for name in dict.fromkeys(s.server for s in sessions)
+    ]
+    return [
+        "## Start-up and memory",
+        "",
+        *_table(header, body),
+        "",
+        "Start-up by round (s):",
+        "",
+        *by_round,
+        "",
+    ]
 
 
 def _ratios(rows: Sequence[Row], candidate: str, baseline: str) -> list[str]:

@@ -12,7 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,24 +149,38 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-def run_session(settings: Settings, spec: ServerSpec, round_no: int) -> Session:
-    """Start one server, time its start-up, load every endpoint, stop it."""
+@contextmanager
+def _started(
+    spec: ServerSpec, settings: Settings, log_name: str
+) -> Iterator[tuple[int, ProcTree, Client, float]]:
+    """A server spawned on its CPU and answering: its port, process tree, client and start-up in s."""
     port = _free_port()
     argv = ["taskset", "-c", str(settings.server_cpu), *spec.command(port)]
     client = Client(port=port, base_path=spec.base_path, token=spec.token)
-    with (settings.workdir / f"r{round_no}-{spec.name}.server.log").open("wb") as log:
+    with (settings.workdir / log_name).open("wb") as log:
         started = time.monotonic()
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             startup_s = client.wait_ready(started)
-            tree = ProcTree(proc.pid)
-            rss_idle = tree.rss_bytes()
-            fixtures = client.fixtures()
-            measurements = tuple(
-                _measure(settings, spec, tree, port, endpoint, fixtures, round_no) for endpoint in ENDPOINTS
-            )
+            yield port, ProcTree(proc.pid), client, startup_s
         finally:
             _stop(proc)
+
+
+def warm_start(settings: Settings, spec: ServerSpec) -> None:
+    """Start a server until it answers, then stop it, recording nothing (hyperfine's --warmup)."""
+    with _started(spec, settings, f"warm-{spec.name}.server.log"):
+        pass
+
+
+def run_session(settings: Settings, spec: ServerSpec, round_no: int) -> Session:
+    """Start one server, time its start-up, load every endpoint, stop it."""
+    with _started(spec, settings, f"r{round_no}-{spec.name}.server.log") as (port, tree, client, startup_s):
+        rss_idle = tree.rss_bytes()
+        fixtures = client.fixtures()
+        measurements = tuple(
+            _measure(settings, spec, tree, port, endpoint, fixtures, round_no) for endpoint in ENDPOINTS
+        )
     return Session(spec.name, round_no, startup_s, rss_idle, measurements)
 
 
@@ -276,6 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.load_cpu,
         workdir,
     )
+    for spec in specs:
+        # Start-up is measured warm, like hyperfine's --warmup: one unrecorded start first, so
+        # that round 1 does not alone pay for reading the files from disk into the page cache.
+        print(f"warm start: {spec.name}", file=sys.stderr, flush=True)
+        warm_start(settings, spec)
     sessions = []
     for round_no in range(1, settings.rounds + 1):
         for spec in specs:
