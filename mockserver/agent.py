@@ -8,7 +8,7 @@ agent never answers a request; it only writes rows through the store, on the sch
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -261,21 +261,25 @@ class ScenarioAgent:
     def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
         """Begin writing the run's rows; returns at once."""
         scenario = self._library.select(text, chat.metadata)
-        self._play(chat.id, run_id, iter(plan_run(scenario, run_id, text)))
+        self._play(chat.id, run_id, plan_run(scenario, run_id, text), 0)
 
-    def _play(self, chat_id: UUID, run_id: UUID, actions: Iterator[Action]) -> None:
-        action = next(actions, None)
-        if action is None:
+    def _play(self, chat_id: UUID, run_id: UUID, actions: Sequence[Action], start: int) -> None:
+        """Schedule `actions[start]` with the actions due at the same instant after it: one turn writes them."""
+        if start == len(actions):
             return
+        end = start + 1
+        while end < len(actions) and actions[end].delay <= 0:
+            end += 1
 
         def act_then_continue() -> None:
             try:
-                if isinstance(action, Row):
-                    self._store.append_message(chat_id, action.role, action.content)
-                else:
-                    self._store.publish_partial(chat_id, run_id, action.type_id, action.part)
+                for action in actions[start:end]:
+                    if isinstance(action, Row):
+                        self._store.append_message(chat_id, action.role, action.content)
+                    else:
+                        self._store.publish_partial(chat_id, run_id, action.type_id, action.part)
             except ChatNotFound:
                 return  # the chat is gone (a reset): the run ends with it
-            self._play(chat_id, run_id, actions)
+            self._play(chat_id, run_id, actions, end)
 
-        self._scheduler.call_later(action.delay, act_then_continue)
+        self._scheduler.call_later(actions[start].delay, act_then_continue)

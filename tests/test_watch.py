@@ -72,13 +72,14 @@ def test_watch_sends_rows_after_after_id_then_each_step_as_virtual_time_moves() 
             # Then: the backlog, rows with id > 2
             backlog = [json.loads(ws.receive_text()) for _ in stored[2:]]
             assert [f["data"] for f in backlog] == stored[2:]
-            # When: a new run, advanced one action at a time
+            # When: a new run, advanced one turn at a time
             run_id = post(client, chat, "second")
             user_row = json.loads(ws.receive_text())["data"]
-            live = []
             while scheduler.step():
-                live.append(json.loads(ws.receive_text())["data"])
-        final = transcript(client, chat)
+                pass
+            final = transcript(client, chat)
+            # its rows and its three live parts (the scenario's two reasoning chunks and its text)
+            live = [json.loads(ws.receive_text())["data"] for _ in range(len(final) - len(stored) - 1 + 3)]
     assert {frame["type"] for frame in backlog} == {"data"}
     assert user_row == final[len(stored)]
     rows = [item for item in live if "id" in item]

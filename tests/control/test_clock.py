@@ -20,8 +20,9 @@ def test_finish_runs_every_pending_agent_write_now(
     # When
     answer = client.post("/__mock/clock/finish")
 
-    # Then the run's four rows are written (five steps: one is the live text chunk watchers see)
-    assert answer.json() == {"ran": 5}
+    # Then the run's four rows are written, with the live text chunk watchers see, in one turn:
+    # echo has no delay, so all five are due at the same instant
+    assert answer.json() == {"ran": 1}
     assert len(client.get(f"/api/v2/chats/{chat}/messages", headers=ALICE).json()) == 6
 
 
@@ -33,7 +34,7 @@ def test_advance_runs_what_falls_due(manual_client: tuple[TestClient, ManualSche
     answer = client.post("/__mock/clock/advance", json={"seconds": 1.5})
 
     assert answer.status_code == 200
-    assert answer.json() == {"ran": 5}  # echo's four rows and its live text chunk have no delay
+    assert answer.json() == {"ran": 1}  # echo's four rows and its live text chunk: one instant, one turn
     assert len(client.get(f"/api/v2/chats/{chat}/messages", headers=ALICE).json()) == 6
     assert scheduler.now == 1.5
 
