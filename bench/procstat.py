@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ProcTree"]
+__all__ = ["ProcTree", "cpu_busy_ticks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +63,15 @@ class ProcTree:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
         return total
+
+
+def cpu_busy_ticks(cpu: int, proc: Path = Path("/proc")) -> tuple[int, int]:
+    """(busy, total) clock ticks of one CPU since boot; busy counts stolen time, not idle or iowait."""
+    prefix = f"cpu{cpu} "
+    for line in (proc / "stat").read_text().splitlines():
+        if line.startswith(prefix):
+            ticks = [
+                int(field) for field in line.split()[1:9]
+            ]  # user nice system idle iowait irq softirq steal
+            return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+    raise ValueError(f"no cpu{cpu} in {proc / 'stat'}")

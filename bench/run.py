@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
 
 from bench.client import Client
 from bench.endpoints import ENDPOINTS, Endpoint, Fixtures
-from bench.procstat import ProcTree
+from bench.procstat import ProcTree, cpu_busy_ticks
 from bench.report import render
 from bench.results import Measurement, Session, rows
 from bench.servers import ServerSpec, server_specs
@@ -149,6 +149,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
+def _quiet_cpu(cpu: int, window_s: float = 0.1, busy_max: float = 0.1, timeout_s: float = 5.0) -> float:
+    """Wait until `cpu` is nearly idle (what the last server left, e.g. its exit, is done); returns s waited."""
+    started = time.monotonic()
+    busy, total = cpu_busy_ticks(cpu)
+    while time.monotonic() - started < timeout_s:
+        time.sleep(window_s)
+        busy_now, total_now = cpu_busy_ticks(cpu)
+        if total_now > total and (busy_now - busy) / (total_now - total) <= busy_max:
+            break
+        busy, total = busy_now, total_now
+    return time.monotonic() - started
+
+
 @contextmanager
 def _started(
     spec: ServerSpec, settings: Settings, log_name: str
@@ -157,6 +170,7 @@ def _started(
     port = _free_port()
     argv = ["taskset", "-c", str(settings.server_cpu), *spec.command(port)]
     client = Client(port=port, base_path=spec.base_path, token=spec.token)
+    _quiet_cpu(settings.server_cpu)  # start-up is timed on a CPU nothing else is using
     with (settings.workdir / log_name).open("wb") as log:
         started = time.monotonic()
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

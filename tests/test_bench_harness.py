@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.procstat import ProcTree
+from bench.procstat import ProcTree, cpu_busy_ticks
 from bench.wrk import WrkError, lua_script, parse_output
 
 WRK_OUTPUT = """\
@@ -77,3 +77,15 @@ def test_proc_tree_sums_cpu_and_rss_of_descendants_only(tmp_path: Path) -> None:
     assert sorted(tree.pids()) == [10, 11, 12]
     assert tree.cpu_seconds() == pytest.approx(1.82)
     assert tree.rss_bytes() == 1210 * 1024
+
+
+def test_cpu_busy_ticks_counts_steal_but_not_idle_or_iowait(tmp_path: Path) -> None:
+    (tmp_path / "stat").write_text(
+        "cpu  9 9 9 9 9 9 9 9 0 0\n"
+        "cpu0 10 1 5 500 7 2 3 4 0 0\n"  # user nice system idle iowait irq softirq steal guest ...
+        "cpu1 90 0 0 10 0 0 0 0 0 0\n"
+    )
+    assert cpu_busy_ticks(0, proc=tmp_path) == (10 + 1 + 5 + 2 + 3 + 4, 532)
+    assert cpu_busy_ticks(1, proc=tmp_path) == (90, 100)
+    with pytest.raises(ValueError):
+        cpu_busy_ticks(2, proc=tmp_path)
