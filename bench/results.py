@@ -35,9 +35,10 @@ class Session:
 
     server: str
     round: int
-    startup_s: float
+    startup_s: float  # warm: right after an unrecorded start, so the server's files are in the page cache
     rss_idle_bytes: int
     measurements: tuple[Measurement, ...]
+    first_start_s: float = float("nan")  # that unrecorded start: the files may have to come from disk
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from bench.procstat import ProcTree, cpu_busy_ticks
+from bench.report import render
+from bench.results import Measurement, Session, rows
 from bench.wrk import WrkError, lua_script, parse_output
 
 WRK_OUTPUT = """\
@@ -89,3 +91,28 @@ def test_cpu_busy_ticks_counts_steal_but_not_idle_or_iowait(tmp_path: Path) -> N
     assert cpu_busy_ticks(1, proc=tmp_path) == (90, 100)
     with pytest.raises(ValueError):
         cpu_busy_ticks(2, proc=tmp_path)
+
+
+def _session(round_no: int, startup_s: float, first_start_s: float) -> Session:
+    measurement = Measurement(
+        server="mock",
+        endpoint="GET chat",
+        round=round_no,
+        wrk=parse_output(WRK_OUTPUT),
+        cpu_s=1.0,
+        settle_s=0.2,
+        rss_bytes=50 * 1024 * 1024,
+    )
+    return Session("mock", round_no, startup_s, 48 * 1024 * 1024, (measurement,), first_start_s)
+
+
+def test_report_judges_the_warm_start_up_and_shows_the_first_start() -> None:
+    sessions = [_session(1, 0.31, 0.62), _session(2, 0.33, 0.48), _session(3, 0.52, 0.30)]
+
+    report = render(sessions, rows(sessions), {"date": "today"})
+
+    # the warm start-ups 0.31/0.33/0.52 and the first starts 0.62/0.48/0.30, median and range
+    assert "| mock | 0.330 | 0.310-0.520 | 0.480 | 0.300-0.620 | 48 | 50 |" in report
+    assert "- mock: 0.310 (first 0.620), 0.330 (first 0.480), 0.520 (first 0.300)" in report
+    # the bar judges the worst warm start-up, not a first start
+    assert "| mock start-up ≤ 0.5 s | 0.520 s (worst of 3) | **FAIL** |" in report
