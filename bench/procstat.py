@@ -70,8 +70,7 @@ def cpu_busy_ticks(cpu: int, proc: Path = Path("/proc")) -> tuple[int, int]:
     prefix = f"cpu{cpu} "
     for line in (proc / "stat").read_text().splitlines():
         if line.startswith(prefix):
-            ticks = [
-                int(field) for field in line.split()[1:9]
-            ]  # user nice system idle iowait irq softirq steal
+            # user nice system idle iowait irq softirq steal
+            ticks = [int(field) for field in line.split()[1:9]]
             return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
     raise ValueError(f"no cpu{cpu} in {proc / 'stat'}")

@@ -149,17 +149,16 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-def _quiet_cpu(cpu: int, window_s: float = 0.1, busy_max: float = 0.1, timeout_s: float = 5.0) -> float:
-    """Wait until `cpu` is nearly idle (what the last server left, e.g. its exit, is done); returns s waited."""
+def _quiet_cpu(cpu: int, window_s: float = 0.1, busy_max: float = 0.1, timeout_s: float = 5.0) -> None:
+    """Wait until `cpu` is nearly idle: what the last server left (e.g. its exit) is done."""
     started = time.monotonic()
     busy, total = cpu_busy_ticks(cpu)
     while time.monotonic() - started < timeout_s:
         time.sleep(window_s)
         busy_now, total_now = cpu_busy_ticks(cpu)
         if total_now > total and (busy_now - busy) / (total_now - total) <= busy_max:
-            break
+            return
         busy, total = busy_now, total_now
-    return time.monotonic() - started
 
 
 @contextmanager
@@ -181,7 +180,7 @@ def _started(
             _stop(proc)
 
 
-def warm_start(settings: Settings, spec: ServerSpec, log_name: str) -> float:
+def first_start(settings: Settings, spec: ServerSpec, log_name: str) -> float:
     """Start a server until it answers, then stop it; returns its start-up, which no bar judges."""
     with _started(spec, settings, log_name) as (_, _, _, startup_s):
         return startup_s
@@ -192,7 +191,7 @@ def run_session(settings: Settings, spec: ServerSpec, round_no: int) -> Session:
     # Start-up is judged warm, like hyperfine's --warmup: this machine's kernel pages out page
     # cache that nothing read for a minute (DAMON), so without a start just before, each round
     # would time reading the server's files from disk, a figure of the VM and not of the server.
-    first_start_s = warm_start(settings, spec, f"r{round_no}-{spec.name}.first-start.log")
+    first_start_s = first_start(settings, spec, f"r{round_no}-{spec.name}.first-start.log")
     with _started(spec, settings, f"r{round_no}-{spec.name}.server.log") as (port, tree, client, startup_s):
         rss_idle = tree.rss_bytes()
         fixtures = client.fixtures()

@@ -105,7 +105,7 @@ class _Planner:
 
     run_id: UUID
     text: str
-    run: str = ""  # run_id as the rows spell it
+    run: str = field(init=False)  # run_id as the rows spell it
     actions: list[Action] = field(default_factory=list)
     wait: float = 0.0  # seconds owed before the next action
     step: int = 0  # the open model step
