@@ -55,29 +55,84 @@ def test_seed_page_matches_document(tmp_path: Path) -> None:
     assert "all 4 operations match" in lines[0]
 
 
-def test_field_removed_from_example_is_named(tmp_path: Path) -> None:
-    page = edited('  "title": "string",\n  "updated_at"', '  "updated_at"')
-    code, lines = run_check_docs(page, tmp_path)
+# One edit of the seed page each, and the exact lines check-docs then prints (it exits 1).
+PAGE_EDITS = [
+    pytest.param(
+        '  "title": "string",\n  "updated_at"',
+        '  "updated_at"',
+        ['Create chat: 201 example: $.title: docs show no such key, document renders "string"'],
+        id="field removed from example",
+    ),
+    pytest.param(
+        '"valid": true',
+        '"valid": 1',
+        ["Create chat: 201 example: $.workspace_id.valid: docs show 1, document renders true"],
+        id="field retyped in example",
+    ),
+    pytest.param(
+        '"workspace_id": "0967198e-ec7b',
+        '"workspace_id": "1967198e-ec7b',
+        [
+            "Create chat: body example: $.workspace_id: docs show "
+            '"1967198e-ec7b-4c6b-b4d3-f71244cadbe9", document renders '
+            '"0967198e-ec7b-4c6b-b4d3-f71244cadbe9"'
+        ],
+        id="example value changed",
+    ),
+    pytest.param(
+        # The first `chat` row of the page is Get chat's.
+        "| `chat` | path | string | true     | Chat ID     |",
+        "| `chat_id` | path | string | true     | Chat ID     |",
+        [
+            "Get chat: parameter chat_id (path): docs show it, document has no such parameter",
+            "Get chat: parameter chat (path): docs show nothing, document has it",
+        ],
+        id="parameter renamed",
+    ),
+    pytest.param(
+        "| `» id`         | integer      |",
+        "| `» id`         | string       |",
+        ["List chat messages: response schema 200: » id type: docs show 'string', document has 'integer'"],
+        id="response schema row retyped",
+    ),
+    pytest.param(
+        "## Get chat\n",
+        "## Get a chat\n",
+        ["Get a chat: summary: docs show 'Get a chat', document has 'Get chat'"],
+        id="summary changed",
+    ),
+    pytest.param(
+        "| true     | Create chat request |",
+        "| true     | Create a chat       |",
+        [
+            "Create chat: parameter body (body) description: docs show 'Create a chat', "
+            "document has 'Create chat request'"
+        ],
+        id="body parameter description changed",
+    ),
+    pytest.param(
+        "chats \\\n  -H 'Content-Type: application/json' \\\n",
+        "chats \\\n",
+        ["Create chat: curl header Content-Type: docs show nothing, document implies 'application/json'"],
+        id="curl header dropped",
+    ),
+    pytest.param(
+        "(schemas.md#codersdkchat)",
+        "(schemas.md#codersdkchats)",
+        [
+            "Create chat: response 201 schema link: docs show schemas.md#codersdkchats, "
+            "document implies schemas.md#codersdkchat for codersdk.Chat"
+        ],
+        id="schema link anchor changed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), PAGE_EDITS)
+def test_page_edit_is_named(old: str, new: str, expected: list[str], tmp_path: Path) -> None:
+    code, lines = run_check_docs(edited(old, new), tmp_path)
     assert code == 1
-    assert lines == ['Create chat: 201 example: $.title: docs show no such key, document renders "string"']
-
-
-def test_field_retyped_in_example_is_named(tmp_path: Path) -> None:
-    page = edited('"valid": true', '"valid": 1')
-    code, lines = run_check_docs(page, tmp_path)
-    assert code == 1
-    assert lines == ["Create chat: 201 example: $.workspace_id.valid: docs show 1, document renders true"]
-
-
-def test_example_value_changed_is_named(tmp_path: Path) -> None:
-    page = edited('"workspace_id": "0967198e-ec7b', '"workspace_id": "1967198e-ec7b')
-    code, lines = run_check_docs(page, tmp_path)
-    assert code == 1
-    assert lines == [
-        "Create chat: body example: $.workspace_id: docs show "
-        '"1967198e-ec7b-4c6b-b4d3-f71244cadbe9", document renders '
-        '"0967198e-ec7b-4c6b-b4d3-f71244cadbe9"'
-    ]
+    assert lines == expected
 
 
 def test_status_changed_in_responses_table_is_named(tmp_path: Path) -> None:
@@ -87,55 +142,6 @@ def test_status_changed_in_responses_table_is_named(tmp_path: Path) -> None:
     assert lines[0].startswith("Create chat: response 202: docs show it, document has no such status")
     # The document's 201 is now one the page does not show.
     assert lines[1:] == ["Create chat: response 201: docs show nothing, document has it"]
-
-
-def test_parameter_renamed_is_named(tmp_path: Path) -> None:
-    # The first `chat` row of the page is Get chat's.
-    page = edited(
-        "| `chat` | path | string | true     | Chat ID     |",
-        "| `chat_id` | path | string | true     | Chat ID     |",
-    )
-    code, lines = run_check_docs(page, tmp_path)
-    assert code == 1
-    assert lines == [
-        "Get chat: parameter chat_id (path): docs show it, document has no such parameter",
-        "Get chat: parameter chat (path): docs show nothing, document has it",
-    ]
-
-
-def test_response_schema_row_retyped_is_named(tmp_path: Path) -> None:
-    page = edited("| `» id`         | integer      |", "| `» id`         | string       |")
-    code, lines = run_check_docs(page, tmp_path)
-    assert code == 1
-    assert lines == [
-        "List chat messages: response schema 200: » id type: docs show 'string', document has 'integer'"
-    ]
-
-
-def test_summary_changed_is_named(tmp_path: Path) -> None:
-    page = edited("## Get chat\n", "## Get a chat\n")
-    code, lines = run_check_docs(page, tmp_path)
-    assert code == 1
-    assert lines == ["Get a chat: summary: docs show 'Get a chat', document has 'Get chat'"]
-
-
-def test_body_parameter_description_changed_is_named(tmp_path: Path) -> None:
-    page = edited("| true     | Create chat request |", "| true     | Create a chat       |")
-    code, lines = run_check_docs(page, tmp_path)
-    assert code == 1
-    assert lines == [
-        "Create chat: parameter body (body) description: docs show 'Create a chat', "
-        "document has 'Create chat request'"
-    ]
-
-
-def test_curl_header_dropped_is_named(tmp_path: Path) -> None:
-    page = edited("chats \\\n  -H 'Content-Type: application/json' \\\n", "chats \\\n")
-    code, lines = run_check_docs(page, tmp_path)
-    assert code == 1
-    assert lines == [
-        "Create chat: curl header Content-Type: docs show nothing, document implies 'application/json'"
-    ]
 
 
 def test_path_changed_is_named(tmp_path: Path) -> None:
@@ -293,16 +299,6 @@ def test_validate_reports_unparseable_yaml_as_one_line(tmp_path: Path) -> None:
     out = io.StringIO()
     assert validate_command(argparse.Namespace(path=broken), out) == 1
     assert len(out.getvalue().splitlines()) == 1
-
-
-def test_schema_link_anchor_changed_is_named(tmp_path: Path) -> None:
-    page = edited("(schemas.md#codersdkchat)", "(schemas.md#codersdkchats)")
-    code, lines = run_check_docs(page, tmp_path)
-    assert code == 1
-    assert lines == [
-        "Create chat: response 201 schema link: docs show schemas.md#codersdkchats, "
-        "document implies schemas.md#codersdkchat for codersdk.Chat"
-    ]
 
 
 def test_table_under_renamed_heading_is_not_silently_skipped(tmp_path: Path) -> None:
