@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from starlette.testclient import TestClient
+from starlette.types import ASGIApp
 
 from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
 from mockserver.cli import build_parser
 
 ALICE = {"Coder-Session-Token": "alice00001-AliceDemoSessionSecret"}
+
+
+def _app_as_serve_runs_it() -> ASGIApp:
+    """Responses unchecked, as `serve` has them by default; repeatable clock, ids and agent."""
+    return create_app(
+        Settings(validate_responses=False),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(1),
+        scheduler=ImmediateScheduler(),
+    )
 
 
 def test_serve_checks_responses_only_when_asked() -> None:
@@ -19,13 +30,7 @@ def test_serve_checks_responses_only_when_asked() -> None:
 
 
 def test_requests_are_validated_with_response_validation_off() -> None:
-    app = create_app(
-        Settings(validate_responses=False),
-        clock=SteppingClock(),
-        new_id=seeded_uuids(1),
-        scheduler=ImmediateScheduler(),
-    )
-    with TestClient(app) as client:
+    with TestClient(_app_as_serve_runs_it()) as client:
         # When a body breaks the document's schema (the model is not a string)
         response = client.post("/api/v2/chats", json={"provider": "openai", "model": 7}, headers=ALICE)
 
@@ -35,13 +40,7 @@ def test_requests_are_validated_with_response_validation_off() -> None:
 
 
 def test_handlers_answer_from_the_context_with_response_validation_off() -> None:
-    app = create_app(
-        Settings(validate_responses=False),
-        clock=SteppingClock(),
-        new_id=seeded_uuids(1),
-        scheduler=ImmediateScheduler(),
-    )
-    with TestClient(app) as client:
+    with TestClient(_app_as_serve_runs_it()) as client:
         # When alice creates a chat, reads it and posts to it
         chat = client.post("/api/v2/chats", json={"provider": "openai", "model": "gpt-4o"}, headers=ALICE)
         read = client.get(f"/api/v2/chats/{chat.json()['id']}", headers=ALICE)
