@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
 
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
+from mockserver.control.hosts import HostAllowlist
 from mockserver.core.clock import Clock, IdFactory, system_clock
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.scheduler import AsyncioScheduler, Scheduler
@@ -25,6 +27,7 @@ from mockserver.edge.auth import authentication_middleware
 from mockserver.edge.coder_errors import install_error_handlers
 from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.methods import MethodIndex
+from mockserver.edge.shutdown import ShutdownOnLifespan, ShutdownSignal
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
 from mockserver.generation import API_GENERATIONS, CoreParts, build_generation
@@ -48,6 +51,9 @@ class Settings:
     faults: tuple[FaultRule, ...] = ()  # fault rules in force from start-up (and after a reset)
     fault_seed: int = 0  # seeds the draws of rules with a probability
     journal_size: int = 1000  # requests the journal keeps
+    # Reliability under load (README, "Reliability"):
+    watch_queue: int = 1000  # frames a watch-ws client may fall behind before it is closed (1008)
+    control_hosts: HostAllowlist | None = None  # Host names /__mock answers (serve: loopback + --host)
 
 
 def create_app(
@@ -60,6 +66,7 @@ def create_app(
     store: ChatStore | None = None,
     agent: Any = None,
     seed_store: SeedStore = no_seed,
+    shutdown: ShutdownSignal | None = None,
 ) -> AsyncApp:
     """Build the mock Coder server: an ASGI app serving the Chats API under /api/v2.
 
@@ -71,12 +78,15 @@ def create_app(
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
       when not given; the default agent plays the built-in scenario library into the rows of
       the generation `settings.api` names);
-    - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`.
+    - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`;
+    - `shutdown`: set by whoever runs the server when it starts to stop (at the latest the app's
+      lifespan shutdown sets it): every watch-ws client then gets a close frame (1001).
     """
     settings = settings or Settings()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
+    shutdown = shutdown or ShutdownSignal()
     seed_store(store)
     control = ControlPlane(
         enabled=settings.control or settings.control_token is not None,
@@ -91,10 +101,20 @@ def create_app(
         clock=clock,
         seed_store=seed_store,
         document=settings.control_document,
+        hosts=settings.control_hosts,
     )
     generation = build_generation(
         settings.api,
-        CoreParts(store=store, directory=directory, scheduler=scheduler, clock=clock, new_id=new_id),
+        CoreParts(
+            store=store,
+            directory=directory,
+            scheduler=scheduler,
+            clock=clock,
+            new_id=new_id,
+            origins=settings.cors,
+            watch_queue=settings.watch_queue,
+            shutdown=shutdown,
+        ),
         agent=agent,
         document=settings.document,
     )
@@ -103,6 +123,7 @@ def create_app(
     app = AsyncApp(
         __name__,
         middlewares=[
+            partial(ShutdownOnLifespan, signal=shutdown),
             *control.middlewares(),
             *generation.outer_middlewares,  # e.g. the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,

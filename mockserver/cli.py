@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from contracts.cli import add_verify_command
+from mockserver.capacity_options import add_capacity_arguments, capacity_settings
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.generation import API_GENERATIONS
@@ -46,7 +47,10 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         parts = serve_parts(args, directory)
         settings = Settings(
-            api=args.api, validate_responses=args.validate_responses, **control_settings(args)
+            api=args.api,
+            validate_responses=args.validate_responses,
+            **control_settings(args),
+            **capacity_settings(args),
         )
         app = create_app(settings, directory=directory, **parts.as_kwargs())
     except (StartupError, OSError, ValueError) as error:
@@ -113,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     add_control_arguments(serve)
     add_serve_options(serve)
+    add_capacity_arguments(serve)
     serve.set_defaults(func=_serve)
 
     add_spec_commands(commands)

@@ -8,14 +8,16 @@ routes need. `create_app` asks `build_generation` for the one `Settings.api` nam
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockserver.control.cors import CorsPolicy
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.directory import Directory
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
+from mockserver.edge.shutdown import ShutdownSignal
 
 __all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation"]
 
@@ -32,6 +34,11 @@ class CoreParts:
     scheduler: Scheduler
     clock: Clock
     new_id: IdFactory
+    # What a generation's WebSockets need (see Settings): which browser origins may open one,
+    # how many frames a watcher may fall behind, and when the server starts to stop.
+    origins: CorsPolicy = field(default_factory=CorsPolicy)
+    watch_queue: int = 1000
+    shutdown: ShutdownSignal = field(default_factory=ShutdownSignal)
 
 
 @dataclass(frozen=True, slots=True)
