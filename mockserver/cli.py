@@ -67,7 +67,16 @@ def _serve(args: argparse.Namespace) -> int:
     _print_banner(sys.stdout, args.host, args.port, directory)
     if settings.control:
         print("  control plane at /__mock (docs at /__mock/ui/)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
+    # No permessage-deflate on watch-ws, as coderd (coder/websocket's Accept compresses nothing by
+    # default): compressing is per connection, so it would cost every frame once per watcher.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        ws_per_message_deflate=False,
+    )
     return 0
 
 

@@ -98,9 +98,9 @@ class WatchMiddleware:
         if match is None:
             await self._app(scope, receive, send)
             return
-        await self._watch(WebSocket(scope, receive, send), match["chat"])
+        await self._watch(WebSocket(scope, receive, send), match["chat"], receive, send)
 
-    async def _watch(self, websocket: WebSocket, raw_chat: str) -> None:
+    async def _watch(self, websocket: WebSocket, raw_chat: str, receive: Receive, send: Send) -> None:
         try:
             self._check_origin(websocket.scope)
             user = self._directory.authenticate(session_token(websocket.scope))
@@ -120,7 +120,9 @@ class WatchMiddleware:
                 watcher.close(CloseCode.GOING_AWAY, "server shutting down")
             await websocket.accept()
             frames = [_frame(m) for m in backlog]
-            await _serve(watcher, frames, websocket.receive, websocket.send, self._close_timeout)
+            # Past the handshake, the raw ASGI calls: frames are the hot path, and _serve knows
+            # the connection's state without Starlette's checks on every frame.
+            await _serve(watcher, frames, receive, send, self._close_timeout)
         finally:
             leave()
 
