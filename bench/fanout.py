@@ -567,12 +567,15 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool) -> dict
             pool.expect(list(posted))
             pool.wait("delivered")
         end = settle_rss(server, 3)
-        tail = b""
+        tail, received, eof = b"", 0, False
         if sink is not None:
+            # Read what the server had sent when it gave up: it closed the socket if this ends.
             sink.settimeout(5)
             with contextlib.suppress(OSError):
                 while chunk := sink.recv(1 << 20):
+                    received += len(chunk)
                     tail = (tail + chunk)[-256:]
+                eof = True
             sink.close()
         tallies = pool.close()
         tracebacks = server.tracebacks()
@@ -602,6 +605,8 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool) -> dict
         "rss_peak_mib": sampler.peak,
         "rss_end_mib": end,
         "stalled_close_code": close_code,
+        "stalled_bytes_received": received,
+        "stalled_socket_closed_by_server": eof,
         "tracebacks": tracebacks,
     }
 
@@ -676,8 +681,13 @@ def bench_soak(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         tallies = pool.close()
         tracebacks = server.tracebacks()
     minutes: dict[int, list[float]] = {}
+    last_minute = max(0, math.ceil(args.soak_seconds / 60) - 1)
     for at, _, took, _ in records:
-        minutes.setdefault(int(at // 60), []).append(took)
+        minutes.setdefault(min(int(at // 60), last_minute), []).append(took)
+    rss_by_minute = [
+        next((rss for at, rss in sampler.samples if at >= start + 60 * k), end)
+        for k in range(last_minute + 1)
+    ] + [end]
     rows = counts["chats"] + counts["posts"] * 5
     first = sampler.samples[0][1] if sampler.samples else idle
     return {
@@ -697,7 +707,7 @@ def bench_soak(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "rss_idle_mib": idle,
         "rss_start_mib": first,
         "rss_end_mib": end,
-        "rss_by_minute_mib": [round(rss, 1) for at, rss in sampler.samples[:: max(1, 60)]],
+        "rss_by_minute_mib": [round(rss, 1) for rss in rss_by_minute],
         "bytes_per_row": (end - idle) * MIB / max(rows, 1),
         "tracebacks": tracebacks,
     }
@@ -752,7 +762,9 @@ def render(results: dict[str, Any], command: str) -> str:
                 f"| readers: rows received, out of order, runs complete | {s['reader_rows']:,}, {s['reader_out_of_order']}, {s['complete_runs']:,} |",
                 f"| readers: post → `run_finished`, p50 / p99 | {s['reader_latency_p50_s']:.3f} / {s['reader_latency_p99_s']:.3f} s |",
                 f"| RSS idle / peak / end | {s['rss_idle_mib']:.1f} / {s['rss_peak_mib']:.1f} / {s['rss_end_mib']:.1f} MiB |",
-                f"| the stalled socket's last frame | {'close ' + str(s['stalled_close_code']) if s['stalled_close_code'] else 'no close frame (see below)' if s['stalled_watcher'] else 'n/a'} |",
+                f"| the stalled socket: bytes it was sent, closed by the server, last frame | {s['stalled_bytes_received']:,}, {s['stalled_socket_closed_by_server']}, {'close ' + str(s['stalled_close_code']) if s['stalled_close_code'] else 'no close frame'} |"
+                if s["stalled_watcher"]
+                else "| the stalled socket | none in this run |",
                 f"| tracebacks in the server log | {s['tracebacks']} |",
                 "",
             ]
@@ -768,7 +780,7 @@ def render(results: dict[str, Any], command: str) -> str:
             f"| watchers: every run seen, out of order | {k['watcher_runs_complete']}, {k['watcher_out_of_order']} |",
             f"| stored at the end | {k['chats']:,} chats, {k['rows_stored']:,} rows |",
             f"| RSS idle / end | {k['rss_idle_mib']:.1f} / {k['rss_end_mib']:.1f} MiB: {k['bytes_per_row']:.0f} bytes per stored row |",
-            f"| RSS by minute | {', '.join(f'{v}' for v in k['rss_by_minute_mib'])} MiB |",
+            f"| RSS at the start of each minute, then at the end | {', '.join(f'{v}' for v in k['rss_by_minute_mib'])} MiB |",
             f"| tracebacks in the server log | {k['tracebacks']} |",
             "",
         ]
