@@ -611,6 +611,60 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool) -> dict
     }
 
 
+# --- 2b. one large message ------------------------------------------------------------------
+
+
+def bench_large(args: argparse.Namespace, out: Path, *, watchers: int) -> dict[str, Any]:
+    """A `--large-mib` message posted to a chat with `watchers` watchers, and tiny GETs meanwhile."""
+    with serving(args.python, out / f"large-{watchers}.log", []) as server:
+        chat, other = new_chat(server.port), new_chat(server.port)
+        pool = WatcherPool(server.port, chat, watchers, 1) if watchers else None
+        if pool is not None:
+            pool.wait("ready")
+        text = "x" * (args.large_mib * MIB)
+        done = threading.Event()
+        small: list[float] = []
+
+        def tiny_gets() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            while not done.is_set():
+                sent = time.monotonic()
+                status, _ = request(server.port, "GET", f"/api/v2/chats/{other}", None, conn)
+                assert status == 200, status
+                small.append(time.monotonic() - sent)
+                time.sleep(0.01)
+            conn.close()
+
+        getter = threading.Thread(target=tiny_gets)
+        getter.start()
+        sent = time.monotonic()
+        status, run = post_message(server.port, chat, text)
+        post_s = time.monotonic() - sent
+        assert status == 201, status
+        delivered_s = None
+        if pool is not None:
+            pool.expect([run])
+            pool.wait("delivered")
+            delivered_s = time.monotonic() - sent
+            tallies = pool.close()
+            assert sum(t.out_of_order for t in tallies) == 0
+        else:
+            time.sleep(1)
+        done.set()
+        getter.join()
+        tracebacks = server.tracebacks()
+    return {
+        "watchers": watchers,
+        "message_mib": args.large_mib,
+        "post_s": post_s,
+        "delivered_to_all_s": delivered_s,
+        "tiny_get_count": len(small),
+        "tiny_get_p50_ms": pct(small, 50) * 1000,
+        "tiny_get_max_ms": max(small, default=float("nan")) * 1000,
+        "tracebacks": tracebacks,
+    }
+
+
 # --- 3. the soak -----------------------------------------------------------------------------
 
 
@@ -768,6 +822,18 @@ def render(results: dict[str, Any], command: str) -> str:
                 f"| tracebacks in the server log | {s['tracebacks']} |",
                 "",
             ]
+    if (big := results.get("large")) and (alone := results.get("large_control")):
+        lines += [
+            f"**One {big['message_mib']} MiB message, {big['watchers']} watchers, a tiny GET of another chat every 10 ms meanwhile**",
+            "",
+            "| figure | with watchers | without |",
+            "|---|---|---|",
+            f"| the POST's answer | {big['post_s']:.2f} s | {alone['post_s']:.2f} s |",
+            f"| the run's end at the last watcher | {big['delivered_to_all_s']:.2f} s | n/a |",
+            f"| tiny GETs meanwhile: count, p50, max | {big['tiny_get_count']}, {big['tiny_get_p50_ms']:.1f} ms, {big['tiny_get_max_ms']:.0f} ms | {alone['tiny_get_count']}, {alone['tiny_get_p50_ms']:.1f} ms, {alone['tiny_get_max_ms']:.0f} ms |",
+            f"| tracebacks in the server log | {big['tracebacks']} | {alone['tracebacks']} |",
+            "",
+        ]
     if k := results.get("soak"):
         lines += [
             f"**Soak: {k['seconds']} s of mixed load ({k['requests']:,} requests, {k['rate_per_s']:.0f}/s; {k['watchers']} watchers)**",
@@ -806,7 +872,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("which", choices=("watchers", "stalled", "soak", "all"))
+    parser.add_argument("which", choices=("watchers", "stalled", "large", "soak", "all"))
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs -m mockserver")
     parser.add_argument("--watchers", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="processes the watchers are split over")
@@ -815,6 +881,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=20_000, help="rows posted past the stalled watcher")
     parser.add_argument("--readers", type=int, default=10, help="reading watchers beside the stalled one")
     parser.add_argument("--posters", type=int, default=4, help="threads posting in the stalled run")
+    parser.add_argument("--large-mib", type=int, default=10, help="size of the large message")
+    parser.add_argument("--large-watchers", type=int, default=20)
     parser.add_argument("--soak-seconds", type=int, default=300)
     parser.add_argument("--soak-clients", type=int, default=4)
     parser.add_argument("--soak-rate", type=float, default=100, help="requests per second, all clients")
@@ -839,6 +907,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results["stalled"], indent=1), flush=True)
         results["stalled_control"] = bench_stalled(args, out, stalled=False)
         print(json.dumps(results["stalled_control"], indent=1), flush=True)
+    if args.which in ("large", "all"):
+        results["large"] = bench_large(args, out, watchers=args.large_watchers)
+        print(json.dumps(results["large"], indent=1), flush=True)
+        results["large_control"] = bench_large(args, out, watchers=0)
+        print(json.dumps(results["large_control"], indent=1), flush=True)
     if args.which in ("soak", "all"):
         results["soak"] = bench_soak(args, out)
         print(json.dumps(results["soak"], indent=1), flush=True)

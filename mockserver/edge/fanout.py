@@ -10,8 +10,10 @@ and the mock no memory. When a chat's last watcher leaves, its listener leaves t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,9 +23,12 @@ from uuid import UUID
 from mockserver.core.models import ChatMessage, LivePart
 from mockserver.core.store import ChatStore, Eviction
 
-__all__ = ["CloseCode", "Closing", "Fanout", "Watcher"]
+__all__ = ["LARGE_FRAME", "CloseCode", "Closing", "Fanout", "Watcher"]
 
 Event = ChatMessage | LivePart
+
+# A frame this long (characters) is a large one: copying it into a socket takes milliseconds.
+LARGE_FRAME = 64 * 1024
 
 
 class CloseCode(enum.IntEnum):
@@ -109,7 +114,12 @@ class Fanout:
         self._encode = encode
         self.limit = limit
         self._chats: dict[UUID, _ChatWatchers] = {}
+        self._large = _LargeFrameTurn()
         store.on_evict(self._evicted)
+
+    def turn_for(self, frame: str) -> contextlib.AbstractAsyncContextManager[object]:
+        """What a watcher holds while sending `frame`: the large-frame turn, or nothing."""
+        return self._large if len(frame) >= LARGE_FRAME else _NO_TURN
 
     def join(self, chat_id: UUID, last_id: int) -> tuple[Watcher, Callable[[], None]]:
         """A new watcher of the chat and the function that removes it.
@@ -147,6 +157,34 @@ class Fanout:
         if watchers is not None:
             reason = f"chat evicted ({eviction.reason})"
             watchers.call(partial(watchers.close_members, CloseCode.NORMAL, reason))
+
+
+_NO_TURN: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
+
+
+class _LargeFrameTurn:
+    """Large frames go out one at a time, and use at most half of the event loop's time.
+
+    Handing a 10 MB frame to the server costs tens of milliseconds (it is copied a few times
+    on its way to the socket), once per watcher. One at a time, and after each a pause as long
+    as it took, other requests (the post that wrote the row, a GET of another chat) get their
+    turns between: the frames go out at half speed instead of stalling the whole server.
+    """
+
+    def __init__(self) -> None:
+        self._one = asyncio.Lock()
+        self._began = 0.0
+
+    async def __aenter__(self) -> object:
+        await self._one.acquire()
+        self._began = time.monotonic()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await asyncio.sleep(time.monotonic() - self._began)
+        finally:
+            self._one.release()
 
 
 class _ChatWatchers:

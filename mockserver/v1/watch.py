@@ -122,7 +122,7 @@ class WatchMiddleware:
             frames = [_frame(m) for m in backlog]
             # Past the handshake, the raw ASGI calls: frames are the hot path, and _serve knows
             # the connection's state without Starlette's checks on every frame.
-            await _serve(watcher, frames, receive, send, self._close_timeout)
+            await _serve(watcher, frames, receive, send, self._fanout, self._close_timeout)
         finally:
             leave()
 
@@ -136,7 +136,12 @@ class WatchMiddleware:
 
 
 async def _serve(
-    watcher: Watcher, backlog: list[str], receive: Receive, send: Send, close_timeout: float
+    watcher: Watcher,
+    backlog: list[str],
+    receive: Receive,
+    send: Send,
+    fanout: Fanout,
+    close_timeout: float,
 ) -> None:
     """Send the backlog, then the watcher's frames, until it must close or the client leaves.
 
@@ -145,7 +150,7 @@ async def _serve(
     refuses further sends with an error: that ends the watch quietly, like a disconnect.
     """
     gone = asyncio.ensure_future(_until_disconnect(receive, watcher))
-    pump = asyncio.ensure_future(_pump(watcher, backlog, send))
+    pump = asyncio.ensure_future(_pump(watcher, backlog, send, fanout))
     told = asyncio.ensure_future(watcher.until_closing())
     try:
         done, _ = await asyncio.wait({gone, pump, told}, return_when=asyncio.FIRST_COMPLETED)
@@ -162,17 +167,20 @@ async def _serve(
             await send({"type": "websocket.close", "code": int(closing.code), "reason": closing.reason})
 
 
-async def _pump(watcher: Watcher, backlog: list[str], send: Send) -> None:
+async def _pump(watcher: Watcher, backlog: list[str], send: Send, fanout: Fanout) -> None:
     """Send frames until the watcher is told to close (then return)."""
     for frame in backlog:
         if watcher.closing is not None:
             return
-        await send({"type": "websocket.send", "text": frame})
+        async with fanout.turn_for(frame):
+            await send({"type": "websocket.send", "text": frame})
     frames = watcher.frames
     while True:
         await watcher.wait()
         while frames:
-            await send({"type": "websocket.send", "text": frames.popleft()})
+            frame = frames.popleft()
+            async with fanout.turn_for(frame):
+                await send({"type": "websocket.send", "text": frame})
         if watcher.closing is not None:
             return
 
