@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatMessage, LivePart, Role
 from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.store import ChatStore
-from mockserver.edge.fanout import CloseCode, Fanout
+from mockserver.edge.fanout import LARGE_FRAME, CloseCode, Fanout
 from mockserver.edge.shutdown import ShutdownSignal
 from mockserver.v1.watch import WatchMiddleware
 from tests.agent_support import ALICE, new_chat
@@ -169,19 +169,25 @@ def _middleware(store: ChatStore, limit: int = 1000) -> WatchMiddleware:
     )
 
 
+def _silent_client(sent: list[dict[str, Any]]) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """A client's side of `receive`: the connect, then nothing (it neither speaks nor leaves)."""
+
+    async def receive() -> dict[str, Any]:
+        if not sent:
+            return {"type": "websocket.connect"}
+        await asyncio.Event().wait()
+        return {"type": "websocket.disconnect", "code": 1006}  # pragma: no cover
+
+    return receive
+
+
 def test_a_server_that_refuses_to_send_after_dropping_the_client_ends_the_watch_quietly() -> None:
     # uvicorn's keepalive timeout closes a socket under the app; its next send raises this.
     store, chat = _store_with_chat()
     sent: list[dict[str, Any]] = []
 
     async def scenario() -> None:
-        never = asyncio.Event()
-
-        async def receive() -> dict[str, Any]:
-            if not sent:
-                return {"type": "websocket.connect"}
-            await never.wait()
-            return {"type": "websocket.disconnect", "code": 1006}  # pragma: no cover
+        receive = _silent_client(sent)
 
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "websocket.send" and len(sent) >= 2:
@@ -207,18 +213,12 @@ def test_a_client_that_never_reads_is_closed_with_1008_and_costs_nothing_more() 
     sent: list[dict[str, Any]] = []
 
     async def scenario() -> None:
-        never = asyncio.Event()
-
-        async def receive() -> dict[str, Any]:
-            if not sent:
-                return {"type": "websocket.connect"}
-            await never.wait()
-            return {"type": "websocket.disconnect", "code": 1006}  # pragma: no cover
+        receive = _silent_client(sent)
 
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
             if message["type"] == "websocket.send":
-                await never.wait()  # the socket's buffer is full: a send never completes
+                await asyncio.Event().wait()  # the socket's buffer is full: a send never completes
 
         task = asyncio.ensure_future(_middleware(store, limit=5)(_watch_scope(chat), receive, send))
         while len(sent) < 2:
@@ -235,3 +235,30 @@ def test_a_client_that_never_reads_is_closed_with_1008_and_costs_nothing_more() 
         "reason": "watcher fell behind: more than 5 frames unsent; reconnect with after_id",
     }
     assert store.listener_count(chat) == 0
+
+
+def test_large_frames_go_out_one_at_a_time_and_small_ones_never_wait() -> None:
+    store, _ = _store_with_chat()
+    order: list[str] = []
+
+    async def scenario() -> None:
+        fanout = Fanout(store, str, limit=10)
+
+        async def sending(name: str, frame: str) -> None:
+            async with fanout.turn_for(frame):
+                order.append(f"{name} begins")
+                await asyncio.sleep(0)  # the send hands the loop over
+                order.append(f"{name} ends")
+
+        large = "x" * LARGE_FRAME
+        await asyncio.gather(sending("large 1", large), sending("large 2", large), sending("small", "{}"))
+
+    asyncio.run(scenario())
+    assert order == [
+        "large 1 begins",
+        "small begins",
+        "large 1 ends",
+        "small ends",
+        "large 2 begins",
+        "large 2 ends",
+    ]
