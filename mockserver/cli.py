@@ -12,6 +12,7 @@ from contracts.cli import add_verify_command
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.generation import API_GENERATIONS
+from mockserver.installation import missing_package_data
 from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
 from mockserver.spec.commands import add_spec_commands
 
@@ -124,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `chats-mock` with the given arguments; returns the exit code."""
     args = build_parser().parse_args(argv)
+    missing = missing_package_data()
+    if missing:
+        print(
+            f"chats-mock: this installation of coder-chats-mock lacks its data ({', '.join(missing)}); "
+            "reinstall it",
+            file=sys.stderr,
+        )
+        return 2
     if args.func is not _serve:
         gc.enable()  # paused by mockserver.startup; only `serve` keeps it off until it is built
     code: int = args.func(args)
