@@ -213,8 +213,9 @@ def test_verify_help_runs(installed: Installed) -> None:
     assert done.stdout.startswith("usage: chats-mock verify")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def served(installed: Installed) -> Iterator[str]:
+    """The installed mock, served from elsewhere (one start per artefact: each costs ~2 s)."""
     port = free_port()
     command = [str(installed.venv / "bin" / "chats-mock"), "serve", "--port", str(port), "--clock", "instant"]
     with serving_command(command, port, cwd=installed.elsewhere, env=_clean_env()) as url:
