@@ -1,5 +1,6 @@
-# The two set-up commands of the README: `make serve [ARGS="serve options"]` and `make test`. Both build .venv from
-# pyproject.toml on first use, so a fresh clone needs nothing but python3 (with venv) and make.
+# The two set-up commands of the README: `make serve [ARGS="serve options"]` and `make test`. Both
+# build .venv from pyproject.toml on first use, so a fresh clone needs nothing but python3 (with
+# venv) and make.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
