@@ -35,5 +35,6 @@ const report = {
   })),
   payloads,
 };
-process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-process.exit(document ? 0 : 1);
+// exitCode, not exit(): a pipe takes stdout asynchronously, and exit() would cut it short.
+process.stdout.write(JSON.stringify(report) + "\n");
+process.exitCode = document ? 0 : 1;
