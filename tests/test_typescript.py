@@ -74,7 +74,9 @@ def _serving_mock() -> Iterator[str]:
             except httpx.TransportError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     server.kill()
-                    raise AssertionError(f"chats-mock serve did not start:\n{server.communicate()[1]}") from None
+                    raise AssertionError(
+                        f"chats-mock serve did not start:\n{server.communicate()[1]}"
+                    ) from None
                 time.sleep(0.05)  # waiting for a real process to bind: no virtual clock here
         yield base
     finally:
@@ -88,7 +90,8 @@ def test_the_committed_types_are_what_openapi_typescript_makes_of_the_document(
     fresh = tmp_path / "chats.d.ts"
     # From tools/npm: at the root, openapi-typescript would take its inputs from redocly.yaml.
     done = npm_tools.run(
-        [npm_tools.bin("openapi-typescript"), str(ROOT / "openapi" / "chats.yaml"), "-o", str(fresh)], cwd=TOOLS
+        [npm_tools.bin("openapi-typescript"), str(ROOT / "openapi" / "chats.yaml"), "-o", str(fresh)],
+        cwd=TOOLS,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "⚠" not in done.stdout + done.stderr, "openapi-typescript warns about the document"
