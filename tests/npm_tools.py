@@ -75,17 +75,12 @@ def install(environ: Mapping[str, str]) -> NpmTools:
     if npm is None:
         _missing("npm", environ)
     assert node is not None and npm is not None
-    env = {**environ, **QUIET}
+    tools = NpmTools(node=node, environ={**environ, **QUIET})
     digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
     if not (STAMP.is_file() and STAMP.read_text(encoding="utf-8") == digest):
-        done = subprocess.run(
+        done = tools.run(
             [npm, "ci", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
             timeout=INSTALL_TIMEOUT,
-            check=False,
         )
         if done.returncode != 0:
             pytest.fail(
@@ -93,4 +88,4 @@ def install(environ: Mapping[str, str]) -> NpmTools:
                 pytrace=False,
             )
         STAMP.write_text(digest, encoding="utf-8")
-    return NpmTools(node=node, environ=env)
+    return tools

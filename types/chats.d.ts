@@ -278,7 +278,7 @@ export interface components {
              */
             event: "run_finished";
             /**
-             * @description Why the run ended. Open (WIRE.md section 4): the known values are aisdk-go's `FinishReason` constants, `error` after an `error` event and `unknown` when the run ended before any step; a provider may add others.
+             * @description Why the run ended. Open (WIRE.md section 4): the known values are aisdk-go's `FinishReason` constants (`error` after an `error` event; `unknown`, the runner's value before any step ends); a provider adapter may write others.
              * @example stop
              */
             finish_reason: components["schemas"]["aisdk.FinishReason"] | string;
