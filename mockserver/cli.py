@@ -6,12 +6,13 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from contracts.cli import add_verify_command
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.generation import API_GENERATIONS
+from mockserver.installation import missing_package_data
 from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
 from mockserver.spec.commands import add_spec_commands
 
@@ -76,9 +77,21 @@ def _print_banner(out: TextIO, host: str, port: int, directory: Directory) -> No
     out.flush()
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: what is wrong, and where the help is.
+
+    argparse's own error prints the usage first, and serve's usage is a dozen lines that bury the
+    one that says what is wrong (say, in `make serve ARGS="--port x"`). Subcommands' parsers are
+    of this class too (add_subparsers makes them of the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `chats-mock`."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="chats-mock", description="A stub backend and contract suite for Coder's Chats API."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -124,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `chats-mock` with the given arguments; returns the exit code."""
     args = build_parser().parse_args(argv)
+    missing = missing_package_data()
+    if missing:
+        print(
+            f"chats-mock: this installation of coder-chats-mock lacks its data ({', '.join(missing)}); "
+            "reinstall it",
+            file=sys.stderr,
+        )
+        return 2
     if args.func is not _serve:
         gc.enable()  # paused by mockserver.startup; only `serve` keeps it off until it is built
     code: int = args.func(args)
