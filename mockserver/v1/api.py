@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from mockserver.core.clock import IdFactory
 from mockserver.core.directory import Directory
+from mockserver.core.errors import ContentTooLong
 from mockserver.core.golang import encode_json, parse_uuid
 from mockserver.core.models import Chat, Role, User
 from mockserver.core.store import ChatStore
@@ -33,11 +34,20 @@ def _json(status: int, body: Any) -> Response:
 class ChatsApi:
     """Handlers by operationId; Connexion has already authenticated and validated the request."""
 
-    def __init__(self, *, store: ChatStore, directory: Directory, agent: Agent, new_id: IdFactory) -> None:
+    def __init__(
+        self,
+        *,
+        store: ChatStore,
+        directory: Directory,
+        agent: Agent,
+        new_id: IdFactory,
+        max_message_bytes: int,
+    ) -> None:
         self._store = store
         self._directory = directory
         self._agent = agent
         self._new_id = new_id
+        self._max_message_bytes = max_message_bytes
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `create-chat` is `create_chat`."""
@@ -72,8 +82,20 @@ class ChatsApi:
 
     async def create_chat_message(self, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/messages: store the user message, answer, let the agent run."""
-        run_id = self._new_id()
         text = request_body["content"]
+        self._check_content(text)
+        run_id = self._new_id()
         message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run_id, text))
         self._agent.start_run(chat, run_id, text)
         return _json(201, {"run_id": str(run_id), "message": message_json(message)})
+
+    def _check_content(self, text: str) -> None:
+        """A message over serve's --max-message-bytes (UTF-8, as Go's len counts) is refused."""
+        limit = self._max_message_bytes
+        if len(text) * 4 <= limit:
+            return  # cannot be over, however wide its characters: no need to encode it
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise ContentTooLong(
+                f"content is {size} bytes; the mock takes at most {limit} (--max-message-bytes)."
+            )

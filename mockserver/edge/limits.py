@@ -1,0 +1,344 @@
+"""serve's limits on what one request may ask, and the ASGI layer that holds requests to them.
+
+The layer is the outermost of the app, so every route (the Chats API, watch-ws, /__mock) gets
+the same answers, each Coder's error body (`coder_errors`), each before anything is stored:
+- more header fields than `max_headers`, or more bytes of them than `max_header_bytes`: 431;
+- a body over `max_body_bytes`: 413 when the handler first reads it, before any of it is read
+  (by its Content-Length) or as soon as the count passes the limit (a chunked body); the answer
+  closes the connection, so the rest is never read;
+- a body that has not arrived `body_timeout` seconds after the request began: 408, closed;
+- more WebSockets open at once than `max_websockets`: 503 before the upgrade;
+- once the server begins to stop (`Stopping`): a body still awaited is let go with 503, and a
+  WebSocket is closed with 1001 (going away); the app's receive then says disconnected and what
+  it sends after that is dropped.
+A body is only ever read when a handler asks for it, so coderd's order of refusals holds: an
+unauthenticated request with a huge body is a 401, and its body is never read.
+
+The limits the server itself must hold (the bytes of a request head while they arrive, the
+header timeout, open connections) are in `mockserver.serving`, which reads the same `Limits`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, MutableMapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.core.errors import (
+    BodyTooLarge,
+    HeadersTooLarge,
+    LimitExceeded,
+    RequestTimeout,
+    ServerBusy,
+    ShuttingDown,
+)
+from mockserver.core.golang import encode_json
+from mockserver.core.stopping import Stopping
+from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
+
+__all__ = ["GOING_AWAY", "Limits", "LimitsMiddleware", "header_refusal"]
+
+MIB = 1024 * 1024
+# The WebSocket close code for a server going down (RFC 6455, 7.4.1).
+GOING_AWAY = 1001
+# The close code for a WebSocket refused where the server cannot answer HTTP before the upgrade.
+TRY_AGAIN_LATER = 1013
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one request may ask of the mock; each field is a `serve` option of the same name."""
+
+    max_body_bytes: int = 4 * MIB  # a request body, as sent (413 past it)
+    max_header_bytes: int = 64 * 1024  # request line and header fields together (431 past it)
+    max_headers: int = 100  # header fields of one request (431 past it)
+    max_message_bytes: int = 256 * 1024  # a posted message's content, UTF-8 (400 past it)
+    max_json_depth: int = 100  # nesting of arrays and objects in a body (400 past it)
+    header_timeout: float = 10.0  # seconds from a connection's first byte to a request's last header
+    body_timeout: float = 10.0  # seconds from a request's headers to its body's last byte
+    max_connections: int = 4000  # open connections, WebSockets included (503 past it)
+    max_websockets: int = 2000  # open WebSockets (503 before the upgrade past it)
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            if not getattr(self, item.name) > 0:
+                raise ValueError(f"--{item.name.replace('_', '-')} must be positive")
+        if self.max_json_depth > MAX_JSON_DEPTH:
+            # Deeper than this, Python's own decoder and encoder run out of stack.
+            raise ValueError(f"--max-json-depth must be at most {MAX_JSON_DEPTH}")
+
+
+# The deepest nesting the mock can read and write back (Python's recursion limit is 1000).
+MAX_JSON_DEPTH = 500
+
+
+def header_refusal(limits: Limits, headers: Iterable[tuple[bytes, bytes]]) -> HeadersTooLarge | None:
+    """The 431 a request's header fields earn, if any."""
+    count = 0
+    size = 0
+    for name, value in headers:
+        count += 1
+        size += len(name) + len(value) + 4  # "name: value\r\n", as on the wire
+    if count > limits.max_headers:
+        return HeadersTooLarge(
+            f"The request has {count} header fields; the mock reads at most {limits.max_headers} "
+            "(--max-headers)."
+        )
+    if size > limits.max_header_bytes:
+        return HeadersTooLarge(
+            f"The request's header fields are {size} bytes; the mock reads at most "
+            f"{limits.max_header_bytes} (--max-header-bytes)."
+        )
+    return None
+
+
+def _too_large(limits: Limits, size: str) -> BodyTooLarge:
+    return BodyTooLarge(
+        f"The body is {size} bytes; the mock reads at most {limits.max_body_bytes} (--max-body-bytes)."
+    )
+
+
+async def _refuse(send: Send, error: LimitExceeded, *, close: bool) -> None:
+    status, body = coder_error(error)
+    await send_error(send, status, body, close=close)
+
+
+class _Body:
+    """A request's body as the handler reads it, held to the size limit and the deadline."""
+
+    __slots__ = ("_deadline", "_length", "_limits", "_read", "_receive", "_stopping", "complete")
+
+    def __init__(
+        self, receive: Receive, length: int | None, limits: Limits, stopping: Stopping, deadline: float
+    ) -> None:
+        self._receive = receive
+        self._length = length  # the Content-Length; None for a chunked body
+        self._limits = limits
+        self._stopping = stopping
+        self._deadline = deadline
+        self._read = 0
+        self.complete = False  # the last byte is in (or the client went away)
+
+    async def receive(self) -> Message:
+        if self.complete:  # only the disconnect is left to wait for: no deadline on that
+            return await self._receive()
+        if self._length is not None and self._length > self._limits.max_body_bytes:
+            raise _too_large(self._limits, str(self._length))
+        message = await self._within_deadline()
+        if message["type"] != "http.request":
+            self.complete = True
+            return message
+        self._read += len(message.get("body", b""))
+        if self._read > self._limits.max_body_bytes:
+            raise _too_large(self._limits, f"over {self._read}")
+        self.complete = not message.get("more_body", False)
+        return message
+
+    async def _within_deadline(self) -> Message:
+        if self._stopping.begun:
+            raise _stopping_refusal()
+        cut = _Cut()
+        try:
+            async with _until(self._deadline, self._stopping, cut):
+                message: Message = await self._receive()
+        except TimeoutError:
+            if cut.by_stop:
+                raise _stopping_refusal() from None
+            raise RequestTimeout(
+                "body",
+                f"The body did not arrive within {self._limits.body_timeout:g} seconds (--body-timeout).",
+            ) from None
+        return message
+
+
+class _Cut:
+    """Whether a wait was cut short by the server's stop (rather than by its deadline)."""
+
+    __slots__ = ("active", "by_stop")
+
+    def __init__(self) -> None:
+        self.active = True
+        self.by_stop = False
+
+
+@asynccontextmanager
+async def _until(deadline: float | None, stopping: Stopping, cut: _Cut) -> AsyncIterator[None]:
+    """A block that ends with TimeoutError at `deadline`, or as soon as the server begins to stop."""
+    async with asyncio.timeout_at(deadline) as timeout:
+        loop = asyncio.get_running_loop()
+
+        def cut_short() -> None:
+            if cut.active and not timeout.expired():
+                cut.by_stop = True
+                timeout.reschedule(loop.time())
+
+        cancel = stopping.call_on_begin(cut_short)
+        try:
+            yield
+        finally:
+            cut.active = False
+            cancel()
+
+
+def _stopping_refusal() -> ShuttingDown:
+    return ShuttingDown("The request's body was still awaited when the server began to stop.")
+
+
+def _body_framing(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bool, int | None]:
+    """Whether the request has a body, and its Content-Length when it says one."""
+    length: int | None = None
+    for name, value in headers:
+        if name == b"transfer-encoding":
+            return True, None
+        if name == b"content-length" and length is None:
+            try:
+                length = int(value)
+            except ValueError:
+                return True, None  # the server has refused such a request before us; be safe
+    return bool(length), length
+
+
+class _Socket:
+    """A WebSocket's receive and send, closed with 1001 once the server begins to stop."""
+
+    __slots__ = ("_receive", "_send", "_stopping", "accepted", "closed")
+
+    def __init__(self, receive: Receive, send: Send, stopping: Stopping) -> None:
+        self._receive = receive
+        self._send = send
+        self._stopping = stopping
+        self.accepted = False
+        self.closed = False  # by the app, or by this layer
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        if self.closed:
+            return  # the server is going away: what the app still has to say is dropped
+        if message["type"] == "websocket.accept":
+            self.accepted = True
+        elif message["type"] == "websocket.close":
+            self.closed = True
+        await self._send(message)
+
+    async def receive(self) -> Message:
+        if self._stopping.begun:
+            return await self._going_away()
+        cut = _Cut()
+        try:
+            async with _until(None, self._stopping, cut):
+                message: Message = await self._receive()
+        except TimeoutError:
+            if not cut.by_stop:
+                raise
+            return await self._going_away()
+        if message["type"] == "websocket.disconnect":
+            self.closed = True
+        return message
+
+    async def _going_away(self) -> Message:
+        if self.accepted and not self.closed:
+            self.closed = True
+            await self._send({"type": "websocket.close", "code": GOING_AWAY, "reason": "server stopping"})
+        self.closed = True
+        return {"type": "websocket.disconnect", "code": GOING_AWAY}
+
+
+class _ClosingSend:
+    """The server's send, but an answer before the whole body is in (a 401, a 413) closes the
+    connection: the rest of the body is never read."""
+
+    __slots__ = ("_body", "_send")
+
+    def __init__(self, send: Send, body: _Body) -> None:
+        self._send = send
+        self._body = body
+
+    @property
+    def transport(self) -> Any:
+        """The server's transport, as the fault layer's ConnectionDropper looks for it."""
+        return getattr(getattr(self._send, "__self__", None), "transport", None)
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start" and not self._body.complete:
+            message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
+        await self._send(message)
+
+
+class LimitsMiddleware:
+    """Holds every request to the `Limits` (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, *, limits: Limits, stopping: Stopping) -> None:
+        self._app = app
+        self._limits = limits
+        self._stopping = stopping
+        self._websockets = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope["headers"]
+        refusal = header_refusal(self._limits, headers)
+        if refusal is not None:
+            await _refuse(send, refusal, close=True)
+            return
+        has_body, length = _body_framing(headers)
+        if not has_body:
+            await self._app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self._limits.body_timeout
+        body = _Body(receive, length, self._limits, self._stopping, deadline)
+
+        await self._app(scope, body.receive, _ClosingSend(send, body).send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal: LimitExceeded | None = header_refusal(self._limits, scope["headers"])
+        if refusal is None and self._stopping.begun:
+            refusal = ShuttingDown("No new WebSocket is accepted while the server stops.")
+        if refusal is None and self._websockets >= self._limits.max_websockets:
+            refusal = ServerBusy(
+                f"{self._websockets} WebSockets are open; the mock serves at most "
+                f"{self._limits.max_websockets} at once (--max-websockets)."
+            )
+        if refusal is not None:
+            await _deny(scope, receive, send, refusal)
+            return
+        self._websockets += 1
+        socket = _Socket(receive, send, self._stopping)
+        try:
+            with self._stopping.holding():
+                await self._app(scope, socket.receive, socket.send)
+        finally:
+            self._websockets -= 1
+
+
+async def _deny(scope: Scope, receive: Receive, send: Send, error: LimitExceeded) -> None:
+    """Refuse a WebSocket before the upgrade: Coder's HTTP refusal, or a close where none can be sent."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    status, body = coder_error(error)
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+        return
+    content = encode_json(body)
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", CONTENT_TYPE.encode()),
+                (b"content-length", str(len(content)).encode()),
+            ],
+        }
+    )
+    await send({"type": "websocket.http.response.body", "body": content})
