@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import math
 import signal
 import socket
 import threading
@@ -47,6 +48,7 @@ __all__ = [
     "MockServer",
     "add_serving_arguments",
     "bind",
+    "build_server",
     "limited_http_protocol",
     "limits_from_args",
     "serve",
@@ -178,7 +180,7 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
         )
     )
 
-    class LimitedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]  # uvicorn's internals are untyped here
+    class LimitedHttpToolsProtocol(HttpToolsProtocol):
         """Counts each request head's bytes and time, and the open connections."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -265,7 +267,7 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
     return LimitedHttpToolsProtocol
 
 
-class MockServer(uvicorn.Server):  # type: ignore[misc]
+class MockServer(uvicorn.Server):
     """uvicorn's server with serve's start-up hook and stop (see the module docstring)."""
 
     def __init__(
@@ -293,7 +295,8 @@ class MockServer(uvicorn.Server):  # type: ignore[misc]
         # WebSockets first: each gets its close frame from the app's side before uvicorn
         # closes connections itself; then uvicorn waits for requests, with what is left.
         await self._stopping.released(self._shutdown_timeout / 2)
-        self.config.timeout_graceful_shutdown = max(deadline - loop.time(), 0.1)
+        # uvicorn takes whole seconds; what is left, rounded up.
+        self.config.timeout_graceful_shutdown = max(math.ceil(deadline - loop.time()), 1)
         await super().shutdown(sockets=sockets)
 
     @contextlib.contextmanager
@@ -314,9 +317,8 @@ class MockServer(uvicorn.Server):  # type: ignore[misc]
         self.should_exit = True
 
 
-def serve(
+def build_server(
     app: ASGIApp,
-    sockets: list[socket.socket],
     *,
     limits: Limits,
     stopping: Stopping,
@@ -324,14 +326,18 @@ def serve(
     log_level: str = "warning",
     access_log: bool = False,
     on_started: Callable[[], None] = lambda: None,
-) -> None:
-    """Serve `app` on the bound `sockets` until a signal stops it."""
+) -> MockServer:
+    """The server `serve` runs: uvicorn over `app`, held to `limits`; run it with `.run(sockets=...)`."""
     config = uvicorn.Config(
         app,
         log_level=log_level,
         access_log=access_log,
         http=limited_http_protocol(limits),
-        timeout_graceful_shutdown=shutdown_timeout,
+        timeout_graceful_shutdown=math.ceil(shutdown_timeout),
     )
-    server = MockServer(config, stopping=stopping, shutdown_timeout=shutdown_timeout, on_started=on_started)
-    server.run(sockets=sockets)
+    return MockServer(config, stopping=stopping, shutdown_timeout=shutdown_timeout, on_started=on_started)
+
+
+def serve(app: ASGIApp, sockets: list[socket.socket], **options: Any) -> None:
+    """Serve `app` on the bound `sockets` until a signal stops it (options as for build_server)."""
+    build_server(app, **options).run(sockets=sockets)

@@ -11,6 +11,7 @@ import math
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -20,6 +21,7 @@ __all__ = [
     "GoJSONError",
     "decode_json",
     "encode_json",
+    "encode_json_array",
     "format_time",
     "json_kind",
     "parse_uuid",
@@ -290,3 +292,26 @@ def encode_json(value: Any) -> bytes:
     if _HTML_ESCAPED.search(text) is not None:
         text = text.translate(_HTML_ESCAPES)
     return (text + "\n").encode("utf-8")
+
+
+def encode_json_array(items: Iterable[Any], *, chunk_bytes: int) -> Iterator[bytes]:
+    """The bytes of `encode_json(list(items))`, in pieces of about `chunk_bytes` (a longer item is one piece).
+
+    Items are encoded one at a time as the pieces are asked for, so a caller can let other work
+    run between two pieces of a long list.
+    """
+    parts: list[str] = ["["]
+    size = 1
+    for index, item in enumerate(items):
+        text = _ENCODER.encode(item)
+        if _HTML_ESCAPED.search(text) is not None:
+            text = text.translate(_HTML_ESCAPES)
+        if index:
+            parts.append(",")
+        parts.append(text)
+        size += len(text) + 1
+        if size >= chunk_bytes:
+            yield "".join(parts).encode("utf-8")
+            parts, size = [], 0
+    parts.append("]\n")
+    yield "".join(parts).encode("utf-8")
