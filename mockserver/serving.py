@@ -60,6 +60,8 @@ SHUTDOWN_TIMEOUT = 3.0
 # the ASGI layer's count of header fields leaves out.
 _REQUEST_LINE_SLACK = 8 * 1024
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Seconds a connection whose head was refused is still read (and dropped) before it is closed.
+_LINGER_SECONDS = 1.0
 
 # Each limit's help, by Limits field; the default is appended.
 _LIMIT_HELP = {
@@ -188,6 +190,7 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             self._in_head = True  # the next bytes belong to a request head
             self._head_bytes = 0
             self._head_timer: asyncio.TimerHandle | None = None
+            self._refused = False
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -198,6 +201,8 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
+            if self._refused:
+                return  # what still comes after a refusal is read and dropped (see _refuse)
             if not self._in_head:
                 super().data_received(data)
                 return
@@ -260,9 +265,17 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
 
         def _refuse(self, answer: bytes) -> None:
             self._stop_head_timer()
-            if self.cycle is None or self.cycle.response_complete:
-                self.transport.write(answer)  # nothing else is being answered on this connection
-            self.transport.close()
+            self._refused = True
+            if self.cycle is not None and not self.cycle.response_complete:
+                self.transport.close()  # another answer is under way on this connection
+                return
+            # Closing with unread bytes in the socket would reset the connection, and the client
+            # could lose the answer: send it, say so (FIN), read and drop what is still sent for
+            # a moment, then close (Go's server lingers the same way).
+            self.transport.write(answer)
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.loop.call_later(_LINGER_SECONDS, self.transport.close)
 
     return LimitedHttpToolsProtocol
 
