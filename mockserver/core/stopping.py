@@ -38,10 +38,14 @@ class Stopping:
         self._begun = True
         callbacks, self._callbacks = self._callbacks, {}
         for loop, callback in callbacks.values():
-            loop.call_soon_threadsafe(callback)
+            if not loop.is_closed():  # a test client's loop may be gone; nothing waits there
+                loop.call_soon_threadsafe(callback)
 
     def call_on_begin(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Run `callback` on the running loop when the server begins to stop; returns a cancel."""
+        """Run `callback` on the running loop when the server begins to stop (soon, if it has); returns a cancel."""
+        if self._begun:
+            asyncio.get_running_loop().call_soon(callback)
+            return _nothing
         key = self._next
         self._next += 1
         self._callbacks[key] = (asyncio.get_running_loop(), callback)
@@ -95,3 +99,7 @@ class Stopping:
         finally:
             self._released.discard(waiter)
         return True
+
+
+def _nothing() -> None:
+    """The cancel of a callback already on its way."""
