@@ -65,15 +65,15 @@ _LINGER_SECONDS = 1.0
 
 # Each limit's help, by Limits field; the default is appended.
 _LIMIT_HELP = {
-    "max_body_bytes": "largest request body read (413 past it)",
-    "max_header_bytes": "most bytes of header fields in one request (431 past it)",
-    "max_headers": "most header fields in one request (431 past it)",
-    "max_message_bytes": "longest message content, in UTF-8 bytes (400 past it)",
-    "max_json_depth": f"deepest nesting of arrays and objects in a body, at most {MAX_NESTING} (400 past it)",
-    "header_timeout": "seconds for a request's headers to arrive (408 and closed past it)",
-    "body_timeout": "seconds for a request's body to arrive (408 and closed past it)",
-    "max_connections": "most open connections, WebSockets included (503 past it)",
-    "max_websockets": "most open WebSockets (503 before the upgrade past it)",
+    "max_body_bytes": "largest request body read, 413 past it",
+    "max_header_bytes": "most bytes of header fields in one request, 431 past it",
+    "max_headers": "most header fields in one request, 431 past it",
+    "max_message_bytes": "longest message content, in UTF-8 bytes, 400 past it",
+    "max_json_depth": f"deepest nesting of arrays and objects in a body, at most {MAX_NESTING}, 400 past it",
+    "header_timeout": "seconds for a request's headers to arrive, 408 and closed past it",
+    "body_timeout": "seconds for a request's body to arrive, 408 and closed past it",
+    "max_connections": "most open connections, WebSockets included, 503 past it",
+    "max_websockets": "most open WebSockets, 503 before the upgrade past it",
 }
 
 
@@ -92,7 +92,7 @@ def add_serving_arguments(serve: argparse.ArgumentParser) -> None:
             type=type(default),
             default=default,
             metavar="N" if isinstance(default, int) else "SECONDS",
-            help=f"{_LIMIT_HELP[item.name]} (default: {default:g})",
+            help=f"{_LIMIT_HELP[item.name]} (default: {default})",
         )
     group.add_argument(
         "--shutdown-timeout",

@@ -11,10 +11,11 @@ from contextlib import contextmanager
 import pytest
 
 from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver.cli import build_parser, main
 from mockserver.core.golang import encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.limits import Limits
-from mockserver.serving import BindError, bind, build_server
+from mockserver.serving import BindError, bind, build_server, limits_from_args
 
 TOKEN = b"alice00001-AliceDemoSessionSecret"
 
@@ -169,3 +170,28 @@ def test_a_taken_port_is_a_bind_error_naming_it() -> None:
             bind("127.0.0.1", port)
     # Then
     assert str(error.value) == f"port {port} on 127.0.0.1 is already in use; choose another with --port"
+
+
+def test_every_limit_is_a_serve_option_with_the_limits_default() -> None:
+    parser = build_parser()
+    assert limits_from_args(parser.parse_args(["serve"])) == Limits()
+    assert limits_from_args(
+        parser.parse_args(
+            ["serve", "--max-body-bytes", "10", "--body-timeout", "0.5", "--max-websockets", "3"]
+        )
+    ) == Limits(max_body_bytes=10, body_timeout=0.5, max_websockets=3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--max-body-bytes", "0"], "chats-mock: --max-body-bytes must be positive\n"),
+        (["--max-json-depth", "501"], "chats-mock: --max-json-depth must be at most 500\n"),
+        (["--shutdown-timeout", "0"], "chats-mock: --shutdown-timeout must be positive\n"),
+    ],
+)
+def test_a_limit_out_of_range_stops_serve_in_one_line(
+    argv: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--port", "0", *argv]) == 2
+    assert capsys.readouterr().err == error
