@@ -282,14 +282,17 @@ _HTML_ESCAPES = str.maketrans(
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-# What _HTML_ESCAPES rewrites: most bodies have none, and a search is ~20x cheaper than translate.
-_HTML_ESCAPED = re.compile("[<>&\u2028\u2029]")
+def _needs_html_escapes(text: str) -> bool:
+    # What _HTML_ESCAPES rewrites: most bodies have none, and a search is ~20x cheaper than
+    # translate. Five substring searches (memchr-fast) beat one character-class regex ~10x on
+    # long text, and cost no more on short.
+    return "<" in text or ">" in text or "&" in text or "\u2028" in text or "\u2029" in text
 
 
 def encode_json(value: Any) -> bytes:
     """Encode like Go's json.Encoder with SetEscapeHTML(true), newline included."""
     text = _ENCODER.encode(value)
-    if _HTML_ESCAPED.search(text) is not None:
+    if _needs_html_escapes(text):
         text = text.translate(_HTML_ESCAPES)
     return (text + "\n").encode("utf-8")
 
@@ -304,7 +307,7 @@ def encode_json_array(items: Iterable[Any], *, chunk_bytes: int) -> Iterator[byt
     size = 1
     for index, item in enumerate(items):
         text = _ENCODER.encode(item)
-        if _HTML_ESCAPED.search(text) is not None:
+        if _needs_html_escapes(text):
             text = text.translate(_HTML_ESCAPES)
         if index:
             parts.append(",")
