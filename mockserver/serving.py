@@ -120,25 +120,30 @@ def bind(host: str, port: int) -> list[socket.socket]:
         raise BindError(f"cannot listen on {shown}:{port}: {error.strerror}") from None
     sockets: list[socket.socket] = []
     seen: set[Any] = set()
-    try:
-        for family, kind, proto, _, address in infos:
-            if address[0] in seen:
-                continue
-            seen.add(address[0])
-            sock = socket.socket(family, kind, proto)
-            sockets.append(sock)
+    for family, kind, proto, _, address in infos:
+        if address[0] in seen:
+            continue
+        seen.add(address[0])
+        sock = socket.socket(family, kind, proto)
+        try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind((address[0], port, *address[2:]))
-            port = sock.getsockname()[1]  # port 0: every address gets the port the first got
             sock.listen(2048)
-    except OSError as error:
-        for sock in sockets:
+        except OSError as error:
             sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise BindError(f"port {port} on {shown} is already in use; choose another with --port") from None
-        raise BindError(f"cannot listen on {shown}:{port}: {error.strerror or error}") from None
+            if sockets and error.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                continue  # `localhost` names ::1 too, on a machine without IPv6: the others serve
+            for bound in sockets:
+                bound.close()
+            if error.errno == errno.EADDRINUSE:
+                raise BindError(
+                    f"port {port} on {shown} is already in use; choose another with --port"
+                ) from None
+            raise BindError(f"cannot listen on {shown}:{port}: {error.strerror or error}") from None
+        port = sock.getsockname()[1]  # port 0: every address gets the port the first got
+        sockets.append(sock)
     return sockets
 
 
