@@ -324,3 +324,38 @@ def test_a_transcript_listed_in_pieces_is_the_same_bytes_as_one_encoding() -> No
         answer = client.get(f"/api/v2/chats/{chat}/messages", headers=ALICE)
     assert "content-length" not in answer.headers  # it went out in pieces
     assert answer.content == encode_json(answer.json())
+
+
+def test_a_websocket_whose_app_is_not_listening_is_closed_too_when_the_server_stops() -> None:
+    stopping = Stopping()
+    sent: list[dict[str, Any]] = []
+
+    async def deaf(scope: Any, receive: Any, send: Any) -> None:
+        """Accepts, then never reads again (only sends, were there anything)."""
+        await receive()
+        await send({"type": "websocket.accept"})
+        await asyncio.Event().wait()
+
+    layer = LimitsMiddleware(deaf, limits=Limits(), stopping=stopping)
+
+    async def scenario() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        app = asyncio.ensure_future(layer({"type": "websocket", "headers": []}, receive, send))
+        await asyncio.sleep(0)  # accepted
+        # When
+        stopping.begin()
+        for _ in range(3):
+            await asyncio.sleep(0)  # the stop callback, then the close it sends
+        app.cancel()
+
+    asyncio.run(scenario())
+    # Then
+    assert sent == [
+        {"type": "websocket.accept"},
+        {"type": "websocket.close", "code": 1001, "reason": "server stopping"},
+    ]

@@ -24,6 +24,7 @@ import asyncio
 import itertools
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, fields
+from enum import Enum
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -105,6 +106,13 @@ async def _refuse(send: Send, error: LimitExceeded, *, close: bool) -> None:
     await send_error(send, status, body, close=close)
 
 
+class Cut(Enum):
+    """Why a wait for the client was cut short."""
+
+    TIMEOUT = "timeout"  # the body did not arrive within body_timeout
+    STOPPING = "stopping"  # the server began to stop
+
+
 class _Wait:
     """A receive that something else can cut short: one timer and one stop callback per request,
     rather than a timeout context around every receive (which costs ~10x as much on a POST)."""
@@ -113,9 +121,14 @@ class _Wait:
 
     def __init__(self) -> None:
         self._task: asyncio.Task[Any] | None = None  # the task waiting in receive, if any
-        self.cut: str | None = None  # why the wait was cut: "timeout" or "stopping"
+        self.cut: Cut | None = None  # why the wait was cut, once it is
 
-    def cut_short(self, why: str) -> None:
+    @property
+    def waiting(self) -> bool:
+        """Whether a receive is waiting now."""
+        return self._task is not None
+
+    def cut_short(self, why: Cut) -> None:
         """End the wait (now, or the next one) for `why`; the first reason given stays."""
         if self.cut is None:
             self.cut = why
@@ -151,7 +164,7 @@ class _Body:
         self.complete = False  # the last byte is in (or the client went away)
         self.wait = _Wait()
 
-    def cut_short(self, why: str) -> None:
+    def cut_short(self, why: Cut) -> None:
         if not self.complete:
             self.wait.cut_short(why)
 
@@ -162,7 +175,7 @@ class _Body:
             raise _too_large(self._limits, str(self._length))
         message = await self.wait.receive(self._receive)
         if message is None:
-            if self.wait.cut == "stopping":
+            if self.wait.cut is Cut.STOPPING:
                 raise _stopping_refusal()
             raise RequestTimeout(
                 "body",
@@ -199,14 +212,22 @@ def _body_framing(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bool, int | N
 class _Socket:
     """A WebSocket's receive and send, closed with 1001 once the server begins to stop."""
 
-    __slots__ = ("_receive", "_send", "accepted", "closed", "wait")
+    __slots__ = ("_closing", "_receive", "_send", "accepted", "closed", "wait")
 
     def __init__(self, receive: Receive, send: Send) -> None:
         self._receive = receive
         self._send = send
+        self._closing: asyncio.Future[Message] | None = None
         self.accepted = False
         self.closed = False  # by the app, or by this layer
         self.wait = _Wait()  # cut short when the server begins to stop
+
+    def stop(self) -> None:
+        """The server begins to stop: close now, through the app's receive if it is waiting in one."""
+        waiting = self.wait.waiting
+        self.wait.cut_short(Cut.STOPPING)
+        if not waiting:  # an app that is not listening still gets its socket closed
+            self._closing = asyncio.ensure_future(self._going_away())
 
     async def send(self, message: MutableMapping[str, Any]) -> None:
         if self.closed:
@@ -338,15 +359,15 @@ class LimitsMiddleware:
         now = self._loop.time()
         for body, deadline in list(self._bodies.items()):
             if deadline <= now:
-                body.cut_short("timeout")
+                body.cut_short(Cut.TIMEOUT)
         if self._bodies:
             self._sweeping = self._loop.call_later(self._sweep_every, self._sweep)
 
     def _stop(self) -> None:
         for body in list(self._bodies):
-            body.cut_short("stopping")
+            body.cut_short(Cut.STOPPING)
         for socket in list(self._websockets):
-            socket.wait.cut_short("stopping")
+            socket.stop()
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, error: LimitExceeded) -> None:
