@@ -37,11 +37,11 @@ from mockserver.core.errors import (
     ServerBusy,
     ShuttingDown,
 )
-from mockserver.core.golang import encode_json
+from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 
-__all__ = ["GOING_AWAY", "Limits", "LimitsMiddleware", "header_refusal"]
+__all__ = ["GOING_AWAY", "Cut", "Limits", "LimitsMiddleware", "header_refusal"]
 
 MIB = 1024 * 1024
 # The WebSocket close code for a server going down (RFC 6455, 7.4.1).
@@ -55,7 +55,7 @@ class Limits:
     """What one request may ask of the mock; each field is a `serve` option of the same name."""
 
     max_body_bytes: int = 4 * MIB  # a request body, as sent (413 past it)
-    max_header_bytes: int = 64 * 1024  # request line and header fields together (431 past it)
+    max_header_bytes: int = 64 * 1024  # header fields of one request (431 past it)
     max_headers: int = 100  # header fields of one request (431 past it)
     max_message_bytes: int = 256 * 1024  # a posted message's content, UTF-8 (400 past it)
     max_json_depth: int = 100  # nesting of arrays and objects in a body (400 past it)
@@ -68,13 +68,9 @@ class Limits:
         for item in fields(self):
             if not getattr(self, item.name) > 0:
                 raise ValueError(f"--{item.name.replace('_', '-')} must be positive")
-        if self.max_json_depth > MAX_JSON_DEPTH:
+        if self.max_json_depth > MAX_NESTING:
             # Deeper than this, Python's own decoder and encoder run out of stack.
-            raise ValueError(f"--max-json-depth must be at most {MAX_JSON_DEPTH}")
-
-
-# The deepest nesting the mock can read and write back (Python's recursion limit is 1000).
-MAX_JSON_DEPTH = 500
+            raise ValueError(f"--max-json-depth must be at most {MAX_NESTING}")
 
 
 def header_refusal(limits: Limits, headers: Iterable[tuple[bytes, bytes]]) -> HeadersTooLarge | None:
