@@ -118,7 +118,8 @@ def test_sigterm_with_work_in_flight_exits_0_and_closes_every_watcher() -> None:
                 async with httpx.AsyncClient(base_url=base, headers=ALICE, timeout=60) as http:
                     # A request held by the minute-long latency rule
                     held = asyncio.ensure_future(http.get(f"/api/v2/chats/{chat}"))
-                    await asyncio.sleep(0.5)  # for the held request to reach the server: no signal to wait on
+                    while not (await http.get("/__mock/faults")).json()["faults"][0]["matched"]:
+                        await asyncio.sleep(0.01)  # until the rule holds it (polling a real server)
                     # When
                     process.send_signal(signal.SIGTERM)
                     # Then the watcher gets a close frame, the held request its answer, the upload its refusal
