@@ -22,6 +22,7 @@ class Stopping:
     def __init__(self) -> None:
         self._begun = False
         self._callbacks: dict[int, tuple[asyncio.AbstractEventLoop, Callable[[], None]]] = {}
+        self._direct: list[Callable[[], None]] = []  # on_set's: run in begin(), on its thread
         self._next = 0
         self._holders = 0
         self._released: set[asyncio.Future[None]] = set()
@@ -36,6 +37,9 @@ class Stopping:
         if self._begun:
             return
         self._begun = True
+        direct, self._direct = self._direct, []
+        for run in direct:
+            run()
         callbacks, self._callbacks = self._callbacks, {}
         for loop, callback in callbacks.values():
             if not loop.is_closed():  # a test client's loop may be gone; nothing waits there
@@ -54,6 +58,25 @@ class Stopping:
             self._callbacks.pop(key, None)
 
         return cancel
+
+    # The interface of a plain shutdown signal (set once, callbacks registered with no loop running,
+    # e.g. while the app is built): one Stopping can stand for both.
+
+    @property
+    def is_set(self) -> bool:
+        """Whether the server has begun to stop (as `begun`)."""
+        return self._begun
+
+    def set(self) -> None:
+        """Begin to stop (as `begin`)."""
+        self.begin()
+
+    def on_set(self, callback: Callable[[], None]) -> None:
+        """Call `callback` in `begin()`, on the thread that calls it (the server's), or now if begun."""
+        if self._begun:
+            callback()
+        else:
+            self._direct.append(callback)
 
     async def wait(self) -> None:
         """Return when the server begins to stop."""
