@@ -22,12 +22,13 @@ from mockserver.control.hosts import HostAllowlist
 from mockserver.core.clock import Clock, IdFactory, system_clock
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.scheduler import AsyncioScheduler, Scheduler
+from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.edge.auth import authentication_middleware
 from mockserver.edge.coder_errors import install_error_handlers
 from mockserver.edge.handlers import handler_middleware
+from mockserver.edge.limits import Limits, LimitsMiddleware
 from mockserver.edge.methods import MethodIndex
-from mockserver.edge.shutdown import ShutdownOnLifespan, ShutdownSignal
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
 from mockserver.generation import API_GENERATIONS, CoreParts, build_generation
@@ -51,7 +52,8 @@ class Settings:
     faults: tuple[FaultRule, ...] = ()  # fault rules in force from start-up (and after a reset)
     fault_seed: int = 0  # seeds the draws of rules with a probability
     journal_size: int = 1000  # requests the journal keeps
-    # Reliability under load (README, "Reliability"):
+    limits: Limits = field(default_factory=Limits)  # what one request may ask (serve's limit options)
+    # Under load and over long runs (README, "Many watchers, slow watchers"):
     watch_queue: int = 1000  # frames a watch-ws client may fall behind before it is closed (1008)
     control_hosts: HostAllowlist | None = None  # Host names /__mock answers (serve: loopback + --host)
 
@@ -66,7 +68,7 @@ def create_app(
     store: ChatStore | None = None,
     agent: Any = None,
     seed_store: SeedStore = no_seed,
-    shutdown: ShutdownSignal | None = None,
+    stopping: Stopping | None = None,
 ) -> AsyncApp:
     """Build the mock Coder server: an ASGI app serving the Chats API under /api/v2.
 
@@ -79,14 +81,14 @@ def create_app(
       when not given; the default agent plays the built-in scenario library into the rows of
       the generation `settings.api` names);
     - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`;
-    - `shutdown`: set by whoever runs the server when it starts to stop (at the latest the app's
-      lifespan shutdown sets it): every watch-ws client then gets a close frame (1001).
+    - `stopping`: set by the server when it begins to stop; what waits on a client or a timer
+      (a body, a fault's latency, a WebSocket) lets go then (mockserver.serving).
     """
     settings = settings or Settings()
+    stopping = stopping or Stopping()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
-    shutdown = shutdown or ShutdownSignal()
     seed_store(store)
     control = ControlPlane(
         enabled=settings.control or settings.control_token is not None,
@@ -101,6 +103,7 @@ def create_app(
         clock=clock,
         seed_store=seed_store,
         document=settings.control_document,
+        stopping=stopping,
         hosts=settings.control_hosts,
     )
     generation = build_generation(
@@ -111,9 +114,9 @@ def create_app(
             scheduler=scheduler,
             clock=clock,
             new_id=new_id,
+            limits=settings.limits,
             origins=settings.cors,
             watch_queue=settings.watch_queue,
-            shutdown=shutdown,
         ),
         agent=agent,
         document=settings.document,
@@ -123,7 +126,8 @@ def create_app(
     app = AsyncApp(
         __name__,
         middlewares=[
-            partial(ShutdownOnLifespan, signal=shutdown),
+            # Outermost: a request past a limit is answered before anything else looks at it.
+            partial(LimitsMiddleware, limits=settings.limits, stopping=stopping),
             *control.middlewares(),
             *generation.outer_middlewares,  # e.g. the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,
@@ -144,7 +148,7 @@ def create_app(
         dict(document),
         resolver=Resolver(function_resolver=generation.resolve),
         validate_responses=settings.validate_responses,
-        validator_map=validator_map(),
+        validator_map=validator_map(max_json_depth=settings.limits.max_json_depth),
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
     )
     control.add_api(

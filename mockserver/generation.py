@@ -17,7 +17,7 @@ from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.directory import Directory
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
-from mockserver.edge.shutdown import ShutdownSignal
+from mockserver.edge.limits import Limits
 
 __all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation"]
 
@@ -34,11 +34,11 @@ class CoreParts:
     scheduler: Scheduler
     clock: Clock
     new_id: IdFactory
+    limits: Limits  # serve's limits; a generation's handlers hold its fields to them
     # What a generation's WebSockets need (see Settings): which browser origins may open one,
-    # how many frames a watcher may fall behind, and when the server starts to stop.
+    # and how many frames a watcher may fall behind.
     origins: CorsPolicy = field(default_factory=CorsPolicy)
     watch_queue: int = 1000
-    shutdown: ShutdownSignal = field(default_factory=ShutdownSignal)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatMessage, LivePart, Role
 from mockserver.core.scheduler import ImmediateScheduler
+from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.edge.fanout import LARGE_FRAME, CloseCode, Fanout
-from mockserver.edge.shutdown import ShutdownSignal
 from mockserver.v1.watch import WatchMiddleware
 from tests.agent_support import ALICE, new_chat
 
@@ -117,28 +117,20 @@ def test_watchers_over_the_app_leave_no_listener_behind() -> None:
         assert store.listener_count(UUID(chat)) == 0
 
 
-def test_shutdown_closes_every_watcher_with_going_away() -> None:
+def test_when_the_server_begins_to_stop_every_watcher_gets_going_away() -> None:
     store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(4))
-    signal = ShutdownSignal()
-    app = create_app(new_id=seeded_uuids(5), store=store, scheduler=ImmediateScheduler(), shutdown=signal)
+    stopping = Stopping()
+    app = create_app(new_id=seeded_uuids(5), store=store, scheduler=ImmediateScheduler(), stopping=stopping)
     with TestClient(app) as client:
         chat = new_chat(client)
         with client.websocket_connect(f"/api/v2/chats/{chat}/messages/watch-ws", headers=dict(ALICE)) as ws:
             ws.receive_text()
-            # When: the server starts to stop
-            signal.set()
+            # When: the server begins to stop
+            stopping.begin()
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_text()
-    assert (closed.value.code, closed.value.reason) == (1001, "server shutting down")
+    assert (closed.value.code, closed.value.reason) == (1001, "server stopping")
     assert store.listener_count(UUID(chat)) == 0
-
-
-def test_the_lifespan_shutdown_sets_the_signal() -> None:
-    signal = ShutdownSignal()
-    app = create_app(new_id=seeded_uuids(5), scheduler=ImmediateScheduler(), shutdown=signal)
-    with TestClient(app):
-        assert not signal.is_set
-    assert signal.is_set
 
 
 # --- the watch loop at the ASGI level, against servers that misbehave -----------------------
@@ -164,7 +156,6 @@ def _middleware(store: ChatStore, limit: int = 1000) -> WatchMiddleware:
         directory=Directory.from_tokens(DEMO_TOKENS),
         origins=CorsPolicy(),
         queue_limit=limit,
-        shutdown=ShutdownSignal(),
         close_timeout=0,  # the stalled client below never takes the close frame
     )
 

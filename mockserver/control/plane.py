@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from mockserver.core.clock import Clock
 from mockserver.core.directory import Directory
+from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore, Eviction
 
 from .api import ControlApi, Steppable
@@ -56,6 +57,7 @@ class ControlPlane:
         clock: Clock,
         seed_store: SeedStore = no_seed,
         document: Path | None = None,
+        stopping: Stopping | None = None,
         hosts: HostAllowlist | None = None,
     ) -> None:
         self.enabled = enabled
@@ -70,6 +72,7 @@ class ControlPlane:
         self._clock = clock
         self._seed_store = seed_store
         self._document = document  # another copy of control.yaml; None is the packaged one
+        self._stopping = stopping or Stopping()  # a fault's latency ends when the server stops
         self._hosts = hosts  # the Host names /__mock answers; None: any
         if enabled:  # the journal's only reader is the control plane
             store.on_evict(self._record_eviction)
@@ -97,7 +100,7 @@ class ControlPlane:
             partial(CORSMiddleware, **cors_options(self._cors)),
         ]
         if faulty:
-            layers.append(partial(FaultMiddleware, faults=self.faults))
+            layers.append(partial(FaultMiddleware, faults=self.faults, sleep=self._stopping.sleep))
         return layers
 
     def add_api(self, app: AsyncApp, **options: Any) -> None:

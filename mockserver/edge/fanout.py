@@ -35,7 +35,6 @@ class CloseCode(enum.IntEnum):
     """The WebSocket close codes (RFC 6455 section 7.4.1) the watch stream ends with."""
 
     NORMAL = 1000  # the stream has nothing more to send: its chat was evicted
-    GOING_AWAY = 1001  # the server is shutting down
     POLICY_VIOLATION = 1008  # the client fell more than the queue limit behind
 
 
@@ -146,11 +145,6 @@ class Fanout:
         """How many watchers follow the chat."""
         watchers = self._chats.get(chat_id)
         return 0 if watchers is None else len(watchers.members)
-
-    def close_all(self, code: CloseCode, reason: str) -> None:
-        """Ask every watcher of every chat to close (thread-safe: e.g. from a signal handler)."""
-        for watchers in tuple(self._chats.values()):
-            watchers.call(partial(watchers.close_members, code, reason))
 
     def _evicted(self, eviction: Eviction) -> None:
         watchers = self._chats.get(eviction.chat.id)

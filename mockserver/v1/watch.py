@@ -7,7 +7,7 @@ coderd's order authentication, the `{chat}` UUID, the chat itself, then `after_i
 Frames are `{"type": "data", "data": X}`: each stored row with `id > N`, then each new row
 (or live part of a run) as it is written, encoded once for every watcher (edge/fanout.py).
 A watcher that falls behind its queue limit is closed with 1008, one whose chat is evicted
-with 1000, every watcher with 1001 when the server starts to stop.
+with 1000; when the server begins to stop, the limits layer closes every WebSocket with 1001.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from mockserver.core.store import ChatStore
 from mockserver.edge.auth import session_token
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
 from mockserver.edge.fanout import CloseCode, Fanout, Watcher
-from mockserver.edge.shutdown import ShutdownSignal
 from mockserver.v1.chat_param import load_chat
 from mockserver.v1.wire import message_json
 
@@ -81,7 +80,6 @@ class WatchMiddleware:
         directory: Directory,
         origins: CorsPolicy,
         queue_limit: int,
-        shutdown: ShutdownSignal,
         close_timeout: float = _CLOSE_TIMEOUT,
     ) -> None:
         self._app = app
@@ -90,8 +88,6 @@ class WatchMiddleware:
         self._directory = directory
         self._origins = origins
         self._fanout = Fanout(store, _frame, limit=queue_limit)
-        shutdown.on_set(partial(self._fanout.close_all, CloseCode.GOING_AWAY, "server shutting down"))
-        self._shutdown = shutdown
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = WATCH_PATH.fullmatch(scope.get("path", "")) if scope["type"] == "websocket" else None
@@ -116,8 +112,6 @@ class WatchMiddleware:
             backlog = [m for m in self._store.list_messages(user, chat.id) if m.id > after_id]
             if backlog:
                 watcher.last_id = max(watcher.last_id, backlog[-1].id)
-            if self._shutdown.is_set:
-                watcher.close(CloseCode.GOING_AWAY, "server shutting down")
             await websocket.accept()
             frames = [_frame(m) for m in backlog]
             # Past the handshake, the raw ASGI calls: frames are the hot path, and _serve knows
@@ -210,7 +204,6 @@ def watch_middleware(
     *,
     origins: CorsPolicy,
     queue_limit: int,
-    shutdown: ShutdownSignal,
 ) -> Any:
     """The middleware, bound to its parts, in the form Connexion's list takes."""
     return partial(
@@ -219,5 +212,4 @@ def watch_middleware(
         directory=directory,
         origins=origins,
         queue_limit=queue_limit,
-        shutdown=shutdown,
     )
