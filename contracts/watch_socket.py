@@ -1,4 +1,4 @@
-"""Open the watch WebSocket (WIRE.md §5) in-process or over the network, and read its first frame."""
+"""Handshake with the watch WebSocket (WIRE.md §5), in-process or over the network."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class WatchOutcome:
 
     accepted: bool  # the upgrade went through
     status: int | None  # the HTTP status of a refusal before the upgrade, when there was one
-    body: str  # the refusal's body, or the first frame of an accepted socket
+    body: str  # the refusal's body ("" when upgraded)
     command: str  # a websocat line that reproduces it
 
 
@@ -34,7 +34,7 @@ def open_watch(
     *,
     timeout: float = 5.0,
 ) -> WatchOutcome:
-    """Handshake with `watch-ws` of `chat`, the token in the sources of `auth`; read one frame."""
+    """Handshake with `watch-ws` of `chat`, the token in the sources of `auth`, and close."""
     headers, params = placed(auth)
     path = f"/chats/{chat}/messages/watch-ws"
     query = "?" + urlencode(params) if params else ""
@@ -54,13 +54,14 @@ def _in_process(client: httpx.Client, path: str, headers: dict[str, str], comman
 
     assert isinstance(client, TestClient)
     try:
-        with client.websocket_connect(path, headers=dict(headers)) as socket:
-            frame = socket.receive_text()
+        # The handshake is the judgement; a frame is not awaited (the test client cannot time out).
+        with client.websocket_connect(path, headers=dict(headers)):
+            pass
     except WebSocketDenialResponse as denial:
         return WatchOutcome(False, denial.status_code, denial.text, command)
     except WebSocketDisconnect as closed:
         return WatchOutcome(False, None, f"closed before the upgrade ({closed.code})", command)
-    return WatchOutcome(True, None, frame, command)
+    return WatchOutcome(True, None, "", command)
 
 
 def _over_network(url: str, headers: dict[str, str], timeout: float, command: str) -> WatchOutcome:
@@ -68,11 +69,11 @@ def _over_network(url: str, headers: dict[str, str], timeout: float, command: st
     from websockets.sync.client import connect
 
     try:
-        with connect(url, additional_headers=headers, open_timeout=timeout, proxy=None) as socket:
-            frame = socket.recv(timeout=timeout)
+        with connect(url, additional_headers=headers, open_timeout=timeout, proxy=None):
+            pass
     except InvalidStatus as refused:
         body = refused.response.body or b""
         return WatchOutcome(False, refused.response.status_code, body.decode("utf-8", "replace"), command)
     except (WebSocketException, OSError, TimeoutError) as error:
         return WatchOutcome(False, None, f"{type(error).__name__}: {error}", command)
-    return WatchOutcome(True, None, frame if isinstance(frame, str) else frame.decode("utf-8", "replace"), command)
+    return WatchOutcome(True, None, "", command)
