@@ -62,7 +62,11 @@ def _list(ctx: ScenarioContext, listings: _Listings, chat: str, token: str) -> l
 def _check_prefix(ctx: ScenarioContext, chat: str, before: list[Any], after: list[Any], curl: str) -> None:
     for index, row in enumerate(before):
         if index >= len(after):
-            kind, message, shown = "HistoryDropped", f"{len(before) - index} row(s) listed earlier are gone", [row]
+            kind, message, shown = (
+                "HistoryDropped",
+                f"{len(before) - index} row(s) listed earlier are gone",
+                [row],
+            )
         elif row_view(after[index]) != row_view(row):
             kind, message = "HistoryRewritten", f"row {index} changed or moved between two listings"
             shown = [row, after[index]]
@@ -76,15 +80,16 @@ def _check_prefix(ctx: ScenarioContext, chat: str, before: list[Any], after: lis
                 message,
                 curl,
                 subject=f"chat {chat}",
-                evidence=tuple(f"{label}: {describe_row(r)}" for label, r in zip(("before", "after"), shown, strict=False)),
+                evidence=tuple(
+                    f"{label}: {describe_row(r)}"
+                    for label, r in zip(("before", "after"), shown, strict=False)
+                ),
             )
         )
         return
 
 
-def _wait(
-    ctx: ScenarioContext, listings: _Listings, runs: Sequence[PostedRun]
-) -> dict[str, list[Any]]:
+def _wait(ctx: ScenarioContext, listings: _Listings, runs: Sequence[PostedRun]) -> dict[str, list[Any]]:
     """List each chat until its runs wrote run_finished or the deadline passed; the last rows of each."""
     pending: dict[str, set[str]] = {}
     tokens: dict[str, str] = {}

@@ -115,7 +115,9 @@ def snippet(response: httpx.Response) -> str:
 def expect_status(response: httpx.Response, status: int, kind: str) -> None:
     """Raise `kind` unless the response has this status."""
     if response.status_code != status:
-        raise ContractBroken(kind, f"expected status {status}, got {response.status_code}: {snippet(response)}")
+        raise ContractBroken(
+            kind, f"expected status {status}, got {response.status_code}: {snippet(response)}"
+        )
 
 
 def _json(response: httpx.Response) -> Any:
@@ -161,7 +163,9 @@ def expect_error(
     """
     if response.status_code != status:
         raise ContractBroken(
-            kind, f"expected status {status} `{message}`, got {response.status_code}: {snippet(response)}", rule=rule
+            kind,
+            f"expected status {status} `{message}`, got {response.status_code}: {snippet(response)}",
+            rule=rule,
         )
     body = error_view(_json(response))
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):

@@ -75,9 +75,7 @@ def add_verify_command(subparsers: Any) -> None:
     verify = subparsers.add_parser(
         "verify", help="verify that a server conforms to the contract", description=_verify.__doc__
     )
-    verify.add_argument(
-        "--base-url", help="the server's root, e.g. http://127.0.0.1:8080 (/api/v2 is added)"
-    )
+    verify.add_argument("--base-url", help="the server's root, e.g. http://127.0.0.1:8080 (/api/v2 is added)")
     verify.add_argument(
         "--token",
         action="append",

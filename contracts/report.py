@@ -137,7 +137,9 @@ class Report:
                     failure.text = "\n\n".join("\n".join(_describe(v)) for v in violations)
                 elif rule not in self.exercised:
                     skipped += 1
-                    ElementTree.SubElement(case, "skipped", message="not exercised: its situation never arose")
+                    ElementTree.SubElement(
+                        case, "skipped", message="not exercised: its situation never arose"
+                    )
         if self.cannot_judge is not None:
             case = ElementTree.SubElement(suite, "testcase", classname="contracts", name="preflight")
             ElementTree.SubElement(case, "error", message=self.cannot_judge)

@@ -179,7 +179,9 @@ def _error(
     rule = "failed_run_ends_with_error"
     judged.exercised.add(rule)
     if not errors:
-        judged.broke(rule, "ErrorRowMissing", "finish_reason is error, but no error row precedes it", finished)
+        judged.broke(
+            rule, "ErrorRowMissing", "finish_reason is error, but no error row precedes it", finished
+        )
         return
     error = run[errors[-1]]
     if len(errors) > 1:
@@ -188,7 +190,9 @@ def _error(
         judged.broke(rule, "ErrorNotFinishedAsError", f"an error row, then finish_reason {reason!r}", error)
     if errors[-1] + 1 >= len(run) or kinds[errors[-1] + 1] != "run_finished":
         after = run[errors[-1] + 1 : errors[-1] + 2]
-        judged.broke(rule, "ErrorNotRightBeforeFinish", "the error row is not followed by run_finished", error, *after)
+        judged.broke(
+            rule, "ErrorNotRightBeforeFinish", "the error row is not followed by run_finished", error, *after
+        )
     content = _content(error)
     for name in ("code", "message"):
         if not isinstance(content.get(name), str) or not content[name]:
@@ -295,14 +299,20 @@ def _result(judged: RunJudgement, step: _Step, row: dict[str, Any]) -> None:
     call = step.calls.get(call_id)
     rule = "tool_result_follows_its_call"
     if call is None:
-        judged.broke(rule, "ToolResultWithoutCall", f"no tool_call {call_id} before this result in its step", row)
+        judged.broke(
+            rule, "ToolResultWithoutCall", f"no tool_call {call_id} before this result in its step", row
+        )
     elif call_id in step.results:
-        judged.broke(rule, "ToolResultTwice", f"a second result for call {call_id}", step.results[call_id], row)
+        judged.broke(
+            rule, "ToolResultTwice", f"a second result for call {call_id}", step.results[call_id], row
+        )
     else:
         called = _content(call)
         differ = [name for name in ("tool_name", "step") if called.get(name) != content.get(name)]
         if differ:
-            judged.broke(rule, "ToolResultDiffersFromCall", f"{', '.join(differ)} differ from the call", call, row)
+            judged.broke(
+                rule, "ToolResultDiffersFromCall", f"{', '.join(differ)} differ from the call", call, row
+            )
     step.results.setdefault(call_id, row)
 
 
@@ -332,7 +342,9 @@ def _message(judged: RunJudgement, step: _Step, row: dict[str, Any]) -> None:
     for call_id, call in step.calls.items():
         invocation = invocations.get(call_id)
         if invocation is None:
-            judged.broke(rule, "ToolInvocationMissing", f"no tool-invocation part for call {call_id}", call, row)
+            judged.broke(
+                rule, "ToolInvocationMissing", f"no tool-invocation part for call {call_id}", call, row
+            )
             continue
         called = _content(call)
         differ = [
@@ -344,9 +356,9 @@ def _message(judged: RunJudgement, step: _Step, row: dict[str, Any]) -> None:
             differ.append("step")
         result = step.results.get(call_id)
         outcome = _content(result) if result is not None else {}
-        if invocation.get("state") == "result" and result is not None and "error" not in outcome:
-            if invocation.get("result") != outcome.get("result"):
-                differ.append("result")
+        settled = invocation.get("state") == "result" and result is not None and "error" not in outcome
+        if settled and invocation.get("result") != outcome.get("result"):
+            differ.append("result")
         if differ:
             judged.broke(
                 rule,
@@ -356,4 +368,9 @@ def _message(judged: RunJudgement, step: _Step, row: dict[str, Any]) -> None:
                 row,
             )
     for call_id in sorted(set(invocations) - set(step.calls)):
-        judged.broke(rule, "ToolInvocationWithoutRow", f"a tool-invocation part for call {call_id} has no tool_call row", row)
+        judged.broke(
+            rule,
+            "ToolInvocationWithoutRow",
+            f"a tool-invocation part for call {call_id} has no tool_call row",
+            row,
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from itertools import combinations
-from typing import Any
 
 from contracts.checking import ScenarioContext, expect_error, snippet
 from contracts.scenarios import OPERATIONS, UNKNOWN_TOKEN, body_for, path_of
@@ -32,7 +31,9 @@ def every_token_source_is_read(ctx: ScenarioContext) -> str | None:
     for source in CODER_ORDER:
         for method, template in OPERATIONS:
             body = body_for(method, template)
-            response = ctx.probe.send(method, path_of(template, chat), auth={source: ctx.token}, json_body=body)
+            response = ctx.probe.send(
+                method, path_of(template, chat), auth={source: ctx.token}, json_body=body
+            )
             expected = 201 if method == "POST" else 200
             if response.status_code != expected:
                 raise ContractBroken(
@@ -51,8 +52,12 @@ def wrong_token_is_refused_in_every_source(ctx: ScenarioContext) -> str | None:
     for source in CODER_ORDER:
         for method, template in OPERATIONS:
             body = body_for(method, template)
-            response = ctx.probe.send(method, path_of(template, chat), auth={source: UNKNOWN_TOKEN}, json_body=body)
-            expect_error(response, 401, ctx.facts.signed_out, kind=f"WrongTokenIn{source.name.title()}", detail=True)
+            response = ctx.probe.send(
+                method, path_of(template, chat), auth={source: UNKNOWN_TOKEN}, json_body=body
+            )
+            expect_error(
+                response, 401, ctx.facts.signed_out, kind=f"WrongTokenIn{source.name.title()}", detail=True
+            )
     return None
 
 
@@ -91,7 +96,9 @@ def watch_reads_every_token_source(ctx: ScenarioContext) -> str | None:
 
     first = handshake({TokenSource.HEADER: ctx.token})
     if not first.accepted:
-        return f"watch-ws is not served here (the header token got {first.status or first.body}): not exercised"
+        return (
+            f"watch-ws is not served here (the header token got {first.status or first.body}): not exercised"
+        )
     ctx.exercise("watch_reads_every_token_source")
 
     def broken(kind: str, message: str, outcome: WatchOutcome) -> None:
@@ -112,8 +119,20 @@ def watch_reads_every_token_source(ctx: ScenarioContext) -> str | None:
         cases.append(({source: ctx.token}, True, f"the token in the {source.value}"))
         cases.append(({source: UNKNOWN_TOKEN}, False, f"an unknown token in the {source.value}"))
     for earlier, later in combinations(CODER_ORDER, 2):
-        cases.append(({earlier: ctx.token, later: UNKNOWN_TOKEN}, True, f"valid {earlier.value}, unknown {later.value}"))
-        cases.append(({earlier: UNKNOWN_TOKEN, later: ctx.token}, False, f"unknown {earlier.value}, valid {later.value}"))
+        cases.append(
+            (
+                {earlier: ctx.token, later: UNKNOWN_TOKEN},
+                True,
+                f"valid {earlier.value}, unknown {later.value}",
+            )
+        )
+        cases.append(
+            (
+                {earlier: UNKNOWN_TOKEN, later: ctx.token},
+                False,
+                f"unknown {earlier.value}, valid {later.value}",
+            )
+        )
     for auth, accept, what in cases:
         outcome = handshake(auth)
         if accept and not outcome.accepted:
@@ -123,5 +142,3 @@ def watch_reads_every_token_source(ctx: ScenarioContext) -> str | None:
             broken("WatchWrongTokenNotRefused", f"{what}: expected Coder's 401 before the upgrade", outcome)
             return None
     return None
-
-

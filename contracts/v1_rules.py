@@ -48,13 +48,17 @@ V1_RULES = RuleBook(
             "WIRE.md §4",
             "Posting a message and the agent loop",
             (
-                Rule("posted_message_is_listed", "the 201 carries run_id and the user envelope, listed as sent"),
+                Rule(
+                    "posted_message_is_listed", "the 201 carries run_id and the user envelope, listed as sent"
+                ),
                 Rule("run_starts_once_first", "a run's first row is its one `run_started`"),
                 Rule(
                     "run_finishes_once_last",
                     "a run ends (within the wait) with one `run_finished`, last, with a valid finish_reason",
                 ),
-                Rule("run_finished_counts_steps", "`run_finished.steps` is the number of steps when non-zero"),
+                Rule(
+                    "run_finished_counts_steps", "`run_finished.steps` is the number of steps when non-zero"
+                ),
                 Rule(
                     "failed_run_ends_with_error",
                     "an `error` row (code, message) right before `run_finished` `error`, and only then",

@@ -13,7 +13,9 @@ V1_SUITE = Suite(
     (
         Scenario(("tokens_are_required",), scenarios.tokens_are_required),
         Scenario(("every_token_source_is_read",), token_checks.every_token_source_is_read),
-        Scenario(("wrong_token_is_refused_in_every_source",), token_checks.wrong_token_is_refused_in_every_source),
+        Scenario(
+            ("wrong_token_is_refused_in_every_source",), token_checks.wrong_token_is_refused_in_every_source
+        ),
         Scenario(("token_sources_in_coder_order",), token_checks.token_sources_in_coder_order),
         Scenario(("checks_run_in_coder_order",), scenarios.checks_run_in_coder_order),
         Scenario(("errors_are_coders",), scenarios.errors_are_coders),
@@ -22,7 +24,9 @@ V1_SUITE = Suite(
         Scenario(("new_transcript_is_the_system_prompt",), scenarios.new_transcript_is_the_system_prompt),
         Scenario(("posted_message_is_listed",), scenarios.posted_message_is_listed),
         Scenario(("message_ids_increase",), scenarios.message_ids_increase),
-        Scenario(("watch_reads_every_token_source",), token_checks.watch_reads_every_token_source, marks=False),
+        Scenario(
+            ("watch_reads_every_token_source",), token_checks.watch_reads_every_token_source, marks=False
+        ),
         Scenario(("history_is_append_only",), agent_runs.history_is_append_only),
         # Last: it waits for every run the checks above started.
         Scenario(("run_finishes_once_last",), agent_runs.agent_runs_follow_their_grammar, marks=False),

@@ -51,19 +51,26 @@ def _with_unknown_fields(value: Any) -> Any:
     return grown
 
 
-class _UnknownFieldsEverywhere:
-    """Every JSON object the mock sends, over HTTP or watch-ws, gains a field no document names."""
+class _JSONReencoded:
+    """Each JSON body (and watch-ws text frame) of `app` passed through `reencode`."""
 
-    def __init__(self) -> None:
-        self._app = correct_mock()
+    def __init__(self, app: ASGIApp, reencode: Callable[[Any], bytes]) -> None:
+        self._app, self._reencode = app, reencode
+
+    def _text(self, raw: bytes) -> bytes:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return raw
+        return self._reencode(value)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        async def grow(message: Any) -> None:
+        async def reencoded(message: Any) -> None:
             if message["type"] == "websocket.send" and message.get("text"):
-                message = {**message, "text": json.dumps(_with_unknown_fields(json.loads(message["text"])))}
+                message = {**message, "text": self._text(message["text"].encode()).decode().rstrip("\n")}
             elif message["type"] == "http.response.start":
                 start.update(message)
                 return
@@ -71,17 +78,17 @@ class _UnknownFieldsEverywhere:
                 chunks.append(message.get("body", b""))
                 if message.get("more_body"):
                     return
-                body = b"".join(chunks)
-                try:
-                    body = json.dumps(_with_unknown_fields(json.loads(body))).encode()
-                except ValueError:
-                    pass
+                body = self._text(b"".join(chunks))
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                 await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
                 message = {"type": "http.response.body", "body": body}
             await send(message)
 
-        await self._app(scope, receive, grow)
+        await self._app(scope, receive, reencoded)
+
+
+def _unknown_fields_everywhere() -> ASGIApp:
+    return _JSONReencoded(correct_mock(), lambda value: json.dumps(_with_unknown_fields(value)).encode())
 
 
 class _PushedByListings:
@@ -114,36 +121,8 @@ def _slow_agent() -> ASGIApp:
     return _PushedByListings(app, scheduler, 0.1)
 
 
-class _GoShapedJSON:
-    """Each JSON answer re-encoded as Go's encoding/json writes it."""
-
-    def __init__(self) -> None:
-        self._app = build_independent_app()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def as_go(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            body = b"".join(chunks)
-            try:
-                body = encode_json(json.loads(body))
-            except ValueError:
-                pass
-            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-
-        await self._app(scope, receive, as_go)
+def _go_shaped_json() -> ASGIApp:
+    return _JSONReencoded(build_independent_app(), encode_json)
 
 
 _DEMO = (DEMO_TOKENS["alice"], DEMO_TOKENS["bob"])
@@ -152,7 +131,7 @@ _INDEPENDENT = (INDEPENDENT_TOKENS["carol"], INDEPENDENT_TOKENS["dave"])
 CORRECT_VARIANTS: tuple[CorrectVariant, ...] = (
     CorrectVariant("unmodified_mock", correct_mock, _DEMO),
     CorrectVariant("independent_server", build_independent_app, _INDEPENDENT),
-    CorrectVariant("unknown_fields_everywhere", _UnknownFieldsEverywhere, _DEMO),
+    CorrectVariant("unknown_fields_everywhere", _unknown_fields_everywhere, _DEMO),
     CorrectVariant("slow_agent", _slow_agent, _DEMO),
-    CorrectVariant("go_shaped_json", _GoShapedJSON, _INDEPENDENT),
+    CorrectVariant("go_shaped_json", _go_shaped_json, _INDEPENDENT),
 )

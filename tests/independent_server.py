@@ -298,5 +298,7 @@ def _tool_run(world: World, chat: str, run: str, text: str) -> None:
             },
         },
     )
-    world.append(chat, "system", {**event("usage", step=0), "usage": {"completionTokens": 2, "promptTokens": 9}})
+    world.append(
+        chat, "system", {**event("usage", step=0), "usage": {"completionTokens": 2, "promptTokens": 9}}
+    )
     world.append(chat, "system", event("run_finished", finish_reason="stop", steps=1))

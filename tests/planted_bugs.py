@@ -542,7 +542,9 @@ def _without_headers(scope: dict[str, Any], *names: bytes) -> dict[str, Any]:
 
 
 def _without_query_token(scope: dict[str, Any]) -> dict[str, Any]:
-    pairs = [p for p in scope.get("query_string", b"").split(b"&") if not p.startswith(b"coder_session_token=")]
+    pairs = [
+        p for p in scope.get("query_string", b"").split(b"&") if not p.startswith(b"coder_session_token=")
+    ]
     scope["query_string"] = b"&".join(pairs)
     return scope
 
@@ -614,9 +616,13 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant("agent_never_finishes", ("run_finishes_once_last",), _agent(_StallingAgent)),
     Variant("agent_rows_carry_wrong_run_id", ("run_rows_carry_its_run_id",), _agent(_WrongRunIdAgent)),
-    Variant("run_started_not_first", ("run_starts_once_first",), _rewritten(_rewrite_each_run(_started_not_first))),
     Variant(
-        "run_finished_not_last", ("run_finishes_once_last",), _rewritten(_rewrite_each_run(_finished_not_last))
+        "run_started_not_first", ("run_starts_once_first",), _rewritten(_rewrite_each_run(_started_not_first))
+    ),
+    Variant(
+        "run_finished_not_last",
+        ("run_finishes_once_last",),
+        _rewritten(_rewrite_each_run(_finished_not_last)),
     ),
     Variant(
         "finish_reason_invalid",
@@ -679,7 +685,9 @@ VARIANTS: tuple[Variant, ...] = (
         lambda: _ScopeAltered(lambda scope: _without_headers(scope, b"cookie")),
     ),
     # Breaks every_token_source_is_read: the query parameter is never looked at.
-    Variant("query_token_ignored", ("every_token_source_is_read",), lambda: _ScopeAltered(_without_query_token)),
+    Variant(
+        "query_token_ignored", ("every_token_source_is_read",), lambda: _ScopeAltered(_without_query_token)
+    ),
     # Breaks every_token_source_is_read: `Authorization: Bearer` is never looked at.
     Variant(
         "bearer_token_ignored",
@@ -687,7 +695,9 @@ VARIANTS: tuple[Variant, ...] = (
         lambda: _ScopeAltered(lambda scope: _without_headers(scope, b"authorization")),
     ),
     Variant(
-        "unknown_query_token_forbidden", ("wrong_token_is_refused_in_every_source",), _UnknownQueryTokenForbidden
+        "unknown_query_token_forbidden",
+        ("wrong_token_is_refused_in_every_source",),
+        _UnknownQueryTokenForbidden,
     ),
     Variant(
         "header_read_before_cookie_and_query",
@@ -699,7 +709,8 @@ VARIANTS: tuple[Variant, ...] = (
         "watch_ignores_query_token",
         ("watch_reads_every_token_source",),
         lambda: _ScopeAltered(
-            lambda scope: _without_query_token(scope) if scope["type"] == "websocket" else scope, websocket=True
+            lambda scope: _without_query_token(scope) if scope["type"] == "websocket" else scope,
+            websocket=True,
         ),
     ),
 )
