@@ -41,11 +41,15 @@ def _planted(variant: Variant, **extra: Any) -> Report:
 
 @pytest.mark.parametrize("variant", CORRECT_VARIANTS, ids=lambda v: v.name)
 def test_verify_passes_a_correct_server(variant: CorrectVariant) -> None:
-    report = verify(Target.asgi(variant.build()), list(variant.tokens), _options(expect_agent=5.0))
+    # The mock gets the larger budget; the others differ from it in their answers' bytes and timing
+    budget = SMALL if variant.name == "unmodified_mock" else TINY
+    report = verify(
+        Target.asgi(variant.build()), list(variant.tokens), _options(expect_agent=5.0, budget=budget)
+    )
 
     assert report.exit_code == ExitCode.CONFORMS, report.summary()
     # Then cases really got past authentication, in the stateful phase too, and runs were judged
-    assert report.figures["successes"] > 10
+    assert report.figures["successes"] > 5
     assert report.figures["stateful_calls"] > 0
     assert {"run_starts_once_first", "tool_result_follows_its_call"} <= report.exercised
 
@@ -157,7 +161,7 @@ def test_every_reproduction_pastes_into_a_shell_and_names_its_operation() -> Non
     # A planted bug seen by both phases: the scenario checks and Schemathesis' reproductions
     variant = next(v for v in VARIANTS if v.name == "error_body_renamed")
 
-    report = verify(Target.asgi(variant.build()), [ALICE, BOB], _options())
+    report = verify(Target.asgi(variant.build()), [ALICE, BOB], _options(budget=TINY))
 
     fuzzed = [v for v in report.violations if v.rule == "response_schema_conformance"]
     assert fuzzed and len(fuzzed) < len(report.violations)
