@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import coder_chats_openapi
-import yaml
 from connexion import AsyncApp
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -28,10 +27,7 @@ from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.methods import MethodIndex
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
-from mockserver.v1.agent import ScenarioAgent
-from mockserver.v1.api import Agent, ChatsApi
-from mockserver.v1.chat_param import chat_param_middleware
-from mockserver.v1.watch import watch_middleware
+from mockserver.generation import API_GENERATIONS, CoreParts, build_generation
 
 __all__ = ["Settings", "create_app"]
 
@@ -40,9 +36,10 @@ __all__ = ["Settings", "create_app"]
 class Settings:
     """How the app behaves, apart from its parts."""
 
+    api: str = API_GENERATIONS[0]  # which generation of the Chats API to serve (API_GENERATIONS)
     validate_responses: bool = True  # every answer checked against the document (a 500 if it strays)
     swagger_ui: bool = True  # the document browsable at /api/v2/ui/
-    document: Path | None = None  # another copy of the document; None is the packaged one
+    document: Path | None = None  # another copy of the generation's document; None: the packaged one
     # The control plane and its comforts (mockserver/control, docs/control.md):
     control: bool = False  # serve /__mock (reset, journal, faults, clock); off: /__mock is 404
     control_token: str | None = None  # then /__mock needs it in X-Mock-Control-Token
@@ -61,7 +58,7 @@ def create_app(
     new_id: IdFactory = uuid.uuid4,
     scheduler: Scheduler | None = None,
     store: ChatStore | None = None,
-    agent: Agent | None = None,
+    agent: Any = None,
     seed_store: SeedStore = no_seed,
 ) -> AsyncApp:
     """Build the mock Coder server: an ASGI app serving the Chats API under /api/v2.
@@ -72,14 +69,14 @@ def create_app(
     - `scheduler`: when the agent writes its rows (default: real time on the event loop;
       ImmediateScheduler or ManualScheduler in tests);
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
-      when not given; the default agent plays the built-in scenario library);
+      when not given; the default agent plays the built-in scenario library into the rows of
+      the generation `settings.api` names);
     - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`.
     """
     settings = settings or Settings()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
-    agent = agent or ScenarioAgent(store, scheduler)
     seed_store(store)
     control = ControlPlane(
         enabled=settings.control or settings.control_token is not None,
@@ -95,19 +92,25 @@ def create_app(
         seed_store=seed_store,
         document=settings.control_document,
     )
-    api = ChatsApi(store=store, directory=directory, agent=agent, new_id=new_id)
+    generation = build_generation(
+        settings.api,
+        CoreParts(store=store, directory=directory, scheduler=scheduler, clock=clock, new_id=new_id),
+        agent=agent,
+        document=settings.document,
+    )
+    document = generation.document
 
     app = AsyncApp(
         __name__,
         middlewares=[
             *control.middlewares(),
-            watch_middleware(store, directory),  # the live transcript WebSocket (not in the document)
+            *generation.outer_middlewares,  # e.g. the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,
             ExceptionMiddleware,
             SwaggerUIOnItsPaths,
             RoutingMiddleware,
             authentication_middleware(directory),
-            chat_param_middleware(store),
+            *generation.operation_middlewares,  # e.g. {chat}, loaded before the body is read
             GoRequestValidationMiddleware,
             # Off (serve's default), the layer would only pass every request through.
             *([ResponseValidationMiddleware] if settings.validate_responses else []),
@@ -116,14 +119,9 @@ def create_app(
             ContextMiddleware,  # the control plane's handlers go on through Connexion's own path
         ],
     )
-    # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
-    document = yaml.load(
-        (settings.document or coder_chats_openapi.document()).read_text("utf-8"),
-        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-    )
     app.add_api(
-        document,
-        resolver=Resolver(function_resolver=api.resolve),
+        dict(document),
+        resolver=Resolver(function_resolver=generation.resolve),
         validate_responses=settings.validate_responses,
         validator_map=validator_map(),
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
