@@ -10,13 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from contracts.facts import WireFacts
 from contracts.rulebook import RuleBook
-from contracts.shapes import error_view
 from contracts.target import Probe, Target
 from contracts.violations import ContractBroken, Violation
 
@@ -25,10 +24,10 @@ __all__ = [
     "Scenario",
     "ScenarioContext",
     "Suite",
-    "expect_error",
     "expect_status",
     "json_list",
     "json_object",
+    "json_object_or_none",
     "snippet",
 ]
 
@@ -49,7 +48,7 @@ class ScenarioContext:
 
     probe: Probe
     target: Target
-    facts: WireFacts
+    facts: Any  # the suite's facts from its document (V1: contracts.v1.facts.WireFacts)
     token: str
     other_token: str | None
     agent_timeout: float  # seconds a run may take to write run_finished
@@ -100,10 +99,13 @@ class Scenario:
 
 @dataclass(frozen=True, slots=True)
 class Suite:
-    """One API generation's rule book and the scenario checks that exercise it."""
+    """One API generation: its rule book, its document and facts, and the checks that exercise it."""
 
     book: RuleBook
     scenarios: tuple[Scenario, ...]
+    load_document: Callable[[Path | None], dict[str, Any]]  # the packaged document unless a path
+    facts: Callable[[dict[str, Any]], Any]  # the facts the checks compare against, from the document
+    response_checks: Callable[[Any], list[Callable[[Any, Any, Any], None]]]  # Schemathesis-phase checks
 
 
 def snippet(response: httpx.Response) -> str:
@@ -132,6 +134,11 @@ class _NotJSON:
         return "<not JSON>"
 
 
+def json_object_or_none(response: httpx.Response) -> Any:
+    """The response body decoded, or a stand-in that is no JSON value when it is not JSON."""
+    return _json(response)
+
+
 def json_object(response: httpx.Response, kind: str) -> dict[str, Any]:
     """The response body as a JSON object, or raise `kind`."""
     body = _json(response)
@@ -146,46 +153,3 @@ def json_list(response: httpx.Response, kind: str) -> list[Any]:
     if not isinstance(body, list):
         raise ContractBroken(kind, f"expected a JSON array, got {snippet(response)}")
     return body
-
-
-def expect_error(
-    response: httpx.Response,
-    status: int,
-    message: str,
-    *,
-    kind: str,
-    detail: str | bool | None = None,
-    rule: str | None = None,
-) -> None:
-    """Coder's error: this status, this exact message; `detail` exact, present (True) or absent (None).
-
-    The body is open: fields beyond `message`, `detail` and `validations` are ignored.
-    """
-    if response.status_code != status:
-        raise ContractBroken(
-            kind,
-            f"expected status {status} `{message}`, got {response.status_code}: {snippet(response)}",
-            rule=rule,
-        )
-    body = error_view(_json(response))
-    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        raise ContractBroken(
-            "NotCoderErrorBody", f"expected {{message, detail?}}, got {snippet(response)}", rule=rule
-        )
-    if body["message"] != message:
-        raise ContractBroken(
-            "WrongErrorMessage", f"expected message {message!r}, got {body['message']!r}", rule=rule
-        )
-    got_detail = body.get("detail")
-    if got_detail == "":
-        raise ContractBroken("EmptyDetailSent", "`detail` must be omitted when empty", rule=rule)
-    if detail is None and got_detail is not None:
-        raise ContractBroken(
-            "UnexpectedDetail", f"expected no detail with {message!r}, got {got_detail!r}", rule=rule
-        )
-    if detail is True and not isinstance(got_detail, str):
-        raise ContractBroken(
-            "MissingDetail", f"expected a detail with {message!r}, got {snippet(response)}", rule=rule
-        )
-    if isinstance(detail, str) and got_detail != detail:
-        raise ContractBroken("WrongErrorDetail", f"expected detail {detail!r}, got {got_detail!r}", rule=rule)

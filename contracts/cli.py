@@ -18,13 +18,11 @@ def _verify(args: argparse.Namespace) -> int:
     """
     from contracts.fuzz import FuzzBudget
     from contracts.report import ExitCode
-    from contracts.runner import DEFAULT_AGENT_TIMEOUT, VerifyOptions, verify
+    from contracts.runner import DEFAULT_AGENT_TIMEOUT, VerifyOptions, default_suite, verify
     from contracts.target import Target
 
     if args.list_rules:
-        from contracts.v1_suite import V1_SUITE
-
-        print(V1_SUITE.book.listing())
+        print(default_suite().book.listing())
         return ExitCode.CONFORMS
     missing = [flag for flag, value in (("--base-url", args.base_url), ("--token", args.token)) if not value]
     if missing:

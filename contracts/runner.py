@@ -12,15 +12,13 @@ from pathlib import Path
 import httpx
 
 from contracts.checking import ScenarioContext, Suite
-from contracts.facts import WireFacts, load_document
 from contracts.fuzz import FuzzBudget, FuzzStats, run_schemathesis
 from contracts.report import Report
-from contracts.response_checks import response_checks
 from contracts.shell import mask_command
 from contracts.target import Probe, Target
 from contracts.violations import ContractBroken, Violation
 
-__all__ = ["DEFAULT_AGENT_TIMEOUT", "VerifyOptions", "verify"]
+__all__ = ["DEFAULT_AGENT_TIMEOUT", "VerifyOptions", "default_suite", "verify"]
 
 # Seconds a run may take to write run_finished, unless --expect-agent says otherwise.
 DEFAULT_AGENT_TIMEOUT = 30.0
@@ -50,8 +48,9 @@ class VerifyOptions:
     clock: Callable[[], float] = time.monotonic  # exists to simplify testing
 
 
-def _suite() -> Suite:
-    from contracts.v1_suite import V1_SUITE
+def default_suite() -> Suite:
+    """The suite of the API generation verify judges by default: V1."""
+    from contracts.v1.suite import V1_SUITE
 
     return V1_SUITE
 
@@ -67,13 +66,13 @@ def verify(
     (up to `expect_agent` seconds) and judged by the run grammar.
     """
     options = options or VerifyOptions()
-    suite = suite or _suite()
+    suite = suite or default_suite()
     report = Report(book=suite.book)
     if not 1 <= len(tokens) <= 2:
         report.cannot_judge = "give one or two --token values"
         return report
-    document = load_document(options.document)
-    facts = WireFacts.from_document(document)
+    document = suite.load_document(options.document)
+    facts = suite.facts(document)
     placeholders = {"$TOKEN": tokens[0], **({"$TOKEN2": tokens[1]} if len(tokens) > 1 else {})}
     started = time.monotonic()
     with target.client() as client:
@@ -136,7 +135,7 @@ def verify(
             tokens[0],
             seed=options.seed,
             budget=options.budget,
-            extra_checks=response_checks(facts),
+            extra_checks=suite.response_checks(facts),
             record=report.add,
             mask=lambda command: mask_command(command, placeholders),
         )

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 import pytest
 
 from contracts import ExitCode, FuzzBudget, Report, Target, VerifyOptions, verify
-from contracts.v1_rules import V1_RULES
+from contracts.v1.rules import V1_RULES
 from mockserver import DEMO_TOKENS
 from mockserver.cli import main
 from tests.correct_variants import CORRECT_VARIANTS, CorrectVariant

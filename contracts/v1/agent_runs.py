@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.checking import PostedRun, ScenarioContext, json_list
-from contracts.run_grammar import describe_row, judge_run, rows_of_unknown_runs, run_rows
-from contracts.shapes import row_view
+from contracts.v1.run_grammar import describe_row, judge_run, rows_of_unknown_runs, run_rows
+from contracts.v1.shapes import row_view
 from contracts.violations import Violation
 
 __all__ = ["PROVOKED_RUNS", "agent_runs_follow_their_grammar", "history_is_append_only"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from contracts.facts import FINISH_REASONS
+from contracts.v1.facts import FINISH_REASONS
 
 __all__ = ["Finding", "RunJudgement", "describe_row", "judge_run", "rows_of_unknown_runs", "run_rows"]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from contracts import agent_runs, scenarios, token_checks
 from contracts.checking import Scenario, Suite
-from contracts.v1_rules import V1_RULES
+from contracts.v1 import agent_runs, scenarios, token_checks
+from contracts.v1.facts import WireFacts, load_document
+from contracts.v1.response_checks import response_checks
+from contracts.v1.rules import V1_RULES
 
 __all__ = ["V1_SUITE"]
 
@@ -31,4 +33,7 @@ V1_SUITE = Suite(
         # Last: it waits for every run the checks above started.
         Scenario(("run_finishes_once_last",), agent_runs.agent_runs_follow_their_grammar, marks=False),
     ),
+    load_document,
+    WireFacts.from_document,
+    response_checks,
 )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from itertools import combinations
 
-from contracts.checking import ScenarioContext, expect_error, snippet
-from contracts.scenarios import OPERATIONS, UNKNOWN_TOKEN, body_for, path_of
+from contracts.checking import ScenarioContext, snippet
 from contracts.token_sources import CODER_ORDER, TokenSource
+from contracts.v1.refusals import expect_error
+from contracts.v1.scenarios import OPERATIONS, UNKNOWN_TOKEN, body_for, path_of
+from contracts.v1.watch_socket import WatchOutcome, open_watch
 from contracts.violations import ContractBroken, Violation
-from contracts.watch_socket import WatchOutcome, open_watch
 
 __all__ = [
     "every_token_source_is_read",

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from schemathesis.core.failures import Failure
 
-from contracts.facts import ROUTE_NOT_FOUND, WireFacts
+from contracts.v1.facts import ROUTE_NOT_FOUND, WireFacts
 
 __all__ = ["response_checks"]
 
