@@ -56,6 +56,7 @@ class ScenarioContext:
     record: Callable[[Violation], None]  # a violation found without stopping the check
     exercise: Callable[..., None]  # rules whose situation arose
     runs: list[PostedRun] = field(default_factory=list)  # every run a post of a check started
+    gave_up: set[str] = field(default_factory=set)  # run ids waited for in vain: not waited for again
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     poll_every: float = 0.1  # seconds between two listings while waiting for runs

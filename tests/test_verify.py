@@ -117,6 +117,27 @@ def test_a_run_that_never_finishes_says_how_long_verify_waited() -> None:
     assert any("run_started" in row for row in violation.evidence)
 
 
+def test_a_stalled_agent_is_waited_for_twice_at_most() -> None:
+    # Given a virtual clock that verify's own sleeps move
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    variant = next(v for v in VARIANTS if v.name == "agent_never_finishes")
+
+    report = verify(
+        Target.asgi(variant.build()),
+        [ALICE, BOB],
+        _options(schemathesis=False, expect_agent=30.0, poll_every=1.0, sleep=sleep, clock=lambda: now[0]),
+    )
+
+    # Then the history check and the final judgement each waited once; no run was waited for twice
+    assert 60.0 <= now[0] <= 62.0
+    assert report.by_rule()["run_finishes_once_last"][0].kind == "RunNeverFinished"
+    assert any("history was not judged" in note for note in report.notes)
+
+
 def test_rules_never_exercised_are_counted_apart_not_passed() -> None:
     # The independent server serves no watch-ws and its agent never fails
     report = verify(Target.asgi(build_app()), [TOKENS["carol"], TOKENS["dave"]], _options(schemathesis=False))
