@@ -176,7 +176,7 @@ def chats_are_private(ctx: ScenarioContext) -> str | None:
 
 def created_chat_reads_back(ctx: ScenarioContext) -> str | None:
     """A created chat answers what was sent, and reads back equal."""
-    metadata = {"b": [1, {"y": None, "x": "é"}], "a": True, "n": 1.5}
+    metadata = {"b": [1, {"y": None, "x": "é"}], "a": True, "n": 1.5, "html": "<b>&amp; &</b>"}
     cases: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (
         (
             {"provider": "anthropic", "model": "claude", "title": "T 1", "metadata": metadata},
