@@ -13,6 +13,7 @@ the README's Markdown table. Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -79,7 +80,10 @@ def verify(url: str, tokens: tuple[str, str], *, max_examples: int, seed: int) -
              "--max-examples", str(max_examples), "--expect-agent", "10"]
         )  # fmt: skip
     first = out.getvalue().splitlines()[0]
-    return code == 1, first.partition("contract: ")[2] if code == 1 else first
+    # The violated rules, without the verdict's count of rules exercised.
+    return code == 1, re.sub(
+        r" \(\d+ of \d+ rules exercised\)$", "", first.partition("contract: ")[2]
+    ) if code == 1 else first
 
 
 def main() -> int:
