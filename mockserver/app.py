@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,12 @@ from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, n
 from mockserver.core.clock import Clock, IdFactory, system_clock
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.scheduler import AsyncioScheduler, Scheduler
+from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.edge.auth import authentication_middleware
 from mockserver.edge.coder_errors import install_error_handlers
 from mockserver.edge.handlers import handler_middleware
+from mockserver.edge.limits import Limits, LimitsMiddleware
 from mockserver.edge.methods import MethodIndex
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
@@ -48,6 +51,7 @@ class Settings:
     faults: tuple[FaultRule, ...] = ()  # fault rules in force from start-up (and after a reset)
     fault_seed: int = 0  # seeds the draws of rules with a probability
     journal_size: int = 1000  # requests the journal keeps
+    limits: Limits = field(default_factory=Limits)  # what one request may ask (serve's limit options)
 
 
 def create_app(
@@ -60,6 +64,7 @@ def create_app(
     store: ChatStore | None = None,
     agent: Any = None,
     seed_store: SeedStore = no_seed,
+    stopping: Stopping | None = None,
 ) -> AsyncApp:
     """Build the mock Coder server: an ASGI app serving the Chats API under /api/v2.
 
@@ -71,9 +76,12 @@ def create_app(
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
       when not given; the default agent plays the built-in scenario library into the rows of
       the generation `settings.api` names);
-    - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`.
+    - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`;
+    - `stopping`: set by the server when it begins to stop; what waits on a client or a timer
+      (a body, a fault's latency, a WebSocket) lets go then (mockserver.serving).
     """
     settings = settings or Settings()
+    stopping = stopping or Stopping()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
@@ -91,10 +99,18 @@ def create_app(
         clock=clock,
         seed_store=seed_store,
         document=settings.control_document,
+        stopping=stopping,
     )
     generation = build_generation(
         settings.api,
-        CoreParts(store=store, directory=directory, scheduler=scheduler, clock=clock, new_id=new_id),
+        CoreParts(
+            store=store,
+            directory=directory,
+            scheduler=scheduler,
+            clock=clock,
+            new_id=new_id,
+            limits=settings.limits,
+        ),
         agent=agent,
         document=settings.document,
     )
@@ -103,6 +119,8 @@ def create_app(
     app = AsyncApp(
         __name__,
         middlewares=[
+            # Outermost: a request past a limit is answered before anything else looks at it.
+            partial(LimitsMiddleware, limits=settings.limits, stopping=stopping),
             *control.middlewares(),
             *generation.outer_middlewares,  # e.g. the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,
@@ -123,7 +141,7 @@ def create_app(
         dict(document),
         resolver=Resolver(function_resolver=generation.resolve),
         validate_responses=settings.validate_responses,
-        validator_map=validator_map(),
+        validator_map=validator_map(max_json_depth=settings.limits.max_json_depth),
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
     )
     control.add_api(

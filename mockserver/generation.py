@@ -16,6 +16,7 @@ from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.directory import Directory
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
+from mockserver.edge.limits import Limits
 
 __all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation"]
 
@@ -32,6 +33,7 @@ class CoreParts:
     scheduler: Scheduler
     clock: Clock
     new_id: IdFactory
+    limits: Limits  # serve's limits; a generation's handlers hold its fields to them
 
 
 @dataclass(frozen=True, slots=True)

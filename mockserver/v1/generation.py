@@ -24,6 +24,7 @@ def v1_generation(parts: CoreParts, *, agent: Any, document: Path | None) -> Gen
         directory=parts.directory,
         agent=agent or ScenarioAgent(parts.store, parts.scheduler),
         new_id=parts.new_id,
+        max_message_bytes=parts.limits.max_message_bytes,
     )
     # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
     loaded = yaml.load(
