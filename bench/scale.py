@@ -30,14 +30,14 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver.agent import Row, ScenarioAgent, plan_run, user_message_envelope
 from mockserver.app import Settings, create_app
-from mockserver.clock import system_clock
-from mockserver.directory import DEMO_TOKENS, Directory
-from mockserver.models import Role
-from mockserver.scenarios import ScenarioLibrary
-from mockserver.scheduler import ImmediateScheduler
-from mockserver.store import ChatStore
+from mockserver.core.clock import system_clock
+from mockserver.core.directory import DEMO_TOKENS, Directory
+from mockserver.core.models import Role
+from mockserver.core.scenarios import ScenarioLibrary
+from mockserver.core.scheduler import ImmediateScheduler
+from mockserver.core.store import ChatStore
+from mockserver.v1.agent import Row, ScenarioAgent, plan_run, user_message_envelope
 
 TOKEN = DEMO_TOKENS["alice"].encode()
 Call = Callable[[], Awaitable[int]]

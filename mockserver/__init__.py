@@ -12,10 +12,10 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 
 if TYPE_CHECKING:
     from mockserver.app import Settings, create_app
-    from mockserver.clock import SteppingClock, seeded_uuids, system_clock
-    from mockserver.directory import DEMO_TOKENS, Directory
-    from mockserver.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler
-    from mockserver.store import ChatStore
+    from mockserver.core.clock import SteppingClock, seeded_uuids, system_clock
+    from mockserver.core.directory import DEMO_TOKENS, Directory
+    from mockserver.core.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler
+    from mockserver.core.store import ChatStore
 
 __all__ = [
     "DEMO_TOKENS",
@@ -34,17 +34,17 @@ __all__ = [
 # Where each public name lives. They load on first use, so that the `chats-mock` command can set
 # up its start-up (mockserver.startup) before Connexion is imported.
 _HOMES = {
-    "DEMO_TOKENS": "mockserver.directory",
-    "AsyncioScheduler": "mockserver.scheduler",
-    "ChatStore": "mockserver.store",
-    "Directory": "mockserver.directory",
-    "ImmediateScheduler": "mockserver.scheduler",
-    "ManualScheduler": "mockserver.scheduler",
+    "DEMO_TOKENS": "mockserver.core.directory",
+    "AsyncioScheduler": "mockserver.core.scheduler",
+    "ChatStore": "mockserver.core.store",
+    "Directory": "mockserver.core.directory",
+    "ImmediateScheduler": "mockserver.core.scheduler",
+    "ManualScheduler": "mockserver.core.scheduler",
     "Settings": "mockserver.app",
-    "SteppingClock": "mockserver.clock",
+    "SteppingClock": "mockserver.core.clock",
     "create_app": "mockserver.app",
-    "seeded_uuids": "mockserver.clock",
-    "system_clock": "mockserver.clock",
+    "seeded_uuids": "mockserver.core.clock",
+    "system_clock": "mockserver.core.clock",
 }
 
 

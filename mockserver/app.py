@@ -17,21 +17,21 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
 
-from mockserver.agent import ScenarioAgent
-from mockserver.api import Agent, ChatsApi
-from mockserver.auth import authentication_middleware
-from mockserver.chat_param import chat_param_middleware
-from mockserver.clock import Clock, IdFactory, system_clock
-from mockserver.coder_errors import install_error_handlers
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
-from mockserver.directory import DEMO_TOKENS, Directory
-from mockserver.handlers import handler_middleware
-from mockserver.methods import MethodIndex
-from mockserver.scheduler import AsyncioScheduler, Scheduler
-from mockserver.store import ChatStore
-from mockserver.swagger_ui import SwaggerUIOnItsPaths
-from mockserver.validation import GoRequestValidationMiddleware, validator_map
-from mockserver.watch import watch_middleware
+from mockserver.core.clock import Clock, IdFactory, system_clock
+from mockserver.core.directory import DEMO_TOKENS, Directory
+from mockserver.core.scheduler import AsyncioScheduler, Scheduler
+from mockserver.core.store import ChatStore
+from mockserver.edge.auth import authentication_middleware
+from mockserver.edge.coder_errors import install_error_handlers
+from mockserver.edge.handlers import handler_middleware
+from mockserver.edge.methods import MethodIndex
+from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
+from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
+from mockserver.v1.agent import ScenarioAgent
+from mockserver.v1.api import Agent, ChatsApi
+from mockserver.v1.chat_param import chat_param_middleware
+from mockserver.v1.watch import watch_middleware
 
 __all__ = ["Settings", "create_app"]
 

@@ -10,9 +10,9 @@ from typing import TextIO
 
 from contracts.cli import add_verify_command
 from mockserver.control.options import add_control_arguments, control_settings
-from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
-from mockserver.spec_commands import add_spec_commands
+from mockserver.spec.commands import add_spec_commands
 
 __all__ = ["main"]
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mockserver.agent import ScenarioAgent
-from mockserver.clock import system_clock
-from mockserver.directory import Directory
-from mockserver.fixtures import FixtureError, dump_fixture, fetch_fixture, load_fixture_files
-from mockserver.scenarios import ScenarioError, ScenarioLibrary
-from mockserver.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler, Scheduler
-from mockserver.store import ChatStore
+from mockserver.core.clock import system_clock
+from mockserver.core.directory import Directory
+from mockserver.core.scenarios import ScenarioError, ScenarioLibrary
+from mockserver.core.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler, Scheduler
+from mockserver.core.store import ChatStore
+from mockserver.v1.agent import ScenarioAgent
+from mockserver.v1.fixtures import FixtureError, dump_fixture, fetch_fixture, load_fixture_files
 
 __all__ = [
     "ServeParts",

@@ -8,13 +8,13 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from mockserver.agent import ScenarioAgent
 from mockserver.app import create_app
-from mockserver.clock import SteppingClock, seeded_uuids
-from mockserver.directory import DEMO_TOKENS, Directory
-from mockserver.scenarios import ScenarioLibrary
-from mockserver.scheduler import Scheduler
-from mockserver.store import ChatStore
+from mockserver.core.clock import SteppingClock, seeded_uuids
+from mockserver.core.directory import DEMO_TOKENS, Directory
+from mockserver.core.scenarios import ScenarioLibrary
+from mockserver.core.scheduler import Scheduler
+from mockserver.core.store import ChatStore
+from mockserver.v1.agent import ScenarioAgent
 from tests.http_server import serving
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}

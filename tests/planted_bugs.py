@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
-from mockserver.agent import ScenarioAgent, plan_run
-from mockserver.models import Chat, Role
-from mockserver.store import ChatStore
+from mockserver.core.models import Chat, Role
+from mockserver.core.store import ChatStore
+from mockserver.v1.agent import ScenarioAgent, plan_run
 
 __all__ = ["VARIANTS", "Variant", "correct_mock"]
 
@@ -177,7 +177,7 @@ class _ForbiddenNotHidden(ChatStore):
     def get_chat(self, owner: Any, chat_id: Any) -> Any:
         chat = self._chats.get(chat_id)
         if chat is not None and chat.owner_id != owner.id:
-            from mockserver.errors import WorkspaceForbidden
+            from mockserver.core.errors import WorkspaceForbidden
 
             raise WorkspaceForbidden(str(chat_id))
         return super().get_chat(owner, chat_id)

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from mockserver.scenarios import ScenarioLibrary
-from mockserver.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler
+from mockserver.core.scenarios import ScenarioLibrary
+from mockserver.core.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler
 from tests.agent_support import mock_client, new_chat, post, shape, transcript
 
 HEAD = ["system:system_prompt", "user:message"]

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mockserver.docs_check import check_docs, docs_example, docs_type
-from mockserver.docs_page import parse_docs_page
-from mockserver.spec_commands import check_docs_command, validate_command
+from mockserver.spec.commands import check_docs_command, validate_command
+from mockserver.spec.docs_check import check_docs, docs_example, docs_type
+from mockserver.spec.docs_page import parse_docs_page
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "openapi" / "chats.yaml"

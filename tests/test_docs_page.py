@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.docs_page import DocsPageError, Link, SchemaRow, parse_docs_page
+from mockserver.spec.docs_page import DocsPageError, Link, SchemaRow, parse_docs_page
 
 SEED_PAGE = Path(__file__).resolve().parent.parent / "openapi" / "chats-api-docs.md"
 

@@ -9,10 +9,10 @@ from uuid import UUID
 import pytest
 import yaml
 
-from mockserver.clock import SteppingClock, seeded_uuids
-from mockserver.fixtures import FixtureError, dump_fixture, fetch_fixture, load_fixture_files
-from mockserver.scheduler import ImmediateScheduler
-from mockserver.store import ChatStore
+from mockserver.core.clock import SteppingClock, seeded_uuids
+from mockserver.core.scheduler import ImmediateScheduler
+from mockserver.core.store import ChatStore
+from mockserver.v1.fixtures import FixtureError, dump_fixture, fetch_fixture, load_fixture_files
 from tests.agent_support import ALICE, directory, mock_client, new_chat, post, transcript
 
 

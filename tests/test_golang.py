@@ -5,7 +5,7 @@ from uuid import UUID
 
 import pytest
 
-from mockserver.golang import GoJSONError, decode_json, encode_json, format_time, parse_uuid, quote
+from mockserver.core.golang import GoJSONError, decode_json, encode_json, format_time, parse_uuid, quote
 
 CANONICAL = "0967198e-ec7b-4c6b-b4d3-f71244cadbe9"
 

@@ -10,9 +10,9 @@ import yaml
 
 from mockserver.app import create_app
 from mockserver.cli import main
-from mockserver.clock import SteppingClock, seeded_uuids
-from mockserver.directory import DEMO_TOKENS
-from mockserver.scheduler import ImmediateScheduler
+from mockserver.core.clock import SteppingClock, seeded_uuids
+from mockserver.core.directory import DEMO_TOKENS
+from mockserver.core.scheduler import ImmediateScheduler
 from tests.agent_support import ALICE, serve_on_free_port
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.scenarios import (
+from mockserver.core.scenarios import (
     ErrorCode,
     Fail,
     Finish,

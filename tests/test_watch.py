@@ -11,8 +11,8 @@ from starlette.testclient import TestClient, WebSocketDenialResponse
 from websockets.sync.client import connect
 
 from mockserver.app import create_app
-from mockserver.clock import SteppingClock, seeded_uuids
-from mockserver.scheduler import ImmediateScheduler, ManualScheduler
+from mockserver.core.clock import SteppingClock, seeded_uuids
+from mockserver.core.scheduler import ImmediateScheduler, ManualScheduler
 from tests.agent_support import ALICE, BOB, mock_client, new_chat, post, serve_on_free_port, transcript
 
 SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."

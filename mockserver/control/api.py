@@ -6,8 +6,8 @@ from typing import Any, Protocol
 
 from starlette.responses import Response
 
-from mockserver.coder_errors import CONTENT_TYPE, error_body
-from mockserver.golang import encode_json
+from mockserver.core.golang import encode_json
+from mockserver.edge.coder_errors import CONTENT_TYPE, error_body
 
 from .faults import FaultRule, Faults
 from .journal import Journal, JournalFilter

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.coder_errors import error_body, send_error
+from mockserver.edge.coder_errors import error_body, send_error
 
 from .paths import CONTROL_PREFIX, PathPattern
 

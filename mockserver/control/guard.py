@@ -6,8 +6,8 @@ import hmac
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.coder_errors import coder_error, error_body, send_error
-from mockserver.errors import RouteNotFound
+from mockserver.core.errors import RouteNotFound
+from mockserver.edge.coder_errors import coder_error, error_body, send_error
 
 from .cors import CONTROL_TOKEN_HEADER, CorsPolicy
 from .paths import CONTROL_PREFIX

@@ -12,11 +12,11 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.auth import SESSION_COOKIE, session_token
-from mockserver.clock import Clock
-from mockserver.directory import Directory, split_token
-from mockserver.errors import Unauthenticated
-from mockserver.golang import format_time
+from mockserver.core.clock import Clock
+from mockserver.core.directory import Directory, split_token
+from mockserver.core.errors import Unauthenticated
+from mockserver.core.golang import format_time
+from mockserver.edge.auth import SESSION_COOKIE, session_token
 
 from .faults import FAULTS_APPLIED, ConnectionDropped
 from .paths import CONTROL_PREFIX, PathPattern

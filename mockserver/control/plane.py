@@ -12,9 +12,9 @@ from connexion import AsyncApp
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 
-from mockserver.clock import Clock
-from mockserver.directory import Directory
-from mockserver.store import ChatStore
+from mockserver.core.clock import Clock
+from mockserver.core.directory import Directory
+from mockserver.core.store import ChatStore
 
 from .api import ControlApi, Steppable
 from .cors import CorsPolicy, cors_options

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from mockserver import ChatStore, ImmediateScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.directory import DEMO_TOKENS, Directory
+from mockserver.core.directory import DEMO_TOKENS, Directory
 
 from .conftest import ALICE, BOB, NEW_CHAT, settings
 

@@ -17,9 +17,9 @@ from connexion.middleware.abstract import RoutedMiddleware
 from connexion.operations import AbstractOperation
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.auth import context_of
-from mockserver.routed import routed_middleware
-from mockserver.validation import REQUEST_BODY
+from mockserver.edge.auth import context_of
+from mockserver.edge.routed import routed_middleware
+from mockserver.edge.validation import REQUEST_BODY
 
 __all__ = ["handler_middleware"]
 

@@ -7,14 +7,14 @@ from uuid import UUID
 
 from starlette.responses import Response
 
-from mockserver.agent import user_message_envelope
-from mockserver.clock import IdFactory
-from mockserver.coder_errors import CONTENT_TYPE
-from mockserver.directory import Directory
-from mockserver.golang import encode_json, parse_uuid
-from mockserver.models import Chat, Role, User
-from mockserver.store import ChatStore
-from mockserver.wire import chat_json, message_json
+from mockserver.core.clock import IdFactory
+from mockserver.core.directory import Directory
+from mockserver.core.golang import encode_json, parse_uuid
+from mockserver.core.models import Chat, Role, User
+from mockserver.core.store import ChatStore
+from mockserver.edge.coder_errors import CONTENT_TYPE
+from mockserver.v1.agent import user_message_envelope
+from mockserver.v1.wire import chat_json, message_json
 
 __all__ = ["Agent", "ChatsApi"]
 

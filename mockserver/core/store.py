@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from mockserver.clock import Clock, IdFactory
-from mockserver.errors import ChatNotFound
-from mockserver.models import Chat, ChatMessage, LivePart, Role, User
+from mockserver.core.clock import Clock, IdFactory
+from mockserver.core.errors import ChatNotFound
+from mockserver.core.models import Chat, ChatMessage, LivePart, Role, User
 
 __all__ = ["SYSTEM_PROMPT", "ChatStore", "Listener"]
 

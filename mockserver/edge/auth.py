@@ -10,8 +10,8 @@ from connexion.middleware.abstract import RoutedMiddleware
 from connexion.operations import AbstractOperation
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.directory import Directory
-from mockserver.routed import routed_middleware
+from mockserver.core.directory import Directory
+from mockserver.edge.routed import routed_middleware
 
 __all__ = ["authentication_middleware", "context_of", "session_token"]
 

@@ -10,7 +10,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.types import Send
 
-from mockserver.errors import (
+from mockserver.core.errors import (
     ChatNotFound,
     InvalidJSONBody,
     InvalidQueryParam,
@@ -22,8 +22,8 @@ from mockserver.errors import (
     WorkspaceForbidden,
     WorkspaceNotFound,
 )
-from mockserver.golang import encode_json, quote
-from mockserver.methods import MethodIndex
+from mockserver.core.golang import encode_json, quote
+from mockserver.edge.methods import MethodIndex
 
 __all__ = ["CONTENT_TYPE", "coder_error", "error_body", "install_error_handlers", "send_error"]
 

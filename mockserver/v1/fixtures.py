@@ -24,10 +24,10 @@ from uuid import UUID
 
 import yaml
 
-from mockserver.directory import Directory
-from mockserver.models import Chat, ChatMessage, Role, User
-from mockserver.store import ChatStore
-from mockserver.wire import chat_json, message_json
+from mockserver.core.directory import Directory
+from mockserver.core.models import Chat, ChatMessage, Role, User
+from mockserver.core.store import ChatStore
+from mockserver.v1.wire import chat_json, message_json
 
 __all__ = [
     "FIXTURE_VERSION",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.golang import format_time
-from mockserver.models import Chat, ChatMessage
+from mockserver.core.golang import format_time
+from mockserver.core.models import Chat, ChatMessage
 
 __all__ = ["chat_json", "message_json"]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from mockserver.errors import ChatNotFound
-from mockserver.models import Chat, Role
-from mockserver.scenarios import (
+from mockserver.core.errors import ChatNotFound
+from mockserver.core.models import Chat, Role
+from mockserver.core.scenarios import (
     Delay,
     Fail,
     Finish,
@@ -27,8 +27,8 @@ from mockserver.scenarios import (
     ToolCall,
     Usage,
 )
-from mockserver.scheduler import Scheduler
-from mockserver.store import ChatStore
+from mockserver.core.scheduler import Scheduler
+from mockserver.core.store import ChatStore
 
 __all__ = ["Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
 

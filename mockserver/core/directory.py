@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
-from mockserver.errors import Unauthenticated, WorkspaceForbidden, WorkspaceNotFound
-from mockserver.models import User, Workspace
+from mockserver.core.errors import Unauthenticated, WorkspaceForbidden, WorkspaceNotFound
+from mockserver.core.models import User, Workspace
 
 __all__ = ["DEFAULT_ORGANIZATION_ID", "DEMO_TOKENS", "Directory", "split_token", "user_for_token"]
 

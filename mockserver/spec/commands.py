@@ -15,7 +15,7 @@ __all__ = ["add_spec_commands", "check_docs_command", "packaged_document", "vali
 # Where the document sits in a source checkout, beside this package. It wins over the installed
 # data package so that a checkout (or a worktree) checks its own document, not the one an
 # editable install of another checkout points at.
-_CHECKOUT_DOCUMENT = Path(__file__).resolve().parent.parent / "openapi" / "chats.yaml"
+_CHECKOUT_DOCUMENT = Path(__file__).resolve().parents[2] / "openapi" / "chats.yaml"
 
 
 def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,8 +73,8 @@ def check_docs_command(args: argparse.Namespace, out: TextIO | None = None) -> i
     responses, response-schema rows) matches the document through its `x-coder-docs`
     annotations; 1 with one line per difference otherwise, or when a file does not read.
     """
-    from mockserver.docs_check import check_docs  # imported here, so that serve starts without it
-    from mockserver.docs_page import DocsPageError, parse_docs_page
+    from mockserver.spec.docs_check import check_docs  # imported here, so that serve starts without it
+    from mockserver.spec.docs_page import DocsPageError, parse_docs_page
 
     document_path: Path = args.document or packaged_document()
     try:

@@ -230,7 +230,7 @@ class ScenarioLibrary:
     @classmethod
     def builtin(cls) -> ScenarioLibrary:
         """The library shipped with the mock."""
-        folder = resources.files("mockserver") / BUILTIN_PACKAGE
+        folder = resources.files("mockserver.core") / BUILTIN_PACKAGE
         files = sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
         return cls(
             load_scenario(f.read_text(encoding="utf-8"), source=f"<builtin>/{f.name}", name=f.name[:-5])

@@ -20,15 +20,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from mockserver.auth import session_token
-from mockserver.chat_param import load_chat
-from mockserver.coder_errors import CONTENT_TYPE, coder_error
-from mockserver.directory import Directory
-from mockserver.errors import InvalidQueryParam, MockError
-from mockserver.golang import encode_json
-from mockserver.models import ChatMessage, LivePart
-from mockserver.store import ChatStore
-from mockserver.wire import message_json
+from mockserver.core.directory import Directory
+from mockserver.core.errors import InvalidQueryParam, MockError
+from mockserver.core.golang import encode_json
+from mockserver.core.models import ChatMessage, LivePart
+from mockserver.core.store import ChatStore
+from mockserver.edge.auth import session_token
+from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
+from mockserver.v1.chat_param import load_chat
+from mockserver.v1.wire import message_json
 
 __all__ = ["WATCH_PATH", "WatchMiddleware", "watch_middleware"]
 

@@ -8,12 +8,12 @@ from connexion.middleware.abstract import RoutedMiddleware
 from connexion.operations import AbstractOperation
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.auth import context_of
-from mockserver.errors import InvalidUUIDParam
-from mockserver.golang import parse_uuid
-from mockserver.models import Chat, User
-from mockserver.routed import routed_middleware
-from mockserver.store import ChatStore
+from mockserver.core.errors import InvalidUUIDParam
+from mockserver.core.golang import parse_uuid
+from mockserver.core.models import Chat, User
+from mockserver.core.store import ChatStore
+from mockserver.edge.auth import context_of
+from mockserver.edge.routed import routed_middleware
 
 __all__ = ["CHAT_CONTEXT_KEY", "chat_param_middleware", "load_chat"]
 

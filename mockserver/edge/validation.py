@@ -29,9 +29,9 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from starlette.types import Receive, Scope, Send
 
-from mockserver.auth import context_of
-from mockserver.errors import InvalidJSONBody, MissingFields
-from mockserver.golang import GoJSONError, decode_json, json_kind, parse_uuid
+from mockserver.core.errors import InvalidJSONBody, MissingFields
+from mockserver.core.golang import GoJSONError, decode_json, json_kind, parse_uuid
+from mockserver.edge.auth import context_of
 
 __all__ = ["REQUEST_BODY", "GoRequestValidationMiddleware", "validator_map"]
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.docs_page import DocsPage, Example, Link, Operation, ResponseSchema, SchemaRow
+from mockserver.spec.docs_page import DocsPage, Example, Link, Operation, ResponseSchema, SchemaRow
 
 __all__ = ["Difference", "check_docs", "docs_example", "docs_type"]
 

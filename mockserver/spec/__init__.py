@@ -1,0 +1,1 @@
+"""Tooling for the documents themselves: `chats-mock spec validate` and `spec check-docs`."""
