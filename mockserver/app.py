@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import coder_chats_openapi
 import yaml
@@ -19,9 +20,16 @@ from connexion.resolver import Resolver
 
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
 from mockserver.core.clock import Clock, IdFactory, system_clock
-from mockserver.core.directory import DEMO_TOKENS, Directory
+from mockserver.core.directory import DEFAULT_ORGANIZATION_ID, DEMO_TOKENS, Directory
+from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, Scheduler
 from mockserver.core.store import ChatStore
+from mockserver.current.api import CurrentChatsApi
+from mockserver.current.catalog import ModelCatalog
+from mockserver.current.decoding import current_validator_map
+from mockserver.current.engine import DEFAULT_QUEUE_LIMIT, ChatEngine
+from mockserver.current.routing import AnySegmentRoutingMiddleware
+from mockserver.current.turns import TurnRunner
 from mockserver.edge.auth import authentication_middleware
 from mockserver.edge.coder_errors import install_error_handlers
 from mockserver.edge.handlers import handler_middleware
@@ -33,13 +41,19 @@ from mockserver.v1.api import Agent, ChatsApi
 from mockserver.v1.chat_param import chat_param_middleware
 from mockserver.v1.watch import watch_middleware
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["API_GENERATIONS", "ApiGeneration", "Settings", "create_app"]
+
+# The API generations the mock serves: the seed's (coder/coder@57cb8559) and today's (@004053e8).
+ApiGeneration = Literal["v1", "current"]
+API_GENERATIONS: tuple[ApiGeneration, ...] = ("v1", "current")
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """How the app behaves, apart from its parts."""
 
+    api: ApiGeneration = "v1"  # which generation of the Chats API to serve (its document and handlers)
+    queue_limit: int = DEFAULT_QUEUE_LIMIT  # current API: messages a chat's queue holds before a 429
     validate_responses: bool = True  # every answer checked against the document (a 500 if it strays)
     swagger_ui: bool = True  # the document browsable at /api/v2/ui/
     document: Path | None = None  # another copy of the document; None is the packaged one
@@ -62,6 +76,7 @@ def create_app(
     scheduler: Scheduler | None = None,
     store: ChatStore | None = None,
     agent: Agent | None = None,
+    library: ScenarioLibrary | None = None,
     seed_store: SeedStore = no_seed,
 ) -> AsyncApp:
     """Build the mock Coder server: an ASGI app serving the Chats API under /api/v2.
@@ -73,13 +88,18 @@ def create_app(
       ImmediateScheduler or ManualScheduler in tests);
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
       when not given; the default agent plays the built-in scenario library);
+    - `library`: the scenarios runs play (default: the built-in library); the current API's
+      turns always play it, a V1 `agent` given here brings its own;
     - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`.
+
+    `settings.api` picks the generation: "v1" (default, `openapi/chats.yaml`) or "current"
+    (`openapi/current/chats.yaml`); both share the store, the directory and the control plane.
     """
     settings = settings or Settings()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
-    agent = agent or ScenarioAgent(store, scheduler)
+    library = library or ScenarioLibrary.builtin()
     seed_store(store)
     control = ControlPlane(
         enabled=settings.control or settings.control_token is not None,
@@ -95,17 +115,37 @@ def create_app(
         seed_store=seed_store,
         document=settings.control_document,
     )
-    api = ChatsApi(store=store, directory=directory, agent=agent, new_id=new_id)
+    if settings.api == "current":
+        engine = ChatEngine(
+            store,
+            TurnRunner(store, scheduler, library, clock=clock, new_id=new_id),
+            scheduler,
+            ModelCatalog(DEFAULT_ORGANIZATION_ID),
+            queue_limit=settings.queue_limit,
+        )
+        resolve: Any = CurrentChatsApi(store=store, engine=engine, directory=directory).resolve
+        generation_middlewares: list[Any] = []
+        routing: Any = AnySegmentRoutingMiddleware
+        validators = current_validator_map()
+        packaged = coder_chats_openapi.current_document()
+    else:
+        agent = agent or ScenarioAgent(store, scheduler, library)
+        resolve = ChatsApi(store=store, directory=directory, agent=agent, new_id=new_id).resolve
+        # The live transcript WebSocket of the seed's API (not in its document).
+        generation_middlewares = [watch_middleware(store, directory)]
+        routing = RoutingMiddleware
+        validators = validator_map()
+        packaged = coder_chats_openapi.document()
 
     app = AsyncApp(
         __name__,
         middlewares=[
             *control.middlewares(),
-            watch_middleware(store, directory),  # the live transcript WebSocket (not in the document)
+            *generation_middlewares,
             ServerErrorMiddleware,
             ExceptionMiddleware,
             SwaggerUIOnItsPaths,
-            RoutingMiddleware,
+            routing,
             authentication_middleware(directory),
             chat_param_middleware(store),
             GoRequestValidationMiddleware,
@@ -118,14 +158,14 @@ def create_app(
     )
     # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
     document = yaml.load(
-        (settings.document or coder_chats_openapi.document()).read_text("utf-8"),
+        (settings.document or packaged).read_text("utf-8"),
         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
     )
     app.add_api(
         document,
-        resolver=Resolver(function_resolver=api.resolve),
+        resolver=Resolver(function_resolver=resolve),
         validate_responses=settings.validate_responses,
-        validator_map=validator_map(),
+        validator_map=validators,
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
     )
     control.add_api(

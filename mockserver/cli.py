@@ -42,9 +42,16 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"chats-mock: bad --token: {error}", file=sys.stderr)
         return 2
+    if args.api == "current" and args.fixtures:
+        print(
+            "chats-mock: --fixtures holds the seed's (v1) rows; it cannot seed --api current", file=sys.stderr
+        )
+        return 2
     try:
         parts = serve_parts(args, directory)
-        settings = Settings(validate_responses=args.validate_responses, **control_settings(args))
+        settings = Settings(
+            api=args.api, validate_responses=args.validate_responses, **control_settings(args)
+        )
         app = create_app(settings, directory=directory, **parts.as_kwargs())
     except (StartupError, OSError, ValueError) as error:
         print(f"chats-mock: {error}", file=sys.stderr)
@@ -83,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the mock Chats API", description=_serve.__doc__)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to bind (default: 8080)")
+    serve.add_argument(
+        "--api",
+        choices=("v1", "current"),  # Settings.api (mockserver.app.API_GENERATIONS, not imported: slow)
+        default="v1",
+        help="which Chats API to serve: the seed's (v1, openapi/chats.yaml; default) or today's "
+        "(current, openapi/current/chats.yaml)",
+    )
     serve.add_argument(
         "--token",
         action="append",

@@ -88,6 +88,13 @@ class ChatStore:
             raise ChatNotFound(str(chat_id))
         return chat
 
+    def chat(self, chat_id: UUID) -> Chat:
+        """The chat of this id, whoever owns it (for the mock's own runs, not for requests)."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            raise ChatNotFound(str(chat_id))
+        return chat
+
     def chats_of(self, owner: User) -> tuple[Chat, ...]:
         """The owner's chats, in the order they were created."""
         return tuple(chat for chat in self._chats.values() if chat.owner_id == owner.id)
@@ -122,6 +129,10 @@ class ChatStore:
         transcript.append(message)
         self._notify(chat_id, message)
         return message
+
+    def messages_of(self, chat_id: UUID) -> tuple[ChatMessage, ...]:
+        """A chat's transcript by id ascending, whoever owns it (the caller checked)."""
+        return tuple(self._transcript(chat_id))
 
     def get_message(self, chat_id: UUID, message_id: int) -> ChatMessage:
         """One row of a chat's transcript; MessageNotFound when the chat has no such row."""

@@ -33,7 +33,7 @@ from mockserver.core.errors import InvalidJSONBody, MissingFields
 from mockserver.core.golang import GoJSONError, decode_json, json_kind, parse_uuid
 from mockserver.edge.auth import context_of
 
-__all__ = ["REQUEST_BODY", "GoRequestValidationMiddleware", "validator_map"]
+__all__ = ["REQUEST_BODY", "GoRequestValidationMiddleware", "body_chunks", "replay", "validator_map"]
 
 # The context key under which the decoded, checked request body reaches the handler.
 REQUEST_BODY = "request_body"
@@ -118,7 +118,7 @@ def validator_map() -> dict[str, Any]:
         """Reads the body as coderd's httpapi.Read does, then holds it to the document."""
 
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-            raw = b"".join([chunk async for chunk in _body_chunks(receive)])
+            raw = b"".join([chunk async for chunk in body_chunks(receive)])
             try:
                 decoded = decode_json(raw)
             except GoJSONError as error:
@@ -130,7 +130,7 @@ def validator_map() -> dict[str, Any]:
             except ValidationError as error:
                 raise InvalidJSONBody(error.message) from None
             context_of(scope)[REQUEST_BODY] = body
-            return _replay(raw, receive), scope
+            return replay(raw, receive), scope
 
     class CoderResponseBodyValidator(JSONResponseBodyValidator):  # type: ignore[misc]
         """Connexion's JSON response check, with a compiled validator and uuid checked."""
@@ -230,7 +230,8 @@ class GoRequestValidationMiddleware(RequestValidationMiddleware):  # type: ignor
     api_cls = _GoRequestValidationAPI
 
 
-async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
+async def body_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The chunks of a request body, as ASGI delivers them."""
     more = True
     while more:
         message = await receive()
@@ -240,14 +241,15 @@ async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
         yield message.get("body", b"")
 
 
-def _replay(raw: bytes, receive: Receive) -> Receive:
+def replay(raw: bytes, receive: Receive) -> Receive:
+    """A receive that hands out the already-read body once more, then defers to `receive`."""
     sent = False
 
-    async def replay() -> MutableMapping[str, Any]:
+    async def replayed() -> MutableMapping[str, Any]:
         nonlocal sent
         if sent:
             return await receive()
         sent = True
         return {"type": "http.request", "body": raw, "more_body": False}
 
-    return replay
+    return replayed

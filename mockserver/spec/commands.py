@@ -16,6 +16,8 @@ __all__ = ["add_spec_commands", "check_docs_command", "packaged_document", "vali
 # data package so that a checkout (or a worktree) checks its own document, not the one an
 # editable install of another checkout points at.
 _CHECKOUT_DOCUMENT = Path(__file__).resolve().parents[2] / "openapi" / "chats.yaml"
+# The documents by API generation, as paths inside openapi/ (and the data package).
+_GENERATION_DOCUMENTS = {"v1": ("chats.yaml",), "current": ("current", "chats.yaml")}
 
 
 def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +28,12 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "validate", help="validate an OpenAPI document (default: the packaged one)"
     )
     validate.add_argument("path", nargs="?", type=Path, help="the document (YAML or JSON)")
+    validate.add_argument(
+        "--api",
+        choices=tuple(_GENERATION_DOCUMENTS),
+        default="v1",
+        help="without PATH, whose packaged document: the seed's (v1, default) or today's (current)",
+    )
     validate.set_defaults(func=validate_command)
     check = commands.add_parser(
         "check-docs", help="check that the document says everything a Coder docs page says"
@@ -35,15 +43,17 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     check.set_defaults(func=check_docs_command)
 
 
-def packaged_document() -> Path:
-    """The path of the document: the checkout's when there is one, else the installed one."""
-    if _CHECKOUT_DOCUMENT.is_file():
-        return _CHECKOUT_DOCUMENT
+def packaged_document(api: str = "v1") -> Path:
+    """The path of a generation's document: the checkout's when there is one, else the installed one."""
+    parts = _GENERATION_DOCUMENTS[api]
+    checkout = _CHECKOUT_DOCUMENT.parent.joinpath(*parts)
+    if checkout.is_file():
+        return checkout
     try:
         package = importlib.import_module("coder_chats_openapi")
     except ModuleNotFoundError:
-        return _CHECKOUT_DOCUMENT
-    return Path(str(package.document()))
+        return checkout
+    return Path(str(package.document() if api == "v1" else package.current_document()))
 
 
 def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -52,7 +62,7 @@ def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int
     Exit 0 when it is valid; 1 with one line per error (its JSON path and message) otherwise,
     including when the file does not read or parse.
     """
-    path: Path = args.path or packaged_document()
+    path: Path = args.path or packaged_document(getattr(args, "api", "v1"))
     lines: list[str] = []
     try:
         document = _load(path)
