@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.current_support import Current, current_mock, text, text_of
+from tests.current_support import ALICE, Current, current_mock, text, text_of
 
 
 @pytest.fixture
@@ -162,16 +162,13 @@ def test_delete_queued_message(mock: Current) -> None:
     first = mock.send(chat["id"], "one").json()["queued_message"]["id"]
     second = mock.send(chat["id"], "two").json()["queued_message"]["id"]
     # When a queued message is deleted (DeleteQueuedMessage: R1 -> R1)
-    assert (
-        mock.client.delete(f"/api/v2/chats/{chat['id']}/queue/{first}", headers=mock_headers()).status_code
-        == 204
-    )
+    assert mock.client.delete(f"/api/v2/chats/{chat['id']}/queue/{first}", headers=ALICE).status_code == 204
     assert [q["id"] for q in mock.messages(chat["id"])["queued_messages"]] == [second]
     # When an id the queue does not hold is deleted: 404
-    missing = mock.client.delete(f"/api/v2/chats/{chat['id']}/queue/{first}", headers=mock_headers())
+    missing = mock.client.delete(f"/api/v2/chats/{chat['id']}/queue/{first}", headers=ALICE)
     assert (missing.status_code, missing.json()) == (404, {"message": "Queued message not found."})
     # When the last one goes (R1 -> R0), then the turn ends: only the first message was answered
-    mock.client.delete(f"/api/v2/chats/{chat['id']}/queue/{second}", headers=mock_headers())
+    mock.client.delete(f"/api/v2/chats/{chat['id']}/queue/{second}", headers=ALICE)
     mock.finish()
     assert [text_of(m) for m in mock.transcript(chat["id"]) if m["role"] == "user"] == ["/slow x"]
 
@@ -179,7 +176,7 @@ def test_delete_queued_message(mock: Current) -> None:
 def test_queue_operations_on_a_chat_without_a_queue_are_409(mock: Current) -> None:
     chat = mock.create()
     mock.finish()
-    deleted = mock.client.delete(f"/api/v2/chats/{chat['id']}/queue/1", headers=mock_headers())
+    deleted = mock.client.delete(f"/api/v2/chats/{chat['id']}/queue/1", headers=ALICE)
     assert deleted.status_code == 409
     assert deleted.json() == {
         "message": "Chat has no queued messages to delete.",
@@ -233,7 +230,7 @@ def test_edit_truncates_what_follows_and_runs_the_replacement(mock: Current) -> 
     # When the first user message is edited (EditMessage: W -> R0)
     response = mock.client.patch(
         f"/api/v2/chats/{chat['id']}/messages/{first_id}",
-        headers=mock_headers(),
+        headers=ALICE,
         json={"content": text("first, edited")},
     )
     assert response.status_code == 200
@@ -255,7 +252,7 @@ def test_edit_while_running_with_a_queue_clears_the_queue_and_drops_the_turn(moc
     # When the running chat's message is edited (EditMessage: R1 -> R0)
     response = mock.client.patch(
         f"/api/v2/chats/{chat['id']}/messages/{first_id}",
-        headers=mock_headers(),
+        headers=ALICE,
         json={"content": text("edited")},
     )
     assert response.status_code == 200
@@ -278,15 +275,9 @@ def test_archive_hides_the_chat_and_unarchive_brings_it_back(mock: Current) -> N
     assert mock.patch(chat["id"], archived=True).status_code == 204
     assert mock.chat(chat["id"])["archived"] is True
     # Then the default list hides it and `archived:true` shows it
-    assert mock.client.get("/api/v2/chats", headers=mock_headers()).json() == []
-    archived = mock.client.get("/api/v2/chats?q=archived:true", headers=mock_headers()).json()
+    assert mock.client.get("/api/v2/chats", headers=ALICE).json() == []
+    archived = mock.client.get("/api/v2/chats?q=archived:true", headers=ALICE).json()
     assert [c["id"] for c in archived] == [chat["id"]]
     # When it is unarchived (SetArchived: XW -> W)
     assert mock.patch(chat["id"], archived=False).status_code == 204
-    assert [c["id"] for c in mock.client.get("/api/v2/chats", headers=mock_headers()).json()] == [chat["id"]]
-
-
-def mock_headers() -> dict[str, str]:
-    from tests.current_support import ALICE
-
-    return ALICE
+    assert [c["id"] for c in mock.client.get("/api/v2/chats", headers=ALICE).json()] == [chat["id"]]
