@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from mockserver.current.catalog import ModelCatalog
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
+from mockserver.current.catalog import ModelCatalog
 from tests.current_support import ALICE, BOB, ORG, Current, current_mock, text, text_of
 
 CATALOG = ModelCatalog(DEFAULT_ORGANIZATION_ID)
