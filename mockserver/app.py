@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import coder_chats_openapi
-import yaml
 from connexion import AsyncApp
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -20,43 +18,29 @@ from connexion.resolver import Resolver
 
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
 from mockserver.core.clock import Clock, IdFactory, system_clock
-from mockserver.core.directory import DEFAULT_ORGANIZATION_ID, DEMO_TOKENS, Directory
+from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, Scheduler
 from mockserver.core.store import ChatStore
-from mockserver.current.api import CurrentChatsApi
-from mockserver.current.catalog import ModelCatalog
-from mockserver.current.decoding import current_validator_map
-from mockserver.current.engine import DEFAULT_QUEUE_LIMIT, ChatEngine
-from mockserver.current.routing import AnySegmentRoutingMiddleware
-from mockserver.current.turns import TurnRunner
 from mockserver.edge.auth import authentication_middleware
 from mockserver.edge.coder_errors import install_error_handlers
 from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.methods import MethodIndex
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
-from mockserver.v1.agent import ScenarioAgent
-from mockserver.v1.api import Agent, ChatsApi
-from mockserver.v1.chat_param import chat_param_middleware
-from mockserver.v1.watch import watch_middleware
+from mockserver.generation import API_GENERATIONS, CoreParts, build_generation
 
-__all__ = ["API_GENERATIONS", "ApiGeneration", "Settings", "create_app"]
-
-# The API generations the mock serves: the seed's (coder/coder@57cb8559) and today's (@004053e8).
-ApiGeneration = Literal["v1", "current"]
-API_GENERATIONS: tuple[ApiGeneration, ...] = ("v1", "current")
+__all__ = ["Settings", "create_app"]
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """How the app behaves, apart from its parts."""
 
-    api: ApiGeneration = "v1"  # which generation of the Chats API to serve (its document and handlers)
-    queue_limit: int = DEFAULT_QUEUE_LIMIT  # current API: messages a chat's queue holds before a 429
+    api: str = API_GENERATIONS[0]  # which generation of the Chats API to serve (API_GENERATIONS)
     validate_responses: bool = True  # every answer checked against the document (a 500 if it strays)
     swagger_ui: bool = True  # the document browsable at /api/v2/ui/
-    document: Path | None = None  # another copy of the document; None is the packaged one
+    document: Path | None = None  # another copy of the generation's document; None: the packaged one
     # The control plane and its comforts (mockserver/control, docs/control.md):
     control: bool = False  # serve /__mock (reset, journal, faults, clock); off: /__mock is 404
     control_token: str | None = None  # then /__mock needs it in X-Mock-Control-Token
@@ -65,6 +49,9 @@ class Settings:
     faults: tuple[FaultRule, ...] = ()  # fault rules in force from start-up (and after a reset)
     fault_seed: int = 0  # seeds the draws of rules with a probability
     journal_size: int = 1000  # requests the journal keeps
+    # Current API: messages a chat's queue holds before a send is a 429. Coder's cap
+    # (`MessageQueueFullError.Max`) was not found in the source read (WIRE.md); this is the mock's.
+    queue_limit: int = 20
 
 
 def create_app(
@@ -75,7 +62,7 @@ def create_app(
     new_id: IdFactory = uuid.uuid4,
     scheduler: Scheduler | None = None,
     store: ChatStore | None = None,
-    agent: Agent | None = None,
+    agent: Any = None,
     library: ScenarioLibrary | None = None,
     seed_store: SeedStore = no_seed,
 ) -> AsyncApp:
@@ -87,19 +74,19 @@ def create_app(
     - `scheduler`: when the agent writes its rows (default: real time on the event loop;
       ImmediateScheduler or ManualScheduler in tests);
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
-      when not given; the default agent plays the built-in scenario library);
-    - `library`: the scenarios runs play (default: the built-in library); the current API's
-      turns always play it, a V1 `agent` given here brings its own;
+      when not given; the default agent plays the built-in scenario library into the rows of
+      the generation `settings.api` names);
+    - `library`: the scenarios runs play (default: the built-in library; a V1 `agent` given
+      here brings its own);
     - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`.
 
-    `settings.api` picks the generation: "v1" (default, `openapi/chats.yaml`) or "current"
-    (`openapi/current/chats.yaml`); both share the store, the directory and the control plane.
+    `settings.api` names the generation: "v1" (the default, `openapi/chats.yaml`) or "current"
+    (today's Coder, `openapi/current/chats.yaml`).
     """
     settings = settings or Settings()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
-    library = library or ScenarioLibrary.builtin()
     seed_store(store)
     control = ControlPlane(
         enabled=settings.control or settings.control_token is not None,
@@ -115,39 +102,33 @@ def create_app(
         seed_store=seed_store,
         document=settings.control_document,
     )
-    if settings.api == "current":
-        engine = ChatEngine(
-            store,
-            TurnRunner(store, scheduler, library, clock=clock, new_id=new_id),
-            scheduler,
-            ModelCatalog(DEFAULT_ORGANIZATION_ID),
+    generation = build_generation(
+        settings.api,
+        CoreParts(
+            store=store,
+            directory=directory,
+            scheduler=scheduler,
+            clock=clock,
+            new_id=new_id,
+            library=library or ScenarioLibrary.builtin(),
             queue_limit=settings.queue_limit,
-        )
-        resolve: Any = CurrentChatsApi(store=store, engine=engine, directory=directory).resolve
-        generation_middlewares: list[Any] = []
-        routing: Any = AnySegmentRoutingMiddleware
-        validators = current_validator_map()
-        packaged = coder_chats_openapi.current_document()
-    else:
-        agent = agent or ScenarioAgent(store, scheduler, library)
-        resolve = ChatsApi(store=store, directory=directory, agent=agent, new_id=new_id).resolve
-        # The live transcript WebSocket of the seed's API (not in its document).
-        generation_middlewares = [watch_middleware(store, directory)]
-        routing = RoutingMiddleware
-        validators = validator_map()
-        packaged = coder_chats_openapi.document()
+        ),
+        agent=agent,
+        document=settings.document,
+    )
+    document = generation.document
 
     app = AsyncApp(
         __name__,
         middlewares=[
             *control.middlewares(),
-            *generation_middlewares,
+            *generation.outer_middlewares,  # e.g. the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,
             ExceptionMiddleware,
             SwaggerUIOnItsPaths,
-            routing,
+            generation.routing or RoutingMiddleware,
             authentication_middleware(directory),
-            chat_param_middleware(store),
+            *generation.operation_middlewares,  # e.g. {chat}, loaded before the body is read
             GoRequestValidationMiddleware,
             # Off (serve's default), the layer would only pass every request through.
             *([ResponseValidationMiddleware] if settings.validate_responses else []),
@@ -156,16 +137,11 @@ def create_app(
             ContextMiddleware,  # the control plane's handlers go on through Connexion's own path
         ],
     )
-    # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
-    document = yaml.load(
-        (settings.document or packaged).read_text("utf-8"),
-        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-    )
     app.add_api(
-        document,
-        resolver=Resolver(function_resolver=resolve),
+        dict(document),
+        resolver=Resolver(function_resolver=generation.resolve),
         validate_responses=settings.validate_responses,
-        validator_map=validators,
+        validator_map=dict(generation.validators or validator_map()),
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
     )
     control.add_api(

@@ -11,6 +11,7 @@ from typing import TextIO
 from contracts.cli import add_verify_command
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
+from mockserver.generation import API_GENERATIONS
 from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
 from mockserver.spec.commands import add_spec_commands
 
@@ -88,15 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the mock Chats API", description=_serve.__doc__)
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port to bind (default: 8080)")
     serve.add_argument(
         "--api",
-        choices=("v1", "current"),  # Settings.api (mockserver.app.API_GENERATIONS, not imported: slow)
-        default="v1",
-        help="which Chats API to serve: the seed's (v1, openapi/chats.yaml; default) or today's "
-        "(current, openapi/current/chats.yaml)",
+        choices=API_GENERATIONS,
+        default=API_GENERATIONS[0],
+        help=f"which generation of Coder's Chats API to serve (default: {API_GENERATIONS[0]})",
     )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to bind (default: 8080)")
     serve.add_argument(
         "--token",
         action="append",

@@ -44,7 +44,7 @@ def _go_type(schema: Mapping[str, Any]) -> str:
 
 def _zero(schema: Mapping[str, Any]) -> Any:
     """Go's zero value of the type `schema` describes."""
-    kind = schema.get("type")
+    kind = "object" if "oneOf" in schema else schema.get("type")
     if kind == "string":
         return "00000000-0000-0000-0000-000000000000" if schema.get("format") == "uuid" else ""
     return {"integer": 0, "boolean": False, "array": None, "object": {}}.get(str(kind))
@@ -56,10 +56,21 @@ def _refuse(value: Any, schema: Mapping[str, Any], path: str) -> InvalidJSONBody
     )
 
 
+def _union(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A `oneOf` of object kinds as the one Go struct behind them: every kind's fields."""
+    properties: dict[str, Any] = {}
+    for variant in schema["oneOf"]:
+        for name, field in variant.get("properties", {}).items():
+            properties.setdefault(name, field)
+    return {"type": "object", "properties": properties}
+
+
 def _decode(value: Any, schema: Mapping[str, Any], path: str) -> Any:
     """`value` as Go decodes it into the type `schema` describes (None: a null, left unset)."""
     if value is None:
         return None
+    if "oneOf" in schema:
+        schema = _union(schema)
     kind = schema.get("type")
     if kind == "string":
         if not isinstance(value, str):

@@ -22,17 +22,12 @@ from mockserver.current.states import ExecutionState, Transition, classify, requ
 from mockserver.current.turns import TurnRunner
 
 __all__ = [
-    "DEFAULT_QUEUE_LIMIT",
     "ChatEngine",
     "EditResult",
     "EditedMessageNotUser",
     "QueueFull",
     "SendResult",
 ]
-
-# How many messages a chat's queue holds before a send is refused (429). Coder's cap
-# (`MessageQueueFullError.Max`) was not found in the source read; this is the mock's.
-DEFAULT_QUEUE_LIMIT = 20
 
 
 class QueueFull(DomainError):
@@ -79,8 +74,9 @@ class ChatEngine:
         scheduler: Scheduler,
         catalog: ModelCatalog,
         *,
-        queue_limit: int = DEFAULT_QUEUE_LIMIT,
+        queue_limit: int,
     ) -> None:
+        """`queue_limit`: how many messages a chat's queue holds before a send is refused (429)."""
         self._store = store
         self._runner = runner
         self._scheduler = scheduler

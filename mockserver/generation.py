@@ -1,0 +1,66 @@
+"""An API generation: what one version of Coder's Chats API adds to the core's app.
+
+The core (store, directory, scheduler, clock, edge, control plane) is the same for every
+generation; a generation brings its document, its handlers and the middleware that only its
+routes need. `create_app` asks `build_generation` for the one `Settings.api` names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mockserver.core.clock import Clock, IdFactory
+from mockserver.core.directory import Directory
+from mockserver.core.scenarios import ScenarioLibrary
+from mockserver.core.scheduler import Scheduler
+from mockserver.core.store import ChatStore
+
+__all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation"]
+
+# The generations the mock serves, by the name `--api` takes; the first is the default.
+API_GENERATIONS = ("v1", "current")
+
+
+@dataclass(frozen=True, slots=True)
+class CoreParts:
+    """The generation-neutral parts a generation's handlers work over."""
+
+    store: ChatStore
+    directory: Directory
+    scheduler: Scheduler
+    clock: Clock
+    new_id: IdFactory
+    library: ScenarioLibrary  # the scenarios runs play
+    queue_limit: int  # messages a chat's queue holds (a generation with a queue reads it)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationApp:
+    """One generation's share of the app."""
+
+    document: Mapping[str, Any]  # the OpenAPI document, loaded
+    resolve: Callable[[str], Any]  # operationId -> handler
+    # Before Connexion's routing: what the document cannot describe (the WebSockets).
+    outer_middlewares: tuple[Any, ...]
+    # After authentication, before the body is read: path parameters resolved as coderd does.
+    operation_middlewares: tuple[Any, ...]
+    # How requests find their operation, and how bodies and parameters are read before the
+    # handler (Connexion's routing and the edge's Go-style validators unless a generation says).
+    routing: Any = None
+    validators: Mapping[str, Any] | None = None
+
+
+def build_generation(name: str, parts: CoreParts, *, agent: Any, document: Path | None) -> GenerationApp:
+    """The generation called `name`, over `parts`; `agent` and `document` replace its defaults."""
+    if name == "v1":
+        from mockserver.v1.generation import v1_generation
+
+        return v1_generation(parts, agent=agent, document=document)
+    if name == "current":
+        from mockserver.current.generation import current_generation
+
+        return current_generation(parts, document=document)
+    raise ValueError(f"unknown API generation {name!r}; known: {', '.join(API_GENERATIONS)}")

@@ -1,0 +1,38 @@
+"""The seed's generation assembled: its document, its four handlers, {chat} and watch-ws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import coder_chats_openapi
+import yaml
+
+from mockserver.generation import CoreParts, GenerationApp
+from mockserver.v1.agent import ScenarioAgent
+from mockserver.v1.api import ChatsApi
+from mockserver.v1.chat_param import chat_param_middleware
+from mockserver.v1.watch import watch_middleware
+
+__all__ = ["v1_generation"]
+
+
+def v1_generation(parts: CoreParts, *, agent: Any, document: Path | None) -> GenerationApp:
+    """V1 over `parts`; the agent defaults to the scenario agent writing V1 rows."""
+    api = ChatsApi(
+        store=parts.store,
+        directory=parts.directory,
+        agent=agent or ScenarioAgent(parts.store, parts.scheduler, parts.library),
+        new_id=parts.new_id,
+    )
+    # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
+    loaded = yaml.load(
+        (document or coder_chats_openapi.document()).read_text("utf-8"),
+        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+    )
+    return GenerationApp(
+        document=loaded,
+        resolve=api.resolve,
+        outer_middlewares=(watch_middleware(parts.store, parts.directory),),
+        operation_middlewares=(chat_param_middleware(parts.store),),
+    )

@@ -1,0 +1,26 @@
+"""The app serves the generation its settings name, and refuses one it does not know."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver import Settings, create_app
+from mockserver.cli import build_parser
+from mockserver.generation import API_GENERATIONS
+
+
+def test_v1_is_the_default_generation() -> None:
+    assert Settings().api == API_GENERATIONS[0] == "v1"
+    assert build_parser().parse_args(["serve"]).api == "v1"
+
+
+def test_unknown_generation_is_refused_by_create_app() -> None:
+    with pytest.raises(ValueError, match="unknown API generation .v0.; known: v1, current"):
+        create_app(Settings(api="v0"))
+
+
+def test_unknown_generation_is_refused_by_serve(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["serve", "--api", "v0"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'v0'" in capsys.readouterr().err
