@@ -18,9 +18,9 @@ from connexion.validators import AbstractRequestBodyValidator, ParameterValidato
 from starlette.types import Receive, Scope
 
 from mockserver.core.errors import InvalidJSONBody
-from mockserver.core.golang import GoJSONError, decode_json, json_kind, parse_uuid
+from mockserver.core.golang import json_kind, parse_uuid
 from mockserver.edge.auth import context_of
-from mockserver.edge.validation import REQUEST_BODY, body_chunks, replay, validator_map
+from mockserver.edge.validation import REQUEST_BODY, read_go_json, replay, validator_map
 
 __all__ = ["current_validator_map", "go_decode"]
 
@@ -149,11 +149,7 @@ def current_validator_map() -> dict[str, Any]:
         """Reads the body as coderd's httpapi.Read does, and nothing more."""
 
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-            raw = b"".join([chunk async for chunk in body_chunks(receive)])
-            try:
-                decoded = decode_json(raw)
-            except GoJSONError as error:
-                raise InvalidJSONBody(str(error)) from None
+            raw, decoded = await read_go_json(receive)
             context_of(scope)[REQUEST_BODY] = go_decode(decoded, self._schema)
             return replay(raw, receive), scope
 

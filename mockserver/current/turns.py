@@ -31,14 +31,13 @@ from mockserver.core.scenarios import (
     Text,
     ToolCall,
     Usage,
+    fill_text,
 )
-from mockserver.core.scheduler import Scheduler
+from mockserver.core.scheduler import Scheduler, play_in_order
 from mockserver.core.store import ChatStore
 
 __all__ = ["Chunk", "End", "StoreMessage", "TurnEnded", "TurnRunner", "plan_turn"]
 
-# The placeholder in a scenario's strings that becomes the user's text.
-TEXT_PLACEHOLDER = "{text}"
 # The ChatError kind a scenario's failure code becomes.
 _ERROR_KINDS = {
     ErrorCode.LLM_INIT_FAILED: "config",
@@ -78,17 +77,6 @@ Action = Chunk | StoreMessage | End
 TurnEnded = Callable[[UUID, "dict[str, Any] | None"], None]
 
 
-def _fill(value: Any, text: str) -> Any:
-    """`{text}` in every string of a JSON value replaced by the user's text."""
-    if isinstance(value, str):
-        return value.replace(TEXT_PLACEHOLDER, text)
-    if isinstance(value, list):
-        return [_fill(item, text) for item in value]
-    if isinstance(value, dict):
-        return {key: _fill(item, text) for key, item in value.items()}
-    return value
-
-
 @dataclass(slots=True)
 class _Planner:
     """Walks a scenario's steps, accumulating the open model step."""
@@ -109,7 +97,7 @@ class _Planner:
         self.wait = 0.0
 
     def stream(self, kind: str, chunks: Sequence[str], every: float) -> None:
-        filled = [_fill(chunk, self.text) for chunk in chunks]
+        filled = [fill_text(chunk, self.text) for chunk in chunks]
         for chunk in filled:
             self.wait += every
             self.add(Chunk(0.0, kind, chunk))
@@ -126,14 +114,14 @@ class _Planner:
                 "type": "tool-call",
                 "tool_call_id": call_id,
                 "tool_name": call.name,
-                "args": _fill(call.args, self.text),
+                "args": fill_text(call.args, self.text),
             }
         )
         result: dict[str, Any] = {"type": "tool-result", "tool_call_id": call_id, "tool_name": call.name}
         if call.error is None:
-            result["result"] = _fill(call.result, self.text)
+            result["result"] = fill_text(call.result, self.text)
         else:
-            result["result"] = {"error": _fill(call.error, self.text)}
+            result["result"] = {"error": fill_text(call.error, self.text)}
             result["is_error"] = True
         self.results.append(result)
         self.tool_time += call.delay
@@ -195,7 +183,7 @@ def plan_turn(scenario: Scenario, text: str, *, context_limit: int, turn_key: st
                 planner.wait += seconds
             case Fail(code=code, message=message, retryable=retryable):
                 error = {
-                    "message": _fill(message, text),
+                    "message": fill_text(message, text),
                     "kind": _ERROR_KINDS[code],
                     "retryable": bool(retryable),
                 }
@@ -245,7 +233,7 @@ class TurnRunner:
         turn = _Turn(self._new_id(), model_config_id)
         self._turns[chat.id] = turn
         actions = plan_turn(scenario, text, context_limit=context_limit, turn_key=turn.run_id.hex[:16])
-        self._play(chat.id, turn, actions, 0, ended)
+        self._play(chat.id, turn, actions, ended)
 
     def running(self, chat_id: UUID) -> bool:
         """Whether the chat has a turn in progress."""
@@ -261,28 +249,20 @@ class TurnRunner:
         now = format_time(self._clock())
         return tuple({**part, "created_at": now} if part["type"] in _STAMPED else part for part in parts)
 
-    def _play(
-        self, chat_id: UUID, turn: _Turn, actions: Sequence[Action], start: int, ended: TurnEnded
-    ) -> None:
-        """Schedule `actions[start]` and those due at the same instant after it: one callback does them."""
-        if start == len(actions):
-            return
-        end = start + 1
-        while end < len(actions) and actions[end].delay <= 0:
-            end += 1
+    def _play(self, chat_id: UUID, turn: _Turn, actions: Sequence[Action], ended: TurnEnded) -> None:
+        """Do the turn's actions on the scheduler's time, while it is the chat's turn."""
 
-        def act_then_continue() -> None:
-            for action in actions[start:end]:
-                if self._turns.get(chat_id) is not turn:
-                    return  # interrupted, replaced by an edit, or the chat is gone
-                try:
-                    self._act(chat_id, turn, action, ended)
-                except ChatNotFound:
-                    self._turns.pop(chat_id, None)
-                    return  # the chat is gone (a reset): the turn ends with it
-            self._play(chat_id, turn, actions, end, ended)
+        def act(index: int) -> bool:
+            if self._turns.get(chat_id) is not turn:
+                return False  # interrupted, replaced by an edit, or the chat is gone
+            try:
+                self._act(chat_id, turn, actions[index], ended)
+            except ChatNotFound:
+                self._turns.pop(chat_id, None)
+                return False  # the chat is gone (a reset): the turn ends with it
+            return True
 
-        self._scheduler.call_later(actions[start].delay, act_then_continue)
+        play_in_order(self._scheduler, [action.delay for action in actions], act)
 
     def _act(self, chat_id: UUID, turn: _Turn, action: Action, ended: TurnEnded) -> None:
         match action:

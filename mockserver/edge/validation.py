@@ -33,7 +33,14 @@ from mockserver.core.errors import InvalidJSONBody, MissingFields
 from mockserver.core.golang import GoJSONError, decode_json, json_kind, parse_uuid
 from mockserver.edge.auth import context_of
 
-__all__ = ["REQUEST_BODY", "GoRequestValidationMiddleware", "body_chunks", "replay", "validator_map"]
+__all__ = [
+    "REQUEST_BODY",
+    "GoRequestValidationMiddleware",
+    "body_chunks",
+    "read_go_json",
+    "replay",
+    "validator_map",
+]
 
 # The context key under which the decoded, checked request body reaches the handler.
 REQUEST_BODY = "request_body"
@@ -118,11 +125,7 @@ def validator_map() -> dict[str, Any]:
         """Reads the body as coderd's httpapi.Read does, then holds it to the document."""
 
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-            raw = b"".join([chunk async for chunk in body_chunks(receive)])
-            try:
-                decoded = decode_json(raw)
-            except GoJSONError as error:
-                raise InvalidJSONBody(str(error)) from None
+            raw, decoded = await read_go_json(receive)
             body = _go_check_fields(decoded, self._schema)
             _go_check_required(body, self._schema)
             try:
@@ -228,6 +231,15 @@ class GoRequestValidationMiddleware(RequestValidationMiddleware):  # type: ignor
     """Connexion's request validation, but a body is JSON whatever its Content-Type (as in Go)."""
 
     api_cls = _GoRequestValidationAPI
+
+
+async def read_go_json(receive: Receive) -> tuple[bytes, Any]:
+    """The whole body and its JSON value, read as Go's json.Decoder reads it (InvalidJSONBody if not)."""
+    raw = b"".join([chunk async for chunk in body_chunks(receive)])
+    try:
+        return raw, decode_json(raw)
+    except GoJSONError as error:
+        raise InvalidJSONBody(str(error)) from None
 
 
 async def body_chunks(receive: Receive) -> AsyncIterator[bytes]:
