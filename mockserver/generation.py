@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.directory import Directory
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 
-__all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation"]
+__all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation", "load_document"]
 
 # The generations the mock serves, by the name `--api` takes; the first is the default.
 API_GENERATIONS = ("v1", "current")
@@ -51,6 +53,15 @@ class GenerationApp:
     # handler (Connexion's routing and the edge's Go-style validators unless a generation says).
     routing: Any = None
     validators: Mapping[str, Any] | None = None
+
+
+def load_document(source: Any) -> Mapping[str, Any]:
+    """An OpenAPI document read from a path (or a package resource)."""
+    # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
+    loaded: Mapping[str, Any] = yaml.load(
+        source.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
+    return loaded
 
 
 def build_generation(name: str, parts: CoreParts, *, agent: Any, document: Path | None) -> GenerationApp:

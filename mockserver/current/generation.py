@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import coder_chats_openapi
-import yaml
 
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.current.api import CurrentChatsApi
@@ -14,7 +13,7 @@ from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
 from mockserver.current.routing import AnySegmentRoutingMiddleware
 from mockserver.current.turns import TurnRunner
-from mockserver.generation import CoreParts, GenerationApp
+from mockserver.generation import CoreParts, GenerationApp, load_document
 from mockserver.v1.chat_param import chat_param_middleware
 
 __all__ = ["current_generation"]
@@ -31,10 +30,7 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         queue_limit=parts.queue_limit,
     )
     api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
-    loaded = yaml.load(
-        (document or coder_chats_openapi.current_document()).read_text("utf-8"),
-        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-    )
+    loaded = load_document(document or coder_chats_openapi.current_document())
     return GenerationApp(
         document=loaded,
         resolve=api.resolve,
