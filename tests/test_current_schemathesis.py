@@ -26,8 +26,8 @@ from mockserver.app import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
-EXAMPLES = 25  # per operation and mode
-SCENARIOS = 40  # of the state machine, each up to 8 steps
+EXAMPLES = 15  # per operation and mode
+SCENARIOS = 30  # of the state machine, each up to 8 steps
 
 
 def _settings(examples: int, **extra: Any) -> settings:
