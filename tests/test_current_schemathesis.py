@@ -27,7 +27,7 @@ from mockserver.app import Settings
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
 EXAMPLES = 15  # per operation and mode
-SCENARIOS = 50  # of the state machine, each up to 8 steps
+SCENARIOS = 50  # of the state machine, each up to 8 steps (fewer rarely get past a create)
 
 
 def _settings(examples: int, **extra: Any) -> settings:
@@ -106,11 +106,7 @@ def test_the_links_pass_every_check_statefully(schema: Any) -> None:
 
     run = get_state_machine_test(Machine, settings=_settings(SCENARIOS, stateful_step_count=8))
     hypothesis.seed(_seed("stateful"))(run)()
-    print(sorted(reached.items()))
     assert failures == []
     # The links led past creating a chat into the routes of the chat it made.
     assert reached.get("POST /chats 201", 0) > 0
-    assert any(
-        key.startswith(("GET /chats/{chat}/messages 200", "POST /chats/{chat}/messages 200"))
-        for key in reached
-    )
+    assert any("{chat}" in key and key.split()[-1].startswith("2") for key in reached), reached
