@@ -1,5 +1,6 @@
-# The two set-up commands of the README: `make serve` and `make test`. Both build .venv from
-# pyproject.toml on first use, so a fresh clone needs nothing but python3 (with venv) and make.
+# The two set-up commands of the README: `make serve [ARGS="serve options"]` and `make test`. Both
+# build .venv from pyproject.toml on first use, so a fresh clone needs nothing but python3 (with
+# venv) and make.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,8 +19,11 @@ $(STAMP): pyproject.toml
 compile: $(STAMP)
 	$(BIN)/python -m compileall -q mockserver contracts openapi
 
+# Options for chats-mock serve: make serve ARGS="--port 9000 --scenarios ./my-scenarios"
+ARGS ?=
+
 serve: compile
-	$(BIN)/chats-mock serve
+	$(BIN)/chats-mock serve $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

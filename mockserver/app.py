@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from mockserver.core.clock import Clock, IdFactory, system_clock
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, Scheduler
+from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.edge.auth import authentication_middleware
 from mockserver.edge.coder_errors import install_error_handlers
 from mockserver.edge.handlers import handler_middleware
+from mockserver.edge.limits import Limits, LimitsMiddleware
 from mockserver.edge.methods import MethodIndex
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
@@ -49,6 +52,7 @@ class Settings:
     faults: tuple[FaultRule, ...] = ()  # fault rules in force from start-up (and after a reset)
     fault_seed: int = 0  # seeds the draws of rules with a probability
     journal_size: int = 1000  # requests the journal keeps
+    limits: Limits = field(default_factory=Limits)  # what one request may ask (serve's limit options)
     # Current API: messages a chat's queue holds before a send is a 429. Coder's cap
     # (`MessageQueueFullError.Max`) was not found in the source read (WIRE.md); this is the mock's.
     queue_limit: int = 20
@@ -65,6 +69,7 @@ def create_app(
     agent: Any = None,
     library: ScenarioLibrary | None = None,
     seed_store: SeedStore = no_seed,
+    stopping: Stopping | None = None,
 ) -> AsyncApp:
     """Build the mock Coder server: an ASGI app serving the Chats API under /api/v2.
 
@@ -78,12 +83,15 @@ def create_app(
       the generation `settings.api` names);
     - `library`: the scenarios runs play (default: the built-in library; a V1 `agent` given
       here brings its own);
-    - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`.
+    - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`;
+    - `stopping`: set by the server when it begins to stop; what waits on a client or a timer
+      (a body, a fault's latency, a WebSocket) lets go then (mockserver.serving).
 
     `settings.api` names the generation: "v1" (the default, `openapi/chats.yaml`) or "current"
     (today's Coder, `openapi/current/chats.yaml`).
     """
     settings = settings or Settings()
+    stopping = stopping or Stopping()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
@@ -101,6 +109,7 @@ def create_app(
         clock=clock,
         seed_store=seed_store,
         document=settings.control_document,
+        stopping=stopping,
     )
     generation = build_generation(
         settings.api,
@@ -110,6 +119,7 @@ def create_app(
             scheduler=scheduler,
             clock=clock,
             new_id=new_id,
+            limits=settings.limits,
             library=library or ScenarioLibrary.builtin(),
             queue_limit=settings.queue_limit,
         ),
@@ -121,6 +131,8 @@ def create_app(
     app = AsyncApp(
         __name__,
         middlewares=[
+            # Outermost: a request past a limit is answered before anything else looks at it.
+            partial(LimitsMiddleware, limits=settings.limits, stopping=stopping),
             *control.middlewares(),
             *generation.outer_middlewares,  # e.g. the live transcript WebSocket (not in the document)
             ServerErrorMiddleware,
@@ -141,7 +153,9 @@ def create_app(
         dict(document),
         resolver=Resolver(function_resolver=generation.resolve),
         validate_responses=settings.validate_responses,
-        validator_map=dict(generation.validators or validator_map()),
+        validator_map=dict(
+            generation.validators or validator_map(max_json_depth=settings.limits.max_json_depth)
+        ),
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
     )
     control.add_api(

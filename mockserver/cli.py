@@ -6,13 +6,15 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from contracts.cli import add_verify_command
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.generation import API_GENERATIONS
+from mockserver.installation import missing_package_data
 from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
+from mockserver.serving import add_serving_arguments
 from mockserver.spec.commands import add_spec_commands
 
 __all__ = ["main"]
@@ -32,11 +34,11 @@ def _parse_tokens(values: Sequence[str]) -> dict[str, str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    """Serve the mock until interrupted."""
-    import uvicorn
-
+    """Serve the mock until interrupted (SIGTERM or Ctrl-C stop it within --shutdown-timeout, exit code 0)."""
     from mockserver.app import Settings, create_app
+    from mockserver.core.stopping import Stopping
     from mockserver.scenario_cli import StartupError, serve_parts
+    from mockserver.serving import BindError, bind, limits_from_args, serve
 
     try:
         directory = Directory.from_tokens(_parse_tokens(args.token) if args.token else DEMO_TOKENS)
@@ -48,15 +50,25 @@ def _serve(args: argparse.Namespace) -> int:
             "chats-mock: --fixtures holds the seed's (v1) rows; it cannot seed --api current", file=sys.stderr
         )
         return 2
+    stopping = Stopping()
     try:
+        limits = limits_from_args(args)
         parts = serve_parts(args, directory)
         settings = Settings(
-            api=args.api, validate_responses=args.validate_responses, **control_settings(args)
+            api=args.api,
+            validate_responses=args.validate_responses,
+            limits=limits,
+            **control_settings(args),
         )
-        app = create_app(settings, directory=directory, **parts.as_kwargs())
+        app = create_app(settings, directory=directory, stopping=stopping, **parts.as_kwargs())
     except (StartupError, OSError, ValueError) as error:
-        print(f"chats-mock: {error}", file=sys.stderr)
+        print(f"chats-mock: {_one_line(error)}", file=sys.stderr)
         return 2
+    try:
+        sockets = bind(args.host, args.port)
+    except BindError as error:
+        print(f"chats-mock: {error}", file=sys.stderr)
+        return 1
     # What start-up built lives as long as the process: out of the collector's sight. What
     # requests add to the store lives as long too, and a full collection scans all of it (with
     # 100k stored rows, a pause of ~100 ms that every open request waits out: the p99 of the
@@ -65,11 +77,28 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     gc.set_threshold(*_GC_THRESHOLDS)
     gc.enable()
-    _print_banner(sys.stdout, args.host, args.port, directory)
-    if settings.control:
-        print("  control plane at /__mock (docs at /__mock/ui/)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
+
+    def started() -> None:
+        _print_banner(sys.stdout, args.host, sockets[0].getsockname()[1], directory)
+        if settings.control:
+            print("  control plane at /__mock (docs at /__mock/ui/)", flush=True)
+
+    serve(
+        app,
+        sockets,
+        limits=limits,
+        stopping=stopping,
+        shutdown_timeout=args.shutdown_timeout,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        on_started=started,
+    )
     return 0
+
+
+def _one_line(error: Exception) -> str:
+    """An error's message on one line (a YAML parser's, say, spans several)."""
+    return " ".join(str(error).split())
 
 
 def _print_banner(out: TextIO, host: str, port: int, directory: Directory) -> None:
@@ -81,9 +110,21 @@ def _print_banner(out: TextIO, host: str, port: int, directory: Directory) -> No
     out.flush()
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: what is wrong, and where the help is.
+
+    argparse's own error prints the usage first, and serve's usage is a dozen lines that bury the
+    one that says what is wrong (say, in `make serve ARGS="--port x"`). Subcommands' parsers are
+    of this class too (add_subparsers makes them of the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `chats-mock`."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="chats-mock", description="A stub backend and contract suite for Coder's Chats API."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -118,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     add_control_arguments(serve)
     add_serve_options(serve)
+    add_serving_arguments(serve)
     serve.set_defaults(func=_serve)
 
     add_spec_commands(commands)
@@ -129,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `chats-mock` with the given arguments; returns the exit code."""
     args = build_parser().parse_args(argv)
+    missing = missing_package_data()
+    if missing:
+        print(
+            f"chats-mock: this installation of coder-chats-mock lacks its data ({', '.join(missing)}); "
+            "reinstall it",
+            file=sys.stderr,
+        )
+        return 2
     if args.func is not _serve:
         gc.enable()  # paused by mockserver.startup; only `serve` keeps it off until it is built
     code: int = args.func(args)

@@ -19,6 +19,7 @@ from mockserver.core.directory import Directory
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
+from mockserver.edge.limits import Limits
 
 __all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation", "load_document"]
 
@@ -35,6 +36,7 @@ class CoreParts:
     scheduler: Scheduler
     clock: Clock
     new_id: IdFactory
+    limits: Limits  # serve's limits; a generation's handlers hold its fields to them
     library: ScenarioLibrary  # the scenarios runs play
     queue_limit: int  # messages a chat's queue holds (a generation with a queue reads it)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-__all__ = ["control_document", "current_document", "docs_page", "document"]
+__all__ = ["asyncapi_document", "control_document", "current_document", "docs_page", "document"]
 
 
 def document() -> Traversable:
@@ -26,3 +26,8 @@ def docs_page() -> Traversable:
 def control_document() -> Traversable:
     """The OpenAPI 3.0.3 document of the mock's own control plane (/__mock), not Coder's."""
     return files(__name__) / "control.yaml"
+
+
+def asyncapi_document() -> Traversable:
+    """The AsyncAPI 3.0 document of the live transcript (watch WebSocket); refers to chats.yaml."""
+    return files(__name__) / "chats.asyncapi.yaml"

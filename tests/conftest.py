@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,7 @@ from starlette.testclient import TestClient
 
 from mockserver import DEMO_TOKENS, ImmediateScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.app import Settings
+from tests.npm_tools import NpmTools, install
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
 BOB = {"Coder-Session-Token": DEMO_TOKENS["bob"]}
@@ -25,3 +27,9 @@ def client() -> Iterator[TestClient]:
     )
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def npm_tools() -> NpmTools:
+    """tools/npm installed by `npm ci` once a session; skips without Node.js, fails so under CI=true."""
+    return install(os.environ)

@@ -55,6 +55,12 @@ def test_seed_page_matches_document(tmp_path: Path) -> None:
     assert "all 4 operations match" in lines[0]
 
 
+def test_check_docs_without_a_page_checks_the_packaged_one() -> None:
+    out = io.StringIO()
+    code = check_docs_command(argparse.Namespace(docs=None, document=None), out)
+    assert (code, out.getvalue()) == (0, f"{SEED_PAGE}: all 4 operations match {DOCUMENT}\n")
+
+
 # One edit of the seed page each, and the exact lines check-docs then prints (it exits 1).
 PAGE_EDITS = [
     pytest.param(

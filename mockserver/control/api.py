@@ -95,10 +95,9 @@ class ControlApi:
     async def add_fault(self, body: dict[str, Any]) -> Response:
         """POST /__mock/faults."""
         try:
-            rule = FaultRule.from_json(body)
+            return _json(201, self._faults.add(FaultRule.from_json(body)))
         except ValueError as error:
             return _json(400, error_body("Invalid fault rule.", str(error)))
-        return _json(201, self._faults.add(rule))
 
     async def clear_faults(self) -> Response:
         """DELETE /__mock/faults."""

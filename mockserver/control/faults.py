@@ -25,6 +25,8 @@ from .paths import CONTROL_PREFIX, PathPattern
 
 __all__ = [
     "FAULTS_APPLIED",
+    "MAX_LATENCY_MS",
+    "MAX_RULES",
     "ConnectionDropped",
     "ConnectionDropper",
     "FaultMiddleware",
@@ -49,6 +51,13 @@ _RULE_FIELDS = {
 }
 
 
+# The longest latency a rule may add: one minute. A request held longer than any client waits
+# is a rule that cannot be honoured, so it is refused when it is made.
+MAX_LATENCY_MS = 60_000
+# The most rules in force at once: each request is checked against every one.
+MAX_RULES = 100
+
+
 class ConnectionDropped(Exception):
     """Raised inside the app to have the connection closed without an answer."""
 
@@ -68,8 +77,8 @@ class FaultRule:
     probability: float = 1.0  # act on a match with this chance (seeded)
 
     def __post_init__(self) -> None:
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must not be negative")
+        if not 0 <= self.latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
         if self.status is not None and not 400 <= self.status <= 599:
             raise ValueError("status must be an error status, 400 to 599")
         if self.status is not None and self.drop:
@@ -91,17 +100,20 @@ class FaultRule:
             raise ValueError(f"unknown fields in a fault rule: {', '.join(sorted(unknown))}")
         method = data.get("method")
         path = data.get("path")
-        return cls(
-            method=None if method in (None, "*") else str(method).upper(),
-            path=None if path is None else PathPattern(str(path)),
-            latency_ms=int(data.get("latency_ms", 0)),
-            status=None if data.get("status") is None else int(data["status"]),
-            message=data.get("message"),
-            detail=data.get("detail"),
-            drop=bool(data.get("drop", False)),
-            times=None if data.get("times") is None else int(data["times"]),
-            probability=float(data.get("probability", 1.0)),
-        )
+        try:
+            return cls(
+                method=None if method in (None, "*") else str(method).upper(),
+                path=None if path is None else PathPattern(str(path)),
+                latency_ms=int(data.get("latency_ms", 0)),
+                status=None if data.get("status") is None else int(data["status"]),
+                message=data.get("message"),
+                detail=data.get("detail"),
+                drop=bool(data.get("drop", False)),
+                times=None if data.get("times") is None else int(data["times"]),
+                probability=float(data.get("probability", 1.0)),
+            )
+        except OverflowError:  # int(inf), from a start-up file's `.inf`
+            raise ValueError("a fault rule's numbers must be finite") from None
 
     def to_json(self) -> dict[str, Any]:
         """The rule's JSON form."""
@@ -179,7 +191,9 @@ class Faults:
             self.add(rule)
 
     def add(self, rule: FaultRule) -> dict[str, Any]:
-        """Put a rule in force after the others; returns it as listed."""
+        """Put a rule in force after the others; returns it as listed (ValueError past MAX_RULES)."""
+        if len(self._rules) >= MAX_RULES:
+            raise ValueError(f"at most {MAX_RULES} fault rules are in force at once; remove some first")
         active = _Active(self._next_id, rule)
         self._next_id += 1
         self._rules.append(active)

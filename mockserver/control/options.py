@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .cors import CONTROL_TOKEN_HEADER, LOCALHOST_ORIGINS, CorsPolicy
-from .faults import FaultRule, load_fault_rules
+from .faults import MAX_LATENCY_MS, FaultRule, load_fault_rules
 
 __all__ = ["add_control_arguments", "control_settings"]
 
@@ -68,8 +68,8 @@ def control_settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.control_token == "":
         raise ValueError("--control-token must not be empty")
     rules: list[FaultRule] = []
-    if args.latency < 0:
-        raise ValueError("--latency must not be negative")
+    if not 0 <= args.latency <= MAX_LATENCY_MS:
+        raise ValueError(f"--latency must be between 0 and {MAX_LATENCY_MS}")
     if args.latency:
         rules.append(FaultRule(latency_ms=args.latency))  # one mechanism: a rule matching everything
     if args.faults is not None:

@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from mockserver.core.clock import Clock
 from mockserver.core.directory import Directory
+from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 
 from .api import ControlApi, Steppable
@@ -55,6 +56,7 @@ class ControlPlane:
         clock: Clock,
         seed_store: SeedStore = no_seed,
         document: Path | None = None,
+        stopping: Stopping | None = None,
     ) -> None:
         self.enabled = enabled
         self.journal = Journal(journal_size)
@@ -68,6 +70,7 @@ class ControlPlane:
         self._clock = clock
         self._seed_store = seed_store
         self._document = document  # another copy of control.yaml; None is the packaged one
+        self._stopping = stopping or Stopping()  # a fault's latency ends when the server stops
 
     def middlewares(self) -> list[Any]:
         """The layers outside Connexion's own, outermost first."""
@@ -90,7 +93,7 @@ class ControlPlane:
             partial(CORSMiddleware, **cors_options(self._cors)),
         ]
         if faulty:
-            layers.append(partial(FaultMiddleware, faults=self.faults))
+            layers.append(partial(FaultMiddleware, faults=self.faults, sleep=self._stopping.sleep))
         return layers
 
     def add_api(self, app: AsyncApp, **options: Any) -> None:

@@ -13,23 +13,37 @@ MockError
     ├── InvalidQueryParam       a query parameter the handler cannot read (`message` its own)
     ├── InvalidJSONBody         a body Go's decoder refuses
     ├── MissingFields           a required field missing or empty (`message` from the document)
-    └── RouteNotFound           no route under /api/v2
+    ├── RouteNotFound           no route under /api/v2
+    ├── ContentTooLong          a message's content over the limit serve sets
+    └── LimitExceeded           a request past one of serve's limits (`detail` names it)
+        ├── HeadersTooLarge     too many header fields, or too many bytes of them
+        ├── BodyTooLarge        a body over the limit, refused before the rest is read
+        ├── RequestTimeout      headers or body not received in time
+        ├── ServerBusy          too many connections or WebSockets at once
+        └── ShuttingDown        the server is stopping (a request still waiting is let go)
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "BodyTooLarge",
     "ChatNotFound",
+    "ContentTooLong",
     "DomainError",
+    "HeadersTooLarge",
     "InvalidJSONBody",
     "InvalidQueryParam",
     "InvalidUUIDParam",
+    "LimitExceeded",
     "MessageNotFound",
     "MissingFields",
     "MockError",
     "QueuedMessageNotFound",
     "RequestError",
+    "RequestTimeout",
     "RouteNotFound",
+    "ServerBusy",
+    "ShuttingDown",
     "Unauthenticated",
     "WorkspaceForbidden",
     "WorkspaceNotFound",
@@ -106,3 +120,35 @@ class MissingFields(RequestError):
 
 class RouteNotFound(RequestError):
     """No route under /api/v2 for this path."""
+
+
+class ContentTooLong(RequestError):
+    """A message whose content is longer than the mock takes (`detail` says the limit)."""
+
+
+class LimitExceeded(RequestError):
+    """A request past one of serve's limits; `detail` names the limit and its option."""
+
+
+class HeadersTooLarge(LimitExceeded):
+    """More header fields, or more bytes of them, than the mock reads."""
+
+
+class BodyTooLarge(LimitExceeded):
+    """A body larger than the mock reads; refused before the rest of it is read."""
+
+
+class RequestTimeout(LimitExceeded):
+    """The headers or the body did not arrive in time."""
+
+    def __init__(self, part: str, detail: str) -> None:
+        super().__init__(detail)
+        self.part = part  # "headers" or "body"
+
+
+class ServerBusy(LimitExceeded):
+    """As many connections (or WebSockets) open as the mock serves at once."""
+
+
+class ShuttingDown(LimitExceeded):
+    """The server is stopping: a request still waiting (for its body, a fault's latency) is let go."""

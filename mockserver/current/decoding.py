@@ -142,14 +142,17 @@ def go_decode(body: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
     return _decode_struct(body, schema, "")
 
 
-def current_validator_map() -> dict[str, Any]:
-    """The validator_map of today's API: Go decoding for bodies, parameters left to the handlers."""
+def current_validator_map(*, max_json_depth: int) -> dict[str, Any]:
+    """The validator_map of today's API: Go decoding for bodies, parameters left to the handlers.
+
+    Bodies nested deeper than `max_json_depth` are refused as Go's decoder refuses them.
+    """
 
     class GoBodyDecoder(AbstractRequestBodyValidator):  # type: ignore[misc]
         """Reads the body as coderd's httpapi.Read does, and nothing more."""
 
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-            raw, decoded = await read_go_json(receive)
+            raw, decoded = await read_go_json(receive, max_depth=max_json_depth)
             context_of(scope)[REQUEST_BODY] = go_decode(decoded, self._schema)
             return replay(raw, receive), scope
 
@@ -160,7 +163,7 @@ def current_validator_map() -> dict[str, Any]:
             return None
 
     return {
-        **validator_map(),
+        **validator_map(max_json_depth=max_json_depth),
         "parameter": HandlersReadParameters,
         "body": MediaTypeDict({"*/*json": GoBodyDecoder}),
     }

@@ -39,5 +39,5 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
         operation_middlewares=(chat_param_middleware(parts.store),),
         routing=AnySegmentRoutingMiddleware,
-        validators=current_validator_map(),
+        validators=current_validator_map(max_json_depth=parts.limits.max_json_depth),
     )

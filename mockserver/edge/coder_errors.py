@@ -11,13 +11,19 @@ from starlette.exceptions import HTTPException
 from starlette.types import Send
 
 from mockserver.core.errors import (
+    BodyTooLarge,
     ChatNotFound,
+    ContentTooLong,
+    HeadersTooLarge,
     InvalidJSONBody,
     InvalidQueryParam,
     InvalidUUIDParam,
     MissingFields,
     MockError,
+    RequestTimeout,
     RouteNotFound,
+    ServerBusy,
+    ShuttingDown,
     Unauthenticated,
     WorkspaceForbidden,
     WorkspaceNotFound,
@@ -86,6 +92,20 @@ def coder_error(error: Exception) -> tuple[int, dict[str, Any]]:
             return 404, error_body(RESOURCE_NOT_FOUND)
         case WorkspaceForbidden():
             return 403, error_body("Forbidden.", FORBIDDEN_DETAIL)
+        # serve's limits (README, Reliability): Coder has none of these, so the wording is the
+        # mock's own, in the shape of Coder's messages; `detail` names the limit and its option.
+        case ContentTooLong():
+            return 400, error_body("content is too long", error.detail)
+        case BodyTooLarge():
+            return 413, error_body("Request body too large.", error.detail)
+        case HeadersTooLarge():
+            return 431, error_body("Request header fields too large.", error.detail)
+        case RequestTimeout():
+            return 408, error_body(f"Request {error.part} not received in time.", error.detail)
+        case ServerBusy():
+            return 503, error_body("Too many concurrent connections.", error.detail)
+        case ShuttingDown():
+            return 503, error_body("The server is shutting down.", error.detail)
         case HTTPException(status_code=404) | ProblemException(status=404):
             return 404, error_body("Route not found.")
         case HTTPException(status_code=405) | ProblemException(status=405):
@@ -117,9 +137,14 @@ def install_error_handlers(app: Any, methods: MethodIndex) -> None:
         app.add_error_handler(kind, handle)
 
 
-async def send_error(send: Send, status: int, body: dict[str, str]) -> None:
-    """Answer with Coder's error body straight over ASGI, for layers outside Connexion's."""
+async def send_error(send: Send, status: int, body: dict[str, str], *, close: bool = False) -> None:
+    """Answer with Coder's error body straight over ASGI, for layers outside Connexion's.
+
+    `close` asks the server to close the connection after it (a body left unread).
+    """
     content = encode_json(body)
     headers = [(b"content-type", CONTENT_TYPE.encode()), (b"content-length", str(len(content)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})

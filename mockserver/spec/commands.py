@@ -10,18 +10,28 @@ from typing import Any, TextIO
 
 import yaml
 
-__all__ = ["add_spec_commands", "check_docs_command", "packaged_document", "validate_command"]
+__all__ = [
+    "add_spec_commands",
+    "check_docs_command",
+    "packaged_docs_page",
+    "packaged_document",
+    "validate_command",
+]
 
-# Where the document sits in a source checkout, beside this package. It wins over the installed
-# data package so that a checkout (or a worktree) checks its own document, not the one an
-# editable install of another checkout points at.
-_CHECKOUT_DOCUMENT = Path(__file__).resolve().parents[2] / "openapi" / "chats.yaml"
-# The documents by API generation, as paths inside openapi/ (and the data package).
-_GENERATION_DOCUMENTS = {"v1": ("chats.yaml",), "current": ("current", "chats.yaml")}
+# The source checkout this package runs from, if it runs from one (then pyproject.toml sits beside
+# mockserver/). Its documents win over the installed data package so that a checkout (or a
+# worktree) checks its own, not the ones an editable install of another checkout points at. An
+# installed package sits in site-packages, which holds no pyproject.toml: it reads its own data.
+_CHECKOUT = Path(__file__).resolve().parents[2]
+# Each generation's document: its path inside openapi/, and the data package's accessor for it.
+_GENERATION_DOCUMENTS = {
+    "v1": ("chats.yaml", "document"),
+    "current": ("current/chats.yaml", "current_document"),
+}
 
 
 def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `spec validate [PATH]` and `spec check-docs DOCS.md [--document PATH]`."""
+    """Register `spec validate [PATH]` and `spec check-docs [DOCS.md] [--document PATH]`."""
     spec = subparsers.add_parser("spec", help="check the OpenAPI document")
     commands = spec.add_subparsers(dest="spec_command", required=True)
     validate = commands.add_parser(
@@ -38,22 +48,33 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     check = commands.add_parser(
         "check-docs", help="check that the document says everything a Coder docs page says"
     )
-    check.add_argument("docs", type=Path, metavar="DOCS.md", help="a Coder API docs page")
+    check.add_argument(
+        "docs",
+        nargs="?",
+        type=Path,
+        metavar="DOCS.md",
+        help="a Coder API docs page (default: the packaged copy of the Chats API's page)",
+    )
     check.add_argument("--document", type=Path, help="the document (default: the packaged one)")
     check.set_defaults(func=check_docs_command)
 
 
 def packaged_document(api: str = "v1") -> Path:
     """The path of a generation's document: the checkout's when there is one, else the installed one."""
-    parts = _GENERATION_DOCUMENTS[api]
-    checkout = _CHECKOUT_DOCUMENT.parent.joinpath(*parts)
-    if checkout.is_file():
-        return checkout
-    try:
-        package = importlib.import_module("coder_chats_openapi")
-    except ModuleNotFoundError:
-        return checkout
-    return Path(str(package.document() if api == "v1" else package.current_document()))
+    return _packaged(*_GENERATION_DOCUMENTS[api])
+
+
+def packaged_docs_page() -> Path:
+    """The path of Coder's docs page for the Chats API: the checkout's, else the installed one."""
+    return _packaged("chats-api-docs.md", "docs_page")
+
+
+def _packaged(name: str, accessor: str) -> Path:
+    """A file of openapi/: from the checkout this package runs from, else from coder_chats_openapi."""
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "openapi" / name).is_file():
+        return _CHECKOUT / "openapi" / name
+    package = importlib.import_module("coder_chats_openapi")
+    return Path(str(getattr(package, accessor)()))
 
 
 def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -87,13 +108,14 @@ def check_docs_command(args: argparse.Namespace, out: TextIO | None = None) -> i
     from mockserver.spec.docs_page import DocsPageError, parse_docs_page
 
     document_path: Path = args.document or packaged_document()
+    docs_path: Path = args.docs or packaged_docs_page()
     try:
-        page = parse_docs_page(Path(args.docs).read_text(encoding="utf-8"))
+        page = parse_docs_page(docs_path.read_text(encoding="utf-8"))
         document = _load(document_path)
     except (OSError, yaml.YAMLError, DocsPageError) as error:
         return _report([str(error).replace("\n", " ")], "", out)
     lines = [str(difference) for difference in check_docs(page, document)]
-    summary = f"{args.docs}: all {len(page.operations)} operations match {document_path}"
+    summary = f"{docs_path}: all {len(page.operations)} operations match {document_path}"
     return _report(lines, summary, out)
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Protocol
 from uuid import UUID
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from mockserver.core.clock import IdFactory
 from mockserver.core.directory import Directory
-from mockserver.core.golang import encode_json, parse_uuid
+from mockserver.core.errors import ContentTooLong
+from mockserver.core.golang import encode_json, encode_json_array, parse_uuid
 from mockserver.core.models import Chat, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.edge.coder_errors import CONTENT_TYPE
@@ -26,6 +30,18 @@ class Agent(Protocol):
         """Begin the run in the background and return at once."""
 
 
+# Bytes encoded between two chances for other requests to run, when a transcript is listed: a
+# few milliseconds of work. (Go's server sends such a body chunked too.)
+_PIECE_BYTES = 256 * 1024
+
+
+async def _yielding(pieces: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """The pieces, letting the event loop run other requests between two."""
+    for piece in pieces:
+        yield piece
+        await asyncio.sleep(0)
+
+
 def _json(status: int, body: Any) -> Response:
     return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
 
@@ -33,11 +49,20 @@ def _json(status: int, body: Any) -> Response:
 class ChatsApi:
     """Handlers by operationId; Connexion has already authenticated and validated the request."""
 
-    def __init__(self, *, store: ChatStore, directory: Directory, agent: Agent, new_id: IdFactory) -> None:
+    def __init__(
+        self,
+        *,
+        store: ChatStore,
+        directory: Directory,
+        agent: Agent,
+        new_id: IdFactory,
+        max_message_bytes: int,
+    ) -> None:
         self._store = store
         self._directory = directory
         self._agent = agent
         self._new_id = new_id
+        self._max_message_bytes = max_message_bytes
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `create-chat` is `create_chat`."""
@@ -66,14 +91,33 @@ class ChatsApi:
         return _json(200, chat_json(chat))
 
     async def list_chat_messages(self, user: User, chat: Chat) -> Response:
-        """GET /chats/{chat}/messages."""
+        """GET /chats/{chat}/messages: a long transcript goes out in pieces, encoded as they are sent."""
         messages = self._store.list_messages(user, chat.id)
-        return _json(200, [message_json(message) for message in messages])
+        pieces = encode_json_array(map(message_json, messages), chunk_bytes=_PIECE_BYTES)
+        first = next(pieces)
+        rest = next(pieces, None)
+        if rest is None:  # one piece: the whole body, with its Content-Length
+            return Response(content=first, status_code=200, media_type=CONTENT_TYPE)
+        return StreamingResponse(
+            _yielding(itertools.chain((first, rest), pieces)), status_code=200, media_type=CONTENT_TYPE
+        )
 
     async def create_chat_message(self, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/messages: store the user message, answer, let the agent run."""
-        run_id = self._new_id()
         text = request_body["content"]
+        self._check_content(text)
+        run_id = self._new_id()
         message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run_id, text))
         self._agent.start_run(chat, run_id, text)
         return _json(201, {"run_id": str(run_id), "message": message_json(message)})
+
+    def _check_content(self, text: str) -> None:
+        """A message over serve's --max-message-bytes (UTF-8, as Go's len counts) is refused."""
+        limit = self._max_message_bytes
+        if len(text) * 4 <= limit:
+            return  # cannot be over, however wide its characters: no need to encode it
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise ContentTooLong(
+                f"content is {size} bytes; the mock takes at most {limit} (--max-message-bytes)."
+            )

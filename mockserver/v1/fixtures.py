@@ -112,8 +112,15 @@ def load_fixture_files(store: ChatStore, directory: Directory, paths: Iterable[P
     for path in paths:
         try:
             fixture = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as error:
-            raise FixtureError(f"{path}: cannot read: {error}") from None
+        except OSError as error:
+            raise FixtureError(f"{path}: cannot read: {error.strerror or error}") from None
+        except UnicodeDecodeError as error:
+            raise FixtureError(f"{path}: cannot read: not UTF-8 text (byte {error.start})") from None
+        except yaml.MarkedYAMLError as error:
+            line = "" if error.problem_mark is None else f":{error.problem_mark.line + 1}"
+            raise FixtureError(f"{path}{line}: not YAML: {error.problem}") from None
+        except yaml.YAMLError as error:
+            raise FixtureError(f"{path}: not YAML: {error}") from None
         loaded += import_fixture(store, directory, fixture, source=str(path))
     return loaded
 

@@ -23,6 +23,7 @@ def v1_generation(parts: CoreParts, *, agent: Any, document: Path | None) -> Gen
         directory=parts.directory,
         agent=agent or ScenarioAgent(parts.store, parts.scheduler, parts.library),
         new_id=parts.new_id,
+        max_message_bytes=parts.limits.max_message_bytes,
     )
     loaded = load_document(document or coder_chats_openapi.document())
     return GenerationApp(

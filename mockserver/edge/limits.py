@@ -1,0 +1,389 @@
+"""serve's limits on what one request may ask, and the ASGI layer that holds requests to them.
+
+The layer is the outermost of the app, so every route (the Chats API, watch-ws, /__mock) gets
+the same answers, each Coder's error body (`coder_errors`), each before anything is stored:
+- more header fields than `max_headers`, or more bytes of them than `max_header_bytes`: 431;
+- a body over `max_body_bytes`: 413 when the handler first reads it, before any of it is read
+  (by its Content-Length) or as soon as the count passes the limit (a chunked body); the answer
+  closes the connection, so the rest is never read;
+- a body that has not arrived `body_timeout` seconds after the request began: 408, closed;
+- more WebSockets open at once than `max_websockets`: 503 before the upgrade;
+- once the server begins to stop (`Stopping`): a body still awaited is let go with 503, and a
+  WebSocket is closed with 1001 (going away); the app's receive then says disconnected and what
+  it sends after that is dropped.
+A body is only ever read when a handler asks for it, so coderd's order of refusals holds: an
+unauthenticated request with a huge body is a 401, and its body is never read.
+
+The limits the server itself must hold (the bytes of a request head while they arrive, the
+header timeout, open connections) are in `mockserver.serving`, which reads the same `Limits`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, fields
+from enum import Enum
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.core.errors import (
+    BodyTooLarge,
+    HeadersTooLarge,
+    LimitExceeded,
+    RequestTimeout,
+    ServerBusy,
+    ShuttingDown,
+)
+from mockserver.core.golang import MAX_NESTING, encode_json
+from mockserver.core.stopping import Stopping
+from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
+
+__all__ = ["GOING_AWAY", "Cut", "Limits", "LimitsMiddleware", "header_refusal"]
+
+MIB = 1024 * 1024
+# The WebSocket close code for a server going down (RFC 6455, 7.4.1).
+GOING_AWAY = 1001
+# The close code for a WebSocket refused where the server cannot answer HTTP before the upgrade.
+TRY_AGAIN_LATER = 1013
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one request may ask of the mock; each field is a `serve` option of the same name."""
+
+    max_body_bytes: int = 4 * MIB  # a request body, as sent (413 past it)
+    max_header_bytes: int = 64 * 1024  # header fields of one request (431 past it)
+    max_headers: int = 100  # header fields of one request (431 past it)
+    max_message_bytes: int = 256 * 1024  # a posted message's content, UTF-8 (400 past it)
+    max_json_depth: int = 100  # nesting of arrays and objects in a body (400 past it)
+    header_timeout: float = 10.0  # seconds from a connection's first byte to a request's last header
+    body_timeout: float = 10.0  # seconds from a request's headers to its body's last byte
+    max_connections: int = 4000  # open connections, WebSockets included (503 past it)
+    max_websockets: int = 2000  # open WebSockets (503 before the upgrade past it)
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            if not getattr(self, item.name) > 0:
+                raise ValueError(f"--{item.name.replace('_', '-')} must be positive")
+        if self.max_json_depth > MAX_NESTING:
+            # Deeper than this, Python's own decoder and encoder run out of stack.
+            raise ValueError(f"--max-json-depth must be at most {MAX_NESTING}")
+
+
+def header_refusal(limits: Limits, headers: Iterable[tuple[bytes, bytes]]) -> HeadersTooLarge | None:
+    """The 431 a request's header fields earn, if any."""
+    headers = list(headers)
+    count = len(headers)
+    size = sum(map(len, itertools.chain.from_iterable(headers))) + 4 * count  # "name: value\r\n"
+    if count > limits.max_headers:
+        return HeadersTooLarge(
+            f"The request has {count} header fields; the mock reads at most {limits.max_headers} "
+            "(--max-headers)."
+        )
+    if size > limits.max_header_bytes:
+        return HeadersTooLarge(
+            f"The request's header fields are {size} bytes; the mock reads at most "
+            f"{limits.max_header_bytes} (--max-header-bytes)."
+        )
+    return None
+
+
+def _too_large(limits: Limits, size: str) -> BodyTooLarge:
+    return BodyTooLarge(
+        f"The body is {size} bytes; the mock reads at most {limits.max_body_bytes} (--max-body-bytes)."
+    )
+
+
+async def _refuse(send: Send, error: LimitExceeded, *, close: bool) -> None:
+    status, body = coder_error(error)
+    await send_error(send, status, body, close=close)
+
+
+class Cut(Enum):
+    """Why a wait for the client was cut short."""
+
+    TIMEOUT = "timeout"  # the body did not arrive within body_timeout
+    STOPPING = "stopping"  # the server began to stop
+
+
+class _Wait:
+    """A receive that something else can cut short: one timer and one stop callback per request,
+    rather than a timeout context around every receive (which costs ~10x as much on a POST)."""
+
+    __slots__ = ("_task", "cut")
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[Any] | None = None  # the task waiting in receive, if any
+        self.cut: Cut | None = None  # why the wait was cut, once it is
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a receive is waiting now."""
+        return self._task is not None
+
+    def cut_short(self, why: Cut) -> None:
+        """End the wait (now, or the next one) for `why`; the first reason given stays."""
+        if self.cut is None:
+            self.cut = why
+            if self._task is not None:
+                self._task.cancel()
+
+    async def receive(self, receive: Receive) -> Message | None:
+        """What `receive` gives, or None when the wait was cut (then `cut` says why)."""
+        if self.cut is not None:
+            return None
+        task = self._task = asyncio.current_task()
+        try:
+            message: Message = await receive()
+        except asyncio.CancelledError:
+            if self.cut is None or task is None or task.uncancel() > 0:
+                raise  # cancelled by someone else as well: theirs to handle
+            return None
+        finally:
+            self._task = None
+        return message
+
+
+class _Body:
+    """A request's body as the handler reads it, held to the size limit and the deadline."""
+
+    __slots__ = ("_length", "_limits", "_read", "_receive", "complete", "wait")
+
+    def __init__(self, receive: Receive, length: int | None, limits: Limits) -> None:
+        self._receive = receive
+        self._length = length  # the Content-Length; None for a chunked body
+        self._limits = limits
+        self._read = 0
+        self.complete = False  # the last byte is in (or the client went away)
+        self.wait = _Wait()
+
+    def cut_short(self, why: Cut) -> None:
+        if not self.complete:
+            self.wait.cut_short(why)
+
+    async def receive(self) -> Message:
+        if self.complete:  # only the disconnect is left to wait for: no deadline on that
+            return await self._receive()
+        if self._length is not None and self._length > self._limits.max_body_bytes:
+            raise _too_large(self._limits, str(self._length))
+        message = await self.wait.receive(self._receive)
+        if message is None:
+            if self.wait.cut is Cut.STOPPING:
+                raise _stopping_refusal()
+            raise RequestTimeout(
+                "body",
+                f"The body did not arrive within {self._limits.body_timeout:g} seconds (--body-timeout).",
+            )
+        if message["type"] != "http.request":
+            self.complete = True
+            return message
+        self._read += len(message.get("body", b""))
+        if self._read > self._limits.max_body_bytes:
+            raise _too_large(self._limits, f"over {self._read}")
+        self.complete = not message.get("more_body", False)
+        return message
+
+
+def _stopping_refusal() -> ShuttingDown:
+    return ShuttingDown("The request's body was still awaited when the server began to stop.")
+
+
+def _body_framing(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bool, int | None]:
+    """Whether the request has a body, and its Content-Length when it says one."""
+    length: int | None = None
+    for name, value in headers:
+        if name == b"transfer-encoding":
+            return True, None
+        if name == b"content-length" and length is None:
+            try:
+                length = int(value)
+            except ValueError:
+                return True, None  # the server has refused such a request before us; be safe
+    return bool(length), length
+
+
+class _Socket:
+    """A WebSocket's receive and send, closed with 1001 once the server begins to stop."""
+
+    __slots__ = ("_closing", "_receive", "_send", "accepted", "closed", "wait")
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
+        self._closing: asyncio.Future[Message] | None = None
+        self.accepted = False
+        self.closed = False  # by the app, or by this layer
+        self.wait = _Wait()  # cut short when the server begins to stop
+
+    def stop(self) -> None:
+        """The server begins to stop: close now, through the app's receive if it is waiting in one."""
+        waiting = self.wait.waiting
+        self.wait.cut_short(Cut.STOPPING)
+        if not waiting:  # an app that is not listening still gets its socket closed
+            self._closing = asyncio.ensure_future(self._going_away())
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        if self.closed:
+            return  # the server is going away: what the app still has to say is dropped
+        if message["type"] == "websocket.accept":
+            self.accepted = True
+        elif message["type"] == "websocket.close":
+            self.closed = True
+        await self._send(message)
+
+    async def receive(self) -> Message:
+        message = await self.wait.receive(self._receive)
+        if message is None:
+            return await self._going_away()
+        if message["type"] == "websocket.disconnect":
+            self.closed = True
+        return message
+
+    async def _going_away(self) -> Message:
+        if self.accepted and not self.closed:
+            self.closed = True
+            await self._send({"type": "websocket.close", "code": GOING_AWAY, "reason": "server stopping"})
+        self.closed = True
+        return {"type": "websocket.disconnect", "code": GOING_AWAY}
+
+
+class _ClosingSend:
+    """The server's send, but an answer before the whole body is in (a 401, a 413) closes the
+    connection: the rest of the body is never read."""
+
+    __slots__ = ("_body", "_send")
+
+    def __init__(self, send: Send, body: _Body) -> None:
+        self._send = send
+        self._body = body
+
+    @property
+    def transport(self) -> Any:
+        """The server's transport, as the fault layer's ConnectionDropper looks for it."""
+        return getattr(getattr(self._send, "__self__", None), "transport", None)
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start" and not self._body.complete:
+            message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
+        await self._send(message)
+
+
+class LimitsMiddleware:
+    """Holds every request to the `Limits` (see the module docstring).
+
+    Waits are cut by one sweep of the bodies being read (every quarter of the body timeout, at
+    most a second, only while there are any) and one stop callback per event loop, rather than
+    a timer and a callback per request: a POST pays for a set insertion, not for a timer.
+    """
+
+    def __init__(self, app: ASGIApp, *, limits: Limits, stopping: Stopping) -> None:
+        self._app = app
+        self._limits = limits
+        self._stopping = stopping
+        self._websockets: set[_Socket] = set()
+        self._bodies: dict[_Body, float] = {}  # bodies being read, with their deadlines
+        self._sweep_every = min(limits.body_timeout / 4, 1.0)
+        self._sweeping: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the sweep and stop are on
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope["headers"]
+        refusal = header_refusal(self._limits, headers)
+        if refusal is not None:
+            await _refuse(send, refusal, close=True)
+            return
+        has_body, length = _body_framing(headers)
+        if not has_body:
+            await self._app(scope, receive, send)
+            return
+        body = _Body(receive, length, self._limits)
+        loop = self._on_loop()
+        self._bodies[body] = loop.time() + self._limits.body_timeout
+        if self._sweeping is None:
+            self._sweeping = loop.call_later(self._sweep_every, self._sweep)
+        try:
+            await self._app(scope, body.receive, _ClosingSend(send, body).send)
+        finally:
+            del self._bodies[body]
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal: LimitExceeded | None = header_refusal(self._limits, scope["headers"])
+        if refusal is None and self._stopping.begun:
+            refusal = ShuttingDown("No new WebSocket is accepted while the server stops.")
+        if refusal is None and len(self._websockets) >= self._limits.max_websockets:
+            refusal = ServerBusy(
+                f"{len(self._websockets)} WebSockets are open; the mock serves at most "
+                f"{self._limits.max_websockets} at once (--max-websockets)."
+            )
+        if refusal is not None:
+            await _deny(scope, receive, send, refusal)
+            return
+        self._on_loop()
+        socket = _Socket(receive, send)
+        self._websockets.add(socket)
+        try:
+            with self._stopping.holding():
+                await self._app(scope, socket.receive, socket.send)
+        finally:
+            self._websockets.discard(socket)
+
+    def _on_loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop; on a new one (each test client has its own), the stop is watched on it."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._sweeping = None  # a sweep armed on an old loop never runs
+            self._stopping.call_on_begin(self._stop)
+        return loop
+
+    def _sweep(self) -> None:
+        self._sweeping = None
+        if self._loop is None:
+            return
+        now = self._loop.time()
+        for body, deadline in list(self._bodies.items()):
+            if deadline <= now:
+                body.cut_short(Cut.TIMEOUT)
+        if self._bodies:
+            self._sweeping = self._loop.call_later(self._sweep_every, self._sweep)
+
+    def _stop(self) -> None:
+        for body in list(self._bodies):
+            body.cut_short(Cut.STOPPING)
+        for socket in list(self._websockets):
+            socket.stop()
+
+
+async def _deny(scope: Scope, receive: Receive, send: Send, error: LimitExceeded) -> None:
+    """Refuse a WebSocket before the upgrade: Coder's HTTP refusal, or a close where none can be sent."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    status, body = coder_error(error)
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+        return
+    content = encode_json(body)
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", CONTENT_TYPE.encode()),
+                (b"content-length", str(len(content)).encode()),
+            ],
+        }
+    )
+    await send({"type": "websocket.http.response.body", "body": content})

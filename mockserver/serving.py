@@ -1,0 +1,361 @@
+"""How `chats-mock serve` runs the app: the port bound first, uvicorn over it held to serve's
+limits, the banner once it listens, and a stop that ends in seconds with exit code 0.
+
+- The socket is bound here, before uvicorn starts, so that a taken port is one line naming it
+  (`BindError`) rather than uvicorn's log line and a traceback; the banner is printed by the
+  server's start-up hook, so it appears only once the port is listening.
+- What only the server can hold (the ASGI layer sees a request only once its head is parsed):
+  a request head that passes `max_header_bytes` (plus slack for the request line) while it
+  arrives is answered 431 and closed, without reading the rest into memory (httptools itself
+  has no limit, and uvicorn's h11 answers a plain-text 400); a head not complete
+  `header_timeout` seconds after its first byte (or after the connection opened) is answered
+  408 and closed; past `max_connections` open connections a request is answered 503. Each
+  with Coder's error body, from `coder_errors`.
+- SIGTERM or SIGINT: `Stopping` is set first, so that a stalled upload, a fault's latency and
+  the watchers' WebSockets let go (mockserver.edge.limits), then uvicorn's graceful shutdown
+  runs, bounded by `shutdown_timeout` in all. Unlike uvicorn's own runner, the signal is not
+  raised again afterwards: a stop that was asked for is a clean exit, code 0. A second signal
+  stops at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import math
+import signal
+import socket
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import fields
+from http import HTTPStatus
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.core.errors import HeadersTooLarge, LimitExceeded, RequestTimeout, ServerBusy
+from mockserver.core.golang import MAX_NESTING, encode_json
+from mockserver.core.stopping import Stopping
+from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
+from mockserver.edge.limits import Limits
+
+__all__ = [
+    "BindError",
+    "MockServer",
+    "add_serving_arguments",
+    "bind",
+    "build_server",
+    "limited_http_protocol",
+    "limits_from_args",
+    "serve",
+]
+
+# Seconds the whole stop may take by default: the stopping waits, then uvicorn's graceful part.
+SHUTDOWN_TIMEOUT = 3.0
+# Bytes a request head may have beyond `max_header_bytes`: its request line and line ends, which
+# the ASGI layer's count of header fields leaves out.
+_REQUEST_LINE_SLACK = 8 * 1024
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Seconds a connection whose head was refused is still read (and dropped) before it is closed.
+_LINGER_SECONDS = 1.0
+
+# Each limit's help, by Limits field; the default is appended.
+_LIMIT_HELP = {
+    "max_body_bytes": "largest request body read, 413 past it",
+    "max_header_bytes": "most bytes of header fields in one request, 431 past it",
+    "max_headers": "most header fields in one request, 431 past it",
+    "max_message_bytes": "longest message content, in UTF-8 bytes, 400 past it",
+    "max_json_depth": f"deepest nesting of arrays and objects in a body, at most {MAX_NESTING}, 400 past it",
+    "header_timeout": "seconds for a request's headers to arrive, 408 and closed past it",
+    "body_timeout": "seconds for a request's body to arrive, 408 and closed past it",
+    "max_connections": "most open connections, WebSockets included, 503 past it",
+    "max_websockets": "most open WebSockets, 503 before the upgrade past it",
+}
+
+
+class BindError(Exception):
+    """The address cannot be listened on; the message is one line that names it."""
+
+
+def add_serving_arguments(serve: argparse.ArgumentParser) -> None:
+    """Add serve's limit options (one per Limits field) and --shutdown-timeout."""
+    group = serve.add_argument_group("limits (README: Reliability)")
+    defaults = Limits()
+    for item in fields(Limits):
+        default = getattr(defaults, item.name)
+        group.add_argument(
+            "--" + item.name.replace("_", "-"),
+            type=type(default),
+            default=default,
+            metavar="N" if isinstance(default, int) else "SECONDS",
+            help=f"{_LIMIT_HELP[item.name]} (default: {default})",
+        )
+    group.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=SHUTDOWN_TIMEOUT,
+        metavar="SECONDS",
+        help="longest a stop (SIGTERM, Ctrl-C) waits for open requests before it cuts them "
+        f"(default: {SHUTDOWN_TIMEOUT:g})",
+    )
+
+
+def limits_from_args(args: argparse.Namespace) -> Limits:
+    """The Limits the options ask for; ValueError says which option is wrong."""
+    if not args.shutdown_timeout > 0:
+        raise ValueError("--shutdown-timeout must be positive")
+    return Limits(**{item.name: getattr(args, item.name) for item in fields(Limits)})
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address `host` names, all on one port (port 0: a free one)."""
+    shown = f"[{host}]" if ":" in host else host
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise BindError(f"cannot listen on {shown}:{port}: {error.strerror}") from None
+    sockets: list[socket.socket] = []
+    seen: set[Any] = set()
+    for family, kind, proto, _, address in infos:
+        if address[0] in seen:
+            continue
+        seen.add(address[0])
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((address[0], port, *address[2:]))
+            sock.listen(2048)
+        except OSError as error:
+            sock.close()
+            if sockets and error.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                continue  # `localhost` names ::1 too, on a machine without IPv6: the others serve
+            for bound in sockets:
+                bound.close()
+            if error.errno == errno.EADDRINUSE:
+                raise BindError(
+                    f"port {port} on {shown} is already in use; choose another with --port"
+                ) from None
+            raise BindError(f"cannot listen on {shown}:{port}: {error.strerror or error}") from None
+        port = sock.getsockname()[1]  # port 0: every address gets the port the first got
+        sockets.append(sock)
+    return sockets
+
+
+def _refusal_bytes(error: LimitExceeded) -> bytes:
+    """A whole HTTP answer with Coder's error body, for a request whose head never completed."""
+    status, body = coder_error(error)
+    content = encode_json(body)
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\ncontent-type: {CONTENT_TYPE}\r\n"
+        f"content-length: {len(content)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + content
+
+
+def _refusing(error: LimitExceeded) -> ASGIApp:
+    """An ASGI app answering every request with this refusal, closing the connection."""
+    status, body = coder_error(error)
+
+    async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+        await send_error(send, status, body, close=True)
+
+    return refuse
+
+
+def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol, holding request heads and open connections to `limits`."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    head_limit = limits.max_header_bytes + _REQUEST_LINE_SLACK
+    too_large = _refusal_bytes(
+        HeadersTooLarge(
+            f"The request head passed {head_limit} bytes before its end; the mock reads at most "
+            f"{limits.max_header_bytes} bytes of header fields (--max-header-bytes)."
+        )
+    )
+    too_slow = _refusal_bytes(
+        RequestTimeout(
+            "headers",
+            f"The request's headers did not arrive within {limits.header_timeout:g} seconds "
+            "(--header-timeout).",
+        )
+    )
+
+    class LimitedHttpToolsProtocol(HttpToolsProtocol):
+        """Counts each request head's bytes and time, and the open connections."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._in_head = True  # the next bytes belong to a request head
+            self._head_bytes = 0
+            self._head_timer: asyncio.TimerHandle | None = None
+            self._refused = False
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._start_head_timer()  # a connection that never says anything is closed too
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_head_timer()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self._refused:
+                return  # what still comes after a refusal is read and dropped (see _refuse)
+            if not self._in_head:
+                super().data_received(data)
+                return
+            room = head_limit - self._head_bytes
+            self._head_bytes += min(len(data), room)
+            if len(data) <= room:
+                super().data_received(data)
+                return
+            # Feed what the head may still take: if it ends in there, the rest is fed as usual.
+            super().data_received(data[:room])
+            if self.transport.is_closing() or self.transport.get_protocol() is not self:
+                return
+            if self._in_head:
+                self._refuse(too_large)
+                return
+            self.data_received(data[room:])
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._start_head_timer()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            self._stop_head_timer()
+            if len(self.connections) <= limits.max_connections:
+                super().on_headers_complete()
+                return
+            app, self.app = (
+                self.app,
+                _refusing(
+                    ServerBusy(
+                        f"{len(self.connections)} connections are open; the mock serves at most "
+                        f"{limits.max_connections} at once (--max-connections)."
+                    )
+                ),
+            )
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app = app
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._in_head = True  # what comes next on this connection is the next request's head
+            self._head_bytes = 0
+
+        def _start_head_timer(self) -> None:
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(limits.header_timeout, self._head_timed_out)
+
+        def _stop_head_timer(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_timed_out(self) -> None:
+            self._head_timer = None
+            if self._in_head and not self.transport.is_closing():
+                self._refuse(too_slow)
+
+        def _refuse(self, answer: bytes) -> None:
+            self._stop_head_timer()
+            self._refused = True
+            if self.cycle is not None and not self.cycle.response_complete:
+                self.transport.close()  # another answer is under way on this connection
+                return
+            # Closing with unread bytes in the socket would reset the connection, and the client
+            # could lose the answer: send it, say so (FIN), read and drop what is still sent for
+            # a moment, then close (Go's server lingers the same way).
+            self.transport.write(answer)
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.loop.call_later(_LINGER_SECONDS, self.transport.close)
+
+    return LimitedHttpToolsProtocol
+
+
+class MockServer(uvicorn.Server):
+    """uvicorn's server with serve's start-up hook and stop (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        *,
+        stopping: Stopping,
+        shutdown_timeout: float,
+        on_started: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(config)
+        self._stopping = stopping
+        self._shutdown_timeout = shutdown_timeout
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._on_started()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._shutdown_timeout
+        self._stopping.begin()
+        # WebSockets first: each gets its close frame from the app's side before uvicorn
+        # closes connections itself; then uvicorn waits for requests, with what is left.
+        await self._stopping.released(self._shutdown_timeout / 2)
+        # uvicorn takes whole seconds; what is left, rounded up.
+        self.config.timeout_graceful_shutdown = max(math.ceil(deadline - loop.time()), 1)
+        await super().shutdown(sockets=sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals are the main thread's (a test runs the server on another)
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            self.force_exit = True  # asked twice: stop waiting
+        self.should_exit = True
+
+
+def build_server(
+    app: ASGIApp,
+    *,
+    limits: Limits,
+    stopping: Stopping,
+    shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    log_level: str = "warning",
+    access_log: bool = False,
+    on_started: Callable[[], None] = lambda: None,
+) -> MockServer:
+    """The server `serve` runs: uvicorn over `app`, held to `limits`; run it with `.run(sockets=...)`."""
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=access_log,
+        http=limited_http_protocol(limits),
+        timeout_graceful_shutdown=math.ceil(shutdown_timeout),
+    )
+    return MockServer(config, stopping=stopping, shutdown_timeout=shutdown_timeout, on_started=on_started)
+
+
+def serve(app: ASGIApp, sockets: list[socket.socket], **options: Any) -> None:
+    """Serve `app` on the bound `sockets` until a signal stops it (options as for build_server)."""
+    build_server(app, **options).run(sockets=sockets)

@@ -1,0 +1,146 @@
+"""`chats-mock serve` as a process: the banner once listening, a taken port and a bad fixture in
+one line, and SIGTERM with work in flight ending in a clean exit."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from mockserver.cli import main
+
+TOKEN = "alice00001-AliceDemoSessionSecret"
+ALICE = {"Coder-Session-Token": TOKEN}
+
+
+@contextmanager
+def _serve(*argv: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`chats-mock serve --port 0 ARGV`, once its banner says it listens; yields it and its port."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            banner = process.stdout.readline() if process.stdout else ""
+            assert banner.startswith("coder-chats-mock: the Chats API at http://127.0.0.1:"), banner
+            port = int(banner.split("http://127.0.0.1:")[1].split("/")[0])
+            yield process, port
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=30)
+
+
+def test_the_banner_comes_once_the_port_listens() -> None:
+    with _serve() as (process, port):
+        # When the banner has been read, at once
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            # Then the port takes a connection (the banner names the port it bound, not 0)
+            assert connection.getpeername()[1] == port
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+
+
+def test_a_taken_port_is_one_line_naming_it_and_no_banner() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # When
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    # Then
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert (
+        result.stderr
+        == f"chats-mock: port {port} on 127.0.0.1 is already in use; choose another with --port\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (None, "{path}: cannot read: Is a directory"),
+        (b"\xff\xfe chats", "{path}: cannot read: not UTF-8 text (byte 0)"),
+        (b"chats: [\n", "{path}:2: not YAML: expected the node content, but found '<stream end>'"),
+    ],
+    ids=["a directory", "not UTF-8", "not YAML"],
+)
+def test_an_unreadable_fixture_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, error: str
+) -> None:
+    path = tmp_path / "fixture.yaml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    # When
+    code = main(["serve", "--port", "0", "--fixtures", str(path)])
+    # Then
+    assert code == 2
+    assert capsys.readouterr().err == f"chats-mock: bad fixture: {error.format(path=path)}\n"
+
+
+def test_sigterm_with_work_in_flight_exits_0_and_closes_every_watcher() -> None:
+    with _serve("--control", "--log-level", "info") as (process, port):
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, headers=ALICE) as http:
+            chat = http.post("/api/v2/chats", json={"provider": "p", "model": "m"}).json()["id"]
+            http.post("/__mock/faults", json={"method": "GET", "path": "/chats/*", "latency_ms": 60_000})
+
+        async def scenario() -> tuple[int | None, int, bytes]:
+            watch = f"ws://127.0.0.1:{port}/api/v2/chats/{chat}/messages/watch-ws"
+            async with websockets.connect(watch, additional_headers=ALICE) as watcher:
+                await watcher.recv()  # the backlog: the watcher is live
+                # A stalled upload: 10 bytes of 100
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(
+                    b"POST /api/v2/chats HTTP/1.1\r\nhost: mock\r\ncoder-session-token: "
+                    + TOKEN.encode()
+                    + b"\r\ncontent-length: 100\r\n\r\n0123456789"
+                )
+                async with httpx.AsyncClient(base_url=base, headers=ALICE, timeout=60) as http:
+                    # A request held by the minute-long latency rule
+                    held = asyncio.ensure_future(http.get(f"/api/v2/chats/{chat}"))
+                    while not (await http.get("/__mock/faults")).json()["faults"][0]["matched"]:
+                        await asyncio.sleep(0.01)  # until the rule holds it (polling a real server)
+                    # When
+                    process.send_signal(signal.SIGTERM)
+                    # Then the watcher gets a close frame, the held request its answer, the upload its refusal
+                    with pytest.raises(websockets.ConnectionClosed) as closed:
+                        while True:
+                            await watcher.recv()
+                    answered = (await held).status_code
+                upload = await reader.read()
+                writer.close()
+            return closed.value.rcvd.code if closed.value.rcvd else None, answered, upload
+
+        close_code, held_status, upload = asyncio.run(scenario())
+        code = process.wait(30)
+        log = process.stderr.read() if process.stderr else ""
+    assert code == 0
+    assert close_code == 1001
+    assert held_status == 200
+    assert upload.startswith(b"HTTP/1.1 503 ")
+    assert upload.endswith(
+        b'{"message":"The server is shutting down.","detail":"The request\'s body was still awaited '
+        b'when the server began to stop."}\n'
+    )
+    assert "Traceback" not in log
+    assert "ERROR" not in log

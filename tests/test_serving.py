@@ -1,0 +1,197 @@
+"""serve's server on a real socket: what only the server can hold (request heads, slow heads,
+open connections), bodies over the wire (chunked, stalled), and binding."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver.cli import build_parser, main
+from mockserver.core.golang import encode_json
+from mockserver.core.stopping import Stopping
+from mockserver.edge.limits import Limits
+from mockserver.serving import BindError, bind, build_server, limits_from_args
+
+TOKEN = b"alice00001-AliceDemoSessionSecret"
+
+
+@contextmanager
+def _served(limits: Limits) -> Iterator[tuple[str, int]]:
+    """serve's server over a fresh mock, on a free loopback port, in a thread."""
+    stopping = Stopping()
+    app = create_app(
+        Settings(limits=limits, validate_responses=False),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(9),
+        scheduler=ImmediateScheduler(),
+        stopping=stopping,
+    )
+    sockets = bind("127.0.0.1", 0)
+    started = threading.Event()
+    server = build_server(app, limits=limits, stopping=stopping, on_started=started.set)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
+    thread.start()
+    assert started.wait(30), "the server did not start"
+    try:
+        yield sockets[0].getsockname()
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def _exchange(address: tuple[str, int], *sent: bytes) -> bytes:
+    """Send the pieces on one connection, then read until the server closes it."""
+    with socket.create_connection(address, timeout=30) as connection:
+        for piece in sent:
+            connection.sendall(piece)
+        return _read_until_closed(connection)
+
+
+def _read_until_closed(connection: socket.socket) -> bytes:
+    received = b""
+    while chunk := connection.recv(65536):
+        received += chunk
+    return received
+
+
+def _answer(raw: bytes) -> tuple[int, bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"connection: close" in head.lower()
+    return int(head.split(b" ", 2)[1]), body
+
+
+def _request(method: bytes, path: bytes, *headers: bytes) -> bytes:
+    lines = [method + b" " + path + b" HTTP/1.1", b"host: mock", b"coder-session-token: " + TOKEN, *headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def test_a_request_head_over_the_limit_is_431_before_it_is_all_read() -> None:
+    limits = Limits(max_header_bytes=1000)
+    with _served(limits) as address:
+        # When one header field is 200 kB (the slack for the request line is 8 kB)
+        raw = _exchange(address, _request(b"GET", b"/api/v2/chats/x", b"x-big: " + b"y" * 200_000))
+    # Then
+    assert _answer(raw) == (
+        431,
+        encode_json(
+            {
+                "message": "Request header fields too large.",
+                "detail": "The request head passed 9192 bytes before its end; the mock reads at most "
+                "1000 bytes of header fields (--max-header-bytes).",
+            }
+        ),
+    )
+
+
+def test_a_head_that_does_not_arrive_in_time_is_408_and_closed() -> None:
+    with _served(Limits(header_timeout=0.2)) as address:
+        # When the request line comes and the headers never end
+        raw = _exchange(address, b"GET /api/v2/chats/x HTTP/1.1\r\nhost: mock\r\n")
+    assert _answer(raw) == (
+        408,
+        encode_json(
+            {
+                "message": "Request headers not received in time.",
+                "detail": "The request's headers did not arrive within 0.2 seconds (--header-timeout).",
+            }
+        ),
+    )
+
+
+def test_a_connection_that_never_says_anything_is_closed() -> None:
+    with _served(Limits(header_timeout=0.2)) as address:
+        raw = _exchange(address)
+    assert _answer(raw)[0] == 408
+
+
+def test_a_request_past_the_open_connections_is_503() -> None:
+    with (
+        _served(Limits(max_connections=2)) as address,
+        socket.create_connection(address),
+        socket.create_connection(address),
+    ):
+        # When two connections are open (idle) and a third asks
+        raw = _exchange(address, _request(b"GET", b"/api/v2/chats/x"))
+    assert _answer(raw) == (
+        503,
+        encode_json(
+            {
+                "message": "Too many concurrent connections.",
+                "detail": "3 connections are open; the mock serves at most 2 at once (--max-connections).",
+            }
+        ),
+    )
+
+
+def test_a_chunked_body_over_the_limit_is_413_before_the_rest_is_sent() -> None:
+    with _served(Limits(max_body_bytes=1000)) as address, socket.create_connection(address, timeout=30) as c:
+        c.sendall(_request(b"POST", b"/api/v2/chats", b"transfer-encoding: chunked"))
+        # When 2 kB of a body that never ends arrive
+        c.sendall(b"800\r\n" + b"x" * 2048 + b"\r\n")
+        # Then the answer comes without the rest, and the connection closes
+        raw = _read_until_closed(c)
+    status, body = _answer(raw)
+    assert status == 413
+    assert body.startswith(b'{"message":"Request body too large."')
+
+
+def test_a_stalled_body_is_408_and_a_10_gb_one_is_413_at_once() -> None:
+    with _served(Limits(body_timeout=0.2)) as address:
+        # When 10 bytes of 100 come, then nothing
+        stalled = _exchange(
+            address, _request(b"POST", b"/api/v2/chats", b"content-length: 100") + b"0123456789"
+        )
+        # When 10 GB are announced
+        huge = _exchange(address, _request(b"POST", b"/api/v2/chats", b"content-length: 10000000000"))
+    assert _answer(stalled)[0] == 408
+    assert _answer(huge) == (
+        413,
+        encode_json(
+            {
+                "message": "Request body too large.",
+                "detail": "The body is 10000000000 bytes; the mock reads at most 4194304 (--max-body-bytes).",
+            }
+        ),
+    )
+
+
+def test_a_taken_port_is_a_bind_error_naming_it() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # When
+        with pytest.raises(BindError) as error:
+            bind("127.0.0.1", port)
+    # Then
+    assert str(error.value) == f"port {port} on 127.0.0.1 is already in use; choose another with --port"
+
+
+def test_every_limit_is_a_serve_option_with_the_limits_default() -> None:
+    parser = build_parser()
+    assert limits_from_args(parser.parse_args(["serve"])) == Limits()
+    assert limits_from_args(
+        parser.parse_args(
+            ["serve", "--max-body-bytes", "10", "--body-timeout", "0.5", "--max-websockets", "3"]
+        )
+    ) == Limits(max_body_bytes=10, body_timeout=0.5, max_websockets=3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--max-body-bytes", "0"], "chats-mock: --max-body-bytes must be positive\n"),
+        (["--max-json-depth", "501"], "chats-mock: --max-json-depth must be at most 500\n"),
+        (["--shutdown-timeout", "0"], "chats-mock: --shutdown-timeout must be positive\n"),
+    ],
+)
+def test_a_limit_out_of_range_stops_serve_in_one_line(
+    argv: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--port", "0", *argv]) == 2
+    assert capsys.readouterr().err == error
