@@ -44,6 +44,7 @@ class ServeParts:
     scheduler: Scheduler
     agent: ScenarioAgent
     seed_store: Callable[[ChatStore], None]  # loads the fixtures; run at start-up and on reset
+    library: ScenarioLibrary  # the scenarios runs play (the built-in ones and --scenarios)
 
     def as_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for create_app."""
@@ -52,6 +53,7 @@ class ServeParts:
             "scheduler": self.scheduler,
             "agent": self.agent,
             "seed_store": self.seed_store,
+            "library": self.library,
         }
 
 
@@ -111,6 +113,7 @@ def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
         scheduler=scheduler,
         agent=ScenarioAgent(store, scheduler, library),
         seed_store=seed_store,
+        library=library,
     )
 
 

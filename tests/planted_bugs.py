@@ -230,7 +230,7 @@ class _StallingAgent(ScenarioAgent):
     # Breaks agent_run_finishes: the run starts and never writes an answer or run_finished.
     def start_run(self, chat: Chat, run_id: uuid.UUID, text: str) -> None:
         scenario = self.library.select(text, chat.metadata)
-        self._play(chat.id, run_id, plan_run(scenario, run_id, text)[:1], 0)
+        self._play(chat.id, run_id, plan_run(scenario, run_id, text)[:1])
 
 
 class _WrongRunIdAgent(ScenarioAgent):

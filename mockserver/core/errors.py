@@ -3,6 +3,8 @@
 MockError
 ├── DomainError                 the store's and the directory's refusals (no HTTP in them)
 │   ├── ChatNotFound            no such chat, or another user's
+│   ├── MessageNotFound         no such message in the chat
+│   ├── QueuedMessageNotFound   no such queued message in the chat
 │   ├── WorkspaceNotFound       no such workspace
 │   └── WorkspaceForbidden      another user's workspace
 └── RequestError                a request Coder refuses before any handler runs
@@ -33,8 +35,10 @@ __all__ = [
     "InvalidQueryParam",
     "InvalidUUIDParam",
     "LimitExceeded",
+    "MessageNotFound",
     "MissingFields",
     "MockError",
+    "QueuedMessageNotFound",
     "RequestError",
     "RequestTimeout",
     "RouteNotFound",
@@ -56,6 +60,14 @@ class DomainError(MockError):
 
 class ChatNotFound(DomainError):
     """The chat does not exist or is not the caller's."""
+
+
+class MessageNotFound(DomainError):
+    """No message of this id in the chat."""
+
+
+class QueuedMessageNotFound(DomainError):
+    """No queued message of this id in the chat."""
 
 
 class WorkspaceNotFound(DomainError):
