@@ -227,14 +227,14 @@ class _DropsMetadata(ChatStore):
 
 
 class _StallingAgent(ScenarioAgent):
-    # Breaks agent_run_finishes: the run starts and never writes an answer or run_finished.
+    # Breaks run_finishes_once_last: the run starts and never writes an answer or run_finished.
     def start_run(self, chat: Chat, run_id: uuid.UUID, text: str) -> None:
         scenario = self.library.select(text, chat.metadata)
         self._play(chat.id, run_id, plan_run(scenario, run_id, text)[:1])
 
 
 class _WrongRunIdAgent(ScenarioAgent):
-    # Breaks agent_run_finishes: the run's rows carry another run id than the post answered.
+    # Breaks run_rows_carry_its_run_id: the run's rows carry another run id than the post answered.
     def start_run(self, chat: Chat, run_id: uuid.UUID, text: str) -> None:
         super().start_run(chat, uuid.UUID(int=run_id.int ^ 1), text)
 
