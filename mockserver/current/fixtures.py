@@ -39,17 +39,25 @@ API = "current"
 MESSAGE_PAGE_LIMIT = 200
 
 
-def fetch_fixture(get_json: Callable[[str], Any], owner: str, chat_ids: Iterable[str]) -> dict[str, Any]:
+def fetch_fixture(
+    get_json: Callable[[str], Any],
+    owner: str,
+    chat_ids: Iterable[str],
+    *,
+    page_limit: int = MESSAGE_PAGE_LIMIT,
+) -> dict[str, Any]:
     """A fixture built with plain GETs: `get_json(path)` GETs a path (with its query) under /api/v2.
 
     Works against the mock or a real Coder; `owner` is what the fixture records (a username
-    or the token's id). Messages are read page by page (`before_id`) until `has_more` is false.
+    or the token's id). Messages are read `page_limit` at a time, older pages by `before_id`,
+    until `has_more` is false.
     """
-    return fixture_document([_fetch_chat(get_json, owner, chat_id) for chat_id in chat_ids], API)
+    entries = [_fetch_chat(get_json, owner, chat_id, page_limit) for chat_id in chat_ids]
+    return fixture_document(entries, API)
 
 
-def _fetch_chat(get_json: Callable[[str], Any], owner: str, chat_id: str) -> dict[str, Any]:
-    base = f"/chats/{chat_id}/messages?limit={MESSAGE_PAGE_LIMIT}"
+def _fetch_chat(get_json: Callable[[str], Any], owner: str, chat_id: str, page_limit: int) -> dict[str, Any]:
+    base = f"/chats/{chat_id}/messages?limit={page_limit}"
     page = get_json(base)
     queued = page.get("queued_messages") or []
     newest_first: list[Any] = list(page["messages"])
