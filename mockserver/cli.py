@@ -45,11 +45,6 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"chats-mock: bad --token: {error}", file=sys.stderr)
         return 2
-    if args.api == "current" and args.fixtures:
-        print(
-            "chats-mock: --fixtures holds the seed's (v1) rows; it cannot seed --api current", file=sys.stderr
-        )
-        return 2
     stopping = Stopping()
     try:
         limits = limits_from_args(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -47,8 +48,14 @@ def test_spec_validate_checks_the_current_document(capsys: pytest.CaptureFixture
     assert capsys.readouterr().out.strip().endswith("openapi/current/chats.yaml: valid")
 
 
-def test_serve_refuses_v1_fixtures_for_the_current_api(capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_v1_fixtures_for_the_current_api(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mockserver.cli import main
 
-    assert main(["serve", "--api", "current", "--fixtures", "any.yaml"]) == 2
-    assert "cannot seed --api current" in capsys.readouterr().err
+    path = tmp_path / "v1.yaml"
+    path.write_text("chats_mock_fixture: 1\nchats: []\n")
+    assert main(["serve", "--api", "current", "--port", "0", "--fixtures", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{path}: holds chats of the v1 API (no `api` key); it cannot seed --api current" in err

@@ -247,12 +247,14 @@ class ChatStore:
 
     # --- fixtures -------------------------------------------------------------------------
 
-    def restore_chat(self, chat: Chat, messages: Iterable[ChatMessage]) -> None:
-        """Put back a chat and its transcript as they were, ids included (fixtures).
+    def restore_chat(
+        self, chat: Chat, messages: Iterable[ChatMessage], queued: Iterable[QueuedMessage] = ()
+    ) -> None:
+        """Put back a chat, its transcript and its queue as they were, ids included (fixtures).
 
-        The global message sequence continues after the highest id in the store. Raises
-        ValueError for a chat id already taken, a message of another chat, or a message id
-        already used or not rising.
+        The global message sequence (and the queued-message one) continues after the highest
+        id in the store. Raises ValueError for a chat id already taken, a message of another
+        chat, or a message id already used or not rising.
         """
         if chat.id in self._chats:
             raise ValueError(f"chat {chat.id} already exists")
@@ -265,7 +267,16 @@ class ChatStore:
             if message.id <= previous or message.id in taken:
                 raise ValueError(f"message id {message.id} is already used or not rising")
             previous = message.id
+        waiting = list(queued)
+        taken_queued = {q.id for queue in self._queues.values() for q in queue}
+        for item in waiting:
+            if item.chat_id != chat.id:
+                raise ValueError(f"queued message {item.id} belongs to chat {item.chat_id}, not {chat.id}")
+            if item.id in taken_queued:
+                raise ValueError(f"queued message id {item.id} is already used")
+            taken_queued.add(item.id)
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = rows
-        self._queues[chat.id] = []
+        self._queues[chat.id] = waiting
         self._last_message_id = max(self._last_message_id, previous)
+        self._last_queued_id = max([self._last_queued_id, *(item.id for item in waiting)])
