@@ -26,7 +26,7 @@ serve: compile
 	$(BIN)/chats-mock serve $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockserver contracts tests bench

@@ -1,6 +1,8 @@
 """Which planted bugs plain `schemathesis run` misses and `chats-mock verify` catches.
 
-For the unmodified mock and each planted-bug variant (tests/planted_bugs.py), serve it over
+For each correct server (tests/correct_variants.py: the unmodified mock, an independent one, one
+adding unknown fields everywhere, a slow agent, Go-shaped JSON) and each planted-bug variant
+(tests/planted_bugs.py), serve it over
 HTTP on a free port, run the plain Schemathesis CLI on the document (auth header, all checks,
 positive and negative data, every phase including stateful) and `chats-mock verify`, and print
 the README's Markdown table. Run from the repository root:
@@ -11,6 +13,7 @@ the README's Markdown table. Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -22,13 +25,14 @@ import coder_chats_openapi
 
 from mockserver import DEMO_TOKENS
 from mockserver.cli import main as chats_mock
+from tests.correct_variants import CORRECT_VARIANTS
 from tests.http_server import serving
-from tests.planted_bugs import VARIANTS, correct_mock
+from tests.planted_bugs import VARIANTS
 
 ALICE, BOB = DEMO_TOKENS["alice"], DEMO_TOKENS["bob"]
 
 
-def plain_schemathesis(url: str, *, max_examples: int, seed: int) -> tuple[bool, str]:
+def plain_schemathesis(url: str, token: str, *, max_examples: int, seed: int) -> tuple[bool, str]:
     """(caught, the failing check names) of one plain `schemathesis run`."""
     executable = shutil.which("schemathesis") or str(Path(sys.executable).with_name("schemathesis"))
     with tempfile.TemporaryDirectory() as cwd:  # the CLI writes .hypothesis/ and .schemathesis/ here
@@ -36,7 +40,7 @@ def plain_schemathesis(url: str, *, max_examples: int, seed: int) -> tuple[bool,
             [
                 executable, "run", str(coder_chats_openapi.document()),
                 "--url", f"{url}/api/v2",
-                "--header", f"Coder-Session-Token: {ALICE}",
+                "--header", f"Coder-Session-Token: {token}",
                 "--checks", "all",
                 "--mode", "all",
                 "--phases", "examples,coverage,fuzzing,stateful",
@@ -64,7 +68,7 @@ def _failure_titles(output: str) -> list[str]:
     return titles
 
 
-def verify(url: str, *, max_examples: int, seed: int) -> tuple[bool, str]:
+def verify(url: str, tokens: tuple[str, str], *, max_examples: int, seed: int) -> tuple[bool, str]:
     """(caught, the violated rules) of one `chats-mock verify`."""
     import contextlib
     import io
@@ -72,11 +76,14 @@ def verify(url: str, *, max_examples: int, seed: int) -> tuple[bool, str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = chats_mock(
-            ["verify", "--base-url", url, "--token", ALICE, "--token", BOB, "--seed", str(seed),
-             "--max-examples", str(max_examples), "--expect-agent", "2"]
+            ["verify", "--base-url", url, "--token", tokens[0], "--token", tokens[1], "--seed", str(seed),
+             "--max-examples", str(max_examples), "--expect-agent", "10"]
         )  # fmt: skip
     first = out.getvalue().splitlines()[0]
-    return code == 1, first.partition("contract: ")[2] if code == 1 else first
+    # The violated rules, without the verdict's count of rules exercised.
+    return code == 1, re.sub(
+        r" \(\d+ of \d+ rules exercised\)$", "", first.partition("contract: ")[2]
+    ) if code == 1 else first
 
 
 def main() -> int:
@@ -85,21 +92,32 @@ def main() -> int:
     parser.add_argument("--max-examples", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    rows = [("(unmodified mock)", "-", correct_mock)] + [
-        (v.name, " / ".join(v.rules), v.build) for v in VARIANTS
+    rows = [(f"(correct) {v.name}", "-", v.build, v.tokens) for v in CORRECT_VARIANTS] + [
+        (v.name, " / ".join(v.rules), v.build, (ALICE, BOB)) for v in VARIANTS
     ]
     print("| variant | rule it breaks | plain schemathesis catches? | verify catches? |")
     print("|---|---|---|---|")
     started = time.monotonic()
-    for name, rules, build in rows:
+    caught = false_positives = 0
+    for name, rules, build, tokens in rows:
         with serving(build()) as url:
-            plain, plain_checks = plain_schemathesis(url, max_examples=args.max_examples, seed=args.seed)
+            plain, plain_checks = plain_schemathesis(
+                url, tokens[0], max_examples=args.max_examples, seed=args.seed
+            )
         with serving(build()) as url:
-            ours, our_rules = verify(url, max_examples=args.max_examples, seed=args.seed)
+            ours, our_rules = verify(url, tokens, max_examples=args.max_examples, seed=args.seed)
+        if rules == "-":
+            false_positives += ours
+        else:
+            caught += ours
         plain_cell = f"yes ({plain_checks})" if plain else "no"
         ours_cell = f"yes ({our_rules})" if ours else f"no ({our_rules})"
         print(f"| {name} | {rules} | {plain_cell} | {ours_cell} |", flush=True)
     print(f"\n(seed {args.seed}, --max-examples {args.max_examples}, {time.monotonic() - started:.0f} s)")
+    print(
+        f"\nverify catches {caught} of {len(VARIANTS)} planted bugs; "
+        f"false positives on {false_positives} of {len(CORRECT_VARIANTS)} correct servers."
+    )
     return 0
 
 

@@ -18,9 +18,16 @@ def _verify(args: argparse.Namespace) -> int:
     """
     from contracts.fuzz import FuzzBudget
     from contracts.report import ExitCode
-    from contracts.runner import VerifyOptions, verify
+    from contracts.runner import DEFAULT_AGENT_TIMEOUT, VerifyOptions, default_suite, verify
     from contracts.target import Target
 
+    if args.list_rules:
+        print(default_suite().book.listing())
+        return ExitCode.CONFORMS
+    missing = [flag for flag, value in (("--base-url", args.base_url), ("--token", args.token)) if not value]
+    if missing:
+        print(f"verify: cannot judge: {' and '.join(missing)} required", file=sys.stderr)
+        return ExitCode.CANNOT_JUDGE
     try:
         target = Target.url(args.base_url)
     except ValueError as error:
@@ -39,7 +46,10 @@ def _verify(args: argparse.Namespace) -> int:
         stateful_steps=default.stateful_steps,
     )
     options = VerifyOptions(
-        seed=args.seed, budget=budget, document=args.document, expect_agent=args.expect_agent
+        seed=args.seed,
+        budget=budget,
+        document=args.document,
+        expect_agent=args.expect_agent if args.expect_agent is not None else DEFAULT_AGENT_TIMEOUT,
     )
     report = verify(target, args.token, options)
     print(report.summary())
@@ -63,13 +73,10 @@ def add_verify_command(subparsers: Any) -> None:
     verify = subparsers.add_parser(
         "verify", help="verify that a server conforms to the contract", description=_verify.__doc__
     )
-    verify.add_argument(
-        "--base-url", required=True, help="the server's root, e.g. http://127.0.0.1:8080 (/api/v2 is added)"
-    )
+    verify.add_argument("--base-url", help="the server's root, e.g. http://127.0.0.1:8080 (/api/v2 is added)")
     verify.add_argument(
         "--token",
         action="append",
-        required=True,
         help="a user's session token; give a second user's token again to check isolation",
     )
     verify.add_argument("--seed", type=int, default=0, help="the seed of every generated case (default: 0)")
@@ -81,7 +88,10 @@ def add_verify_command(subparsers: Any) -> None:
         "--expect-agent",
         type=_positive(float),
         metavar="SECONDS",
-        help="also check that a posted message's run finishes within SECONDS",
+        help="seconds each agent run may take to write run_finished (default: 30)",
+    )
+    verify.add_argument(
+        "--list-rules", action="store_true", help="print every rule with the WIRE.md section it enforces"
     )
     verify.add_argument("--document", type=Path, metavar="PATH", help="another copy of the OpenAPI document")
     verify.set_defaults(func=_verify)

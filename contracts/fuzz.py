@@ -46,6 +46,8 @@ class FuzzStats:
     calls: int = 0
     successes: int = 0  # 2xx answers: proof that cases got past authentication
     stateful_calls: int = 0
+    negative_calls: int = 0  # calls with negative (invalid) data
+    seen: set[tuple[str, int]] = field(default_factory=set)  # (operation, status) answered
     reached: dict[str, int] = field(default_factory=dict)  # "METHOD path status" -> count, stateful
 
 
@@ -107,6 +109,7 @@ def run_schemathesis(
             def test(case: Any) -> None:
                 response = case.call(headers=headers, **_call_kwargs(target))
                 stats.calls += 1
+                stats.seen.add((str(case.operation.label), response.status_code))
                 stats.successes += 200 <= response.status_code < 300
                 try:
                     case.validate_response(
@@ -122,7 +125,10 @@ def run_schemathesis(
             run = _settings(budget.max_examples)(
                 hypothesis.seed(_sub_seed(seed, operation.label, mode.value))(given)
             )
+            before = stats.calls
             run()
+            if mode is GenerationMode.NEGATIVE:
+                stats.negative_calls += stats.calls - before
 
     machine = schema.as_state_machine()
 
@@ -136,6 +142,7 @@ def run_schemathesis(
             stats.stateful_calls += 1
             key = f"{case.operation.label} {response.status_code}"
             stats.reached[key] = stats.reached.get(key, 0) + 1
+            stats.seen.add((str(case.operation.label), response.status_code))
             stats.successes += 200 <= response.status_code < 300
             try:
                 super().validate_response(response, case, additional_checks=extra_checks, **kwargs)

@@ -5,69 +5,74 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from contracts.facts import WireFacts, load_document
-from contracts.fuzz import FuzzBudget, run_schemathesis
+from contracts.checking import ScenarioContext, Suite
+from contracts.fuzz import FuzzBudget, FuzzStats, run_schemathesis
 from contracts.report import Report
-from contracts.response_checks import response_checks
-from contracts.scenarios import SCENARIOS, ScenarioContext
+from contracts.shell import mask_command
 from contracts.target import Probe, Target
 from contracts.violations import ContractBroken, Violation
 
-__all__ = ["VerifyOptions", "verify"]
+__all__ = ["DEFAULT_AGENT_TIMEOUT", "VerifyOptions", "default_suite", "verify"]
 
-# The built-in Schemathesis checks the phase runs (all of them), reported as rules.
-_SCHEMATHESIS_RULES = (
+# Seconds a run may take to write run_finished, unless --expect-agent says otherwise.
+DEFAULT_AGENT_TIMEOUT = 30.0
+# The Schemathesis rules every call judges; the others need a situation the phase may not reach.
+_EVERY_CALL = (
     "not_a_server_error",
     "status_code_conformance",
     "content_type_conformance",
     "response_headers_conformance",
     "response_schema_conformance",
-    "negative_data_rejection",
     "positive_data_acceptance",
-    "missing_required_header",
-    "unsupported_method",
-    "allow_header_conformance",
-    "use_after_free",
-    "ensure_resource_availability",
     "ignored_auth",
-    "object_level_authorization",
-    "coder_error_body",
-    "transcript_is_ordered",
-    "answer_matches_request",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyOptions:
-    """How to verify: the seed, the budget, the document, and the agent's deadline."""
+    """How to verify: the seed, the budget, the document, and how long agent runs may take."""
 
     seed: int = 0
     budget: FuzzBudget = field(default_factory=FuzzBudget)
     document: Path | None = None  # None: the packaged document
-    expect_agent: float | None = None  # seconds; None: the agent is not checked
+    expect_agent: float = DEFAULT_AGENT_TIMEOUT  # seconds a run may take to write run_finished
     schemathesis: bool = True  # False runs the scenario checks only
+    poll_every: float = 0.1  # seconds between two listings while waiting for runs
+    sleep: Callable[[float], None] = time.sleep  # exists to simplify testing
+    clock: Callable[[], float] = time.monotonic  # exists to simplify testing
 
 
-def verify(target: Target, tokens: Sequence[str], options: VerifyOptions | None = None) -> Report:
+def default_suite() -> Suite:
+    """The suite of the API generation verify judges by default: V1."""
+    from contracts.v1.suite import V1_SUITE
+
+    return V1_SUITE
+
+
+def verify(
+    target: Target, tokens: Sequence[str], options: VerifyOptions | None = None, *, suite: Suite | None = None
+) -> Report:
     """Judge the server at `target` with one or two users' tokens; never raises for the server's faults.
 
     The report's `exit_code` is 0 when the server conforms, 1 when it violates a rule, and 2 when
     no verdict could be given (unreachable server, a rejected token). With one token, isolation
-    between users is not checked, and the report says so.
+    between users is not checked, and the report says so. Every run a post starts is waited for
+    (up to `expect_agent` seconds) and judged by the run grammar.
     """
     options = options or VerifyOptions()
-    report = Report()
+    suite = suite or default_suite()
+    report = Report(book=suite.book)
     if not 1 <= len(tokens) <= 2:
         report.cannot_judge = "give one or two --token values"
         return report
-    document = load_document(options.document)
-    facts = WireFacts.from_document(document)
+    document = suite.load_document(options.document)
+    facts = suite.facts(document)
     placeholders = {"$TOKEN": tokens[0], **({"$TOKEN2": tokens[1]} if len(tokens) > 1 else {})}
     started = time.monotonic()
     with target.client() as client:
@@ -79,59 +84,89 @@ def verify(target: Target, tokens: Sequence[str], options: VerifyOptions | None 
             return report
         ctx = ScenarioContext(
             probe=probe,
+            target=target,
             facts=facts,
             token=tokens[0],
             other_token=tokens[1] if len(tokens) > 1 else None,
-            expect_agent=options.expect_agent,
+            agent_timeout=options.expect_agent,
             new_uuid=lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            record=report.add,
+            exercise=report.exercise,
+            sleep=options.sleep,
+            clock=options.clock,
+            poll_every=options.poll_every,
         )
-        for scenario in SCENARIOS:
-            if scenario.rule == "agent_run_finishes" and options.expect_agent is None:
-                continue
-            report.rules.append(scenario.rule)
+        for scenario in suite.scenarios:
             try:
                 note = scenario.run(ctx)
             except ContractBroken as broken:
-                report.add(Violation(scenario.rule, broken.kind, "-", broken.message, probe.last_curl))
+                report.add(
+                    Violation(
+                        broken.rule or scenario.rules[0],
+                        broken.kind,
+                        probe.last_operation,
+                        broken.message,
+                        probe.last_curl,
+                        subject=broken.subject,
+                        evidence=broken.evidence,
+                    )
+                )
             except httpx.HTTPError as error:
                 report.add(
                     Violation(
-                        scenario.rule,
+                        scenario.rules[0],
                         "RequestFailed",
-                        "-",
+                        probe.last_operation,
                         f"{type(error).__name__}: {error}",
                         probe.last_curl,
                     )
                 )
             else:
                 if note:
-                    report.notes.append(f"{scenario.rule}: {note}")
-        if options.expect_agent is None:
-            report.notes.append("agent_run_finishes: the agent was not checked (give --expect-agent SECONDS)")
+                    report.notes.append(f"{scenario.rules[0]}: {note}")
+                elif scenario.marks:
+                    report.exercise(*scenario.rules)
         report.figures["scenario_requests"] = probe.sent
+        report.figures["runs_judged"] = len(ctx.runs)
     if options.schemathesis:
-        report.rules.extend(rule for rule in _SCHEMATHESIS_RULES if rule not in report.rules)
-
-        def mask(curl: str) -> str:
-            return curl.replace("[Filtered]", "$TOKEN").replace(tokens[0], "$TOKEN")
-
         stats = run_schemathesis(
             document,
             target,
             tokens[0],
             seed=options.seed,
             budget=options.budget,
-            extra_checks=response_checks(facts),
+            extra_checks=suite.response_checks(facts),
             record=report.add,
-            mask=mask,
+            mask=lambda command: mask_command(command, placeholders),
         )
+        report.exercise(*_fuzz_exercised(stats))
         report.figures.update(
             schemathesis_calls=stats.calls, stateful_calls=stats.stateful_calls, successes=stats.successes
         )
         if stats.successes == 0:
             report.cannot_judge = "no generated request was accepted (2xx): the run tested nothing"
+    else:
+        report.notes.append("the Schemathesis phase was not run: its rules are not exercised")
     report.figures["seconds"] = round(time.monotonic() - started, 2)
     return report
+
+
+def _fuzz_exercised(stats: FuzzStats) -> set[str]:
+    """The Schemathesis-phase rules whose situation arose in this run."""
+    if stats.calls + stats.stateful_calls == 0:
+        return set()
+    rules = set(_EVERY_CALL)
+    if stats.negative_calls:
+        rules.add("negative_data_rejection")
+    if stats.stateful_calls:
+        rules.add("ensure_resource_availability")
+    if any(400 <= status < 500 for _, status in stats.seen):
+        rules.add("coder_error_body")
+    if ("GET /chats/{chat}/messages", 200) in stats.seen:
+        rules.add("transcript_is_ordered")
+    if stats.successes:
+        rules.add("answer_matches_request")
+    return rules
 
 
 def _preflight(probe: Probe, tokens: Sequence[str], target: Target) -> str | None:

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import json
-import shlex
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["API_PREFIX", "Probe", "Target"]
+from contracts.shell import command_line
+from contracts.token_sources import TokenSource, placed
+
+__all__ = ["API_PREFIX", "Probe", "Target", "operation_of"]
 
 # The document's `servers` entry: every operation lives under this prefix.
 API_PREFIX = "/api/v2"
+# A path segment after /chats/ is the {chat} parameter, whatever was sent in it.
+_CHAT_SEGMENT = re.compile(r"^/chats/[^/?]+")
+
+
+def operation_of(method: str, path: str) -> str:
+    """The operation a request is for, e.g. `GET /chats/{chat}/messages`."""
+    route = path.split("?", 1)[0]
+    if not route.startswith("/"):
+        route = "/" + route
+    return f"{method} {_CHAT_SEGMENT.sub('/chats/{chat}', route)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +62,12 @@ class Target:
 
 @dataclass(slots=True)
 class Probe:
-    """Sends the scenario checks' requests and remembers the last one, for its curl line."""
+    """Sends the scenario checks' requests and remembers the last one, for its reproduction."""
 
     client: httpx.Client
     tokens: dict[str, str]  # placeholder ($TOKEN, $TOKEN2) -> token
     last_curl: str = ""
+    last_operation: str = "-"
     sent: int = field(default=0)
 
     def send(
@@ -61,36 +76,35 @@ class Probe:
         path: str,
         *,
         token: str | None = None,
+        auth: Mapping[TokenSource, str] | None = None,
         json_body: Any = None,
         raw_body: bytes | None = None,
     ) -> httpx.Response:
-        """One request; `token` goes in the Coder-Session-Token header, a body as JSON or raw bytes."""
-        headers = {"Coder-Session-Token": token} if token is not None else {}
+        """One request; `token` goes in the Coder-Session-Token header, `auth` in the sources it names."""
+        sources = dict(auth or {})
+        if token is not None:
+            sources[TokenSource.HEADER] = token
+        headers, params = placed(sources)
         content = raw_body
         if json_body is not None:
             content = json.dumps(json_body).encode()
         if content is not None:
             headers["Content-Type"] = "application/json"
-        request = self.client.build_request(method, path.lstrip("/"), headers=headers, content=content)
-        self.last_curl = self._curl(request)
+        request = self.client.build_request(
+            method, path.lstrip("/"), headers=headers, params=params or None, content=content
+        )
+        self.last_curl = self.curl(request)
+        self.last_operation = operation_of(method, path)
         self.sent += 1
         return self.client.send(request)
 
-    def _curl(self, request: httpx.Request) -> str:
+    def curl(self, request: httpx.Request) -> str:
+        """A curl command for `request`, tokens as their placeholders."""
         parts = ["curl", "-X", request.method]
         for name, value in request.headers.items():
-            if name.lower() not in ("coder-session-token", "content-type"):
-                continue
-            shown = next((ph for ph, tok in self.tokens.items() if tok == value), value)
-            parts += ["-H", f"{name}: {shown}"]
+            if name.lower() in ("coder-session-token", "content-type", "authorization", "cookie"):
+                parts += ["-H", f"{name}: {value}"]
         if request.content:
             parts += ["-d", request.content.decode("utf-8", "replace")]
         parts.append(str(request.url))
-        return " ".join(_quote(part) for part in parts)
-
-
-def _quote(part: str) -> str:
-    # Keep $TOKEN expandable by the shell: double quotes where a placeholder is inside.
-    if "$TOKEN" in part:
-        return '"' + part.replace('"', '\\"') + '"'
-    return shlex.quote(part)
+        return command_line(parts, self.tokens)

@@ -21,6 +21,7 @@ from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, n
 from mockserver.control.hosts import HostAllowlist
 from mockserver.core.clock import Clock, IdFactory, system_clock
 from mockserver.core.directory import DEMO_TOKENS, Directory
+from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, Scheduler
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
@@ -53,6 +54,9 @@ class Settings:
     fault_seed: int = 0  # seeds the draws of rules with a probability
     journal_size: int = 1000  # requests the journal keeps
     limits: Limits = field(default_factory=Limits)  # what one request may ask (serve's limit options)
+    # Current API: messages a chat's queue holds before a send is a 429. Coder's cap
+    # (`MessageQueueFullError.Max`) was not found in the source read (WIRE.md); this is the mock's.
+    queue_limit: int = 20
     # Under load and over long runs (README, "Many watchers, slow watchers"):
     watch_queue: int = 1000  # frames a watch-ws client may fall behind before it is closed (1008)
     control_hosts: HostAllowlist | None = None  # Host names /__mock answers (serve: loopback + --host)
@@ -67,6 +71,7 @@ def create_app(
     scheduler: Scheduler | None = None,
     store: ChatStore | None = None,
     agent: Any = None,
+    library: ScenarioLibrary | None = None,
     seed_store: SeedStore = no_seed,
     stopping: Stopping | None = None,
 ) -> AsyncApp:
@@ -80,9 +85,14 @@ def create_app(
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
       when not given; the default agent plays the built-in scenario library into the rows of
       the generation `settings.api` names);
+    - `library`: the scenarios runs play (default: the built-in library; a V1 `agent` given
+      here brings its own);
     - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`;
     - `stopping`: set by the server when it begins to stop; what waits on a client or a timer
       (a body, a fault's latency, a WebSocket) lets go then (mockserver.serving).
+
+    `settings.api` names the generation: "v1" (the default, `openapi/chats.yaml`) or "current"
+    (today's Coder, `openapi/current/chats.yaml`).
     """
     settings = settings or Settings()
     stopping = stopping or Stopping()
@@ -115,6 +125,8 @@ def create_app(
             clock=clock,
             new_id=new_id,
             limits=settings.limits,
+            library=library or ScenarioLibrary.builtin(),
+            queue_limit=settings.queue_limit,
             origins=settings.cors,
             watch_queue=settings.watch_queue,
         ),
@@ -133,7 +145,7 @@ def create_app(
             ServerErrorMiddleware,
             ExceptionMiddleware,
             SwaggerUIOnItsPaths,
-            RoutingMiddleware,
+            generation.routing or RoutingMiddleware,
             authentication_middleware(directory),
             *generation.operation_middlewares,  # e.g. {chat}, loaded before the body is read
             GoRequestValidationMiddleware,
@@ -148,7 +160,9 @@ def create_app(
         dict(document),
         resolver=Resolver(function_resolver=generation.resolve),
         validate_responses=settings.validate_responses,
-        validator_map=validator_map(max_json_depth=settings.limits.max_json_depth),
+        validator_map=dict(
+            generation.validators or validator_map(max_json_depth=settings.limits.max_json_depth)
+        ),
         swagger_ui_options=_swagger_ui(settings.swagger_ui),
     )
     control.add_api(

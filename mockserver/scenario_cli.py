@@ -16,11 +16,14 @@ from typing import Any
 from mockserver.capacity_options import store_limits
 from mockserver.core.clock import system_clock
 from mockserver.core.directory import Directory
+from mockserver.core.fixture_files import FixtureError, fixture_text
 from mockserver.core.scenarios import ScenarioError, ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler, Scheduler
 from mockserver.core.store import ChatStore
+from mockserver.current import fixtures as current_fixtures
+from mockserver.generation import API_GENERATIONS
+from mockserver.v1 import fixtures as v1_fixtures
 from mockserver.v1.agent import ScenarioAgent
-from mockserver.v1.fixtures import FixtureError, dump_fixture, fetch_fixture, load_fixture_files
 
 __all__ = [
     "ServeParts",
@@ -31,6 +34,16 @@ __all__ = [
 ]
 
 CLOCKS = ("real", "virtual", "instant")
+
+# Per generation (`--api`): load fixture files into a store; build a fixture with GETs.
+_LOAD_FIXTURES: dict[str, Callable[[ChatStore, Directory, tuple[Path, ...]], int]] = {
+    "v1": v1_fixtures.load_fixture_files,
+    "current": current_fixtures.load_fixture_files,
+}
+_FETCH_FIXTURE: dict[str, Callable[[Callable[[str], Any], str, list[str]], dict[str, Any]]] = {
+    "v1": v1_fixtures.fetch_fixture,
+    "current": current_fixtures.fetch_fixture,
+}
 
 
 class StartupError(Exception):
@@ -45,6 +58,7 @@ class ServeParts:
     scheduler: Scheduler
     agent: ScenarioAgent
     seed_store: Callable[[ChatStore], None]  # loads the fixtures; run at start-up and on reset
+    library: ScenarioLibrary  # the scenarios runs play (the built-in ones and --scenarios)
 
     def as_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for create_app."""
@@ -53,6 +67,7 @@ class ServeParts:
             "scheduler": self.scheduler,
             "agent": self.agent,
             "seed_store": self.seed_store,
+            "library": self.library,
         }
 
 
@@ -99,10 +114,11 @@ def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
         raise StartupError(f"bad scenario: {error}") from None
     store = ChatStore(clock=system_clock, new_id=uuid.uuid4, limits=store_limits(args))
     fixture_files = tuple(args.fixtures)
+    load_fixtures = _LOAD_FIXTURES[args.api]
 
     def seed_store(target: ChatStore) -> None:
         try:
-            load_fixture_files(target, directory, fixture_files)
+            load_fixtures(target, directory, fixture_files)
         except FixtureError as error:
             raise StartupError(f"bad fixture: {error}") from None
 
@@ -112,6 +128,7 @@ def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
         scheduler=scheduler,
         agent=ScenarioAgent(store, scheduler, library),
         seed_store=seed_store,
+        library=library,
     )
 
 
@@ -120,6 +137,12 @@ def add_fixtures_commands(commands: Any) -> None:
     fixtures = commands.add_parser("fixtures", help="export chats as fixture files")
     actions = fixtures.add_subparsers(dest="fixtures_command", required=True, metavar="ACTION")
     export = actions.add_parser("export", help="write chats as a fixture", description=_export.__doc__)
+    export.add_argument(
+        "--api",
+        choices=API_GENERATIONS,
+        default=API_GENERATIONS[0],
+        help="which generation of the Chats API the server speaks (default: %(default)s)",
+    )
     export.add_argument(
         "--base-url", default="http://127.0.0.1:8080", help="the server (default: %(default)s)"
     )
@@ -133,7 +156,7 @@ def add_fixtures_commands(commands: Any) -> None:
 def _export(args: argparse.Namespace) -> int:
     """Write chats, read with plain GETs of the Chats API (mock or real Coder), as a fixture.
 
-    Load it with `chats-mock serve --fixtures FILE`.
+    Load it with `chats-mock serve --fixtures FILE` (with the same --api).
     """
     base = args.base_url.rstrip("/")
     if not base.endswith("/api/v2"):
@@ -146,7 +169,7 @@ def _export(args: argparse.Namespace) -> int:
 
     owner = args.owner or args.token.partition("-")[0]
     try:
-        fixture = fetch_fixture(get_json, owner, args.chat)
+        fixture = _FETCH_FIXTURE[args.api](get_json, owner, args.chat)
     except urllib.error.HTTPError as error:
         body = error.read().decode("utf-8", "replace").strip()
         print(f"chats-mock: {error.url}: {error.code} {body}", file=sys.stderr)
@@ -154,5 +177,5 @@ def _export(args: argparse.Namespace) -> int:
     except (urllib.error.URLError, OSError) as error:
         print(f"chats-mock: cannot reach {base}: {error}", file=sys.stderr)
         return 1
-    sys.stdout.write(dump_fixture(fixture["chats"], as_json=args.json))
+    sys.stdout.write(fixture_text(fixture, as_json=args.json))
     return 0

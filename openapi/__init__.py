@@ -5,12 +5,17 @@ from __future__ import annotations
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-__all__ = ["asyncapi_document", "control_document", "docs_page", "document"]
+__all__ = ["asyncapi_document", "control_document", "current_document", "docs_page", "document"]
 
 
 def document() -> Traversable:
     """The wire-true OpenAPI 3.0.3 document of the Chats API."""
     return files(__name__) / "chats.yaml"
+
+
+def current_document() -> Traversable:
+    """The OpenAPI 3.0.3 document of today's Chats API (coder/coder@004053e8), `current/chats.yaml`."""
+    return files(__name__) / "current" / "chats.yaml"
 
 
 def docs_page() -> Traversable:

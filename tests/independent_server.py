@@ -272,7 +272,18 @@ def _tool_run(world: World, chat: str, run: str, text: str) -> None:
         "tool_result",
         {**call, "type": "tool_result", "result": {"words": len(text.split())}, "duration_ms": 3},
     )
-    reply = f"{len(text.split())} words."
+    words = len(text.split())
+    reply = f"{words} words."
+    invocation = {
+        "toolInvocation": {
+            "result": {"words": words},
+            "args": {"text": text},
+            "toolName": "count_words",
+            "toolCallId": "call-1",
+            "state": "result",
+        },
+        "type": "tool-invocation",
+    }
     world.append(
         chat,
         "assistant",
@@ -283,8 +294,11 @@ def _tool_run(world: World, chat: str, run: str, text: str) -> None:
                 "id": "m1",
                 "content": reply,
                 "role": "assistant",
-                "parts": [{"type": "text", "text": reply}],
+                "parts": [invocation, {"type": "text", "text": reply}],
             },
         },
+    )
+    world.append(
+        chat, "system", {**event("usage", step=0), "usage": {"completionTokens": 2, "promptTokens": 9}}
     )
     world.append(chat, "system", event("run_finished", finish_reason="stop", steps=1))

@@ -8,6 +8,7 @@ them, with the reason; under CI=true that is a failure, since CI must run them.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -77,6 +78,15 @@ def install(environ: Mapping[str, str]) -> NpmTools:
     assert node is not None and npm is not None
     tools = NpmTools(node=node, environ={**environ, **QUIET})
     digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    # pytest-xdist runs one session per worker: the first to take the lock installs, the others
+    # wait for it and find the stamp.
+    with (TOOLS / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install_once(tools, npm, digest)
+    return tools
+
+
+def _install_once(tools: NpmTools, npm: str, digest: str) -> None:
     if not (STAMP.is_file() and STAMP.read_text(encoding="utf-8") == digest):
         done = tools.run(
             [npm, "ci", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--loglevel=error"],
@@ -88,4 +98,3 @@ def install(environ: Mapping[str, str]) -> NpmTools:
                 pytrace=False,
             )
         STAMP.write_text(digest, encoding="utf-8")
-    return tools

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import DEMO_TOKENS, ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
 from mockserver.core.models import Chat, Role
 from mockserver.core.store import ChatStore
 from mockserver.v1.agent import ScenarioAgent, plan_run
@@ -31,7 +31,6 @@ class Variant:
     name: str
     rules: tuple[str, ...]  # verify must name at least one of these
     build: Callable[[], ASGIApp]
-    needs_agent_check: bool = False  # only visible with --expect-agent
 
 
 def correct_mock(**parts: Any) -> ASGIApp:
@@ -228,14 +227,14 @@ class _DropsMetadata(ChatStore):
 
 
 class _StallingAgent(ScenarioAgent):
-    # Breaks agent_run_finishes: the run starts and never writes an answer or run_finished.
+    # Breaks run_finishes_once_last: the run starts and never writes an answer or run_finished.
     def start_run(self, chat: Chat, run_id: uuid.UUID, text: str) -> None:
         scenario = self.library.select(text, chat.metadata)
-        self._play(chat.id, run_id, plan_run(scenario, run_id, text)[:1], 0)
+        self._play(chat.id, run_id, plan_run(scenario, run_id, text)[:1])
 
 
 class _WrongRunIdAgent(ScenarioAgent):
-    # Breaks agent_run_finishes: the run's rows carry another run id than the post answered.
+    # Breaks run_rows_carry_its_run_id: the run's rows carry another run id than the post answered.
     def start_run(self, chat: Chat, run_id: uuid.UUID, text: str) -> None:
         super().start_run(chat, uuid.UUID(int=run_id.int ^ 1), text)
 
@@ -333,6 +332,244 @@ class _CrashOnNullBody:
         await self._app(scope, replay, send)
 
 
+# --- run grammar (WIRE.md section 4): each run's listed rows rewritten ------------------------
+
+RunRewrite = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]  # a run's rows -> shown rows
+
+
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = row["content"]
+    return content
+
+
+def _kind(row: dict[str, Any]) -> str:
+    content = _content(row)
+    return str(content.get("event") or content["type"])
+
+
+def _swap(rows: list[dict[str, Any]], first: int, second: int) -> None:
+    """Two rows trade places; the ids stay where they were, so the list still ascends."""
+    a, b = rows[first], rows[second]
+    rows[first] = {**a, "role": b["role"], "content": b["content"]}
+    rows[second] = {**b, "role": a["role"], "content": a["content"]}
+
+
+def _first(rows: list[dict[str, Any]], kind: str) -> int | None:
+    return next((i for i, row in enumerate(rows) if _kind(row) == kind), None)
+
+
+def _rewrite_each_run(change: RunRewrite) -> Rewrite:
+    """A listing whose rows of each run are shown as `change` makes them (in the runs' places)."""
+
+    def rewrite(method: str, path: str, status: int, body: Any) -> tuple[int, Any]:
+        if (method, path, status) != ("GET", "/chats/{chat}/messages", 200):
+            return status, body
+        body = json.loads(json.dumps(body))
+        places: dict[str, list[int]] = {}
+        for index, row in enumerate(body):
+            run = _content(row).get("run_id")
+            if run is not None and row["role"] != "user":
+                places.setdefault(run, []).append(index)
+        shown = {run: change([body[i] for i in where]) for run, where in places.items()}
+        out = []
+        for index, row in enumerate(body):
+            run = _content(row).get("run_id")
+            if run is None or row["role"] == "user":
+                out.append(row)
+                continue
+            rows, where = shown[run], places[run]
+            slot = where.index(index)
+            if slot < len(rows):
+                out.append(rows[slot])
+            if slot == len(where) - 1:
+                out.extend(rows[len(where) :])
+        return status, out
+
+    return rewrite
+
+
+def _started_not_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks run_starts_once_first: run_started comes second.
+    _swap(rows, 0, 1)
+    return rows
+
+
+def _finished_not_last(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks run_finishes_once_last: the run's last two rows trade places.
+    _swap(rows, len(rows) - 2, len(rows) - 1)
+    return rows
+
+
+def _finish_reason_invalid(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks run_finishes_once_last: a finish_reason no SDK sends.
+    _content(rows[-1])["finish_reason"] = "done"
+    return rows
+
+
+def _steps_miscounted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks run_finished_counts_steps: one step more than the run had.
+    finished = _content(rows[-1])
+    finished["steps"] = finished.get("steps", 0) + 1
+    return rows
+
+
+def _error_then_stop(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks failed_run_ends_with_error: a failed run's run_finished says `stop`.
+    if _first(rows, "error") is not None:
+        _content(rows[-1])["finish_reason"] = "stop"
+    return rows
+
+
+def _error_without_code(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks failed_run_ends_with_error: the error row has no `code`.
+    index = _first(rows, "error")
+    if index is not None:
+        _content(rows[index]).pop("code")
+    return rows
+
+
+def _result_before_call(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks tool_result_follows_its_call: the first tool_result is listed before its call.
+    index = _first(rows, "tool_call")
+    if index is not None:
+        _swap(rows, index, index + 1)
+    return rows
+
+
+def _result_of_another_call(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks tool_result_follows_its_call: the first result names a call id no call has.
+    index = _first(rows, "tool_result")
+    if index is not None:
+        _content(rows[index])["tool_call_id"] += "-other"
+    return rows
+
+
+def _usage_missing(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks step_ends_with_message_then_usage: the first step's usage event is not stored.
+    index = _first(rows, "usage")
+    return rows if index is None else rows[:index] + rows[index + 1 :]
+
+
+def _usage_before_message(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks step_ends_with_message_then_usage: usage is written before the step's message.
+    index = _first(rows, "usage")
+    if index is not None:
+        _swap(rows, index - 1, index)
+    return rows
+
+
+def _steps_from_one(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks steps_count_from_zero: every step number is one too high.
+    for row in rows:
+        content = _content(row)
+        if "step" in content:
+            content["step"] += 1
+    return rows
+
+
+def _content_empty(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks assistant_content_is_its_text: the assistant message's content is "" despite text parts.
+    for row in rows:
+        if row["role"] == "assistant":
+            _content(row)["message"]["content"] = ""
+    return rows
+
+
+def _content_not_its_text(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks assistant_content_is_its_text: content differs from the joined text parts.
+    for row in rows:
+        if row["role"] == "assistant":
+            _content(row)["message"]["content"] += " (and more)"
+    return rows
+
+
+def _invocation_of_another_call(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks tool_invocations_match_tool_rows: tool-invocation parts name another call id.
+    for row in rows:
+        if row["role"] == "assistant":
+            for part in _content(row)["message"]["parts"]:
+                if part["type"] == "tool-invocation":
+                    part["toolInvocation"]["toolCallId"] += "-other"
+    return rows
+
+
+def _ids_reversed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Breaks run_row_ids_increase: a run's rows listed in write order, but with their ids reversed.
+    ids = [row["id"] for row in rows]
+    return [{**row, "id": new_id} for row, new_id in zip(rows, reversed(ids), strict=True)]
+
+
+def _history_rewritten(method: str, path: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks history_is_append_only: once a later message is posted, the first run's answer is revised.
+    if (method, path, status) != ("GET", "/chats/{chat}/messages", 200):
+        return status, body
+    if sum(row["role"] == "user" for row in body) < 2:
+        return status, body
+    body = json.loads(json.dumps(body))
+    for row in body:
+        if row["role"] == "assistant":
+            message = _content(row)["message"]
+            message["content"] += " (revised)"
+            for part in message["parts"]:
+                if part["type"] == "text":
+                    part["text"] += " (revised)"
+            break
+    return status, body
+
+
+# --- token sources (WIRE.md section 2): the request's scope altered before the mock sees it ----
+
+ScopeChange = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class _ScopeAltered:
+    """The mock behind a change of each request's scope (headers, query string)."""
+
+    def __init__(self, change: ScopeChange, *, websocket: bool = False) -> None:
+        self._app = correct_mock()
+        self._change = change
+        self._types = ("http", "websocket") if websocket else ("http",)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in self._types:
+            scope = self._change(dict(scope))
+        await self._app(scope, receive, send)
+
+
+def _without_headers(scope: dict[str, Any], *names: bytes) -> dict[str, Any]:
+    scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() not in names]
+    return scope
+
+
+def _without_query_token(scope: dict[str, Any]) -> dict[str, Any]:
+    pairs = [
+        p for p in scope.get("query_string", b"").split(b"&") if not p.startswith(b"coder_session_token=")
+    ]
+    scope["query_string"] = b"&".join(pairs)
+    return scope
+
+
+def _header_before_others(scope: dict[str, Any]) -> dict[str, Any]:
+    # Breaks token_sources_in_coder_order: the header, when sent, wins over the cookie and the query.
+    if any(k == b"coder-session-token" for k, _ in scope["headers"]):
+        scope = _without_query_token(_without_headers(scope, b"cookie"))
+    return scope
+
+
+class _UnknownQueryTokenForbidden:
+    # Breaks wrong_token_is_refused_in_every_source: an unknown token in the query is a 403, not the 401.
+    def __init__(self) -> None:
+        self._app = correct_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        known = {b"coder_session_token=" + t.encode() for t in DEMO_TOKENS.values()}
+        if any(p.startswith(b"coder_session_token=") and p not in known for p in query.split(b"&")):
+            await _send_json(send, 403, b'{"message":"Forbidden."}')
+            return
+        await self._app(scope, receive, send)
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant(
         "create_answers_200",
@@ -377,11 +614,103 @@ VARIANTS: tuple[Variant, ...] = (
         ("created_chat_reads_back", "response_schema_conformance"),
         _rewritten(_workspace_id_omitted),
     ),
-    Variant("agent_never_finishes", ("agent_run_finishes",), _agent(_StallingAgent), needs_agent_check=True),
+    Variant("agent_never_finishes", ("run_finishes_once_last",), _agent(_StallingAgent)),
+    Variant("agent_rows_carry_wrong_run_id", ("run_rows_carry_its_run_id",), _agent(_WrongRunIdAgent)),
     Variant(
-        "agent_rows_carry_wrong_run_id",
-        ("agent_run_finishes",),
-        _agent(_WrongRunIdAgent),
-        needs_agent_check=True,
+        "run_started_not_first", ("run_starts_once_first",), _rewritten(_rewrite_each_run(_started_not_first))
+    ),
+    Variant(
+        "run_finished_not_last",
+        ("run_finishes_once_last",),
+        _rewritten(_rewrite_each_run(_finished_not_last)),
+    ),
+    Variant(
+        "finish_reason_invalid",
+        ("run_finishes_once_last",),
+        _rewritten(_rewrite_each_run(_finish_reason_invalid)),
+    ),
+    Variant(
+        "steps_miscounted", ("run_finished_counts_steps",), _rewritten(_rewrite_each_run(_steps_miscounted))
+    ),
+    Variant(
+        "failed_run_finishes_stop",
+        ("failed_run_ends_with_error",),
+        _rewritten(_rewrite_each_run(_error_then_stop)),
+    ),
+    Variant(
+        "error_row_without_code",
+        ("failed_run_ends_with_error",),
+        _rewritten(_rewrite_each_run(_error_without_code)),
+    ),
+    Variant(
+        "tool_result_before_call",
+        ("tool_result_follows_its_call",),
+        _rewritten(_rewrite_each_run(_result_before_call)),
+    ),
+    Variant(
+        "tool_result_of_another_call",
+        ("tool_result_follows_its_call",),
+        _rewritten(_rewrite_each_run(_result_of_another_call)),
+    ),
+    Variant(
+        "usage_missing", ("step_ends_with_message_then_usage",), _rewritten(_rewrite_each_run(_usage_missing))
+    ),
+    Variant(
+        "usage_before_message",
+        ("step_ends_with_message_then_usage",),
+        _rewritten(_rewrite_each_run(_usage_before_message)),
+    ),
+    Variant("steps_from_one", ("steps_count_from_zero",), _rewritten(_rewrite_each_run(_steps_from_one))),
+    Variant(
+        "assistant_content_empty",
+        ("assistant_content_is_its_text",),
+        _rewritten(_rewrite_each_run(_content_empty)),
+    ),
+    Variant(
+        "assistant_content_not_its_text",
+        ("assistant_content_is_its_text",),
+        _rewritten(_rewrite_each_run(_content_not_its_text)),
+    ),
+    Variant(
+        "tool_invocation_of_another_call",
+        ("tool_invocations_match_tool_rows",),
+        _rewritten(_rewrite_each_run(_invocation_of_another_call)),
+    ),
+    Variant("run_row_ids_reversed", ("run_row_ids_increase",), _rewritten(_rewrite_each_run(_ids_reversed))),
+    Variant("history_rewritten", ("history_is_append_only",), _rewritten(_history_rewritten)),
+    # Breaks every_token_source_is_read: the cookie is never looked at.
+    Variant(
+        "cookie_token_ignored",
+        ("every_token_source_is_read",),
+        lambda: _ScopeAltered(lambda scope: _without_headers(scope, b"cookie")),
+    ),
+    # Breaks every_token_source_is_read: the query parameter is never looked at.
+    Variant(
+        "query_token_ignored", ("every_token_source_is_read",), lambda: _ScopeAltered(_without_query_token)
+    ),
+    # Breaks every_token_source_is_read: `Authorization: Bearer` is never looked at.
+    Variant(
+        "bearer_token_ignored",
+        ("every_token_source_is_read",),
+        lambda: _ScopeAltered(lambda scope: _without_headers(scope, b"authorization")),
+    ),
+    Variant(
+        "unknown_query_token_forbidden",
+        ("wrong_token_is_refused_in_every_source",),
+        _UnknownQueryTokenForbidden,
+    ),
+    Variant(
+        "header_read_before_cookie_and_query",
+        ("token_sources_in_coder_order",),
+        lambda: _ScopeAltered(_header_before_others),
+    ),
+    # Breaks watch_reads_every_token_source: watch-ws never looks at the query parameter.
+    Variant(
+        "watch_ignores_query_token",
+        ("watch_reads_every_token_source",),
+        lambda: _ScopeAltered(
+            lambda scope: _without_query_token(scope) if scope["type"] == "websocket" else scope,
+            websocket=True,
+        ),
     ),
 )

@@ -4,6 +4,8 @@ MockError
 ├── DomainError                 the store's and the directory's refusals (no HTTP in them)
 │   ├── ChatNotFound            no such chat, or another user's
 │   │   └── ChatEvicted         the owner's chat, evicted under the store's limits
+│   ├── MessageNotFound         no such message in the chat
+│   ├── QueuedMessageNotFound   no such queued message in the chat
 │   ├── WorkspaceNotFound       no such workspace
 │   └── WorkspaceForbidden      another user's workspace
 └── RequestError                a request Coder refuses before any handler runs
@@ -37,8 +39,10 @@ __all__ = [
     "InvalidQueryParam",
     "InvalidUUIDParam",
     "LimitExceeded",
+    "MessageNotFound",
     "MissingFields",
     "MockError",
+    "QueuedMessageNotFound",
     "RequestError",
     "RequestTimeout",
     "RouteNotFound",
@@ -64,6 +68,14 @@ class ChatNotFound(DomainError):
 
 class ChatEvicted(ChatNotFound):
     """The caller's chat existed but was evicted to keep the store within its limits."""
+
+
+class MessageNotFound(DomainError):
+    """No message of this id in the chat."""
+
+
+class QueuedMessageNotFound(DomainError):
+    """No queued message of this id in the chat."""
 
 
 class WorkspaceNotFound(DomainError):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-__all__ = ["Chat", "ChatMessage", "LivePart", "Role", "User", "Workspace"]
+__all__ = ["Chat", "ChatMessage", "ChatStatus", "LivePart", "QueuedMessage", "Role", "User", "Workspace"]
 
 
 class Role(enum.Enum):
@@ -19,6 +19,17 @@ class Role(enum.Enum):
     ASSISTANT = "assistant"  # the model's answer for one step
     TOOL_CALL = "tool_call"  # the model asking for a tool
     TOOL_RESULT = "tool_result"  # what the tool gave back
+    TOOL = "tool"  # today's Coder: the results of one step's tool calls, in one row
+
+
+class ChatStatus(enum.Enum):
+    """Where a chat's turn stands (today's Coder; the seed's API never shows it)."""
+
+    WAITING = "waiting"  # idle: no turn runs
+    RUNNING = "running"  # a turn is generating
+    ERROR = "error"  # the last turn failed (`Chat.last_error` says why)
+    REQUIRES_ACTION = "requires_action"  # the turn waits for the client's tool results
+    INTERRUPTING = "interrupting"  # an interrupt was asked; the turn is stopping
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +59,11 @@ class Workspace:
 
 @dataclass(frozen=True, slots=True)
 class Chat:
-    """A chat; `metadata` is any JSON value, treated as immutable once stored."""
+    """A chat; `metadata` is any JSON value, treated as immutable once stored.
+
+    The fields after `metadata` are today's Coder's; the seed's generation leaves them at
+    their defaults and never shows them.
+    """
 
     id: UUID
     created_at: datetime
@@ -60,6 +75,11 @@ class Chat:
     provider: str
     model: str
     metadata: Any
+    status: ChatStatus = ChatStatus.WAITING
+    archived: bool = False
+    pin_order: int = 0  # 0: not pinned; pinned chats are numbered from 1
+    labels: dict[str, str] = field(default_factory=dict)  # treated as immutable once stored
+    last_error: Any = None  # why the last turn failed, as the generation's JSON; None when it did not
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +101,13 @@ class LivePart:
     run_id: UUID
     type_id: str
     part: Any
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A message sent while the chat was busy, waiting its turn; `content` is the generation's JSON."""
+
+    id: int
+    chat_id: UUID
+    created_at: datetime
+    content: Any

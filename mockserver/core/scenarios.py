@@ -53,6 +53,7 @@ __all__ = [
     "TextMatches",
     "ToolCall",
     "Usage",
+    "fill_text",
     "load_scenario",
 ]
 
@@ -62,6 +63,19 @@ BUILTIN_PACKAGE = "scenario_library"
 DEFAULT_SCENARIO = "echo"
 # The chat metadata key that names a scenario outright.
 METADATA_KEY = "scenario"
+# The placeholder in a scenario's strings that becomes the posted message's text.
+TEXT_PLACEHOLDER = "{text}"
+
+
+def fill_text(value: Any, text: str) -> Any:
+    """`{text}` in every string of a JSON value replaced by the posted message's text."""
+    if isinstance(value, str):
+        return value.replace(TEXT_PLACEHOLDER, text)
+    if isinstance(value, list):
+        return [fill_text(item, text) for item in value]
+    if isinstance(value, dict):
+        return {key: fill_text(item, text) for key, item in value.items()}
+    return value
 
 
 class FinishReason(enum.Enum):

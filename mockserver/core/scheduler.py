@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-__all__ = ["AsyncioScheduler", "ImmediateScheduler", "ManualScheduler", "Scheduler"]
+__all__ = ["AsyncioScheduler", "ImmediateScheduler", "ManualScheduler", "Scheduler", "play_in_order"]
 
 Callback = Callable[[], None]
 
@@ -170,3 +170,28 @@ class ManualScheduler:
         while self.step():
             ran += 1
         return ran
+
+
+def play_in_order(scheduler: Scheduler, delays: Sequence[float], act: Callable[[int], bool]) -> None:
+    """Run `act(i)` for each i, `delays[i]` seconds after act(i - 1); `act` returning False stops.
+
+    The actions due at the same instant (a delay of 0 after the previous) run in one callback,
+    so a run's rows written "at once" are written by one turn of the event loop.
+    """
+
+    def schedule(start: int) -> None:
+        if start == len(delays):
+            return
+        end = start + 1
+        while end < len(delays) and delays[end] <= 0:
+            end += 1
+
+        def run() -> None:
+            for index in range(start, end):
+                if not act(index):
+                    return
+            schedule(end)
+
+        scheduler.call_later(delays[start], run)
+
+    schedule(0)

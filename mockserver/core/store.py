@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -9,8 +11,8 @@ from typing import Any
 from uuid import UUID
 
 from mockserver.core.clock import Clock, IdFactory
-from mockserver.core.errors import ChatEvicted, ChatNotFound
-from mockserver.core.models import Chat, ChatMessage, LivePart, Role, User
+from mockserver.core.errors import ChatEvicted, ChatNotFound, MessageNotFound, QueuedMessageNotFound
+from mockserver.core.models import Chat, ChatMessage, LivePart, QueuedMessage, Role, User
 
 __all__ = ["SYSTEM_PROMPT", "ChatStore", "Eviction", "EvictionListener", "Listener", "StoreLimits"]
 
@@ -68,6 +70,8 @@ class ChatStore:
         self._listeners: dict[UUID, list[Listener]] = {}
         self._eviction_listeners: list[EvictionListener] = []
         self._evicted: OrderedDict[UUID, UUID] = OrderedDict()  # chat id -> owner id, the newest last
+        self._queues: dict[UUID, list[QueuedMessage]] = {}
+        self._last_queued_id = 0  # queued messages have a sequence of their own
 
     def clear(self) -> int:
         """Forget every chat and its transcript; message ids restart at 1. Returns the chat count."""
@@ -77,6 +81,8 @@ class ChatStore:
         self._evicted.clear()
         self._message_count = 0
         self._last_message_id = 0
+        self._queues.clear()
+        self._last_queued_id = 0
         return count
 
     @property
@@ -93,8 +99,10 @@ class ChatStore:
         provider: str,
         model: str,
         metadata: Any,
+        labels: dict[str, str] | None = None,
+        system_prompt: Any = SYSTEM_PROMPT,
     ) -> Chat:
-        """Store a new chat and its system-prompt message."""
+        """Store a new chat and, unless `system_prompt` is None, its system-prompt message."""
         now = self._clock()
         chat = Chat(
             id=self._new_id(),
@@ -107,13 +115,16 @@ class ChatStore:
             provider=provider,
             model=model,
             metadata=metadata,
+            labels=dict(labels or {}),
         )
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = []
+        self._queues[chat.id] = []
         if self._limits.max_chats is not None:
             while len(self._chats) > self._limits.max_chats:
                 self._evict(next(iter(self._chats)), f"max_chats {self._limits.max_chats}")
-        self.append_message(chat.id, Role.SYSTEM, SYSTEM_PROMPT)
+        if system_prompt is not None:
+            self.append_message(chat.id, Role.SYSTEM, system_prompt)
         return chat
 
     def get_chat(self, owner: User, chat_id: UUID) -> Chat:
@@ -123,6 +134,26 @@ class ChatStore:
             if chat is None and self._evicted.get(chat_id) == owner.id:
                 raise ChatEvicted(str(chat_id))
             raise ChatNotFound(str(chat_id))
+        return chat
+
+    def chat(self, chat_id: UUID) -> Chat:
+        """The chat of this id, whoever owns it (for the mock's own runs, not for requests)."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            raise ChatNotFound(str(chat_id))
+        return chat
+
+    def chats_of(self, owner: User) -> tuple[Chat, ...]:
+        """The owner's chats, in the order they were created."""
+        return tuple(chat for chat in self._chats.values() if chat.owner_id == owner.id)
+
+    def update_chat(self, chat_id: UUID, **changes: Any) -> Chat:
+        """Replace some fields of a chat (dataclass field names); `updated_at` becomes now."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            raise ChatNotFound(str(chat_id))
+        chat = dataclasses.replace(chat, updated_at=self._clock(), **changes)
+        self._chats[chat_id] = chat
         return chat
 
     def list_messages(self, owner: User, chat_id: UUID) -> Sequence[ChatMessage]:
@@ -171,6 +202,7 @@ class ChatStore:
     def _evict(self, chat_id: UUID, reason: str) -> None:
         chat = self._chats.pop(chat_id)
         rows = len(self._transcripts.pop(chat_id))
+        self._queues.pop(chat_id, None)
         self._message_count -= rows
         self._evicted[chat_id] = chat.owner_id
         if len(self._evicted) > _EVICTED_REMEMBERED:
@@ -178,6 +210,95 @@ class ChatStore:
         eviction = Eviction(chat=chat, messages=rows, reason=reason)
         for listener in tuple(self._eviction_listeners):
             listener(eviction)
+
+    def messages_of(self, chat_id: UUID) -> tuple[ChatMessage, ...]:
+        """A chat's transcript by id ascending, whoever owns it (the caller checked)."""
+        return tuple(self._transcript(chat_id))
+
+    def get_message(self, chat_id: UUID, message_id: int) -> ChatMessage:
+        """One row of a chat's transcript; MessageNotFound when the chat has no such row."""
+        transcript = self._transcript(chat_id)
+        index = bisect.bisect_left(transcript, message_id, key=lambda m: m.id)
+        if index == len(transcript) or transcript[index].id != message_id:
+            raise MessageNotFound(str(message_id))
+        return transcript[index]
+
+    def message_page(
+        self, chat_id: UUID, *, before_id: int, after_id: int, limit: int, ascending: bool
+    ) -> tuple[tuple[ChatMessage, ...], bool]:
+        """Up to `limit` rows with after_id < id < before_id (0: no bound), and whether more remain.
+
+        Descending from the newest, or ascending from the oldest; the bool says whether a row
+        beyond the page exists in that direction.
+        """
+        transcript = self._transcript(chat_id)
+        low = bisect.bisect_right(transcript, after_id, key=lambda m: m.id) if after_id else 0
+        high = bisect.bisect_left(transcript, before_id, key=lambda m: m.id) if before_id else len(transcript)
+        if high - low <= 0:
+            return (), False
+        if ascending:
+            rows = transcript[low : min(high, low + limit)]
+        else:
+            rows = transcript[max(low, high - limit) : high][::-1]
+        return tuple(rows), high - low > limit
+
+    def delete_messages_from(self, chat_id: UUID, message_id: int) -> tuple[int, ...]:
+        """Drop the row `message_id` and every later row of the chat; returns their ids in order."""
+        transcript = self._transcript(chat_id)
+        index = bisect.bisect_left(transcript, message_id, key=lambda m: m.id)
+        deleted = tuple(m.id for m in transcript[index:])
+        del transcript[index:]
+        self._message_count -= len(deleted)
+        return deleted
+
+    def _transcript(self, chat_id: UUID) -> list[ChatMessage]:
+        transcript = self._transcripts.get(chat_id)
+        if transcript is None:
+            raise ChatNotFound(str(chat_id))
+        return transcript
+
+    # --- the queue of messages sent while a chat was busy -------------------------------------
+
+    def queue_of(self, chat_id: UUID) -> tuple[QueuedMessage, ...]:
+        """The chat's queued messages, the next to run first."""
+        return tuple(self._queue(chat_id))
+
+    def enqueue(self, chat_id: UUID, content: Any) -> QueuedMessage:
+        """Put a message at the end of the chat's queue, with the next queued-message id."""
+        queue = self._queue(chat_id)
+        self._last_queued_id += 1
+        queued = QueuedMessage(
+            id=self._last_queued_id, chat_id=chat_id, created_at=self._clock(), content=content
+        )
+        queue.append(queued)
+        return queued
+
+    def remove_queued(self, chat_id: UUID, queued_id: int) -> QueuedMessage:
+        """Take a message out of the queue; QueuedMessageNotFound when the chat has no such one."""
+        queue = self._queue(chat_id)
+        for index, queued in enumerate(queue):
+            if queued.id == queued_id:
+                return queue.pop(index)
+        raise QueuedMessageNotFound(str(queued_id))
+
+    def put_first(self, chat_id: UUID, queued: QueuedMessage) -> None:
+        """Put a queued message at the head of the chat's queue."""
+        self._queue(chat_id).insert(0, queued)
+
+    def pop_queued(self, chat_id: UUID) -> QueuedMessage | None:
+        """Take the head of the chat's queue, or None when it is empty."""
+        queue = self._queue(chat_id)
+        return queue.pop(0) if queue else None
+
+    def clear_queue(self, chat_id: UUID) -> None:
+        """Empty the chat's queue."""
+        self._queue(chat_id).clear()
+
+    def _queue(self, chat_id: UUID) -> list[QueuedMessage]:
+        queue = self._queues.get(chat_id)
+        if queue is None:
+            raise ChatNotFound(str(chat_id))
+        return queue
 
     # --- live transcript ------------------------------------------------------------------
 
@@ -215,12 +336,14 @@ class ChatStore:
 
     # --- fixtures -------------------------------------------------------------------------
 
-    def restore_chat(self, chat: Chat, messages: Iterable[ChatMessage]) -> None:
-        """Put back a chat and its transcript as they were, ids included (fixtures).
+    def restore_chat(
+        self, chat: Chat, messages: Iterable[ChatMessage], queued: Iterable[QueuedMessage] = ()
+    ) -> None:
+        """Put back a chat, its transcript and its queue as they were, ids included (fixtures).
 
-        The global message sequence continues after the highest id in the store. Raises
-        ValueError for a chat id already taken, a message of another chat, or a message id
-        already used or not rising.
+        The global message sequence (and the queued-message one) continues after the highest
+        id in the store. Raises ValueError for a chat id already taken, a message of another
+        chat, or a message id already used or not rising.
         """
         if chat.id in self._chats:
             raise ValueError(f"chat {chat.id} already exists")
@@ -233,10 +356,20 @@ class ChatStore:
             if message.id <= previous or message.id in taken:
                 raise ValueError(f"message id {message.id} is already used or not rising")
             previous = message.id
+        waiting = list(queued)
+        taken_queued = {q.id for queue in self._queues.values() for q in queue}
+        for item in waiting:
+            if item.chat_id != chat.id:
+                raise ValueError(f"queued message {item.id} belongs to chat {item.chat_id}, not {chat.id}")
+            if item.id in taken_queued:
+                raise ValueError(f"queued message id {item.id} is already used")
+            taken_queued.add(item.id)
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = rows
+        self._queues[chat.id] = waiting
         self._message_count += len(rows)
         self._last_message_id = max(self._last_message_id, previous)
+        self._last_queued_id = max([self._last_queued_id, *(item.id for item in waiting)])
         if self._limits.max_chats is not None:
             while len(self._chats) > self._limits.max_chats:
                 self._evict(next(iter(self._chats)), f"max_chats {self._limits.max_chats}")

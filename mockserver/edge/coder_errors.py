@@ -33,7 +33,14 @@ from mockserver.core.errors import (
 from mockserver.core.golang import encode_json, quote
 from mockserver.edge.methods import MethodIndex
 
-__all__ = ["CONTENT_TYPE", "coder_error", "error_body", "install_error_handlers", "send_error"]
+__all__ = [
+    "CONTENT_TYPE",
+    "CoderRefusal",
+    "coder_error",
+    "error_body",
+    "install_error_handlers",
+    "send_error",
+]
 
 CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -49,14 +56,29 @@ EVICTED_DETAIL = "The mock evicted this chat to stay within --max-chats / --max-
 _log = logging.getLogger(__name__)
 
 
+class CoderRefusal(MockError):
+    """A refusal a handler spells out itself: Coder's status and body for that route and case."""
+
+    def __init__(
+        self, status: int, message: str, detail: str = "", *, validations: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = dict(error_body(message, detail))
+        if validations:
+            self.body["validations"] = validations
+
+
 def error_body(message: str, detail: str = "") -> dict[str, str]:
     """codersdk.Response: `detail` omitted when empty."""
     return {"message": message, "detail": detail} if detail else {"message": message}
 
 
-def coder_error(error: Exception) -> tuple[int, dict[str, str]]:
+def coder_error(error: Exception) -> tuple[int, dict[str, Any]]:
     """The status and body a real Coder server sends for this refusal."""
     match error:
+        case CoderRefusal():
+            return error.status, error.body
         case Unauthenticated():
             return 401, error_body(SIGNED_OUT, error.detail)
         case InvalidUUIDParam():

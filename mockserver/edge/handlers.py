@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 from typing import Any
+from urllib.parse import parse_qsl
 
 from connexion.middleware.abstract import RoutedMiddleware
 from connexion.operations import AbstractOperation
@@ -26,19 +27,32 @@ __all__ = ["handler_middleware"]
 
 # What the mock's own layers put in the context: `user` (auth), `chat` (chat_param), the body.
 _CONTEXT_ARGUMENTS = frozenset({"user", "chat", REQUEST_BODY})
+# What a handler may read raw from the request, to refuse it in Coder's words itself: the
+# path parameters as sent, and the query as Go's url.Values (every value of every name).
+_RAW_ARGUMENTS = frozenset({"path", "query"})
+
+
+def _raw(scope: Scope, name: str) -> Any:
+    if name == "path":
+        return dict(scope.get("path_params", {}))
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    return query
 
 
 def _call_handler(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
     handler = operation.function
     names = tuple(inspect.signature(handler).parameters)
-    if not set(names) <= _CONTEXT_ARGUMENTS:
+    if not set(names) <= _CONTEXT_ARGUMENTS | _RAW_ARGUMENTS:
         # A handler that wants query, path or body parameters by name (the control plane's) is
         # called by Connexion's own machinery, which extracts them.
         return next_app
 
     async def call(scope: Scope, receive: Receive, send: Send) -> None:
         context = context_of(scope)
-        response = await handler(**{name: context[name] for name in names})
+        arguments = {name: _raw(scope, name) if name in _RAW_ARGUMENTS else context[name] for name in names}
+        response = await handler(**arguments)
         await response(scope, receive, send)
 
     return call

@@ -34,7 +34,14 @@ from mockserver.core.errors import InvalidJSONBody, MissingFields
 from mockserver.core.golang import MAX_NESTING, GoJSONError, decode_json, json_kind, parse_uuid
 from mockserver.edge.auth import context_of
 
-__all__ = ["REQUEST_BODY", "GoRequestValidationMiddleware", "validator_map"]
+__all__ = [
+    "REQUEST_BODY",
+    "GoRequestValidationMiddleware",
+    "body_chunks",
+    "read_go_json",
+    "replay",
+    "validator_map",
+]
 
 # The context key under which the decoded, checked request body reaches the handler.
 REQUEST_BODY = "request_body"
@@ -127,14 +134,7 @@ def validator_map(*, max_json_depth: int = MAX_NESTING) -> dict[str, Any]:
         """Reads the body as coderd's httpapi.Read does, then holds it to the document."""
 
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-            raw = b"".join([chunk async for chunk in _body_chunks(receive)])
-            try:
-                if len(raw) <= _DECODE_INLINE_BYTES:
-                    decoded = decode_json(raw, max_depth=max_json_depth)
-                else:
-                    decoded = await asyncio.to_thread(decode_json, raw, max_depth=max_json_depth)
-            except GoJSONError as error:
-                raise InvalidJSONBody(str(error)) from None
+            raw, decoded = await read_go_json(receive, max_depth=max_json_depth)
             body = _go_check_fields(decoded, self._schema)
             _go_check_required(body, self._schema)
             try:
@@ -142,7 +142,7 @@ def validator_map(*, max_json_depth: int = MAX_NESTING) -> dict[str, Any]:
             except ValidationError as error:
                 raise InvalidJSONBody(error.message) from None
             context_of(scope)[REQUEST_BODY] = body
-            return _replay(raw, receive), scope
+            return replay(raw, receive), scope
 
     class CoderResponseBodyValidator(JSONResponseBodyValidator):  # type: ignore[misc]
         """Connexion's JSON response check, with a compiled validator and uuid checked."""
@@ -242,7 +242,22 @@ class GoRequestValidationMiddleware(RequestValidationMiddleware):  # type: ignor
     api_cls = _GoRequestValidationAPI
 
 
-async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
+async def read_go_json(receive: Receive, *, max_depth: int = MAX_NESTING) -> tuple[bytes, Any]:
+    """The whole body and its JSON value, read as Go's json.Decoder reads it (InvalidJSONBody if not).
+
+    Bodies nested deeper than `max_depth` are refused as Go's decoder refuses them.
+    """
+    raw = b"".join([chunk async for chunk in body_chunks(receive)])
+    try:
+        if len(raw) <= _DECODE_INLINE_BYTES:
+            return raw, decode_json(raw, max_depth=max_depth)
+        return raw, await asyncio.to_thread(decode_json, raw, max_depth=max_depth)
+    except GoJSONError as error:
+        raise InvalidJSONBody(str(error)) from None
+
+
+async def body_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The chunks of a request body, as ASGI delivers them."""
     more = True
     while more:
         message = await receive()
@@ -252,14 +267,15 @@ async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
         yield message.get("body", b"")
 
 
-def _replay(raw: bytes, receive: Receive) -> Receive:
+def replay(raw: bytes, receive: Receive) -> Receive:
+    """A receive that hands out the already-read body once more, then defers to `receive`."""
     sent = False
 
-    async def replay() -> MutableMapping[str, Any]:
+    async def replayed() -> MutableMapping[str, Any]:
         nonlocal sent
         if sent:
             return await receive()
         sent = True
         return {"type": "http.request", "body": raw, "more_body": False}
 
-    return replay
+    return replayed

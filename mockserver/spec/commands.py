@@ -23,6 +23,11 @@ __all__ = [
 # worktree) checks its own, not the ones an editable install of another checkout points at. An
 # installed package sits in site-packages, which holds no pyproject.toml: it reads its own data.
 _CHECKOUT = Path(__file__).resolve().parents[2]
+# Each generation's document: its path inside openapi/, and the data package's accessor for it.
+_GENERATION_DOCUMENTS = {
+    "v1": ("chats.yaml", "document"),
+    "current": ("current/chats.yaml", "current_document"),
+}
 
 
 def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +38,12 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "validate", help="validate an OpenAPI document (default: the packaged one)"
     )
     validate.add_argument("path", nargs="?", type=Path, help="the document (YAML or JSON)")
+    validate.add_argument(
+        "--api",
+        choices=tuple(_GENERATION_DOCUMENTS),
+        default="v1",
+        help="without PATH, whose packaged document: the seed's (v1, default) or today's (current)",
+    )
     validate.set_defaults(func=validate_command)
     check = commands.add_parser(
         "check-docs", help="check that the document says everything a Coder docs page says"
@@ -48,9 +59,9 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     check.set_defaults(func=check_docs_command)
 
 
-def packaged_document() -> Path:
-    """The path of the document: the checkout's when there is one, else the installed one."""
-    return _packaged("chats.yaml", "document")
+def packaged_document(api: str = "v1") -> Path:
+    """The path of a generation's document: the checkout's when there is one, else the installed one."""
+    return _packaged(*_GENERATION_DOCUMENTS[api])
 
 
 def packaged_docs_page() -> Path:
@@ -72,7 +83,7 @@ def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int
     Exit 0 when it is valid; 1 with one line per error (its JSON path and message) otherwise,
     including when the file does not read or parse.
     """
-    path: Path = args.path or packaged_document()
+    path: Path = args.path or packaged_document(getattr(args, "api", "v1"))
     lines: list[str] = []
     try:
         document = _load(path)

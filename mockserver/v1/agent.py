@@ -26,14 +26,13 @@ from mockserver.core.scenarios import (
     Text,
     ToolCall,
     Usage,
+    fill_text,
 )
-from mockserver.core.scheduler import Scheduler
+from mockserver.core.scheduler import Scheduler, play_in_order
 from mockserver.core.store import ChatStore
 
 __all__ = ["Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
 
-# The placeholder in a scenario's strings that becomes the posted message's text.
-TEXT_PLACEHOLDER = "{text}"
 # `type_id` of live partials, after the AI SDK data-stream codes (not verified against coderd).
 TEXT_PART_TYPE = "0"
 REASONING_PART_TYPE = "g"
@@ -88,17 +87,6 @@ def _stream_event(
     }
 
 
-def _fill(value: Any, text: str) -> Any:
-    """`{text}` in every string of a JSON value replaced by the posted text."""
-    if isinstance(value, str):
-        return value.replace(TEXT_PLACEHOLDER, text)
-    if isinstance(value, list):
-        return [_fill(item, text) for item in value]
-    if isinstance(value, dict):
-        return {key: _fill(item, text) for key, item in value.items()}
-    return value
-
-
 @dataclass(slots=True)
 class _Planner:
     """Walks a scenario's steps, accumulating the open model step's parts."""
@@ -136,7 +124,7 @@ class _Planner:
     def tool_call(self, call: ToolCall) -> None:
         self.calls += 1
         call_id = call.id or f"toolu_{self.run_id.hex[:16]}_{self.calls}"
-        args = _fill(call.args, self.text)
+        args = fill_text(call.args, self.text)
         head = {
             "run_id": self.run,
             "step": self.step,
@@ -145,10 +133,10 @@ class _Planner:
         }
         self.row(Role.TOOL_CALL, {"type": "tool_call", **head, "args": args})
         self.wait += call.delay
-        result = _fill(call.result, self.text)
+        result = fill_text(call.result, self.text)
         outcome: dict[str, Any] = {"type": "tool_result", **head, "result": result}
         if call.error is not None:
-            outcome["error"] = _fill(call.error, self.text)
+            outcome["error"] = fill_text(call.error, self.text)
         duration = call.duration_ms if call.duration_ms is not None else round(call.delay * 1000)
         outcome["duration_ms"] = duration
         self.row(Role.TOOL_RESULT, outcome)
@@ -210,11 +198,11 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
     for step in scenario.steps:
         match step:
             case Text(chunks=chunks, every=every):
-                joined = planner.chunks([_fill(c, text) for c in chunks], every, TEXT_PART_TYPE)
+                joined = planner.chunks([fill_text(c, text) for c in chunks], every, TEXT_PART_TYPE)
                 planner.parts.append({"type": "text", "text": joined})
                 open_step = True
             case Reasoning(chunks=chunks, every=every):
-                joined = planner.chunks([_fill(c, text) for c in chunks], every, REASONING_PART_TYPE)
+                joined = planner.chunks([fill_text(c, text) for c in chunks], every, REASONING_PART_TYPE)
                 planner.parts.append({"type": "reasoning", "reasoning": joined})
                 open_step = True
             case ToolCall():
@@ -227,7 +215,7 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
                 planner.wait += seconds
             case Fail(code=code, message=message, retryable=retryable):
                 # The open step's parts were only streamed: a failed step stores no message.
-                extra: dict[str, Any] = {"code": code.value, "message": _fill(message, text)}
+                extra: dict[str, Any] = {"code": code.value, "message": fill_text(message, text)}
                 if retryable is not None:
                     extra["retryable"] = retryable
                 planner.event("error", planner.totals, **extra)
@@ -261,25 +249,20 @@ class ScenarioAgent:
     def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
         """Begin writing the run's rows; returns at once."""
         scenario = self._library.select(text, chat.metadata)
-        self._play(chat.id, run_id, plan_run(scenario, run_id, text), 0)
+        self._play(chat.id, run_id, plan_run(scenario, run_id, text))
 
-    def _play(self, chat_id: UUID, run_id: UUID, actions: Sequence[Action], start: int) -> None:
-        """Schedule `actions[start]` with the actions due at the same instant after it: one turn writes them."""
-        if start == len(actions):
-            return
-        end = start + 1
-        while end < len(actions) and actions[end].delay <= 0:
-            end += 1
+    def _play(self, chat_id: UUID, run_id: UUID, actions: Sequence[Action]) -> None:
+        """Write the run's actions on the scheduler's time; the run ends if the chat goes."""
 
-        def act_then_continue() -> None:
+        def act(index: int) -> bool:
+            action = actions[index]
             try:
-                for action in actions[start:end]:
-                    if isinstance(action, Row):
-                        self._store.append_message(chat_id, action.role, action.content)
-                    else:
-                        self._store.publish_partial(chat_id, run_id, action.type_id, action.part)
+                if isinstance(action, Row):
+                    self._store.append_message(chat_id, action.role, action.content)
+                else:
+                    self._store.publish_partial(chat_id, run_id, action.type_id, action.part)
             except ChatNotFound:
-                return  # the chat is gone (a reset): the run ends with it
-            self._play(chat_id, run_id, actions, end)
+                return False  # the chat is gone (a reset): the run ends with it
+            return True
 
-        self._scheduler.call_later(actions[start].delay, act_then_continue)
+        play_in_order(self._scheduler, [action.delay for action in actions], act)

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import coder_chats_openapi
-import yaml
 
-from mockserver.generation import CoreParts, GenerationApp
+from mockserver.generation import CoreParts, GenerationApp, load_document
 from mockserver.v1.agent import ScenarioAgent
 from mockserver.v1.api import ChatsApi
 from mockserver.v1.chat_param import chat_param_middleware
@@ -22,15 +21,11 @@ def v1_generation(parts: CoreParts, *, agent: Any, document: Path | None) -> Gen
     api = ChatsApi(
         store=parts.store,
         directory=parts.directory,
-        agent=agent or ScenarioAgent(parts.store, parts.scheduler),
+        agent=agent or ScenarioAgent(parts.store, parts.scheduler, parts.library),
         new_id=parts.new_id,
         max_message_bytes=parts.limits.max_message_bytes,
     )
-    # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
-    loaded = yaml.load(
-        (document or coder_chats_openapi.document()).read_text("utf-8"),
-        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-    )
+    loaded = load_document(document or coder_chats_openapi.document())
     return GenerationApp(
         document=loaded,
         resolve=api.resolve,

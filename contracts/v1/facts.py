@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "FINISH_REASONS",
     "ROUTE_NOT_FOUND",
     "SYSTEM_PROMPT",
     "WireFacts",
@@ -80,3 +81,8 @@ class WireFacts:
     def bad_request_messages(self) -> frozenset[str]:
         """Every fixed 400 message (the invalid-UUID one is a pattern)."""
         return frozenset({self.invalid_json, self.chat_fields_required, self.content_required})
+
+
+# WIRE.md §4: `run_finished.finish_reason` (`stop`, `length`, `tool-calls`, `error`, ...): the AI
+# SDK's finish reasons (coder/aisdk-go), the four WIRE.md names and the SDK's other three.
+FINISH_REASONS = frozenset({"stop", "length", "tool-calls", "error", "content-filter", "other", "unknown"})

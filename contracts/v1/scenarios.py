@@ -1,25 +1,36 @@
-"""Coder semantics the schema cannot express, as named scenario checks over plain HTTP.
+"""Coder semantics the schema cannot express (WIRE.md §1-§4), as named scenario checks over HTTP.
 
 Each check is named for the invariant it guards and raises ContractBroken named for the
-violation. A check never depends on key order inside JSON values, exact timestamps, or what
-an agent writes beyond the run's own rows.
+violation. A check never depends on key order inside JSON values, exact timestamps, fields the
+document does not name, or what an agent writes beyond the run's own rows.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
-from contracts.facts import SYSTEM_PROMPT, WireFacts, invalid_uuid_message
-from contracts.target import Probe
+from contracts.checking import ScenarioContext, expect_status, json_list, json_object
+from contracts.v1.facts import SYSTEM_PROMPT, invalid_uuid_message
+from contracts.v1.refusals import expect_error
+from contracts.v1.shapes import chat_view, content_view, row_view
 from contracts.violations import ContractBroken
 
-__all__ = ["SCENARIOS", "Scenario", "ScenarioContext"]
+__all__ = [
+    "OPERATIONS",
+    "UNKNOWN_TOKEN",
+    "body_for",
+    "chats_are_private",
+    "checks_run_in_coder_order",
+    "created_chat_reads_back",
+    "errors_are_coders",
+    "message_ids_increase",
+    "new_transcript_is_the_system_prompt",
+    "path_of",
+    "posted_message_is_listed",
+    "tokens_are_required",
+]
 
 # A well-formed Coder token (<10-char id>-<22-char secret>) that no server issued.
 UNKNOWN_TOKEN = "zzzzzzzzz0-ZzzzzzzzzzzzzzzzzzzzzZ"
@@ -32,122 +43,11 @@ OPERATIONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ScenarioContext:
-    """What a scenario needs: the probe, the facts, the tokens and the options."""
-
-    probe: Probe
-    facts: WireFacts
-    token: str
-    other_token: str | None
-    expect_agent: float | None  # seconds a run may take to finish; None skips the agent check
-    new_uuid: Callable[[], str]  # seeded: the same --seed sends the same ids
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-
-    def send(self, method: str, path: str, *, token: str | None = None, **body: Any) -> httpx.Response:
-        """A request as the main user unless another token is given."""
-        return self.probe.send(method, path, token=self.token if token is None else token, **body)
-
-    def anonymous(self, method: str, path: str, **body: Any) -> httpx.Response:
-        """A request without any token."""
-        return self.probe.send(method, path, token=None, **body)
-
-    def create_chat(self, body: Any, *, token: str | None = None) -> dict[str, Any]:
-        """Create a chat; a refusal of a valid request is itself a violation."""
-        response = self.send("POST", "/chats", json_body=body, token=token)
-        expect_status(response, 201, "ValidChatRefused")
-        return json_object(response, "ChatNotAnObject")
-
-
-@dataclass(frozen=True, slots=True)
-class Scenario:
-    """A named check: `rule` names the invariant; the function raises on a violation."""
-
-    rule: str
-    run: Callable[[ScenarioContext], str | None]  # returns a note when it could not check fully
-
-
-def expect_status(response: httpx.Response, status: int, kind: str) -> None:
-    """Raise `kind` unless the response has this status."""
-    if response.status_code != status:
-        raise ContractBroken(
-            kind, f"expected status {status}, got {response.status_code}: {_snippet(response)}"
-        )
-
-
-def json_object(response: httpx.Response, kind: str) -> dict[str, Any]:
-    """The response body as a JSON object, or raise `kind`."""
-    body = _json(response)
-    if not isinstance(body, dict):
-        raise ContractBroken(kind, f"expected a JSON object, got {_snippet(response)}")
-    return body
-
-
-def json_list(response: httpx.Response, kind: str) -> list[Any]:
-    """The response body as a JSON array, or raise `kind`."""
-    body = _json(response)
-    if not isinstance(body, list):
-        raise ContractBroken(kind, f"expected a JSON array, got {_snippet(response)}")
-    return body
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return _NotJSON()
-
-
-class _NotJSON:
-    def __repr__(self) -> str:
-        return "<not JSON>"
-
-
-def _snippet(response: httpx.Response) -> str:
-    text = response.text
-    return text if len(text) <= 300 else text[:300] + "..."
-
-
-def expect_error(
-    response: httpx.Response,
-    status: int,
-    message: str,
-    *,
-    kind: str,
-    detail: str | bool | None = None,
-) -> None:
-    """Coder's error: this status, this exact message; `detail` exact, present (True) or absent (None)."""
-    if response.status_code != status:
-        raise ContractBroken(
-            kind, f"expected status {status} `{message}`, got {response.status_code}: {_snippet(response)}"
-        )
-    body = _json(response)
-    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        raise ContractBroken("NotCoderErrorBody", f"expected {{message, detail?}}, got {_snippet(response)}")
-    if body["message"] != message:
-        raise ContractBroken("WrongErrorMessage", f"expected message {message!r}, got {body['message']!r}")
-    extra = set(body) - {"message", "detail", "validations"}
-    if extra:
-        raise ContractBroken(
-            "NotCoderErrorBody", f"unexpected fields {sorted(extra)} in {_snippet(response)}"
-        )
-    got_detail = body.get("detail")
-    if got_detail == "":
-        raise ContractBroken("EmptyDetailSent", "`detail` must be omitted when empty")
-    if detail is None and got_detail is not None:
-        raise ContractBroken("UnexpectedDetail", f"expected no detail with {message!r}, got {got_detail!r}")
-    if detail is True and not isinstance(got_detail, str):
-        raise ContractBroken("MissingDetail", f"expected a detail with {message!r}, got {_snippet(response)}")
-    if isinstance(detail, str) and got_detail != detail:
-        raise ContractBroken("WrongErrorDetail", f"expected detail {detail!r}, got {got_detail!r}")
-
-
-def _path(template: str, chat: str) -> str:
+def path_of(template: str, chat: str) -> str:
     return template.replace("{chat}", chat)
 
 
-def _body_for(method: str, path: str) -> dict[str, Any] | None:
+def body_for(method: str, path: str) -> dict[str, Any] | None:
     if method == "GET":
         return None
     return {"provider": "p", "model": "m"} if path == "/chats" else {"content": "hello"}
@@ -160,8 +60,8 @@ def tokens_are_required(ctx: ScenarioContext) -> str | None:
     """Every operation answers 401 with Coder's body without a token, or with an unknown one."""
     chat = ctx.new_uuid()
     for method, template in OPERATIONS:
-        path = _path(template, chat)
-        body = _body_for(method, template)
+        path = path_of(template, chat)
+        body = body_for(method, template)
         response = ctx.anonymous(method, path, json_body=body)
         if 200 <= response.status_code < 300:
             raise ContractBroken(
@@ -189,7 +89,7 @@ def checks_run_in_coder_order(ctx: ScenarioContext) -> str | None:
     # When no token and every other thing is wrong too # Then 401 wins
     for method, template in OPERATIONS:
         response = ctx.anonymous(
-            method, _path(template, NOT_A_UUID), raw_body=b"{" if method == "POST" else None
+            method, path_of(template, NOT_A_UUID), raw_body=b"{" if method == "POST" else None
         )
         expect_error(response, 401, ctx.facts.signed_out, kind="AuthenticationNotFirst", detail=True)
     # When the {chat} parameter is not a UUID and the body is broken # Then the parameter's 400 wins
@@ -210,11 +110,11 @@ def errors_are_coders(ctx: ScenarioContext) -> str | None:
     """Each refusal has Coder's status and exact message (WIRE.md section 2)."""
     facts = ctx.facts
     for method, template in OPERATIONS[1:]:
-        response = ctx.send(method, _path(template, NOT_A_UUID), json_body=_body_for(method, template))
+        response = ctx.send(method, path_of(template, NOT_A_UUID), json_body=body_for(method, template))
         expect_error(
             response, 400, invalid_uuid_message(NOT_A_UUID), kind="WrongInvalidUUIDError", detail=True
         )
-        response = ctx.send(method, _path(template, ctx.new_uuid()), json_body=_body_for(method, template))
+        response = ctx.send(method, path_of(template, ctx.new_uuid()), json_body=body_for(method, template))
         expect_error(response, 404, facts.not_found, kind="WrongChatNotFoundError")
     chats_bodies: Sequence[tuple[bytes | None, Any, str, str | bool | None]] = (
         (b"{", None, facts.invalid_json, True),
@@ -257,8 +157,8 @@ def chats_are_private(ctx: ScenarioContext) -> str | None:
     transcript = f"/chats/{chat['id']}/messages"
     before = json_list(ctx.send("GET", transcript), "TranscriptNotAList")
     for method, template in OPERATIONS[1:]:
-        path = _path(template, chat["id"])
-        response = ctx.send(method, path, token=ctx.other_token, json_body=_body_for(method, template))
+        path = path_of(template, chat["id"])
+        response = ctx.send(method, path, token=ctx.other_token, json_body=body_for(method, template))
         if response.status_code < 400:
             raise ContractBroken(
                 "OtherUsersChatReadable",
@@ -276,7 +176,7 @@ def chats_are_private(ctx: ScenarioContext) -> str | None:
 
 def created_chat_reads_back(ctx: ScenarioContext) -> str | None:
     """A created chat answers what was sent, and reads back equal."""
-    metadata = {"b": [1, {"y": None, "x": "é"}], "a": True, "n": 1.5}
+    metadata = {"b": [1, {"y": None, "x": "é"}], "a": True, "n": 1.5, "html": "<b>&amp; &</b>"}
     cases: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (
         (
             {"provider": "anthropic", "model": "claude", "title": "T 1", "metadata": metadata},
@@ -320,7 +220,7 @@ def created_chat_reads_back(ctx: ScenarioContext) -> str | None:
         if created.get("updated_at") != created.get("created_at"):
             raise ContractBroken("CreatedChatDiffers", "updated_at differs from created_at on create")
         read = json_object(ctx.send("GET", f"/chats/{created['id']}"), "ChatNotAnObject")
-        if read != created:
+        if chat_view(read) != chat_view(created):
             raise ContractBroken("ChatReadsBackDifferent", f"created {created!r}, read back {read!r}")
     return None
 
@@ -339,7 +239,7 @@ def new_transcript_is_the_system_prompt(ctx: ScenarioContext) -> str | None:
     if (
         not isinstance(first, dict)
         or first.get("role") != "system"
-        or first.get("content") != dict(SYSTEM_PROMPT)
+        or content_view(first.get("content")) != dict(SYSTEM_PROMPT)
     ):
         raise ContractBroken(
             "SystemPromptMissing", f"expected a system message {dict(SYSTEM_PROMPT)!r}, got {first!r}"
@@ -349,17 +249,11 @@ def new_transcript_is_the_system_prompt(ctx: ScenarioContext) -> str | None:
     return None
 
 
-def _post(ctx: ScenarioContext, chat_id: str, text: str) -> dict[str, Any]:
-    response = ctx.send("POST", f"/chats/{chat_id}/messages", json_body={"content": text})
-    expect_status(response, 201, "ValidMessageRefused")
-    return json_object(response, "PostAnswerNotAnObject")
-
-
 def posted_message_is_listed(ctx: ScenarioContext) -> str | None:
     """A posted message is stored as Coder's user envelope carrying the run id, and is listed as answered."""
     chat = ctx.create_chat({"provider": "p", "model": "m"})
     for text in ("Why does the build fail?", "   "):
-        answer = _post(ctx, chat["id"], text)
+        answer = ctx.post(chat["id"], text)
         run_id, message = answer.get("run_id"), answer.get("message")
         if not isinstance(run_id, str) or not _is_uuid(run_id):
             raise ContractBroken("RunIdMissing", f"run_id must be a UUID string, got {run_id!r}")
@@ -374,7 +268,7 @@ def posted_message_is_listed(ctx: ScenarioContext) -> str | None:
             raise ContractBroken(
                 "PostedMessageDiffers", f"expected role user in chat {chat['id']}, got {message!r}"
             )
-        if message.get("content") != expected_content:
+        if content_view(message.get("content")) != expected_content:
             kind = (
                 "EnvelopeRunIdDiffers"
                 if isinstance(message.get("content"), dict) and message["content"].get("run_id") != run_id
@@ -389,7 +283,7 @@ def posted_message_is_listed(ctx: ScenarioContext) -> str | None:
             raise ContractBroken(
                 "PostedMessageLost", f"message id {message.get('id')!r} is not in the transcript"
             )
-        if same[0] != message:
+        if row_view(same[0]) != row_view(message):
             raise ContractBroken("ListedMessageDiffers", f"posted {message!r}, listed {same[0]!r}")
     return None
 
@@ -401,7 +295,7 @@ def message_ids_increase(ctx: ScenarioContext) -> str | None:
     posted: list[int] = []
     for index in range(3):
         for chat in (first, second):
-            message = _post(ctx, chat["id"], f"message {index}").get("message")
+            message = ctx.post(chat["id"], f"message {index}").get("message")
             if chat is first and isinstance(message, dict):
                 posted.append(message.get("id"))  # type: ignore[arg-type]
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in posted) or posted != sorted(
@@ -422,45 +316,9 @@ def message_ids_increase(ctx: ScenarioContext) -> str | None:
     return None
 
 
-def agent_run_finishes(ctx: ScenarioContext) -> str | None:
-    """With --expect-agent S: the run a post starts writes `run_finished` or an assistant message within S s."""
-    if ctx.expect_agent is None:
-        return None
-    chat = ctx.create_chat({"provider": "p", "model": "m"})
-    run_id = _post(ctx, chat["id"], "Say something.").get("run_id")
-    deadline = ctx.clock() + ctx.expect_agent
-    while True:
-        listed = json_list(ctx.send("GET", f"/chats/{chat['id']}/messages"), "TranscriptNotAList")
-        for row in listed:
-            content = row.get("content") if isinstance(row, dict) else None
-            if not isinstance(content, dict) or content.get("run_id") != run_id:
-                continue
-            if content.get("event") == "run_finished" or row.get("role") == "assistant":
-                return None
-        if ctx.clock() >= deadline:
-            raise ContractBroken(
-                "RunNeverFinished",
-                f"no run_finished or assistant row for run {run_id} within {ctx.expect_agent:g} s",
-            )
-        ctx.sleep(min(0.1, max(ctx.expect_agent / 20, 0.01)))
-
-
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:
         return False
     return True
-
-
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("tokens_are_required", tokens_are_required),
-    Scenario("checks_run_in_coder_order", checks_run_in_coder_order),
-    Scenario("errors_are_coders", errors_are_coders),
-    Scenario("chats_are_private", chats_are_private),
-    Scenario("created_chat_reads_back", created_chat_reads_back),
-    Scenario("new_transcript_is_the_system_prompt", new_transcript_is_the_system_prompt),
-    Scenario("posted_message_is_listed", posted_message_is_listed),
-    Scenario("message_ids_increase", message_ids_increase),
-    Scenario("agent_run_finishes", agent_run_finishes),
-)

@@ -1,0 +1,448 @@
+"""The handlers of today's Chats API: each reads its request in coderd's order and calls the engine.
+
+Authentication and `{chat}` (400 `Invalid UUID`, 404) are done before a handler runs; the body
+arrives Go-decoded (`decoding`). Each handler then checks what coderd checks, in coderd's
+order, with coderd's messages (openapi/current/WIRE.md section 5), before anything changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from starlette.responses import Response
+
+from mockserver.core.directory import Directory
+from mockserver.core.errors import (
+    MessageNotFound,
+    QueuedMessageNotFound,
+    WorkspaceForbidden,
+    WorkspaceNotFound,
+)
+from mockserver.core.golang import encode_json, parse_uuid, quote
+from mockserver.core.models import Chat, User
+from mockserver.core.store import ChatStore
+from mockserver.current.catalog import ChatModelConfig
+from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull
+from mockserver.current.inputs import (
+    QueryParams,
+    content_parts,
+    go_trim_space,
+    parse_go_int,
+    reasoning_effort,
+)
+from mockserver.current.states import TransitionNotAllowed
+from mockserver.current.wire import chat_json, has_assistant_message, message_json, models_json, queued_json
+from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
+
+__all__ = ["CurrentChatsApi"]
+
+_MAX_TITLE_RUNES = 200
+_PLAN_MODES = ("", "plan")
+_CLIENT_TYPES = ("ui", "api")
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+
+
+def _no_content() -> Response:
+    return Response(status_code=204)
+
+
+def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:
+    return CoderRefusal(409, message, str(error))
+
+
+class CurrentChatsApi:
+    """Handlers by operationId, over the store (reads) and the engine (everything that changes)."""
+
+    def __init__(self, *, store: ChatStore, engine: ChatEngine, directory: Directory) -> None:
+        self._store = store
+        self._engine = engine
+        self._directory = directory
+
+    def resolve(self, operation_id: str) -> Any:
+        """The handler of an operation: `list-chats` is `list_chats`."""
+        return getattr(self, operation_id.replace("-", "_"))
+
+    def _chat_json(self, chat: Chat) -> dict[str, Any]:
+        messages = self._store.messages_of(chat.id)
+        return chat_json(chat, self._engine.model_of(chat), has_unread=has_assistant_message(messages))
+
+    # --- chats -----------------------------------------------------------------------------
+
+    async def list_chats(self, user: User, query: dict[str, list[str]]) -> Response:
+        """GET /chats."""
+        params = QueryParams(query)
+        after_id = params.uuid("after_id")
+        limit = params.integer("limit")
+        offset = params.integer("offset")
+        params.check()
+        archived, title = _search(params.first("q"))
+        labels = _label_filter(params.all("label"))
+        chats = [
+            chat
+            for chat in self._store.chats_of(user)
+            if chat.archived == archived
+            and (title is None or title in chat.title.lower())
+            and all(chat.labels.get(key) == value for key, value in labels.items())
+        ]
+        chats.sort(key=lambda c: (c.created_at, c.id.int), reverse=True)
+        chats.sort(key=lambda c: c.updated_at, reverse=True)
+        chats.sort(key=lambda c: (c.pin_order == 0, c.pin_order))
+        if after_id is not None:
+            index = next((i for i, chat in enumerate(chats) if chat.id == after_id), None)
+            chats = [] if index is None else chats[index + 1 :]
+        chats = chats[offset:]
+        if limit:
+            chats = chats[:limit]
+        return _json(200, [self._chat_json(chat) for chat in chats])
+
+    async def create_chat(self, user: User, request_body: dict[str, Any]) -> Response:
+        """POST /chats."""
+        body = request_body
+        organization = body.get("organization_id")
+        if organization is None or parse_uuid(organization).int == 0:
+            raise CoderRefusal(400, "organization_id is required.")
+        if parse_uuid(organization) != user.organization_id:
+            raise CoderRefusal(403, "You are not a member of the specified organization.")
+        parts = content_parts(body.get("content"))
+        workspace_id = self._workspace(user, body.get("workspace_id"))
+        model = self._model(body.get("model_config_id"), nil_message="Invalid model config ID.")
+        plan_mode = body.get("plan_mode") or ""
+        if plan_mode not in _PLAN_MODES:
+            raise CoderRefusal(400, "Invalid plan_mode value.")
+        _no_mcp_servers(body.get("mcp_server_ids"))
+        client_type = body.get("client_type") or "api"
+        if client_type not in _CLIENT_TYPES:
+            raise CoderRefusal(400, "Invalid client_type.", f"got {quote(client_type)}, want one of [ui api]")
+        reasoning_effort(body.get("reasoning_effort"))
+        chat = self._engine.create(
+            user,
+            title=_title_of(parts),
+            model=model or self._engine.catalog.default,
+            labels=dict(body.get("labels") or {}),
+            parts=parts,
+            workspace_id=workspace_id,
+            attributes={"client_type": client_type, "plan_mode": plan_mode},
+        )
+        return _json(201, self._chat_json(chat))
+
+    async def get_chat_by_id(self, chat: Chat) -> Response:
+        """GET /chats/{chat}."""
+        return _json(200, self._chat_json(chat))
+
+    async def update_chat(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
+        """PATCH /chats/{chat}: every check first, then every change (coderd changes as it goes)."""
+        body = request_body
+        changes: dict[str, Any] = {}
+        plan_mode = body.get("plan_mode")
+        if plan_mode is not None and plan_mode not in _PLAN_MODES:
+            raise CoderRefusal(400, "Invalid plan_mode value.")
+        if "title" in body:
+            title = go_trim_space(body["title"])
+            if not title:
+                raise CoderRefusal(400, "Title cannot be empty.")
+            if len(title) > _MAX_TITLE_RUNES:
+                raise CoderRefusal(400, f"Title must be at most {_MAX_TITLE_RUNES} characters.")
+            changes["title"] = title
+        if "labels" in body:
+            changes["labels"] = dict(body["labels"])
+        archived = chat.archived
+        if "archived" in body:
+            archived = body["archived"]
+            if archived == chat.archived:
+                raise CoderRefusal(400, f"Chat is already {'archived' if archived else 'not archived'}.")
+            try:
+                self._engine.check_archive(chat)
+            except TransitionNotAllowed as error:
+                raise _conflict(
+                    "Cannot archive an active chat. Interrupt or wait for the chat to finish first.", error
+                ) from None
+            changes["archived"] = archived
+            if archived:
+                changes["pin_order"] = 0  # an archived chat is never pinned
+        if "pin_order" in body:
+            pin_order = body["pin_order"]
+            if pin_order < 0:
+                raise CoderRefusal(400, "Pin order must be non-negative.")
+            if pin_order > 0 and archived:
+                raise CoderRefusal(400, "Cannot pin an archived chat.")
+            changes["pin_order"] = self._pin_position(user, chat, pin_order)
+        if "workspace_id" in body:
+            workspace_id = parse_uuid(body["workspace_id"])
+            changes["workspace_id"] = (
+                None if workspace_id.int == 0 else self._workspace(user, body["workspace_id"])
+            )
+        if plan_mode is not None:
+            changes["metadata"] = {**chat.metadata, "plan_mode": plan_mode}
+        if changes:
+            self._store.update_chat(chat.id, **changes)
+        return _no_content()
+
+    def _pin_position(self, user: User, chat: Chat, asked: int) -> int:
+        """0 unpins; a new pin goes last; a pinned chat moves, clamped to [1, pinned count]."""
+        if asked == 0:
+            return 0
+        pinned = [c for c in self._store.chats_of(user) if c.pin_order > 0 and c.id != chat.id]
+        if chat.pin_order == 0:
+            return len(pinned) + 1
+        return max(1, min(asked, len(pinned) + 1))
+
+    # --- messages --------------------------------------------------------------------------
+
+    async def list_chat_messages(self, chat: Chat, query: dict[str, list[str]]) -> Response:
+        """GET /chats/{chat}/messages: one page of the transcript, and the queue on the first page."""
+        params = QueryParams(query)
+        before_id = params.positive_int("before_id", 0, 64)
+        after_id = params.positive_int("after_id", 0, 64)
+        limit = params.positive_int("limit", 50, 32)
+        params.check()
+        if not 1 <= limit <= 200:
+            raise CoderRefusal(400, "Invalid limit parameter (1-200).")
+        if before_id and after_id and after_id >= before_id:
+            raise CoderRefusal(400, "after_id must be less than before_id.")
+        rows, has_more = self._store.message_page(
+            chat.id,
+            before_id=before_id,
+            after_id=after_id,
+            limit=limit,
+            ascending=bool(after_id and not before_id),
+        )
+        queued = self._store.queue_of(chat.id) if not before_id and not after_id else ()
+        return _json(
+            200,
+            {
+                "messages": [message_json(m) for m in rows],
+                "queued_messages": [queued_json(q) for q in queued],
+                "has_more": has_more,
+            },
+        )
+
+    async def send_chat_message(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
+        """POST /chats/{chat}/messages."""
+        if chat.archived:
+            raise CoderRefusal(400, "Cannot send messages to an archived chat.")
+        body = request_body
+        parts = content_parts(body.get("content"))
+        _no_mcp_servers(body.get("mcp_server_ids"))
+        if body.get("plan_mode") not in (None, *_PLAN_MODES):
+            raise CoderRefusal(400, "Invalid plan_mode value.")
+        busy = body.get("busy_behavior") or "queue"
+        if busy not in ("queue", "interrupt"):
+            raise CoderRefusal(400, "Invalid busy_behavior value.", 'Must be "queue" or "interrupt".')
+        model = self._model(body.get("model_config_id"), nil_message=None)
+        reasoning_effort(body.get("reasoning_effort"))
+        try:
+            result = self._engine.send(user, chat, parts, interrupt=busy == "interrupt", model=model)
+        except QueueFull as error:
+            raise CoderRefusal(
+                429, "Message queue is full.", f"Maximum {error.limit} messages can be queued."
+            ) from None
+        except TransitionNotAllowed as error:
+            raise _conflict("Chat is not in a state that accepts new messages.", error) from None
+        response: dict[str, Any] = {}
+        if result.message is not None:
+            response["message"] = message_json(result.message)
+        if result.inserted:
+            response["messages"] = [message_json(m) for m in result.inserted]
+        if result.queued is not None:
+            response["queued_message"] = queued_json(result.queued)
+        response["queued"] = result.queued is not None
+        return _json(200, response)
+
+    async def edit_chat_message(
+        self, user: User, chat: Chat, path: Mapping[str, str], request_body: dict[str, Any]
+    ) -> Response:
+        """PATCH /chats/{chat}/messages/{message}."""
+        if chat.archived:
+            raise CoderRefusal(400, "Cannot edit messages in an archived chat.")
+        try:
+            message_id = parse_go_int(path["message"], 64)
+        except ValueError:
+            message_id = 0
+        if message_id <= 0:
+            raise CoderRefusal(400, "Invalid chat message ID.", "Message ID must be a positive integer.")
+        body = request_body
+        parts = content_parts(body.get("content"))
+        model = self._model(body.get("model_config_id"), nil_message=None)
+        reasoning_effort(body.get("reasoning_effort"))
+        _no_mcp_servers(body.get("mcp_server_ids"))
+        try:
+            result = self._engine.edit(user, chat, message_id, parts, model)
+        except MessageNotFound:
+            raise CoderRefusal(
+                404, "Chat message not found.", "Message does not belong to this chat."
+            ) from None
+        except EditedMessageNotUser:
+            raise CoderRefusal(400, "Only user messages can be edited.") from None
+        except TransitionNotAllowed as error:
+            raise _conflict("Chat is not in a state that accepts message edits.", error) from None
+        response: dict[str, Any] = {
+            "message": message_json(result.message),
+            "messages": [message_json(result.message)],
+        }
+        if result.deleted_ids:
+            response["deleted_message_ids"] = list(result.deleted_ids)
+        return _json(200, response)
+
+    async def interrupt_chat(self, chat: Chat) -> Response:
+        """POST /chats/{chat}/interrupt."""
+        if chat.archived:
+            raise CoderRefusal(400, "Cannot interrupt an archived chat.")
+        try:
+            updated = self._engine.interrupt(chat)
+        except TransitionNotAllowed as error:
+            raise _conflict("Chat is not in an interruptible state.", error) from None
+        return _json(200, self._chat_json(updated))
+
+    # --- the queue -------------------------------------------------------------------------
+
+    async def delete_chat_queued_message(self, chat: Chat, path: Mapping[str, str]) -> Response:
+        """DELETE /chats/{chat}/queue/{queuedMessage}."""
+        queued_id = _queued_id(path)
+        try:
+            self._engine.delete_queued(chat, queued_id)
+        except QueuedMessageNotFound:
+            raise CoderRefusal(404, "Queued message not found.") from None
+        except TransitionNotAllowed as error:
+            raise _conflict("Chat has no queued messages to delete.", error) from None
+        return _no_content()
+
+    async def promote_chat_queued_message(self, chat: Chat, path: Mapping[str, str]) -> Response:
+        """POST /chats/{chat}/queue/{queuedMessage}/promote."""
+        if chat.archived:
+            raise CoderRefusal(400, "Cannot promote queued messages in an archived chat.")
+        queued_id = _queued_id(path)
+        try:
+            self._engine.promote(chat, queued_id)
+        except QueuedMessageNotFound:
+            raise CoderRefusal(404, "Queued message not found.") from None
+        except TransitionNotAllowed as error:
+            raise _conflict("Chat has no queued messages to promote.", error) from None
+        return _json(202, {"message": "Queued message promotion accepted."})
+
+    # --- models ----------------------------------------------------------------------------
+
+    async def list_ai_models_and_provider_descriptors_in_an_organization(
+        self, user: User, path: Mapping[str, str]
+    ) -> Response:
+        """GET /organizations/{organization}/chats/models."""
+        if not self._engine.catalog.owns(path["organization"]):
+            raise CoderRefusal(404, RESOURCE_NOT_FOUND)
+        return _json(200, models_json(self._engine.catalog))
+
+    # --- shared readings -------------------------------------------------------------------
+
+    def _workspace(self, user: User, raw: str | None) -> UUID | None:
+        """The caller's workspace of `workspace_id`; unknown or another's: coderd's 400.
+
+        Every workspace of the mock is in the caller's organization, so the "does not belong"
+        refusals cannot happen.
+        """
+        if raw is None:
+            return None
+        workspace_id = parse_uuid(raw)
+        try:
+            self._directory.check_workspace(user, workspace_id)
+        except (WorkspaceNotFound, WorkspaceForbidden):
+            raise CoderRefusal(
+                400, "Workspace not found or you do not have access to this resource"
+            ) from None
+        return workspace_id
+
+    def _model(self, raw: str | None, *, nil_message: str | None) -> ChatModelConfig | None:
+        """The model config a request names; None when it names none (or the nil UUID on a send)."""
+        if raw is None:
+            return None
+        model_config_id = parse_uuid(raw)
+        if model_config_id.int == 0:
+            if nil_message is None:
+                return None  # sends and edits: the nil UUID keeps the chat's model
+            raise CoderRefusal(400, nil_message)
+        model = self._engine.catalog.get(model_config_id)
+        if model is None:
+            raise CoderRefusal(400, "Invalid model_config_id: model config not found or disabled.")
+        return model
+
+
+def _queued_id(path: Mapping[str, str]) -> int:
+    try:
+        return parse_go_int(path["queuedMessage"], 64)
+    except ValueError as error:
+        raise CoderRefusal(400, "Invalid queued message ID.", str(error)) from None
+
+
+def _no_mcp_servers(ids: Sequence[Any] | None) -> None:
+    """The mock's organization has no MCP servers: any id named is invalid."""
+    if ids:
+        unique = list(dict.fromkeys(str(parse_uuid(i)) for i in ids))
+        if unique:
+            raise CoderRefusal(
+                400,
+                "One or more MCP server IDs are invalid or disabled.",
+                f"Invalid IDs: {', '.join(unique)}",
+            )
+
+
+def _title_of(parts: list[dict[str, Any]]) -> str:
+    """The title of a new chat: its first text, cut to the title's 200 runes."""
+    text = next((p["text"] for p in parts if p["type"] == "text"), "")
+    return text[:_MAX_TITLE_RUNES]
+
+
+def _search(q: str) -> tuple[bool, str | None]:
+    """The `archived` filter and the lower-cased `title` substring of a search query."""
+    archived = False
+    title: str | None = None
+    errors: list[dict[str, str]] = []
+    for term in _terms(q):
+        key, sep, value = term.partition(":")
+        if sep and key == "archived" and value.lower() in ("true", "false", "1", "0", "t", "f"):
+            archived = value.lower() in ("true", "1", "t")
+        elif sep and key == "title" and value:
+            title = value.lower()
+        else:
+            errors.append(
+                {
+                    "field": "q",
+                    "detail": f"Unsupported search term {quote(term)}; use title:<value> or search:<value>",
+                }
+            )
+    if errors:
+        raise CoderRefusal(400, "Invalid chat search query.", validations=errors)
+    return archived, title
+
+
+def _terms(q: str) -> list[str]:
+    """Space-separated terms; a double-quoted value keeps its spaces (`title:"two words"`)."""
+    terms: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in q:
+        if char == '"':
+            quoted = not quoted
+        elif char == " " and not quoted:
+            if current:
+                terms.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if current:
+        terms.append("".join(current))
+    return terms
+
+
+def _label_filter(raw: Sequence[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for value in raw:
+        key, sep, wanted = value.partition(":")
+        if not sep or not key or not wanted:
+            raise CoderRefusal(
+                400,
+                f"Invalid label filter: {quote(value)} (expected format key:value, both must be non-empty)",
+            )
+        labels[key] = wanted
+    return labels

@@ -1,0 +1,87 @@
+"""The chat models of the mock's organization: what the model picker lists and chats run on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID, uuid5
+
+__all__ = ["ORGANIZATION_NAME", "ChatModelConfig", "ModelCatalog", "Provider"]
+
+# The default organization's name in Coder; `{organization}` may be it or the id.
+ORGANIZATION_NAME = "coder"
+# Ids derive from names under this namespace, so they are the same on every start.
+_NAMESPACE = UUID("2b9a3c41-6d0e-4f57-8a1b-5c7e9d0f2a64")
+# When the catalog's rows were "created": a fixed instant, so answers are reproducible.
+_CREATED = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """An AI provider of the deployment, as the redacted descriptor shows it."""
+
+    id: UUID
+    type: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatModelConfig:
+    """One enabled model config of the organization."""
+
+    id: UUID
+    organization_id: UUID
+    provider: Provider
+    model: str
+    display_name: str
+    is_default: bool
+    context_limit: int
+    compression_threshold: int
+    created_at: datetime
+
+
+class ModelCatalog:
+    """The organization's model configs; the first is the default."""
+
+    def __init__(self, organization_id: UUID) -> None:
+        anthropic = Provider(uuid5(_NAMESPACE, "provider:anthropic"), "anthropic", "Anthropic")
+        openai = Provider(uuid5(_NAMESPACE, "provider:openai"), "openai", "OpenAI")
+        self.organization_id = organization_id
+        self.providers = (anthropic, openai)
+        self.models = (
+            self._model(anthropic, "claude-sonnet-4-5", "Claude Sonnet 4.5", 200_000, default=True),
+            self._model(openai, "gpt-5", "GPT-5", 400_000, default=False),
+        )
+
+    def _model(
+        self, provider: Provider, model: str, name: str, limit: int, *, default: bool
+    ) -> ChatModelConfig:
+        return ChatModelConfig(
+            id=uuid5(_NAMESPACE, f"model:{provider.type}/{model}"),
+            organization_id=self.organization_id,
+            provider=provider,
+            model=model,
+            display_name=name,
+            is_default=default,
+            context_limit=limit,
+            compression_threshold=70,
+            created_at=_CREATED,
+        )
+
+    @property
+    def default(self) -> ChatModelConfig:
+        """The model a chat runs when it names none."""
+        return next(m for m in self.models if m.is_default)
+
+    def get(self, model_config_id: UUID) -> ChatModelConfig | None:
+        """The config of this id, or None."""
+        return next((m for m in self.models if m.id == model_config_id), None)
+
+    def named(self, provider: str, model: str) -> ChatModelConfig:
+        """The config a stored chat runs (chats store the provider and model names)."""
+        found = next((m for m in self.models if m.provider.type == provider and m.model == model), None)
+        return found or self.default
+
+    def owns(self, organization: str) -> bool:
+        """Whether `{organization}` (a name or an id) is this catalog's organization."""
+        return organization in (ORGANIZATION_NAME, str(self.organization_id))

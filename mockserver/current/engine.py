@@ -1,0 +1,283 @@
+"""What today's Coder does to a chat: turns, the queue, interrupts, edits and archive.
+
+The engine applies the status machine of `states` to the core store and starts and stops
+turns through the runner. It knows no HTTP: refusals are domain errors (`TransitionNotAllowed`,
+`QueueFull`, `MessageNotFound`, `EditedMessageNotUser`, the store's), mapped to Coder's bodies
+by the handlers. Every check of an operation runs before its first change, so a refused
+operation changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from mockserver.core.errors import DomainError
+from mockserver.core.models import Chat, ChatMessage, ChatStatus, QueuedMessage, Role, User
+from mockserver.core.scheduler import Scheduler
+from mockserver.core.store import ChatStore
+from mockserver.current.catalog import ChatModelConfig, ModelCatalog
+from mockserver.current.states import ExecutionState, Transition, classify, require
+from mockserver.current.turns import TurnRunner
+
+__all__ = [
+    "ChatEngine",
+    "EditResult",
+    "EditedMessageNotUser",
+    "QueueFull",
+    "SendResult",
+]
+
+
+class QueueFull(DomainError):
+    """The chat's queue already holds the most messages it may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"chat message queue is full (max {limit})")
+        self.limit = limit
+
+
+class EditedMessageNotUser(DomainError):
+    """Only a user message can be edited."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What a send did: the message stored and run, or the message queued (and what it promoted)."""
+
+    message: ChatMessage | None
+    queued: QueuedMessage | None
+    inserted: tuple[ChatMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    """What an edit did: the replacement and the ids of the messages it removed."""
+
+    message: ChatMessage
+    deleted_ids: tuple[int, ...]
+
+
+def text_of(parts: list[dict[str, Any]]) -> str:
+    """The text a scenario sees of a user message: its text parts, joined by a newline."""
+    return "\n".join(part["text"] for part in parts if part["type"] == "text")
+
+
+class ChatEngine:
+    """The operations of today's Chats API on the store, under the status machine."""
+
+    def __init__(
+        self,
+        store: ChatStore,
+        runner: TurnRunner,
+        scheduler: Scheduler,
+        catalog: ModelCatalog,
+        *,
+        queue_limit: int,
+    ) -> None:
+        """`queue_limit`: how many messages a chat's queue holds before a send is refused (429)."""
+        self._store = store
+        self._runner = runner
+        self._scheduler = scheduler
+        self._catalog = catalog
+        self._queue_limit = queue_limit
+
+    @property
+    def catalog(self) -> ModelCatalog:
+        """The organization's models."""
+        return self._catalog
+
+    def state(self, chat: Chat) -> ExecutionState:
+        """The chat's execution state (status, archived, queue)."""
+        return classify(chat.status, chat.archived, bool(self._store.queue_of(chat.id)))
+
+    def model_of(self, chat: Chat) -> ChatModelConfig:
+        """The model the chat runs."""
+        return self._catalog.named(chat.provider, chat.model)
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        owner: User,
+        *,
+        title: str,
+        model: ChatModelConfig,
+        labels: dict[str, str],
+        parts: list[dict[str, Any]],
+        workspace_id: UUID | None,
+        attributes: dict[str, Any],
+    ) -> Chat:
+        """A new chat running its first turn on the user's message."""
+        chat = self._store.create_chat(
+            owner,
+            workspace_id=workspace_id,
+            title=title,
+            provider=model.provider.type,
+            model=model.model,
+            metadata=attributes,
+            labels=labels,
+            system_prompt=None,
+        )
+        self._insert_user(chat.id, owner.id, parts, model)
+        return self._run(chat.id, parts, model)
+
+    def send(
+        self,
+        owner: User,
+        chat: Chat,
+        parts: list[dict[str, Any]],
+        *,
+        interrupt: bool,
+        model: ChatModelConfig | None,
+    ) -> SendResult:
+        """Store and run the message when the chat is idle; queue it (and interrupt) when busy."""
+        state = self.state(chat)
+        require(Transition.SEND_MESSAGE, state)
+        model = model or self.model_of(chat)
+        content = _user_content(owner.id, parts, model)
+        if state in (ExecutionState.W, ExecutionState.E0):
+            message = self._insert_user(chat.id, owner.id, parts, model)
+            self._run(chat.id, parts, model, last_error=None)
+            return SendResult(message, None, (message,))
+        if len(self._store.queue_of(chat.id)) >= self._queue_limit:
+            raise QueueFull(self._queue_limit)
+        queued = self._store.enqueue(chat.id, content)
+        inserted: tuple[ChatMessage, ...] = ()
+        if state is ExecutionState.E1:
+            # An errored chat with a queue runs its queue head now; the new message waits.
+            inserted = (self._run_queue_head(chat.id),)
+        elif interrupt and state in (ExecutionState.R0, ExecutionState.R1):
+            self._interrupting(chat.id)
+        elif interrupt and state in (ExecutionState.A0, ExecutionState.A1):
+            self._store.update_chat(chat.id, status=ChatStatus.RUNNING)
+        return SendResult(None, queued, inserted)
+
+    def edit(
+        self,
+        owner: User,
+        chat: Chat,
+        message_id: int,
+        parts: list[dict[str, Any]],
+        model: ChatModelConfig | None,
+    ) -> EditResult:
+        """Replace a user message: drop it and all after it, empty the queue, run the replacement."""
+        require(Transition.EDIT_MESSAGE, self.state(chat))
+        edited = self._store.get_message(chat.id, message_id)
+        if edited.role is not Role.USER:
+            raise EditedMessageNotUser(str(message_id))
+        model = model or self._catalog.get(UUID(edited.content["model_config_id"])) or self.model_of(chat)
+        self._runner.stop(chat.id)
+        self._store.clear_queue(chat.id)
+        deleted = self._store.delete_messages_from(chat.id, message_id)
+        message = self._insert_user(chat.id, owner.id, parts, model)
+        self._run(chat.id, parts, model, last_error=None)
+        return EditResult(message, deleted)
+
+    def interrupt(self, chat: Chat) -> Chat:
+        """Stop the running turn; answers the chat as the transition left it."""
+        state = self.state(chat)
+        require(Transition.INTERRUPT, state)
+        if state in (ExecutionState.A0, ExecutionState.A1):
+            return self._store.update_chat(chat.id, status=ChatStatus.RUNNING)
+        return self._interrupting(chat.id)
+
+    def delete_queued(self, chat: Chat, queued_id: int) -> None:
+        """Drop a queued message."""
+        require(Transition.DELETE_QUEUED, self.state(chat))
+        self._store.remove_queued(chat.id, queued_id)
+
+    def promote(self, chat: Chat, queued_id: int) -> None:
+        """Make a queued message the next to run: at once on an errored chat, after an interrupt on a running one."""
+        state = self.state(chat)
+        require(Transition.PROMOTE_QUEUED, state)
+        queued = self._store.remove_queued(chat.id, queued_id)
+        self._store.put_first(chat.id, queued)
+        if state in (ExecutionState.E1, ExecutionState.A1):
+            self._runner.stop(chat.id)
+            self._run_queue_head(chat.id)
+        elif state is ExecutionState.R1:
+            self._interrupting(chat.id)
+
+    def check_archive(self, chat: Chat) -> None:
+        """Raise TransitionNotAllowed unless the chat's archive state may change now."""
+        require(Transition.SET_ARCHIVED, self.state(chat))
+
+    # --- turns --------------------------------------------------------------------------------
+
+    def _insert_user(
+        self, chat_id: UUID, owner_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig
+    ) -> ChatMessage:
+        return self._store.append_message(chat_id, Role.USER, _user_content(owner_id, parts, model))
+
+    def _run(
+        self, chat_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig, **changes: Any
+    ) -> Chat:
+        chat = self._store.update_chat(
+            chat_id, status=ChatStatus.RUNNING, provider=model.provider.type, model=model.model, **changes
+        )
+        self._runner.start(
+            chat,
+            text_of(parts),
+            model_config_id=str(model.id),
+            context_limit=model.context_limit,
+            ended=self._turn_ended,
+        )
+        return chat
+
+    def _run_queue_head(self, chat_id: UUID) -> ChatMessage:
+        """Store the queue head as a user message and run it."""
+        head = self._store.pop_queued(chat_id)
+        assert head is not None, "a queue-bearing state has a queue head"
+        model = self._catalog.get(UUID(head.content["model_config_id"])) or self._catalog.default
+        message = self._store.append_message(chat_id, Role.USER, head.content)
+        self._run(chat_id, head.content["parts"], model, last_error=None)
+        return message
+
+    def _interrupting(self, chat_id: UUID) -> Chat:
+        """Mark the chat interrupting; the turn stops on the scheduler's next tick."""
+        chat = self._store.update_chat(chat_id, status=ChatStatus.INTERRUPTING)
+        self._scheduler.call_later(0.0, lambda: self._finish_interruption(chat_id))
+        return chat
+
+    def _finish_interruption(self, chat_id: UUID) -> None:
+        """Keep what the stopped turn streamed, then run the queue head or wait."""
+        chat = self._find(chat_id)
+        if chat is None or chat.status is not ChatStatus.INTERRUPTING:
+            return  # an edit (or a reset) got there first
+        partial = self._runner.stop(chat_id)
+        if partial:
+            content = {
+                "parts": list(self._runner.stamp(partial)),
+                "model_config_id": str(self.model_of(chat).id),
+            }
+            self._store.append_message(chat_id, Role.ASSISTANT, content)
+        if self._store.queue_of(chat_id):
+            self._run_queue_head(chat_id)
+        else:
+            self._store.update_chat(chat_id, status=ChatStatus.WAITING)
+
+    def _turn_ended(self, chat_id: UUID, error: dict[str, Any] | None) -> None:
+        """A turn finished by itself: wait, run the queue head, or record the failure."""
+        chat = self._find(chat_id)
+        if chat is None or chat.status is not ChatStatus.RUNNING:
+            return
+        if error is not None:
+            self._store.update_chat(
+                chat_id, status=ChatStatus.ERROR, last_error={**error, "provider": chat.provider}
+            )
+        elif self._store.queue_of(chat_id):
+            self._run_queue_head(chat_id)
+        else:
+            self._store.update_chat(chat_id, status=ChatStatus.WAITING)
+
+    def _find(self, chat_id: UUID) -> Chat | None:
+        try:
+            return self._store.chat(chat_id)
+        except DomainError:
+            return None
+
+
+def _user_content(owner_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig) -> dict[str, Any]:
+    return {"parts": parts, "created_by": str(owner_id), "model_config_id": str(model.id)}

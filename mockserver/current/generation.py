@@ -1,0 +1,43 @@
+"""Today's generation assembled: its document, its handlers, chi-style routing, Go-style bodies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import coder_chats_openapi
+
+from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
+from mockserver.current.api import CurrentChatsApi
+from mockserver.current.catalog import ModelCatalog
+from mockserver.current.decoding import current_validator_map
+from mockserver.current.engine import ChatEngine
+from mockserver.current.routing import AnySegmentRoutingMiddleware
+from mockserver.current.turns import TurnRunner
+from mockserver.generation import CoreParts, GenerationApp, load_document
+from mockserver.v1.chat_param import chat_param_middleware
+
+__all__ = ["current_generation"]
+
+
+def current_generation(parts: CoreParts, *, document: Path | None) -> GenerationApp:
+    """Today's API over `parts`: turns play `parts.library` into assistant and tool messages."""
+    runner = TurnRunner(parts.store, parts.scheduler, parts.library, clock=parts.clock, new_id=parts.new_id)
+    engine = ChatEngine(
+        parts.store,
+        runner,
+        parts.scheduler,
+        ModelCatalog(DEFAULT_ORGANIZATION_ID),
+        queue_limit=parts.queue_limit,
+    )
+    api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
+    loaded = load_document(document or coder_chats_openapi.current_document())
+    return GenerationApp(
+        document=loaded,
+        resolve=api.resolve,
+        # The stream and watch WebSockets of today's API (issue 13) will go here.
+        outer_middlewares=(),
+        # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
+        operation_middlewares=(chat_param_middleware(parts.store),),
+        routing=AnySegmentRoutingMiddleware,
+        validators=current_validator_map(max_json_depth=parts.limits.max_json_depth),
+    )
