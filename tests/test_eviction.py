@@ -123,3 +123,16 @@ def test_serve_options_default_to_unbounded_and_a_queue_of_1000() -> None:
     assert capacity_settings(capped) == {"watch_queue": 64}
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--max-chats", "0"])
+
+
+def test_deleted_rows_leave_the_count_the_message_cap_reads() -> None:
+    store, evictions = _store(max_messages=4)
+    old, busy = _chat(store), _chat(store)
+    rows = [store.append_message(busy.id, Role.USER, text) for text in "ab"]  # 1 + 3 rows
+    # When: the later rows of busy are deleted, then as many written again
+    store.delete_messages_from(busy.id, rows[0].id)
+    store.append_message(busy.id, Role.USER, "c")
+    store.append_message(busy.id, Role.USER, "d")
+    # Then: still within the cap, nothing evicted
+    assert store.message_count == 4 and evictions == []
+    assert store.get_chat(ALICE_USER, old.id) == old
