@@ -22,6 +22,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
 
 from bench.client import Client
 from bench.endpoints import ENDPOINTS, Endpoint, Fixtures
+from bench.fanout import appended_section
 from bench.procstat import ProcTree, cpu_busy_ticks
 from bench.report import render
 from bench.results import Measurement, Session, rows
@@ -315,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sessions.append(run_session(settings, spec, round_no))
     found = facts(settings, specs, args.python)
     found["raw wrk output and server logs"] = f"`{workdir.relative_to(ROOT)}` (not committed)"
-    args.out.write_text(render(sessions, rows(sessions), found))
+    # The fan-out section (bench/fanout.py) is another run's: kept as it was.
+    args.out.write_text(appended_section(render(sessions, rows(sessions), found), args.out))
     print(f"wrote {args.out} (raw output in {workdir})", file=sys.stderr)
     return 0
 

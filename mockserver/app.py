@@ -18,6 +18,7 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
 
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
+from mockserver.control.hosts import HostAllowlist
 from mockserver.core.clock import Clock, IdFactory, system_clock
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.scenarios import ScenarioLibrary
@@ -56,6 +57,9 @@ class Settings:
     # Current API: messages a chat's queue holds before a send is a 429. Coder's cap
     # (`MessageQueueFullError.Max`) was not found in the source read (WIRE.md); this is the mock's.
     queue_limit: int = 20
+    # Under load and over long runs (README, "Many watchers, slow watchers"):
+    watch_queue: int = 1000  # frames a watch-ws client may fall behind before it is closed (1008)
+    control_hosts: HostAllowlist | None = None  # Host names /__mock answers (serve: loopback + --host)
 
 
 def create_app(
@@ -110,6 +114,7 @@ def create_app(
         seed_store=seed_store,
         document=settings.control_document,
         stopping=stopping,
+        hosts=settings.control_hosts,
     )
     generation = build_generation(
         settings.api,
@@ -122,6 +127,8 @@ def create_app(
             limits=settings.limits,
             library=library or ScenarioLibrary.builtin(),
             queue_limit=settings.queue_limit,
+            origins=settings.cors,
+            watch_queue=settings.watch_queue,
         ),
         agent=agent,
         document=settings.document,

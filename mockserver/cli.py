@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from contracts.cli import add_verify_command
+from mockserver.capacity_options import add_capacity_arguments, capacity_settings
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.generation import API_GENERATIONS
@@ -54,6 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
             validate_responses=args.validate_responses,
             limits=limits,
             **control_settings(args),
+            **capacity_settings(args),
         )
         app = create_app(settings, directory=directory, stopping=stopping, **parts.as_kwargs())
     except (StartupError, OSError, ValueError) as error:
@@ -155,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_control_arguments(serve)
     add_serve_options(serve)
     add_serving_arguments(serve)
+    add_capacity_arguments(serve)
     serve.set_defaults(func=_serve)
 
     add_spec_commands(commands)

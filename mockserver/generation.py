@@ -8,12 +8,13 @@ routes need. `create_app` asks `build_generation` for the one `Settings.api` nam
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mockserver.control.cors import CorsPolicy
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.directory import Directory
 from mockserver.core.scenarios import ScenarioLibrary
@@ -39,6 +40,10 @@ class CoreParts:
     limits: Limits  # serve's limits; a generation's handlers hold its fields to them
     library: ScenarioLibrary  # the scenarios runs play
     queue_limit: int  # messages a chat's queue holds (a generation with a queue reads it)
+    # What a generation's WebSockets need (see Settings): which browser origins may open one,
+    # and how many frames a watcher may fall behind.
+    origins: CorsPolicy = field(default_factory=CorsPolicy)
+    watch_queue: int = 1000
 
 
 @dataclass(frozen=True, slots=True)

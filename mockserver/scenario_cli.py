@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mockserver.capacity_options import store_limits
 from mockserver.core.clock import system_clock
 from mockserver.core.directory import Directory
 from mockserver.core.fixture_files import FixtureError, fixture_text
@@ -111,7 +112,7 @@ def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
             library = library.with_directory(args.scenarios)
     except ScenarioError as error:
         raise StartupError(f"bad scenario: {error}") from None
-    store = ChatStore(clock=system_clock, new_id=uuid.uuid4)
+    store = ChatStore(clock=system_clock, new_id=uuid.uuid4, limits=store_limits(args))
     fixture_files = tuple(args.fixtures)
     load_fixtures = _LOAD_FIXTURES[args.api]
 

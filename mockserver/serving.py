@@ -352,6 +352,9 @@ def build_server(
         access_log=access_log,
         http=limited_http_protocol(limits),
         timeout_graceful_shutdown=math.ceil(shutdown_timeout),
+        # No permessage-deflate on watch-ws, as coderd (coder/websocket's Accept compresses nothing
+        # by default): compression is per connection, so it would cost each frame once per watcher.
+        ws_per_message_deflate=False,
     )
     return MockServer(config, stopping=stopping, shutdown_timeout=shutdown_timeout, on_started=on_started)
 

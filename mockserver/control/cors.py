@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = ["CONTROL_TOKEN_HEADER", "LOCALHOST_ORIGINS", "CorsPolicy", "cors_options"]
 
@@ -31,6 +32,23 @@ class CorsPolicy:
         if origin in self.origins:
             return True
         return self.origin_regex is not None and re.fullmatch(self.origin_regex, origin) is not None
+
+    def allows_handshake(self, origin: str | None, host: str | None) -> bool:
+        """Whether a WebSocket handshake with this `Origin` (None: absent) may be upgraded.
+
+        As coder/websocket's Accept does (accept.go, authenticateOrigin): no Origin (a client
+        that is not a browser) passes, so does an origin whose host:port is the request's
+        `Host` (same origin); otherwise the origin must be one the policy allows.
+        """
+        if origin is None:
+            return True
+        try:
+            netloc = urlsplit(origin).netloc
+        except ValueError:
+            return False
+        if host is not None and netloc != "" and netloc.lower() == host.lower():
+            return True
+        return self.allows(origin)
 
 
 def cors_options(policy: CorsPolicy) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from mockserver.core.errors import RouteNotFound
 from mockserver.edge.coder_errors import coder_error, error_body, send_error
 
 from .cors import CONTROL_TOKEN_HEADER, CorsPolicy
+from .hosts import HostAllowlist
 from .paths import CONTROL_PREFIX
 
 __all__ = ["ControlGuard"]
@@ -20,18 +21,29 @@ _TOKEN_HEADER = CONTROL_TOKEN_HEADER.lower().encode()
 class ControlGuard:
     """Answers for /__mock before anything else can.
 
-    Disabled: every /__mock path is 404, as if it did not exist. Enabled: a request from a
-    browser origin the CORS policy does not allow is 403 (a page elsewhere cannot reset the
-    mock with a simple form post); with a control token, a request without that token in
-    `X-Mock-Control-Token` is 401. A Coder session token plays no part. A CORS preflight goes
-    on to the CORS middleware, since a browser never sends custom headers on it.
+    Disabled: every /__mock path is 404, as if it did not exist. Enabled: with a host allowlist,
+    a request without `Host` is 400 and one whose Host is not on the list is 403 (DNS
+    rebinding); a request from a browser origin the CORS policy does not allow is 403 (a page
+    elsewhere cannot reset the mock with a simple form post); with a control token, a request
+    without that token in `X-Mock-Control-Token` is 401. A Coder session token plays no part.
+    A CORS preflight goes on to the CORS middleware, since a browser never sends custom headers
+    on it.
     """
 
-    def __init__(self, app: ASGIApp, *, enabled: bool, token: str | None, cors: CorsPolicy) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        enabled: bool,
+        token: str | None,
+        cors: CorsPolicy,
+        hosts: HostAllowlist | None = None,
+    ) -> None:
         self._app = app
         self._enabled = enabled
         self._token = token.encode() if token else None
         self._cors = cors
+        self._hosts = hosts  # None: any Host (create_app's default; serve passes its list)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -54,6 +66,14 @@ class ControlGuard:
     def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, dict[str, str]] | None:
         if not self._enabled:
             return coder_error(RouteNotFound())
+        if self._hosts is not None:
+            host = headers.get(b"host")
+            if host is None:
+                return 400, error_body("Missing Host header.", "The control plane needs a Host header.")
+            if not self._hosts.allows(host.decode("latin-1")):
+                return 403, error_body(
+                    "Forbidden.", "The control plane answers only to localhost, 127.0.0.1, [::1] or --host."
+                )
         origin = headers.get(b"origin")
         if scope.get("method") == "OPTIONS" and origin and b"access-control-request-method" in headers:
             return None  # a preflight: the CORS middleware answers it by the same policy

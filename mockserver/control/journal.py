@@ -16,14 +16,27 @@ from mockserver.core.clock import Clock
 from mockserver.core.directory import Directory, split_token
 from mockserver.core.errors import Unauthenticated
 from mockserver.core.golang import format_time
+from mockserver.core.store import Eviction
 from mockserver.edge.auth import SESSION_COOKIE, session_token
 
 from .faults import FAULTS_APPLIED, ConnectionDropped
 from .paths import CONTROL_PREFIX, PathPattern
 
-__all__ = ["Journal", "JournalEntry", "JournalFilter", "JournalMiddleware", "mask_token"]
+__all__ = [
+    "EVICT",
+    "Journal",
+    "JournalEntry",
+    "JournalFilter",
+    "JournalMiddleware",
+    "eviction_entry",
+    "mask_token",
+]
 
 MASK = "***"
+
+# The `method` of an entry that records no request but a chat the store evicted (--max-chats,
+# --max-messages): its path is the chat's, its response body says which limit and how much went.
+EVICT = "EVICT"
 
 
 def mask_token(token: str) -> str:
@@ -127,6 +140,28 @@ class Journal:
         self._entries.clear()
         self.recorded = 0
         return count
+
+
+def eviction_entry(journal: Journal, eviction: Eviction, *, time: datetime, user: str | None) -> JournalEntry:
+    """The journal's record of a chat evicted from the store."""
+    chat = eviction.chat
+    note = f"evicted under {eviction.reason}: the chat and its {eviction.messages} messages"
+    return JournalEntry(
+        id=journal.next_id(),
+        time=time,
+        method=EVICT,
+        path=f"/api/v2/chats/{chat.id}",
+        query="",
+        status=None,
+        duration_ms=0.0,
+        user=user,
+        token=None,
+        request_body="",
+        request_bytes=0,
+        response_body=note,
+        response_bytes=len(note),
+        faults=(),
+    )
 
 
 class _Capture:

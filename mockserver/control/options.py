@@ -9,6 +9,7 @@ from typing import Any
 
 from .cors import CONTROL_TOKEN_HEADER, LOCALHOST_ORIGINS, CorsPolicy
 from .faults import MAX_LATENCY_MS, FaultRule, load_fault_rules
+from .hosts import HostAllowlist
 
 __all__ = ["add_control_arguments", "control_settings"]
 
@@ -85,7 +86,15 @@ def control_settings(args: argparse.Namespace) -> dict[str, Any]:
         "faults": tuple(rules),
         "fault_seed": args.fault_seed,
         "cors": cors,
+        "control_hosts": _control_hosts(args.host),
     }
+
+
+def _control_hosts(host: str) -> HostAllowlist | None:
+    """Loopback names and the bound host; bound to every address, any Host (the token guards)."""
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    return HostAllowlist.loopback_and([host])
 
 
 def _is_loopback(host: str) -> bool:

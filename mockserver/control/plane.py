@@ -15,13 +15,14 @@ from starlette.middleware.cors import CORSMiddleware
 from mockserver.core.clock import Clock
 from mockserver.core.directory import Directory
 from mockserver.core.stopping import Stopping
-from mockserver.core.store import ChatStore
+from mockserver.core.store import ChatStore, Eviction
 
 from .api import ControlApi, Steppable
 from .cors import CorsPolicy, cors_options
 from .faults import ConnectionDropper, FaultMiddleware, FaultRule, Faults
 from .guard import ControlGuard
-from .journal import Journal, JournalMiddleware
+from .hosts import HostAllowlist
+from .journal import Journal, JournalMiddleware, eviction_entry
 from .paths import CONTROL_PREFIX
 
 __all__ = ["ControlPlane", "SeedStore", "no_seed"]
@@ -57,6 +58,7 @@ class ControlPlane:
         seed_store: SeedStore = no_seed,
         document: Path | None = None,
         stopping: Stopping | None = None,
+        hosts: HostAllowlist | None = None,
     ) -> None:
         self.enabled = enabled
         self.journal = Journal(journal_size)
@@ -71,6 +73,9 @@ class ControlPlane:
         self._seed_store = seed_store
         self._document = document  # another copy of control.yaml; None is the packaged one
         self._stopping = stopping or Stopping()  # a fault's latency ends when the server stops
+        self._hosts = hosts  # the Host names /__mock answers; None: any
+        if enabled:  # the journal's only reader is the control plane
+            store.on_evict(self._record_eviction)
 
     def middlewares(self) -> list[Any]:
         """The layers outside Connexion's own, outermost first."""
@@ -88,7 +93,9 @@ class ControlPlane:
                 )
             )
         layers += [
-            partial(ControlGuard, enabled=self.enabled, token=self._token, cors=self._cors),
+            partial(
+                ControlGuard, enabled=self.enabled, token=self._token, cors=self._cors, hosts=self._hosts
+            ),
             # Outside the error handling, so that a Coder error body is readable cross-origin too.
             partial(CORSMiddleware, **cors_options(self._cors)),
         ]
@@ -107,6 +114,11 @@ class ControlPlane:
             resolver=Resolver(function_resolver=api.resolve),
             **options,
         )
+
+    def _record_eviction(self, eviction: Eviction) -> None:
+        owner = eviction.chat.owner_id
+        user = next((u.username for u in self._directory.users if u.id == owner), None)
+        self.journal.record(eviction_entry(self.journal, eviction, time=self._clock(), user=user))
 
     def reset(self) -> None:
         """Back to the start-up state (see the class docstring)."""

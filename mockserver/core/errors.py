@@ -3,6 +3,7 @@
 MockError
 ├── DomainError                 the store's and the directory's refusals (no HTTP in them)
 │   ├── ChatNotFound            no such chat, or another user's
+│   │   └── ChatEvicted         the owner's chat, evicted under the store's limits
 │   ├── MessageNotFound         no such message in the chat
 │   ├── QueuedMessageNotFound   no such queued message in the chat
 │   ├── WorkspaceNotFound       no such workspace
@@ -13,6 +14,7 @@ MockError
     ├── InvalidQueryParam       a query parameter the handler cannot read (`message` its own)
     ├── InvalidJSONBody         a body Go's decoder refuses
     ├── MissingFields           a required field missing or empty (`message` from the document)
+    ├── CrossOriginHandshake    a browser's WebSocket handshake from an origin not allowed
     ├── RouteNotFound           no route under /api/v2
     ├── ContentTooLong          a message's content over the limit serve sets
     └── LimitExceeded           a request past one of serve's limits (`detail` names it)
@@ -27,8 +29,10 @@ from __future__ import annotations
 
 __all__ = [
     "BodyTooLarge",
+    "ChatEvicted",
     "ChatNotFound",
     "ContentTooLong",
+    "CrossOriginHandshake",
     "DomainError",
     "HeadersTooLarge",
     "InvalidJSONBody",
@@ -60,6 +64,10 @@ class DomainError(MockError):
 
 class ChatNotFound(DomainError):
     """The chat does not exist or is not the caller's."""
+
+
+class ChatEvicted(ChatNotFound):
+    """The caller's chat existed but was evicted to keep the store within its limits."""
 
 
 class MessageNotFound(DomainError):
@@ -116,6 +124,15 @@ class MissingFields(RequestError):
     def __init__(self, message: str) -> None:
         super().__init__("")
         self.message = message
+
+
+class CrossOriginHandshake(RequestError):
+    """A WebSocket handshake whose `Origin` is neither the request's host nor an allowed origin."""
+
+    def __init__(self, origin: str, host: str) -> None:
+        super().__init__("")
+        self.origin = origin
+        self.host = host
 
 
 class RouteNotFound(RequestError):

@@ -4,18 +4,50 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from mockserver.core.clock import Clock, IdFactory
-from mockserver.core.errors import ChatNotFound, MessageNotFound, QueuedMessageNotFound
+from mockserver.core.errors import ChatEvicted, ChatNotFound, MessageNotFound, QueuedMessageNotFound
 from mockserver.core.models import Chat, ChatMessage, LivePart, QueuedMessage, Role, User
 
-__all__ = ["SYSTEM_PROMPT", "ChatStore", "Listener"]
+__all__ = ["SYSTEM_PROMPT", "ChatStore", "Eviction", "EvictionListener", "Listener", "StoreLimits"]
 
 # Called with each row appended to a watched chat, and with each live part of its runs.
 Listener = Callable[[ChatMessage | LivePart], None]
+
+# How many evicted chat ids the store remembers, to answer them with a 404 that says why.
+_EVICTED_REMEMBERED = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLimits:
+    """Caps for a long-running mock; None is unbounded. Past a cap the oldest chats are evicted."""
+
+    max_chats: int | None = None  # chats kept; a new chat evicts the oldest
+    max_messages: int | None = None  # rows kept over all chats; a new row evicts the oldest chats
+
+    def __post_init__(self) -> None:
+        for name in ("max_chats", "max_messages"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Eviction:
+    """A chat the store forgot to stay within its limits."""
+
+    chat: Chat
+    messages: int  # the rows forgotten with it
+    reason: str  # which limit, e.g. `max_chats 100`
+
+
+# Called with each eviction (the control plane's journal records them).
+EvictionListener = Callable[[Eviction], None]
 
 # The one message coderd stores when a chat is created.
 SYSTEM_PROMPT = {"type": "system_prompt", "content": "You are a helpful assistant."}
@@ -27,13 +59,17 @@ class ChatStore:
     Message ids come from one global sequence, as from the Postgres sequence behind them.
     """
 
-    def __init__(self, *, clock: Clock, new_id: IdFactory) -> None:
+    def __init__(self, *, clock: Clock, new_id: IdFactory, limits: StoreLimits | None = None) -> None:
         self._clock = clock
         self._new_id = new_id
-        self._chats: dict[UUID, Chat] = {}
+        self._limits = limits or StoreLimits()
+        self._chats: dict[UUID, Chat] = {}  # in creation order: the first is the oldest
         self._transcripts: dict[UUID, list[ChatMessage]] = {}
+        self._message_count = 0  # rows over all transcripts
         self._last_message_id = 0  # the global sequence; imports move it past their ids
         self._listeners: dict[UUID, list[Listener]] = {}
+        self._eviction_listeners: list[EvictionListener] = []
+        self._evicted: OrderedDict[UUID, UUID] = OrderedDict()  # chat id -> owner id, the newest last
         self._queues: dict[UUID, list[QueuedMessage]] = {}
         self._last_queued_id = 0  # queued messages have a sequence of their own
 
@@ -42,10 +78,17 @@ class ChatStore:
         count = len(self._chats)
         self._chats.clear()
         self._transcripts.clear()
+        self._evicted.clear()
+        self._message_count = 0
         self._last_message_id = 0
         self._queues.clear()
         self._last_queued_id = 0
         return count
+
+    @property
+    def message_count(self) -> int:
+        """Rows stored over all chats."""
+        return self._message_count
 
     def create_chat(
         self,
@@ -77,6 +120,9 @@ class ChatStore:
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = []
         self._queues[chat.id] = []
+        if self._limits.max_chats is not None:
+            while len(self._chats) > self._limits.max_chats:
+                self._evict(next(iter(self._chats)), f"max_chats {self._limits.max_chats}")
         if system_prompt is not None:
             self.append_message(chat.id, Role.SYSTEM, system_prompt)
         return chat
@@ -85,6 +131,8 @@ class ChatStore:
         """The chat, if it exists and is the owner's; another user's chat is not found."""
         chat = self._chats.get(chat_id)
         if chat is None or chat.owner_id != owner.id:
+            if chat is None and self._evicted.get(chat_id) == owner.id:
+                raise ChatEvicted(str(chat_id))
             raise ChatNotFound(str(chat_id))
         return chat
 
@@ -127,8 +175,41 @@ class ChatStore:
             content=content,
         )
         transcript.append(message)
+        self._message_count += 1
         self._notify(chat_id, message)
+        self._keep_messages_within_limit(chat_id)
         return message
+
+    # --- limits ---------------------------------------------------------------------------
+
+    def on_evict(self, listener: EvictionListener) -> None:
+        """Call `listener` with each chat evicted from now on."""
+        self._eviction_listeners.append(listener)
+
+    def _keep_messages_within_limit(self, written: UUID) -> None:
+        """Evict the oldest chats but the one just written until the rows fit under max_messages.
+
+        The chat being written is kept even when it alone is over the cap: its run goes on.
+        """
+        limit = self._limits.max_messages
+        if limit is None or self._message_count <= limit:
+            return
+        for chat_id in [c for c in self._chats if c != written]:
+            if self._message_count <= limit:
+                return
+            self._evict(chat_id, f"max_messages {limit}")
+
+    def _evict(self, chat_id: UUID, reason: str) -> None:
+        chat = self._chats.pop(chat_id)
+        rows = len(self._transcripts.pop(chat_id))
+        self._queues.pop(chat_id, None)
+        self._message_count -= rows
+        self._evicted[chat_id] = chat.owner_id
+        if len(self._evicted) > _EVICTED_REMEMBERED:
+            self._evicted.popitem(last=False)
+        eviction = Eviction(chat=chat, messages=rows, reason=reason)
+        for listener in tuple(self._eviction_listeners):
+            listener(eviction)
 
     def messages_of(self, chat_id: UUID) -> tuple[ChatMessage, ...]:
         """A chat's transcript by id ascending, whoever owns it (the caller checked)."""
@@ -167,6 +248,7 @@ class ChatStore:
         index = bisect.bisect_left(transcript, message_id, key=lambda m: m.id)
         deleted = tuple(m.id for m in transcript[index:])
         del transcript[index:]
+        self._message_count -= len(deleted)
         return deleted
 
     def _transcript(self, chat_id: UUID) -> list[ChatMessage]:
@@ -232,8 +314,15 @@ class ChatStore:
         def unsubscribe() -> None:
             if listener in listeners:
                 listeners.remove(listener)
+            # The chat's list goes with its last listener: nothing is left per watcher or per chat.
+            if not listeners and self._listeners.get(chat_id) is listeners:
+                del self._listeners[chat_id]
 
         return unsubscribe
+
+    def listener_count(self, chat_id: UUID) -> int:
+        """How many listeners follow the chat (0 once the last one unsubscribed)."""
+        return len(self._listeners.get(chat_id, ()))
 
     def publish_partial(self, chat_id: UUID, run_id: UUID, type_id: str, part: Any) -> None:
         """Send a live, unstored piece of a run to the chat's listeners."""
@@ -278,5 +367,10 @@ class ChatStore:
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = rows
         self._queues[chat.id] = waiting
+        self._message_count += len(rows)
         self._last_message_id = max(self._last_message_id, previous)
         self._last_queued_id = max([self._last_queued_id, *(item.id for item in waiting)])
+        if self._limits.max_chats is not None:
+            while len(self._chats) > self._limits.max_chats:
+                self._evict(next(iter(self._chats)), f"max_chats {self._limits.max_chats}")
+        self._keep_messages_within_limit(chat.id)

@@ -12,8 +12,10 @@ from starlette.types import Send
 
 from mockserver.core.errors import (
     BodyTooLarge,
+    ChatEvicted,
     ChatNotFound,
     ContentTooLong,
+    CrossOriginHandshake,
     HeadersTooLarge,
     InvalidJSONBody,
     InvalidQueryParam,
@@ -49,6 +51,7 @@ FORBIDDEN_DETAIL = (
     "please contact your administrator or try signing in with different credentials."
 )
 INTERNAL_ERROR = "An internal server error occurred."
+EVICTED_DETAIL = "The mock evicted this chat to stay within --max-chats / --max-messages."
 
 _log = logging.getLogger(__name__)
 
@@ -88,6 +91,15 @@ def coder_error(error: Exception) -> tuple[int, dict[str, Any]]:
             return 400, error_body(error.message)
         case RouteNotFound():
             return 404, error_body("Route not found.")
+        case CrossOriginHandshake():
+            # coder/websocket's Accept refuses with this sentence (accept.go, authenticateOrigin),
+            # as text/plain; the mock sends it in Coder's error body like its other refusals.
+            return 403, error_body(
+                f"request Origin {quote(error.origin)} is not authorized for Host {quote(error.host)}"
+            )
+        case ChatEvicted():
+            # Coder's 404, with a detail only the owner sees: a mock left running forgot it.
+            return 404, error_body(RESOURCE_NOT_FOUND, EVICTED_DETAIL)
         case ChatNotFound() | WorkspaceNotFound():
             return 404, error_body(RESOURCE_NOT_FOUND)
         case WorkspaceForbidden():

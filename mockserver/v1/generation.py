@@ -29,6 +29,13 @@ def v1_generation(parts: CoreParts, *, agent: Any, document: Path | None) -> Gen
     return GenerationApp(
         document=loaded,
         resolve=api.resolve,
-        outer_middlewares=(watch_middleware(parts.store, parts.directory),),
+        outer_middlewares=(
+            watch_middleware(
+                parts.store,
+                parts.directory,
+                origins=parts.origins,
+                queue_limit=parts.watch_queue,
+            ),
+        ),
         operation_middlewares=(chat_param_middleware(parts.store),),
     )

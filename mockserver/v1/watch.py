@@ -2,14 +2,18 @@
 
 A one-way WebSocket the document does not describe, so it sits in front of the Connexion app
 as plain ASGI middleware. Refusals come before the upgrade, as plain HTTP with Coder's error
-body, in coderd's order: authentication, the `{chat}` UUID, the chat itself, then `after_id`.
+body: a cross-origin browser handshake (403, as coder/websocket's Accept refuses it), then in
+coderd's order authentication, the `{chat}` UUID, the chat itself, then `after_id`.
 Frames are `{"type": "data", "data": X}`: each stored row with `id > N`, then each new row
-(or live part of a run) as it is written.
+(or live part of a run) as it is written, encoded once for every watcher (edge/fanout.py).
+A watcher that falls behind its queue limit is closed with 1008, one whose chat is evicted
+with 1000; when the server begins to stop, the limits layer closes every WebSocket with 1001.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from functools import partial
@@ -18,15 +22,17 @@ from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
+from mockserver.control.cors import CorsPolicy
 from mockserver.core.directory import Directory
-from mockserver.core.errors import InvalidQueryParam, MockError
+from mockserver.core.errors import CrossOriginHandshake, InvalidQueryParam, MockError
 from mockserver.core.golang import encode_json
 from mockserver.core.models import ChatMessage, LivePart
 from mockserver.core.store import ChatStore
 from mockserver.edge.auth import session_token
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
+from mockserver.edge.fanout import CloseCode, Fanout, Watcher
 from mockserver.v1.chat_param import load_chat
 from mockserver.v1.wire import message_json
 
@@ -35,6 +41,8 @@ __all__ = ["WATCH_PATH", "WatchMiddleware", "watch_middleware"]
 WATCH_PATH = re.compile(r"/api/v2/chats/(?P<chat>[^/]+)/messages/watch-ws")
 # The close code used when a server cannot send an HTTP refusal before the upgrade.
 POLICY_VIOLATION = 1008
+# How long a close frame may wait for a client that does not read before the mock gives up.
+_CLOSE_TIMEOUT = 2.0
 
 _log = logging.getLogger(__name__)
 
@@ -64,20 +72,33 @@ def _frame(event: ChatMessage | LivePart) -> str:
 class WatchMiddleware:
     """Answers `watch-ws` WebSockets; every other request goes on to the Connexion app."""
 
-    def __init__(self, app: ASGIApp, *, store: ChatStore, directory: Directory) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store: ChatStore,
+        directory: Directory,
+        origins: CorsPolicy,
+        queue_limit: int,
+        close_timeout: float = _CLOSE_TIMEOUT,
+    ) -> None:
         self._app = app
+        self._close_timeout = close_timeout
         self._store = store
         self._directory = directory
+        self._origins = origins
+        self._fanout = Fanout(store, _frame, limit=queue_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = WATCH_PATH.fullmatch(scope.get("path", "")) if scope["type"] == "websocket" else None
         if match is None:
             await self._app(scope, receive, send)
             return
-        await self._watch(WebSocket(scope, receive, send), match["chat"])
+        await self._watch(WebSocket(scope, receive, send), match["chat"], receive, send)
 
-    async def _watch(self, websocket: WebSocket, raw_chat: str) -> None:
+    async def _watch(self, websocket: WebSocket, raw_chat: str, receive: Receive, send: Send) -> None:
         try:
+            self._check_origin(websocket.scope)
             user = self._directory.authenticate(session_token(websocket.scope))
             chat = load_chat(self._store, user, raw_chat)
             after_id = _after_id(websocket.scope)
@@ -85,54 +106,84 @@ class WatchMiddleware:
             await _refuse(websocket, error)
             return
 
-        queue: asyncio.Queue[ChatMessage | LivePart] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-
-        def enqueue(event: ChatMessage | LivePart) -> None:
-            # Rows may be written from another thread (a test, a control plane): hand over safely.
-            loop.call_soon_threadsafe(queue.put_nowait, event)
-
-        # Subscribe, then list, with no await between: nothing is missed; ids drop repeats.
-        unsubscribe = self._store.subscribe(chat.id, enqueue)
+        # Join, then list, with no await between: nothing is missed; ids drop repeats.
+        watcher, leave = self._fanout.join(chat.id, after_id)
         try:
             backlog = [m for m in self._store.list_messages(user, chat.id) if m.id > after_id]
+            if backlog:
+                watcher.last_id = max(watcher.last_id, backlog[-1].id)
             await websocket.accept()
-            last_id = after_id
-            for message in backlog:
-                await websocket.send_text(_frame(message))
-                last_id = message.id
-            await self._follow(websocket, queue, last_id)
-        except WebSocketDisconnect:
-            pass
+            frames = [_frame(m) for m in backlog]
+            # Past the handshake, the raw ASGI calls: frames are the hot path, and _serve knows
+            # the connection's state without Starlette's checks on every frame.
+            await _serve(watcher, frames, receive, send, self._fanout, self._close_timeout)
         finally:
-            unsubscribe()
+            leave()
 
-    async def _follow(
-        self, websocket: WebSocket, queue: asyncio.Queue[ChatMessage | LivePart], last_id: int
-    ) -> None:
-        """Send new rows until the client goes away (the socket is one-way: input is ignored)."""
-        closed = asyncio.ensure_future(_until_disconnect(websocket))
-        try:
-            while True:
-                got = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({got, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if closed in done:
-                    got.cancel()
-                    return
-                event = got.result()
-                if isinstance(event, ChatMessage):
-                    if event.id <= last_id:
-                        continue  # already sent with the backlog
-                    last_id = event.id
-                await websocket.send_text(_frame(event))
-        finally:
-            closed.cancel()
+    def _check_origin(self, scope: Scope) -> None:
+        headers = dict(scope["headers"])
+        origin, host = headers.get(b"origin"), headers.get(b"host")
+        text_origin = None if origin is None else origin.decode("latin-1")
+        text_host = None if host is None else host.decode("latin-1")
+        if not self._origins.allows_handshake(text_origin, text_host):
+            raise CrossOriginHandshake(text_origin or "", text_host or "")
 
 
-async def _until_disconnect(websocket: WebSocket) -> None:
+async def _serve(
+    watcher: Watcher,
+    backlog: list[str],
+    receive: Receive,
+    send: Send,
+    fanout: Fanout,
+    close_timeout: float,
+) -> None:
+    """Send the backlog, then the watcher's frames, until it must close or the client leaves.
+
+    The socket is one-way: input is read only to learn that the client went away. A client
+    the server already gave up on (uvicorn's keepalive timeout closes the socket under us)
+    refuses further sends with an error: that ends the watch quietly, like a disconnect.
+    """
+    gone = asyncio.ensure_future(_until_disconnect(receive, watcher))
+    pump = asyncio.ensure_future(_pump(watcher, backlog, send, fanout))
+    told = asyncio.ensure_future(watcher.until_closing())
+    try:
+        done, _ = await asyncio.wait({gone, pump, told}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (pump, gone, told):
+            task.cancel()
+    refused = pump in done and pump.exception() is not None  # the server will not send any more
+    closing = watcher.closing
+    if gone in done or refused or closing is None:
+        return  # the client is gone, or no close frame can go
+    with contextlib.suppress(Exception):  # whatever the server refuses with, the watch is over
+        # A client that stopped reading may never take the close frame: give up after a while.
+        async with asyncio.timeout(close_timeout):
+            await send({"type": "websocket.close", "code": int(closing.code), "reason": closing.reason})
+
+
+async def _pump(watcher: Watcher, backlog: list[str], send: Send, fanout: Fanout) -> None:
+    """Send frames until the watcher is told to close (then return)."""
+    for frame in backlog:
+        if watcher.closing is not None:
+            return
+        async with fanout.turn_for(frame):
+            await send({"type": "websocket.send", "text": frame})
+    frames = watcher.frames
     while True:
-        message = await websocket.receive()
+        await watcher.wait()
+        while frames:
+            frame = frames.popleft()
+            async with fanout.turn_for(frame):
+                await send({"type": "websocket.send", "text": frame})
+        if watcher.closing is not None:
+            return
+
+
+async def _until_disconnect(receive: Receive, watcher: Watcher) -> None:
+    while True:
+        message = await receive()
         if message["type"] == "websocket.disconnect":
+            watcher.close(CloseCode.NORMAL, "client went away")
             return
 
 
@@ -147,6 +198,18 @@ async def _refuse(websocket: WebSocket, error: Exception) -> None:
     await websocket.close(POLICY_VIOLATION, reason=body["message"][:120])
 
 
-def watch_middleware(store: ChatStore, directory: Directory) -> Any:
-    """The middleware, bound to the store and directory, in the form Connexion's list takes."""
-    return partial(WatchMiddleware, store=store, directory=directory)
+def watch_middleware(
+    store: ChatStore,
+    directory: Directory,
+    *,
+    origins: CorsPolicy,
+    queue_limit: int,
+) -> Any:
+    """The middleware, bound to its parts, in the form Connexion's list takes."""
+    return partial(
+        WatchMiddleware,
+        store=store,
+        directory=directory,
+        origins=origins,
+        queue_limit=queue_limit,
+    )
