@@ -36,6 +36,7 @@ from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from mockserver.core.errors import HeadersTooLarge, LimitExceeded, RequestTimeout, ServerBusy
 from mockserver.core.golang import MAX_NESTING, encode_json
@@ -335,6 +336,20 @@ class MockServer(uvicorn.Server):
         self.should_exit = True
 
 
+class PromptlyFreedWebSocket(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, freed by reference counting as soon as its connection is lost.
+
+    websockets' sans-I/O protocol keeps its frame parser as a generator whose frame holds the
+    protocol: a cycle that only a full garbage collection frees, which a quiet server may not run
+    for minutes. A thousand watchers that leave would keep their buffers (about 25 KiB each) until
+    then. Closing the parser once the connection is gone breaks the cycle; nothing parses after.
+    """
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.conn.parser.close()
+
+
 def build_server(
     app: ASGIApp,
     *,
@@ -355,6 +370,7 @@ def build_server(
         # No permessage-deflate on watch-ws, as coderd (coder/websocket's Accept compresses nothing
         # by default): compression is per connection, so it would cost each frame once per watcher.
         ws_per_message_deflate=False,
+        ws=PromptlyFreedWebSocket,
     )
     return MockServer(config, stopping=stopping, shutdown_timeout=shutdown_timeout, on_started=on_started)
 

@@ -3,12 +3,18 @@ open connections), bodies over the wire (chunked, stalled), and binding."""
 
 from __future__ import annotations
 
+import gc
+import http.client
+import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from websockets.server import ServerProtocol
+from websockets.sync.client import connect
 
 from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
 from mockserver.cli import build_parser, main
@@ -195,3 +201,32 @@ def test_a_limit_out_of_range_stops_serve_in_one_line(
 ) -> None:
     assert main(["serve", "--port", "0", *argv]) == 2
     assert capsys.readouterr().err == error
+
+
+def test_a_websocket_that_leaves_is_freed_without_waiting_for_a_garbage_collection() -> None:
+    """websockets' parser keeps a cycle with its protocol; serve breaks it so a left watcher is freed at once."""
+
+    def server_protocols() -> int:
+        return sum(1 for thing in gc.get_objects() if isinstance(thing, ServerProtocol))
+
+    with _served(Limits()) as (host, port):
+        api = http.client.HTTPConnection(host, port, timeout=30)
+        headers = {"coder-session-token": TOKEN.decode(), "content-type": "application/json"}
+        api.request("POST", "/api/v2/chats", body=b'{"provider": "p", "model": "m"}', headers=headers)
+        chat = json.loads(api.getresponse().read())["id"]
+        api.close()
+        gc.collect()
+        gc.disable()
+        try:
+            with connect(
+                f"ws://{host}:{port}/api/v2/chats/{chat}/messages/watch-ws",
+                additional_headers={"coder-session-token": TOKEN.decode()},
+            ) as watcher:
+                watcher.recv(timeout=30)
+                assert server_protocols() == 1
+            deadline = time.monotonic() + 30
+            while server_protocols() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert server_protocols() == 0
+        finally:
+            gc.enable()
