@@ -310,7 +310,9 @@ class ChatStore:
         if deleted:
             self._live[chat_id].history_changed()
             self._live[chat_id].truncated = True
-            self._notify(chat_id, MessagesDeleted(chat_id=chat_id, deleted_ids=deleted))
+            self._notify(
+                chat_id, MessagesDeleted(chat_id=chat_id, deleted_ids=deleted, remaining=tuple(transcript))
+            )
         return deleted
 
     def _transcript(self, chat_id: UUID) -> list[ChatMessage]:

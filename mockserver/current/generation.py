@@ -12,6 +12,7 @@ from mockserver.current.catalog import ModelCatalog
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
 from mockserver.current.routing import AnySegmentRoutingMiddleware
+from mockserver.current.stream import stream_middleware
 from mockserver.current.turns import TurnRunner
 from mockserver.generation import CoreParts, GenerationApp, load_document
 from mockserver.v1.chat_param import chat_param_middleware
@@ -34,8 +35,16 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
     return GenerationApp(
         document=loaded,
         resolve=api.resolve,
-        # The stream and watch WebSockets of today's API (issue 13) will go here.
-        outer_middlewares=(),
+        # The stream and watch WebSockets (WIRE.md section 7): not in the document.
+        outer_middlewares=(
+            stream_middleware(
+                parts.store,
+                parts.directory,
+                origins=parts.origins,
+                queue_limit=parts.watch_queue,
+                streams=parts.streams,
+            ),
+        ),
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
         operation_middlewares=(chat_param_middleware(parts.store),),
         routing=AnySegmentRoutingMiddleware,
