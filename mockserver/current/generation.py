@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import coder_chats_openapi
 
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
+from mockserver.core.errors import ChatNotFound
+from mockserver.core.models import Chat
 from mockserver.current.api import CurrentChatsApi
 from mockserver.current.catalog import ModelCatalog
 from mockserver.current.decoding import current_validator_map
@@ -14,6 +17,8 @@ from mockserver.current.engine import ChatEngine
 from mockserver.current.routing import AnySegmentRoutingMiddleware
 from mockserver.current.stream import stream_middleware
 from mockserver.current.turns import TurnRunner
+from mockserver.current.watch import watch_middleware
+from mockserver.current.wire import chat_json, has_assistant_message
 from mockserver.generation import CoreParts, GenerationApp, load_document
 from mockserver.v1.chat_param import chat_param_middleware
 
@@ -31,6 +36,15 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         queue_limit=parts.queue_limit,
     )
     api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
+
+    def render(chat: Chat) -> dict[str, Any]:
+        """A chat for the watch, as GET /chats/{chat} shows it (an evicted one has no messages)."""
+        try:
+            messages = parts.store.messages_of(chat.id)
+        except ChatNotFound:
+            messages = ()
+        return chat_json(chat, engine.model_of(chat), has_unread=has_assistant_message(messages))
+
     loaded = load_document(document or coder_chats_openapi.current_document())
     return GenerationApp(
         document=loaded,
@@ -43,6 +57,13 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
                 origins=parts.origins,
                 queue_limit=parts.watch_queue,
                 streams=parts.streams,
+            ),
+            watch_middleware(
+                parts.store,
+                parts.directory,
+                origins=parts.origins,
+                queue_limit=parts.watch_queue,
+                render=render,
             ),
         ),
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).

@@ -199,6 +199,12 @@ class Fanout:
         watchers = self._chats.get(chat_id)
         return None if watchers is None else watchers.feed
 
+    def publish(self, topic: UUID, event: Any) -> None:
+        """Hand `event` to a watched topic's feed as if the store had sent it (e.g. an eviction)."""
+        watchers = self._chats.get(topic)
+        if watchers is not None:
+            watchers.listen(event)
+
     def close_topic(self, chat_id: UUID, code: int, reason: str) -> int:
         """Ask every watcher of the topic to close with `code`; returns how many were asked."""
         watchers = self._chats.get(chat_id)
