@@ -67,13 +67,15 @@ class StreamMiddleware:
         origins: CorsPolicy,
         queue_limit: int,
         streams: OpenStreams,
+        close_timeout: float = 2.0,
     ) -> None:
+        """`close_timeout`: how long a close frame may wait for a client that stopped reading."""
         self._app = app
         self._store = store
         self._directory = directory
         self._origins = origins
         self._fanout = Fanout(store, limit=queue_limit, feed=lambda chat_id: ChatStreamFeed(store, chat_id))
-        self._options = PushOptions(batch=BATCH_SIZE, pack=pack_batch)
+        self._options = PushOptions(batch=BATCH_SIZE, pack=pack_batch, close_timeout=close_timeout)
         streams.add(self._fanout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
