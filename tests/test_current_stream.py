@@ -582,3 +582,25 @@ def test_a_client_that_never_reads_is_closed_with_1008_and_costs_nothing_more() 
         "reason": "watcher fell behind: more than 5 frames unsent; reconnect with after_id",
     }
     assert store.listener_count(chat.id) == 0
+
+
+def test_the_owners_stream_marks_the_chat_read_on_connect_and_on_disconnect() -> None:
+    with mock() as m:
+        chat = m.create("hello")
+        m.scheduler.finish_all()
+
+        def unread() -> bool:
+            return bool(m.client.get(f"/api/v2/chats/{chat}", headers=ALICE).json()["has_unread"])
+
+        before = unread()
+        with m.client.websocket_connect(stream_path(chat), headers=dict(ALICE)) as ws:
+            reader = Reader(ws)
+            reader.frame()
+            on_connect = unread()
+            m.send(chat, "again")
+            m.scheduler.finish_all()
+            reader.until(ended)
+            during = unread()  # a message came while the stream was open
+        m.transcript(chat)  # a request after the disconnect was handled
+        after = unread()
+    assert (before, on_connect, during, after) == (True, False, True, False)
