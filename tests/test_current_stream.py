@@ -604,3 +604,19 @@ def test_the_owners_stream_marks_the_chat_read_on_connect_and_on_disconnect() ->
         m.transcript(chat)  # a request after the disconnect was handled
         after = unread()
     assert (before, on_connect, during, after) == (True, False, True, False)
+
+
+def test_a_get_without_the_upgrade_is_refused_as_coderd_does_426_after_the_routes_checks() -> None:
+    with mock() as m:
+        chat = m.create("hello")
+        plain = m.client.get(stream_path(chat), headers=ALICE)
+        bad_cursor = m.client.get(f"{stream_path(chat)}?after_id=x", headers=ALICE)
+        signed_out = m.client.get(stream_path(chat))
+        watch = m.client.get("/api/v2/chats/watch", headers=ALICE)
+        watch_signed_out = m.client.get("/api/v2/chats/watch")
+    assert (plain.status_code, plain.headers["upgrade"]) == (426, "websocket")
+    assert plain.json()["message"] == "Failed to open chat stream."
+    assert plain.json()["detail"].startswith("WebSocket protocol violation: Connection header")
+    assert (bad_cursor.status_code, bad_cursor.json()["message"]) == (400, "Invalid after_id parameter.")
+    assert (signed_out.status_code, watch_signed_out.status_code) == (401, 401)
+    assert (watch.status_code, watch.json()["message"]) == (426, "Failed to open chat watch stream.")

@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket
 from mockserver.control.cors import CorsPolicy
 from mockserver.core.directory import Directory
 from mockserver.core.errors import ChatNotFound, InvalidQueryParam, MockError
+from mockserver.core.models import Chat
 from mockserver.core.store import ChatStore
 from mockserver.current.inputs import parse_go_int
 from mockserver.current.stream_feed import ChatStreamFeed
@@ -33,7 +34,7 @@ from mockserver.current.stream_wire import BATCH_SIZE, pack_batch
 from mockserver.current.wire import last_assistant_id
 from mockserver.edge.auth import session_token
 from mockserver.edge.fanout import Fanout
-from mockserver.edge.push_socket import PushOptions, check_origin, refuse, serve
+from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
 from mockserver.edge.streams import OpenStreams
 from mockserver.v1.chat_param import load_chat
 
@@ -81,18 +82,32 @@ class StreamMiddleware:
         streams.add(self._fanout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = STREAM_PATH.fullmatch(scope.get("path", "")) if scope["type"] == "websocket" else None
-        if match is None:
+        match = (
+            STREAM_PATH.fullmatch(scope.get("path", "")) if scope["type"] in ("websocket", "http") else None
+        )
+        if match is None or (scope["type"] == "http" and scope["method"] != "GET"):
             await self._app(scope, receive, send)
-            return
-        await self._stream(WebSocket(scope, receive, send), match["chat"], receive, send)
+        elif scope["type"] == "http":
+            await refuse_plain_http(
+                scope,
+                receive,
+                send,
+                partial(self._checked, scope, match["chat"]),
+                "Failed to open chat stream.",
+            )
+        else:
+            await self._stream(WebSocket(scope, receive, send), match["chat"], receive, send)
+
+    def _checked(self, scope: Scope, raw_chat: str) -> tuple[Chat, int]:
+        """The chat and `after_id`, or the refusal, in coderd's order."""
+        user = self._directory.authenticate(session_token(scope))
+        chat = load_chat(self._store, user, raw_chat)
+        return chat, after_id_of(scope)
 
     async def _stream(self, websocket: WebSocket, raw_chat: str, receive: Receive, send: Send) -> None:
         try:
             check_origin(websocket.scope, self._origins)
-            user = self._directory.authenticate(session_token(websocket.scope))
-            chat = load_chat(self._store, user, raw_chat)
-            after_id = after_id_of(websocket.scope)
+            chat, after_id = self._checked(websocket.scope, raw_chat)
         except MockError as error:
             await refuse(websocket, error)
             return

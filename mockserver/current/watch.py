@@ -29,7 +29,7 @@ from mockserver.core.store import ChatStore, Eviction
 from mockserver.current.stream_wire import pending_tool_calls, watch_event
 from mockserver.edge.auth import session_token
 from mockserver.edge.fanout import Fanout, Frame
-from mockserver.edge.push_socket import PushOptions, check_origin, refuse, serve
+from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
 
 __all__ = ["WATCH_PATH", "ChatWatchFeed", "WatchMiddleware", "watch_middleware"]
 
@@ -104,8 +104,20 @@ class WatchMiddleware:
         store.on_evict(self._evicted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket" or scope.get("path") != WATCH_PATH:
+        if scope.get("path") != WATCH_PATH or scope["type"] not in ("websocket", "http"):
             await self._app(scope, receive, send)
+            return
+        if scope["type"] == "http":
+            if scope["method"] != "GET":
+                await self._app(scope, receive, send)
+                return
+            await refuse_plain_http(
+                scope,
+                receive,
+                send,
+                lambda: self._directory.authenticate(session_token(scope)),
+                "Failed to open chat watch stream.",
+            )
             return
         websocket = WebSocket(scope, receive, send)
         try:
