@@ -620,3 +620,22 @@ def test_a_get_without_the_upgrade_is_refused_as_coderd_does_426_after_the_route
     assert (bad_cursor.status_code, bad_cursor.json()["message"]) == (400, "Invalid after_id parameter.")
     assert (signed_out.status_code, watch_signed_out.status_code) == (401, 401)
     assert (watch.status_code, watch.json()["message"]) == (426, "Failed to open chat watch stream.")
+
+
+def test_an_interrupt_shows_interrupting_then_the_kept_partial_answer_then_waiting() -> None:
+    with mock() as m:
+        chat = m.create("/slow x")
+        m.scheduler.advance(1.5)  # two chunks streamed
+        with m.client.websocket_connect(stream_path(chat), headers=dict(ALICE)) as ws:
+            reader = Reader(ws)
+            first = list(reader.until(lambda es: kinds(es).count("message_part") == 2))
+            # When
+            assert m.client.post(f"/api/v2/chats/{chat}/interrupt", headers=ALICE).status_code == 200
+            m.scheduler.advance(0.0)  # the turn stops on the scheduler's next tick
+            events = reader.until(ended)
+        stored = m.transcript(chat)
+    live = events[len(first) :]
+    assert kinds(live) == ["status", "message", "preview_reset", "status"]
+    assert [e["status"]["status"] for e in live if e["type"] == "status"] == ["interrupting", "waiting"]
+    streamed = "".join(e["message_part"]["part"]["text"] for e in first if e["type"] == "message_part")
+    assert text_of(live[1]["message"]) == streamed and live[1]["message"] == stored[-1]
