@@ -15,19 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
+from websockets.sync.client import connect
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.app import Settings
 from mockserver.control.cors import CorsPolicy
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatStatus, Role
+from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.current.stream import StreamMiddleware
 from mockserver.edge.streams import OpenStreams
+from tests.agent_support import serve_on_free_port
 from tests.current_support import ALICE, BOB, ORG, text, text_of
 
 Event = dict[str, Any]
@@ -639,3 +643,30 @@ def test_an_interrupt_shows_interrupting_then_the_kept_partial_answer_then_waiti
     assert [e["status"]["status"] for e in live if e["type"] == "status"] == ["interrupting", "waiting"]
     streamed = "".join(e["message_part"]["part"]["text"] for e in first if e["type"] == "message_part")
     assert text_of(live[1]["message"]) == streamed and live[1]["message"] == stored[-1]
+
+
+def test_over_a_real_socket_a_reconnect_with_after_id_completes_the_transcript() -> None:
+    app = create_app(
+        Settings(api="current"),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(13),
+        scheduler=ImmediateScheduler(),
+    )
+    with (
+        serve_on_free_port(app) as address,
+        httpx.Client(base_url=f"http://{address}", headers=ALICE) as http,
+    ):
+        chat = http.post(
+            "/api/v2/chats", json={"organization_id": ORG, "content": text("/tool-use a")}
+        ).json()["id"]
+        url = f"ws://{address}/api/v2/chats/{chat}/stream"
+        with connect(url, additional_headers=ALICE, open_timeout=10) as ws:
+            raw = ws.recv(timeout=10)
+        seen, _ = _assembled(json.loads(raw))
+        # When: a second run while the client is away, then a reconnect after the last id it saw
+        http.post(f"/api/v2/chats/{chat}/messages", json={"content": text("/tool-use b")})
+        with connect(f"{url}?after_id={seen[-1]['id']}", additional_headers=ALICE, open_timeout=10) as ws:
+            missed, _ = _assembled(json.loads(ws.recv(timeout=10)))
+        stored = list(reversed(http.get(f"/api/v2/chats/{chat}/messages?limit=200").json()["messages"]))
+    assert isinstance(raw, str) and raw.endswith("]\n")
+    assert seen + missed == stored
