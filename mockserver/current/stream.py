@@ -1,10 +1,10 @@
 """`GET /api/v2/chats/{chat}/stream`: a chat's live stream (openapi/current/WIRE.md section 7.1).
 
 A one-way WebSocket outside the document, so it sits in front of the Connexion app as plain
-ASGI middleware. Refusals come before the upgrade as Coder's HTTP errors: a cross-origin
-browser handshake (403), then in coderd's order authentication (header, cookie or query, as
-every route), the `{chat}` UUID, the chat itself (404), then `after_id` (400 `Invalid after_id
-parameter.`). On connect the client gets the snapshot (messages after `after_id`, the queue,
+ASGI middleware. Refusals come before the upgrade as Coder's HTTP errors, in coderd's order:
+authentication (header, cookie or query, as every route), the `{chat}` UUID, the chat itself
+(404), `after_id` (400 `Invalid after_id parameter.`), then, in `websocket.Accept`, a
+cross-origin browser handshake (403); a GET that is no upgrade is a 426. On connect the client gets the snapshot (messages after `after_id`, the queue,
 the status and what goes with it), then the open step's parts so far and every live event,
 each frame a JSON array of at most 256 events. A client more than the queue limit behind is
 closed with 1008; the control plane may close a chat's streams with any code; the limits
@@ -106,8 +106,8 @@ class StreamMiddleware:
 
     async def _stream(self, websocket: WebSocket, raw_chat: str, receive: Receive, send: Send) -> None:
         try:
-            check_origin(websocket.scope, self._origins)
             chat, after_id = self._checked(websocket.scope, raw_chat)
+            check_origin(websocket.scope, self._origins)  # websocket.Accept, after the route's checks
         except MockError as error:
             await refuse(websocket, error)
             return

@@ -1,8 +1,9 @@
 """`GET /api/v2/chats/watch`: the caller's chat list, live (openapi/current/WIRE.md section 7.2).
 
 A one-way WebSocket outside the document, in front of the Connexion app as plain ASGI
-middleware. Refusals come before the upgrade as Coder's HTTP errors: a cross-origin browser
-handshake (403), then authentication (header, cookie or query). There is no snapshot: from the
+middleware. Refusals come before the upgrade as Coder's HTTP errors: authentication (header,
+cookie or query), then a cross-origin browser handshake (403, in `websocket.Accept`); a GET
+that is no upgrade is a 426. There is no snapshot: from the
 upgrade on, each change of one of the caller's chats is one text frame holding one
 `ChatWatchEvent`: `created` (a new chat, or one unarchived), `deleted` (archived, or evicted by
 the store's limits), `title_change`, `status_change`, then `action_required` with the pending
@@ -121,8 +122,8 @@ class WatchMiddleware:
             return
         websocket = WebSocket(scope, receive, send)
         try:
-            check_origin(scope, self._origins)
             user = self._directory.authenticate(session_token(scope))
+            check_origin(scope, self._origins)  # websocket.Accept, after authentication
         except MockError as error:
             await refuse(websocket, error)
             return

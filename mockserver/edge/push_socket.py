@@ -1,8 +1,9 @@
 """A one-way WebSocket that pushes a watcher's frames: the plumbing today's stream and watch share.
 
 Refusals come before the upgrade, as plain HTTP with Coder's error body (`refuse`); a browser
-handshake from an origin the CORS policy does not allow is refused first (`check_origin`, as
-coder/websocket's `Accept` refuses a cross-origin one). After the upgrade, `serve` sends the
+handshake from an origin the CORS policy does not allow is refused after the route's own checks
+(`check_origin`, as coder/websocket's `Accept` refuses a cross-origin one); a GET that is no
+upgrade at all gets the route's refusals, then 426 (`refuse_plain_http`). After the upgrade, `serve` sends the
 first frames, then the watcher's queued items packed into frames of at most `batch` items, as
 coderd's writers drain what is pending; the server reads only to learn that the client left,
 and a data frame from the client closes the socket with 1008 (coder/websocket's `CloseRead`).
