@@ -30,6 +30,8 @@ from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.current.stream import StreamMiddleware
+from mockserver.current.stream_feed import ChatStreamFeed
+from mockserver.edge.fanout import Fanout
 from mockserver.edge.streams import OpenStreams
 from tests.agent_support import serve_on_free_port
 from tests.current_support import ALICE, BOB, ORG, text, text_of
@@ -670,3 +672,29 @@ def test_over_a_real_socket_a_reconnect_with_after_id_completes_the_transcript()
         stored = list(reversed(http.get(f"/api/v2/chats/{chat}/messages?limit=200").json()["messages"]))
     assert isinstance(raw, str) and raw.endswith("]\n")
     assert seen + missed == stored
+
+
+def test_each_event_is_encoded_once_for_every_client_of_the_chat() -> None:
+    store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(3))
+    alice = Directory.from_tokens(DEMO_TOKENS).authenticate(DEMO_TOKENS["alice"])
+    chat = store.create_chat(
+        alice, workspace_id=None, title="t", provider="p", model="m", metadata={}, system_prompt=None
+    )
+    made: list[ChatStreamFeed] = []
+
+    def feed(chat_id: UUID) -> ChatStreamFeed:
+        made.append(ChatStreamFeed(store, chat_id))
+        return made[-1]
+
+    async def scenario() -> list[list[str]]:
+        fanout = Fanout(store, limit=100, feed=feed)
+        watchers = [fanout.join(chat.id, last_id=0)[0] for _ in range(50)]
+        store.publish_partial(chat.id, UUID(int=1), "text", {"type": "text", "text": "a"})
+        store.append_message(chat.id, Role.ASSISTANT, {"parts": [{"type": "text", "text": "a"}]})
+        return [list(w.frames) for w in watchers]
+
+    queues = asyncio.run(scenario())
+    # Then: one feed for the chat; the same string objects in every client's queue
+    assert len(made) == 1
+    assert len(queues[0]) == 3  # message_part, message, preview_reset
+    assert all(all(a is b for a, b in zip(q, queues[0], strict=True)) for q in queues)
