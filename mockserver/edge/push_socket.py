@@ -40,12 +40,16 @@ Pack = Callable[[list[str]], str]
 class PushOptions:
     """How a push socket sends: items per frame, how they are packed, how long a close may wait."""
 
-    __slots__ = ("batch", "close_timeout", "pack")
+    __slots__ = ("batch", "close_timeout", "data_closes", "pack")
 
-    def __init__(self, *, batch: int, pack: Pack, close_timeout: float = 2.0) -> None:
+    def __init__(
+        self, *, batch: int, pack: Pack, close_timeout: float = 2.0, data_closes: bool = True
+    ) -> None:
         self.batch = batch
         self.pack = pack
         self.close_timeout = close_timeout  # a client that stopped reading may never take the close
+        # coder/websocket's CloseRead (today's routes): a data frame from the client is a violation.
+        self.data_closes = data_closes
 
 
 def check_origin(scope: Scope, origins: CorsPolicy) -> None:
@@ -108,7 +112,7 @@ async def serve(
     A client the server already gave up on refuses further sends with an error: that ends the
     socket quietly, like a disconnect.
     """
-    gone = asyncio.ensure_future(_until_disconnect(receive, watcher))
+    gone = asyncio.ensure_future(_until_disconnect(receive, watcher, data_closes=options.data_closes))
     pump = asyncio.ensure_future(_pump(watcher, first, send, fanout, options))
     told = asyncio.ensure_future(watcher.until_closing())
     try:
@@ -147,14 +151,14 @@ async def _pump(
             return
 
 
-async def _until_disconnect(receive: Receive, watcher: Watcher) -> bool:
-    """Until the client leaves (True) or sends data, which closes the socket (False)."""
+async def _until_disconnect(receive: Receive, watcher: Watcher, *, data_closes: bool) -> bool:
+    """Until the client leaves (True) or sends data where that closes the socket (False)."""
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
             watcher.close(CloseCode.NORMAL, "client went away")
             return True
-        if message["type"] == "websocket.receive":
+        if message["type"] == "websocket.receive" and data_closes:
             # coder/websocket's CloseRead: the server reads nothing, and a data frame is a violation.
             watcher.close(CloseCode.POLICY_VIOLATION, "unexpected data message")
             return False
