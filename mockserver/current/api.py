@@ -24,7 +24,7 @@ from mockserver.core.golang import encode_json, parse_uuid, quote
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
-from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull
+from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
 from mockserver.current.inputs import (
     QueryParams,
     content_parts,
@@ -297,6 +297,25 @@ class CurrentChatsApi:
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in an interruptible state.", error) from None
         return _json(200, self._chat_json(updated))
+
+    async def submit_chat_tool_results(self, chat: Chat, request_body: dict[str, Any]) -> Response:
+        """POST /chats/{chat}/tool-results: the client's answers to the tool calls the turn waits for."""
+        if chat.archived:
+            raise CoderRefusal(400, "Cannot submit tool results to an archived chat.")
+        results = request_body.get("results") or []
+        if not results:
+            raise CoderRefusal(400, "At least one tool result is required.")
+        try:
+            self._engine.submit_tool_results(chat, results)
+        except TransitionNotAllowed:
+            raise CoderRefusal(
+                409,
+                "Chat is not waiting for tool results.",
+                f'chat status is {quote(chat.status.value)}, expected "requires_action"',
+            ) from None
+        except ToolResultsInvalid as error:
+            raise CoderRefusal(400, error.message, error.detail) from None
+        return _no_content()
 
     # --- the queue -------------------------------------------------------------------------
 

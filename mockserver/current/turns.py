@@ -7,12 +7,18 @@ message with one `tool-result` part per call follows once the tools have run. A 
 stores nothing of itself and ends the turn with a ChatError. The runner writes through the
 store on the scheduler's time and never answers a request; an interrupted or replaced turn
 stops where it is.
+
+A step that called a tool the client runs (`client: true`) pauses the turn once its messages
+are stored: the engine moves the chat to `requires_action`, and the turn goes on when the
+client's results arrive (`resume`). A `retry` step drops what the failed attempt streamed of
+the open step, publishes the retry and waits its backoff (WIRE.md section 6).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -26,6 +32,7 @@ from mockserver.core.scenarios import (
     Fail,
     Finish,
     Reasoning,
+    Retry,
     Scenario,
     ScenarioLibrary,
     Text,
@@ -36,7 +43,18 @@ from mockserver.core.scenarios import (
 from mockserver.core.scheduler import Scheduler, play_in_order
 from mockserver.core.store import ChatStore
 
-__all__ = ["Chunk", "End", "StoreMessage", "TurnEnded", "TurnRunner", "plan_turn"]
+__all__ = [
+    "AwaitClient",
+    "Chunk",
+    "End",
+    "RetryNotice",
+    "StoreMessage",
+    "ToolOutcome",
+    "TurnEnded",
+    "TurnPaused",
+    "TurnRunner",
+    "plan_turn",
+]
 
 # The ChatError kind a scenario's failure code becomes.
 _ERROR_KINDS = {
@@ -72,9 +90,37 @@ class End(NamedTuple):
     error: dict[str, Any] | None
 
 
-Action = Chunk | StoreMessage | End
+class RetryNotice(NamedTuple):
+    """The model call failed and is retried after `backoff` seconds (a `retry` stream event)."""
+
+    delay: float
+    attempt: int  # 1-indexed, within the open model step
+    backoff: float
+    error: str
+    kind: str
+    status_code: int | None
+
+
+class AwaitClient(NamedTuple):
+    """The turn waits for the client's results of these `tool-call` parts (`requires_action`)."""
+
+    delay: float
+    calls: tuple[dict[str, Any], ...]
+
+
+class ToolOutcome(NamedTuple):
+    """What the client sent back for one tool call: any JSON value, and whether the tool failed."""
+
+    tool_call_id: str
+    output: Any
+    is_error: bool
+
+
+Action = Chunk | StoreMessage | RetryNotice | AwaitClient | End
 # Called when a turn ends by itself: the chat's id and its ChatError (None when it went well).
 TurnEnded = Callable[[UUID, "dict[str, Any] | None"], None]
+# Called when a turn starts waiting for the client: the chat's id and the pending tool-call parts.
+TurnPaused = Callable[[UUID, tuple[dict[str, Any], ...]], None]
 
 
 @dataclass(slots=True)
@@ -88,6 +134,8 @@ class _Planner:
     parts: list[dict[str, Any]] = field(default_factory=list)  # the open step's
     results: list[dict[str, Any]] = field(default_factory=list)  # its tool results
     tool_time: float = 0.0  # how long its tools run
+    client_calls: list[dict[str, Any]] = field(default_factory=list)  # its calls the client runs
+    attempts: int = 0  # retries of the open step so far
     calls: int = 0  # tool calls so far in the turn, for their ids
     turn_key: str = ""
 
@@ -109,14 +157,16 @@ class _Planner:
     def tool_call(self, call: ToolCall) -> None:
         self.calls += 1
         call_id = call.id or f"call_{self.turn_key}_{self.calls}"
-        self.parts.append(
-            {
-                "type": "tool-call",
-                "tool_call_id": call_id,
-                "tool_name": call.name,
-                "args": fill_text(call.args, self.text),
-            }
-        )
+        part = {
+            "type": "tool-call",
+            "tool_call_id": call_id,
+            "tool_name": call.name,
+            "args": fill_text(call.args, self.text),
+        }
+        self.parts.append(part)
+        if call.client:
+            self.client_calls.append(part)
+            return
         result: dict[str, Any] = {"type": "tool-result", "tool_call_id": call_id, "tool_name": call.name}
         if call.error is None:
             result["result"] = fill_text(call.result, self.text)
@@ -139,7 +189,18 @@ class _Planner:
         if self.results:
             self.wait += self.tool_time
             self.add(StoreMessage(0.0, Role.TOOL, tuple(self.results), None))
-        self.parts, self.results, self.tool_time = [], [], 0.0
+        if self.client_calls:
+            self.add(AwaitClient(0.0, tuple(self.client_calls)))
+        self.parts, self.results, self.tool_time, self.client_calls = [], [], 0.0, []
+        self.attempts = 0
+
+    def retry(self, retry: Retry) -> None:
+        """Drop the failed attempt's text and reasoning, announce the retry, wait its backoff."""
+        self.parts = [part for part in self.parts if part["type"] == "tool-call"]
+        self.attempts += 1
+        message = fill_text(retry.message, self.text)
+        self.add(RetryNotice(0.0, self.attempts, retry.delay, message, retry.kind, retry.status_code))
+        self.wait += retry.delay
 
     def calls_in_step(self) -> int:
         """How many tools the open step called."""
@@ -181,6 +242,8 @@ def plan_turn(scenario: Scenario, text: str, *, context_limit: int, turn_key: st
                 planner.close_step(step)
             case Delay(seconds=seconds):
                 planner.wait += seconds
+            case Retry():
+                planner.retry(step)
             case Fail(code=code, message=message, retryable=retryable):
                 error = {
                     "message": fill_text(message, text),
@@ -199,11 +262,18 @@ def plan_turn(scenario: Scenario, text: str, *, context_limit: int, turn_key: st
 
 @dataclass(slots=True)
 class _Turn:
-    """The turn a chat runs now, and what it streamed of its open step."""
+    """The turn a chat runs now, what it streamed of its open step, and what it waits for."""
 
     run_id: UUID
     model_config_id: str
+    provider: str
+    actions: tuple[Action, ...]
+    ended: TurnEnded
+    paused: TurnPaused
     open_parts: list[dict[str, Any]] = field(default_factory=list)
+    pending: tuple[dict[str, Any], ...] = ()  # tool calls the client must answer
+    resume_at: int = 0  # the action to play once they are answered
+    retry_state: dict[str, Any] | None = None  # the last retry, until the model answers again
 
 
 class TurnRunner:
@@ -226,14 +296,56 @@ class TurnRunner:
         self._turns: dict[UUID, _Turn] = {}
 
     def start(
-        self, chat: Chat, text: str, *, model_config_id: str, context_limit: int, ended: TurnEnded
+        self,
+        chat: Chat,
+        text: str,
+        *,
+        model_config_id: str,
+        context_limit: int,
+        ended: TurnEnded,
+        paused: TurnPaused,
     ) -> None:
-        """Begin the chat's turn for the user's `text` (replacing any turn it runs); returns at once."""
+        """Begin the chat's turn for the user's `text` (replacing any turn it runs); returns at once.
+
+        `ended` is called when the turn ends by itself, `paused` when it waits for the client.
+        """
         scenario = self._library.select(text, chat.labels)
-        turn = _Turn(self._new_id(), model_config_id)
+        run_id = self._new_id()
+        actions = plan_turn(scenario, text, context_limit=context_limit, turn_key=run_id.hex[:16])
+        turn = _Turn(run_id, model_config_id, chat.provider, actions, ended, paused)
         self._turns[chat.id] = turn
-        actions = plan_turn(scenario, text, context_limit=context_limit, turn_key=turn.run_id.hex[:16])
-        self._play(chat.id, turn, actions, ended)
+        self._play(chat.id, turn, 0)
+
+    def pending(self, chat_id: UUID) -> tuple[dict[str, Any], ...]:
+        """The tool-call parts the chat's turn waits for the client to answer (none: it does not wait)."""
+        turn = self._turns.get(chat_id)
+        return turn.pending if turn is not None else ()
+
+    def resume(self, chat_id: UUID, outcomes: Sequence[ToolOutcome]) -> None:
+        """Store the client's results (one `tool` message each, in order) and go on with the turn."""
+        turn = self._turns.get(chat_id)
+        if turn is None or not turn.pending:
+            return
+        names = {call["tool_call_id"]: call["tool_name"] for call in turn.pending}
+        turn.pending = ()
+        for outcome in outcomes:
+            part: dict[str, Any] = {
+                "type": "tool-result",
+                "tool_call_id": outcome.tool_call_id,
+                "tool_name": names.get(outcome.tool_call_id, ""),
+                "result": outcome.output,
+            }
+            if outcome.is_error:
+                part["is_error"] = True
+            self._store.append_message(chat_id, Role.TOOL, {"parts": list(self.stamp([part]))})
+        self._play(chat_id, turn, turn.resume_at)
+
+    def cancel_pending(self, chat_id: UUID, reason: str) -> None:
+        """Answer every pending call with an error result saying `reason`, and go on with the turn."""
+        outcomes = [
+            ToolOutcome(call["tool_call_id"], {"error": reason}, True) for call in self.pending(chat_id)
+        ]
+        self.resume(chat_id, outcomes)
 
     def running(self, chat_id: UUID) -> bool:
         """Whether the chat has a turn in progress."""
@@ -249,22 +361,23 @@ class TurnRunner:
         now = format_time(self._clock())
         return tuple({**part, "created_at": now} if part["type"] in _STAMPED else part for part in parts)
 
-    def _play(self, chat_id: UUID, turn: _Turn, actions: Sequence[Action], ended: TurnEnded) -> None:
-        """Do the turn's actions on the scheduler's time, while it is the chat's turn."""
+    def _play(self, chat_id: UUID, turn: _Turn, start: int) -> None:
+        """Do the turn's actions from `start` on the scheduler's time, while it is the chat's turn."""
+        actions = turn.actions[start:]
 
         def act(index: int) -> bool:
             if self._turns.get(chat_id) is not turn:
                 return False  # interrupted, replaced by an edit, or the chat is gone
             try:
-                self._act(chat_id, turn, actions[index], ended)
+                return self._act(chat_id, turn, actions[index], start + index)
             except ChatNotFound:
                 self._turns.pop(chat_id, None)
                 return False  # the chat is gone (a reset): the turn ends with it
-            return True
 
         play_in_order(self._scheduler, [action.delay for action in actions], act)
 
-    def _act(self, chat_id: UUID, turn: _Turn, action: Action, ended: TurnEnded) -> None:
+    def _act(self, chat_id: UUID, turn: _Turn, action: Action, index: int) -> bool:
+        """Do one action; False when the turn stops playing (it ended, or waits for the client)."""
         match action:
             case Chunk(kind=kind, text=text):
                 if turn.open_parts and turn.open_parts[-1]["type"] == kind:
@@ -274,12 +387,42 @@ class TurnRunner:
                 self._store.publish_partial(chat_id, turn.run_id, kind, {"type": kind, "text": text})
             case StoreMessage(role=role, parts=parts, usage=usage):
                 turn.open_parts.clear()
+                turn.retry_state = None
                 content: dict[str, Any] = {"parts": list(self.stamp(parts))}
                 if role is Role.ASSISTANT:
                     content["model_config_id"] = turn.model_config_id
                 if usage is not None:
                     content["usage"] = usage
                 self._store.append_message(chat_id, role, content)
+            case RetryNotice():
+                turn.open_parts.clear()  # the failed attempt's output is not kept
+                self._publish_retry(chat_id, turn, action)
+            case AwaitClient(calls=calls):
+                turn.pending = calls
+                turn.resume_at = index + 1
+                turn.paused(chat_id, calls)
+                return False
             case End(error=error):
                 self._turns.pop(chat_id, None)
-                ended(chat_id, error)
+                turn.ended(chat_id, error)
+                return False
+        return True
+
+    def _publish_retry(self, chat_id: UUID, turn: _Turn, notice: RetryNotice) -> None:
+        """The `retry` payload (codersdk ChatStreamRetry) to the chat's stream."""
+        retry: dict[str, Any] = {
+            "attempt": notice.attempt,
+            "delay_ms": round(notice.backoff * 1000),
+            "error": notice.error,
+            "kind": notice.kind,
+            "provider": turn.provider,
+        }
+        if notice.status_code is not None:
+            retry["status_code"] = notice.status_code
+        retry["retrying_at"] = format_time(self._clock() + timedelta(seconds=notice.backoff))
+        turn.retry_state = retry
+
+    def retry_state(self, chat_id: UUID) -> dict[str, Any] | None:
+        """The retry the chat's turn is backing off from (chatd keeps it on the chat), or None."""
+        turn = self._turns.get(chat_id)
+        return turn.retry_state if turn is not None else None
