@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
+from mockserver.core.changes import ChatEvent
 from mockserver.core.models import ChatMessage, LivePart
 from mockserver.core.store import ChatStore, Eviction
 
@@ -193,8 +194,9 @@ class _ChatWatchers:
         self.members: set[Watcher] = set()
         self.unsubscribe: Callable[[], None] = lambda: None
 
-    def listen(self, event: Event) -> None:
-        self.call(partial(self._deliver, event))
+    def listen(self, event: ChatEvent) -> None:
+        if isinstance(event, ChatMessage | LivePart):  # the rows and parts; V1 shows no other change
+            self.call(partial(self._deliver, event))
 
     def call(self, action: Callable[[], None]) -> None:
         """Run `action` on the watchers' loop: now if this is its thread, else handed over."""
