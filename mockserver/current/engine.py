@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from mockserver.core.errors import DomainError
-from mockserver.core.golang import quote
+from mockserver.core.golang import encode_json, quote
 from mockserver.core.models import Chat, ChatMessage, ChatStatus, QueuedMessage, Role, User
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
@@ -106,6 +106,20 @@ class ChatEngine:
     def state(self, chat: Chat) -> ExecutionState:
         """The chat's execution state (status, archived, queue)."""
         return classify(chat.status, chat.archived, bool(self._store.queue_of(chat.id)))
+
+    def pending_tool_calls(self, chat_id: UUID) -> list[dict[str, Any]]:
+        """The calls the chat's turn waits for the client to run, as codersdk.ChatStreamToolCall.
+
+        For the stream's and the watch's `action_required` (`args` is the arguments' JSON text).
+        """
+        return [
+            {
+                "tool_call_id": call["tool_call_id"],
+                "tool_name": call["tool_name"],
+                "args": encode_json(call["args"]).decode("utf-8").rstrip("\n"),
+            }
+            for call in self._runner.pending(chat_id)
+        ]
 
     def model_of(self, chat: Chat) -> ChatModelConfig:
         """The model the chat runs."""

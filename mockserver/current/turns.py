@@ -47,6 +47,7 @@ __all__ = [
     "AwaitClient",
     "Chunk",
     "End",
+    "NewAttempt",
     "RetryNotice",
     "StoreMessage",
     "ToolOutcome",
@@ -101,6 +102,12 @@ class RetryNotice(NamedTuple):
     status_code: int | None
 
 
+class NewAttempt(NamedTuple):
+    """After a retry's backoff the model is called again: what was streamed before is void."""
+
+    delay: float
+
+
 class AwaitClient(NamedTuple):
     """The turn waits for the client's results of these `tool-call` parts (`requires_action`)."""
 
@@ -116,7 +123,7 @@ class ToolOutcome(NamedTuple):
     is_error: bool
 
 
-Action = Chunk | StoreMessage | RetryNotice | AwaitClient | End
+Action = Chunk | StoreMessage | RetryNotice | NewAttempt | AwaitClient | End
 # Called when a turn ends by itself: the chat's id and its ChatError (None when it went well).
 TurnEnded = Callable[[UUID, "dict[str, Any] | None"], None]
 # Called when a turn starts waiting for the client: the chat's id and the pending tool-call parts.
@@ -201,6 +208,7 @@ class _Planner:
         message = fill_text(retry.message, self.text)
         self.add(RetryNotice(0.0, self.attempts, retry.delay, message, retry.kind, retry.status_code))
         self.wait += retry.delay
+        self.add(NewAttempt(0.0))
 
     def calls_in_step(self) -> int:
         """How many tools the open step called."""
@@ -273,7 +281,6 @@ class _Turn:
     open_parts: list[dict[str, Any]] = field(default_factory=list)
     pending: tuple[dict[str, Any], ...] = ()  # tool calls the client must answer
     resume_at: int = 0  # the action to play once they are answered
-    retry_state: dict[str, Any] | None = None  # the last retry, until the model answers again
 
 
 class TurnRunner:
@@ -387,7 +394,6 @@ class TurnRunner:
                 self._store.publish_partial(chat_id, turn.run_id, kind, {"type": kind, "text": text})
             case StoreMessage(role=role, parts=parts, usage=usage):
                 turn.open_parts.clear()
-                turn.retry_state = None
                 content: dict[str, Any] = {"parts": list(self.stamp(parts))}
                 if role is Role.ASSISTANT:
                     content["model_config_id"] = turn.model_config_id
@@ -396,7 +402,10 @@ class TurnRunner:
                 self._store.append_message(chat_id, role, content)
             case RetryNotice():
                 turn.open_parts.clear()  # the failed attempt's output is not kept
-                self._publish_retry(chat_id, turn, action)
+                self._store.publish_retry(chat_id, self._retry_json(turn, action))
+            case NewAttempt():
+                turn.open_parts.clear()
+                self._store.publish_reset(chat_id)
             case AwaitClient(calls=calls):
                 turn.pending = calls
                 turn.resume_at = index + 1
@@ -408,8 +417,8 @@ class TurnRunner:
                 return False
         return True
 
-    def _publish_retry(self, chat_id: UUID, turn: _Turn, notice: RetryNotice) -> None:
-        """The `retry` payload (codersdk ChatStreamRetry) to the chat's stream."""
+    def _retry_json(self, turn: _Turn, notice: RetryNotice) -> dict[str, Any]:
+        """The retry as codersdk.ChatStreamRetry, in its field order; `retrying_at` is now + backoff."""
         retry: dict[str, Any] = {
             "attempt": notice.attempt,
             "delay_ms": round(notice.backoff * 1000),
@@ -420,9 +429,4 @@ class TurnRunner:
         if notice.status_code is not None:
             retry["status_code"] = notice.status_code
         retry["retrying_at"] = format_time(self._clock() + timedelta(seconds=notice.backoff))
-        turn.retry_state = retry
-
-    def retry_state(self, chat_id: UUID) -> dict[str, Any] | None:
-        """The retry the chat's turn is backing off from (chatd keeps it on the chat), or None."""
-        turn = self._turns.get(chat_id)
-        return turn.retry_state if turn is not None else None
+        return retry
