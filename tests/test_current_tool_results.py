@@ -20,12 +20,12 @@ from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.app import Settings
 from mockserver.core.changes import ChatChanged, ChatEvent, PreviewReset, RetryScheduled
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID, DEMO_TOKENS, Directory
-from mockserver.core.models import ChatMessage, LivePart
+from mockserver.core.models import ChatMessage, ChatStatus, LivePart, Role
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ModelCatalog
-from mockserver.current.engine import ChatEngine
+from mockserver.current.engine import ChatEngine, ToolResultsInvalid
 from mockserver.current.turns import TurnRunner
 from tests.current_support import ALICE, BOB, Current, current_mock, text
 
@@ -473,3 +473,54 @@ def test_a_run_on_an_immediate_scheduler_pauses_and_resumes_in_the_request() -> 
         )
         assert response.status_code == 204
         assert mock.status(chat["id"]) == "waiting"
+
+
+def _restored_waiting_chat(store: ChatStore, directory: Directory) -> UUID:
+    """A chat that waits for the client with no turn of the mock behind it (as a fixture loads it)."""
+    owner = directory.authenticate(DEMO_TOKENS["alice"])
+    chat = store.create_chat(
+        owner,
+        workspace_id=None,
+        title="restored",
+        provider="anthropic",
+        model="claude-sonnet-4-5",
+        metadata={},
+        system_prompt=None,
+        status=ChatStatus.REQUIRES_ACTION,
+    )
+    store.append_message(chat.id, Role.USER, {"parts": text("hi")})
+    calls = [
+        {"type": "tool-call", "tool_call_id": "call_server", "tool_name": "ls", "args": {}},
+        {"type": "tool-call", "tool_call_id": "call_client", "tool_name": "ask", "args": {"q": 1}},
+    ]
+    store.append_message(chat.id, Role.ASSISTANT, {"parts": calls})
+    answered = {"type": "tool-result", "tool_call_id": "call_server", "tool_name": "ls", "result": []}
+    store.append_message(chat.id, Role.TOOL, {"parts": [answered]})
+    return chat.id
+
+
+def test_a_restored_waiting_chat_reads_its_pending_calls_from_the_transcript_and_ends_when_answered() -> None:
+    store, engine, _, directory = _engine()
+    chat_id = _restored_waiting_chat(store, directory)
+    assert [c["tool_call_id"] for c in engine.pending_tool_calls(chat_id)] == ["call_client"]
+    with pytest.raises(ToolResultsInvalid, match='Missing result for tool call "call_client"'):
+        engine.submit_tool_results(store.chat(chat_id), [{"tool_call_id": "call_server", "output": 1}])
+    engine.submit_tool_results(store.chat(chat_id), [{"tool_call_id": "call_client", "output": "yes"}])
+    assert store.chat(chat_id).status is ChatStatus.WAITING
+    last = store.messages_of(chat_id)[-1]
+    assert last.role is Role.TOOL
+    assert last.content["parts"][0]["tool_name"] == "ask"
+
+
+def test_interrupting_a_restored_waiting_chat_answers_its_calls_with_an_error_and_ends_the_turn() -> None:
+    store, engine, _, directory = _engine()
+    chat_id = _restored_waiting_chat(store, directory)
+    after = engine.interrupt(store.chat(chat_id))
+    assert after.status is ChatStatus.RUNNING  # the chat as the transition left it
+    assert store.chat(chat_id).status is ChatStatus.WAITING
+    (part,) = store.messages_of(chat_id)[-1].content["parts"]
+    assert (part["tool_call_id"], part["result"], part["is_error"]) == (
+        "call_client",
+        {"error": "Tool execution interrupted by user"},
+        True,
+    )

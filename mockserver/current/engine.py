@@ -9,6 +9,7 @@ operation changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -20,7 +21,7 @@ from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig, ModelCatalog
 from mockserver.current.states import ExecutionState, Transition, classify, require
-from mockserver.current.turns import ToolOutcome, TurnRunner
+from mockserver.current.turns import ToolOutcome, TurnRunner, unanswered_calls
 
 __all__ = [
     "INTERRUPTED_TOOL_REASON",
@@ -118,7 +119,7 @@ class ChatEngine:
                 "tool_name": call["tool_name"],
                 "args": encode_json(call["args"]).decode("utf-8").rstrip("\n"),
             }
-            for call in self._runner.pending(chat_id)
+            for call in self._pending_calls(chat_id)
         ]
 
     def model_of(self, chat: Chat) -> ChatModelConfig:
@@ -221,10 +222,9 @@ class ChatEngine:
         ToolResultsInvalid as chatd validates (chatstate CompleteRequiresAction).
         """
         require(Transition.SUBMIT_TOOL_RESULTS, self.state(chat))
-        pending = [call["tool_call_id"] for call in self._runner.pending(chat.id)]
-        outcomes = _validated(results, pending)
-        self._store.update_chat(chat.id, status=ChatStatus.RUNNING)
-        self._runner.resume(chat.id, outcomes)
+        calls = self._pending_calls(chat.id)
+        outcomes = _validated(results, [call["tool_call_id"] for call in calls])
+        self._answer(chat.id, calls, outcomes)
 
     def delete_queued(self, chat: Chat, queued_id: int) -> None:
         """Drop a queued message."""
@@ -281,8 +281,28 @@ class ChatEngine:
 
     def _cancel_requires_action(self, chat_id: UUID) -> Chat:
         """Leave requires_action for running: each pending call gets an error result, the turn goes on."""
+        calls = self._pending_calls(chat_id)
+        error = {"error": INTERRUPTED_TOOL_REASON}
+        return self._answer(chat_id, calls, [ToolOutcome(c["tool_call_id"], error, True) for c in calls])
+
+    def _pending_calls(self, chat_id: UUID) -> tuple[dict[str, Any], ...]:
+        """The calls the chat waits for: its paused turn's, else its transcript's unanswered ones."""
+        return self._runner.pending(chat_id) or unanswered_calls(self._store.messages_of(chat_id))
+
+    def _answer(
+        self, chat_id: UUID, calls: Sequence[dict[str, Any]], outcomes: Sequence[ToolOutcome]
+    ) -> Chat:
+        """Running again (A0 -> R0, A1 -> R1) with the calls answered; the turn goes on, or ends.
+
+        A chat that waits with no paused turn (loaded from a fixture) has nothing more to play:
+        its turn ends there, as a turn that finished by itself.
+        """
         chat = self._store.update_chat(chat_id, status=ChatStatus.RUNNING)
-        self._runner.cancel_pending(chat_id, INTERRUPTED_TOOL_REASON)
+        if self._runner.pending(chat_id):
+            self._runner.resume(chat_id, outcomes)
+        else:
+            self._runner.record_results(chat_id, calls, outcomes)
+            self._turn_ended(chat_id, None)
         return chat
 
     def _interrupting(self, chat_id: UUID) -> Chat:

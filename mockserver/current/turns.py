@@ -25,7 +25,7 @@ from uuid import UUID
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.errors import ChatNotFound
 from mockserver.core.golang import format_time
-from mockserver.core.models import Chat, Role
+from mockserver.core.models import Chat, ChatMessage, Role
 from mockserver.core.scenarios import (
     Delay,
     ErrorCode,
@@ -55,6 +55,7 @@ __all__ = [
     "TurnPaused",
     "TurnRunner",
     "plan_turn",
+    "unanswered_calls",
 ]
 
 # The ChatError kind a scenario's failure code becomes.
@@ -232,6 +233,24 @@ def _usage(
     return usage
 
 
+def unanswered_calls(messages: Sequence[ChatMessage]) -> tuple[dict[str, Any], ...]:
+    """The `tool-call` parts of the last assistant message that no later `tool` message answers.
+
+    What chatd reads as a chat's pending calls (WIRE.md section 5), for a chat that waits for
+    the client with no turn of this mock paused (one loaded from a fixture).
+    """
+    answered: set[str] = set()
+    for message in reversed(messages):
+        parts = message.content.get("parts") or []
+        if message.role is Role.TOOL:
+            answered |= {p.get("tool_call_id", "") for p in parts if p.get("type") == "tool-result"}
+        elif message.role is Role.ASSISTANT:
+            return tuple(
+                p for p in parts if p.get("type") == "tool-call" and p.get("tool_call_id") not in answered
+            )
+    return ()
+
+
 def plan_turn(scenario: Scenario, text: str, *, context_limit: int, turn_key: str) -> tuple[Action, ...]:
     """The timed actions of one turn of `scenario` for the user's `text`, in order.
 
@@ -329,12 +348,19 @@ class TurnRunner:
         return turn.pending if turn is not None else ()
 
     def resume(self, chat_id: UUID, outcomes: Sequence[ToolOutcome]) -> None:
-        """Store the client's results (one `tool` message each, in order) and go on with the turn."""
+        """Store the client's results and go on with the turn from the step after its pause."""
         turn = self._turns.get(chat_id)
         if turn is None or not turn.pending:
             return
-        names = {call["tool_call_id"]: call["tool_name"] for call in turn.pending}
-        turn.pending = ()
+        calls, turn.pending = turn.pending, ()
+        self.record_results(chat_id, calls, outcomes)
+        self._play(chat_id, turn, turn.resume_at)
+
+    def record_results(
+        self, chat_id: UUID, calls: Sequence[dict[str, Any]], outcomes: Sequence[ToolOutcome]
+    ) -> None:
+        """Store one `tool` message per outcome, in order, named after the call it answers."""
+        names = {call["tool_call_id"]: call["tool_name"] for call in calls}
         for outcome in outcomes:
             part: dict[str, Any] = {
                 "type": "tool-result",
@@ -345,14 +371,6 @@ class TurnRunner:
             if outcome.is_error:
                 part["is_error"] = True
             self._store.append_message(chat_id, Role.TOOL, {"parts": list(self.stamp([part]))})
-        self._play(chat_id, turn, turn.resume_at)
-
-    def cancel_pending(self, chat_id: UUID, reason: str) -> None:
-        """Answer every pending call with an error result saying `reason`, and go on with the turn."""
-        outcomes = [
-            ToolOutcome(call["tool_call_id"], {"error": reason}, True) for call in self.pending(chat_id)
-        ]
-        self.resume(chat_id, outcomes)
 
     def running(self, chat_id: UUID) -> bool:
         """Whether the chat has a turn in progress."""
