@@ -524,3 +524,61 @@ def test_interrupting_a_restored_waiting_chat_answers_its_calls_with_an_error_an
         {"error": "Tool execution interrupted by user"},
         True,
     )
+
+
+# --- tools the chat declares the client runs (unsafe_dynamic_tools) -------------------------------
+
+
+def test_a_scenario_tool_the_chat_declared_is_run_by_the_client() -> None:
+    with current_mock() as mock:
+        # When: the chat declares `list_files` as its own tool and runs the tool-use scenario
+        chat = mock.create(
+            "/tool-use please",
+            unsafe_dynamic_tools=[{"name": "list_files", "input_schema": {"type": "object"}}],
+        )
+        mock.finish()
+        # Then: the first step's call of list_files waits for the client, not the scenario's result
+        assert mock.status(chat["id"]) == "requires_action"
+        step = mock.transcript(chat["id"])[-1]
+        assert [p["type"] for p in step["content"]] == ["reasoning", "tool-call"]
+        call = step["content"][-1]
+        body = {"results": [{"tool_call_id": call["tool_call_id"], "output": ["only.txt"]}]}
+        assert _tool_results(mock, chat["id"], body).status_code == 204
+        mock.finish()
+        # and the rest of the scenario (read_file stays the server's) plays after the answer
+        assert mock.status(chat["id"]) == "waiting"
+        results = [m["content"][0] for m in mock.transcript(chat["id"]) if m["role"] == "tool"]
+        assert [(r["tool_name"], r["result"]) for r in results] == [
+            ("list_files", ["only.txt"]),
+            ("read_file", {"error": "open main.go: permission denied"}),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("tools", "expected"),
+    [
+        (
+            [{"name": f"t{i}"} for i in range(251)],
+            {"message": "Too many dynamic tools.", "detail": "Maximum 250 dynamic tools per chat."},
+        ),
+        ([{"name": "a"}, {"name": ""}], {"message": "Dynamic tool name must not be empty."}),
+        ([None], {"message": "Dynamic tool name must not be empty."}),
+        (
+            [{"name": "a"}, {"name": "b"}, {"name": "a"}],
+            {"message": "Duplicate dynamic tool name.", "detail": 'Tool "a" appears more than once.'},
+        ),
+    ],
+)
+def test_declared_tools_are_checked_as_post_chats_checks_them(tools: list[Any], expected: Any) -> None:
+    with current_mock() as mock:
+        response = mock.post(
+            "/chats",
+            {
+                "organization_id": str(DEFAULT_ORGANIZATION_ID),
+                "content": text("x"),
+                "unsafe_dynamic_tools": tools,
+            },
+        )
+        assert response.status_code == 400
+        assert response.json() == expected
+        assert mock.client.get("/api/v2/chats", headers=ALICE).json() == []

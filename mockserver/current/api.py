@@ -39,6 +39,7 @@ from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, Coder
 __all__ = ["CurrentChatsApi"]
 
 _MAX_TITLE_RUNES = 200
+_MAX_DYNAMIC_TOOLS = 250
 _PLAN_MODES = ("", "plan")
 _CLIENT_TYPES = ("ui", "api")
 
@@ -115,6 +116,7 @@ class CurrentChatsApi:
         if plan_mode not in _PLAN_MODES:
             raise CoderRefusal(400, "Invalid plan_mode value.")
         _no_mcp_servers(body.get("mcp_server_ids"))
+        dynamic_tools = _dynamic_tool_names(body.get("unsafe_dynamic_tools") or [])
         client_type = body.get("client_type") or "api"
         if client_type not in _CLIENT_TYPES:
             raise CoderRefusal(400, "Invalid client_type.", f"got {quote(client_type)}, want one of [ui api]")
@@ -126,7 +128,7 @@ class CurrentChatsApi:
             labels=dict(body.get("labels") or {}),
             parts=parts,
             workspace_id=workspace_id,
-            attributes={"client_type": client_type, "plan_mode": plan_mode},
+            attributes={"client_type": client_type, "plan_mode": plan_mode, "dynamic_tools": dynamic_tools},
         )
         return _json(201, self._chat_json(chat))
 
@@ -404,6 +406,25 @@ def _no_mcp_servers(ids: Sequence[Any] | None) -> None:
                 "One or more MCP server IDs are invalid or disabled.",
                 f"Invalid IDs: {', '.join(unique)}",
             )
+
+
+def _dynamic_tool_names(tools: Sequence[dict[str, Any]]) -> list[str]:
+    """The names of the tools a new chat declares the client runs, checked as postChats checks them."""
+    if len(tools) > _MAX_DYNAMIC_TOOLS:
+        raise CoderRefusal(
+            400, "Too many dynamic tools.", f"Maximum {_MAX_DYNAMIC_TOOLS} dynamic tools per chat."
+        )
+    names: list[str] = []
+    for tool in tools:
+        name = tool.get("name", "")
+        if not name:
+            raise CoderRefusal(400, "Dynamic tool name must not be empty.")
+        if name in names:
+            raise CoderRefusal(
+                400, "Duplicate dynamic tool name.", f"Tool {quote(name)} appears more than once."
+            )
+        names.append(name)
+    return names
 
 
 def _title_of(parts: list[dict[str, Any]]) -> str:

@@ -146,6 +146,7 @@ class _Planner:
     attempts: int = 0  # retries of the open step so far
     calls: int = 0  # tool calls so far in the turn, for their ids
     turn_key: str = ""
+    client_tools: frozenset[str] = frozenset()  # tools the chat declared the client runs
 
     def add(self, action: Action) -> None:
         """Append `action`, due after the seconds owed so far."""
@@ -172,7 +173,7 @@ class _Planner:
             "args": fill_text(call.args, self.text),
         }
         self.parts.append(part)
-        if call.client:
+        if call.client or call.name in self.client_tools:
             self.client_calls.append(part)
             return
         result: dict[str, Any] = {"type": "tool-result", "tool_call_id": call_id, "tool_name": call.name}
@@ -251,12 +252,20 @@ def unanswered_calls(messages: Sequence[ChatMessage]) -> tuple[dict[str, Any], .
     return ()
 
 
-def plan_turn(scenario: Scenario, text: str, *, context_limit: int, turn_key: str) -> tuple[Action, ...]:
+def plan_turn(
+    scenario: Scenario,
+    text: str,
+    *,
+    context_limit: int,
+    turn_key: str,
+    client_tools: frozenset[str] = frozenset(),
+) -> tuple[Action, ...]:
     """The timed actions of one turn of `scenario` for the user's `text`, in order.
 
-    `turn_key` makes the turn's tool call ids unique; `context_limit` is the model's.
+    `turn_key` makes the turn's tool call ids unique; `context_limit` is the model's; a call of
+    a tool named in `client_tools` (the chat's `unsafe_dynamic_tools`) is one the client runs.
     """
-    planner = _Planner(text, context_limit, turn_key=turn_key)
+    planner = _Planner(text, context_limit, turn_key=turn_key, client_tools=client_tools)
     for step in scenario.steps:
         match step:
             case Text(chunks=chunks, every=every):
@@ -337,7 +346,14 @@ class TurnRunner:
         """
         scenario = self._library.select(text, chat.labels)
         run_id = self._new_id()
-        actions = plan_turn(scenario, text, context_limit=context_limit, turn_key=run_id.hex[:16])
+        declared = chat.metadata.get("dynamic_tools", ()) if isinstance(chat.metadata, dict) else ()
+        actions = plan_turn(
+            scenario,
+            text,
+            context_limit=context_limit,
+            turn_key=run_id.hex[:16],
+            client_tools=frozenset(declared),
+        )
         turn = _Turn(run_id, model_config_id, chat.provider, actions, ended, paused)
         self._turns[chat.id] = turn
         self._play(chat.id, turn, 0)
