@@ -582,3 +582,40 @@ def test_declared_tools_are_checked_as_post_chats_checks_them(tools: list[Any], 
         assert response.status_code == 400
         assert response.json() == expected
         assert mock.client.get("/api/v2/chats", headers=ALICE).json() == []
+
+
+@pytest.mark.parametrize("ending", ["fail", "interrupt"])
+def test_a_turn_that_ends_during_a_retry_leaves_no_retry_pending(tmp_path: Path, ending: str) -> None:
+    (tmp_path / "gives-up.yaml").write_text(
+        "match:\n  - regex: '^/gives-up'\n"
+        "steps:\n"
+        "  - retry: {message: busy, delay: 1}\n"
+        "  - fail: {code: upstream_error, message: still busy, retryable: true}\n",
+        encoding="utf-8",
+    )
+    scheduler = ManualScheduler()
+    new_id = seeded_uuids(6)
+    store = ChatStore(clock=SteppingClock(), new_id=new_id)
+    library = ScenarioLibrary.builtin().with_directory(tmp_path)
+    app = create_app(
+        Settings(api="current"),
+        clock=SteppingClock(),
+        new_id=new_id,
+        scheduler=scheduler,
+        store=store,
+        library=library,
+    )
+    with TestClient(app) as client:
+        mock = Current(client, scheduler)
+        chat = mock.create("/gives-up")
+        chat_id = UUID(chat["id"])
+        scheduler.advance(0.5)
+        assert store.stream_position(chat_id).retry is not None
+        events: list[ChatEvent] = []
+        store.subscribe(chat_id, events.append)
+        if ending == "interrupt":
+            assert mock.post(f"/chats/{chat['id']}/interrupt").status_code == 200
+        mock.finish()
+        assert mock.status(chat["id"]) == ("error" if ending == "fail" else "waiting")
+        assert store.stream_position(chat_id).retry is None
+        assert not [e for e in events if isinstance(e, RetryScheduled)]  # cleared silently

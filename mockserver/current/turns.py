@@ -395,7 +395,10 @@ class TurnRunner:
     def stop(self, chat_id: UUID) -> tuple[dict[str, Any], ...]:
         """End the chat's turn where it is; returns the parts it streamed of its open step."""
         turn = self._turns.pop(chat_id, None)
-        return tuple(turn.open_parts) if turn is not None else ()
+        if turn is None:
+            return ()
+        self._store.clear_retry(chat_id)
+        return tuple(turn.open_parts)
 
     def stamp(self, parts: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
         """The parts with `created_at` set to now where Coder records it."""
@@ -447,6 +450,7 @@ class TurnRunner:
                 return False
             case End(error=error):
                 self._turns.pop(chat_id, None)
+                self._store.clear_retry(chat_id)  # chatd clears the retry state as the turn ends
                 turn.ended(chat_id, error)
                 return False
         return True
