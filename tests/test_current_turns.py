@@ -157,8 +157,8 @@ def test_a_client_tool_turn_goes_on_from_where_it_paused_once_answered() -> None
         recorder.scheduler.run_until_idle()
     # Then: the scenario's later steps keep their own delays, counted from the answer
     assert recorder.seen == [
-        (10.2, "status running"),
         (10.2, "message tool [tool-result]"),
+        (10.2, "status running"),
         (10.5, "part text 'Thanks. '"),
         (10.6, "part text 'With what your tool sent back, '"),
         (10.7, "part text 'here is the answer.'"),

@@ -292,16 +292,17 @@ class ChatEngine:
     def _answer(
         self, chat_id: UUID, calls: Sequence[dict[str, Any]], outcomes: Sequence[ToolOutcome]
     ) -> Chat:
-        """Running again (A0 -> R0, A1 -> R1) with the calls answered; the turn goes on, or ends.
+        """Store the answers, then running again (A0 -> R0, A1 -> R1); the turn goes on, or ends.
 
-        A chat that waits with no paused turn (loaded from a fixture) has nothing more to play:
-        its turn ends there, as a turn that finished by itself.
+        The results come before the status, as chatd writes both in one transaction and its
+        stream sends the new messages before the status. A chat that waits with no paused turn
+        (loaded from a fixture) has nothing more to play: its turn ends there.
         """
+        self._runner.record_results(chat_id, calls, outcomes)
         chat = self._store.update_chat(chat_id, status=ChatStatus.RUNNING)
         if self._runner.pending(chat_id):
-            self._runner.resume(chat_id, outcomes)
+            self._runner.resume(chat_id)
         else:
-            self._runner.record_results(chat_id, calls, outcomes)
             self._turn_ended(chat_id, None)
         return chat
 

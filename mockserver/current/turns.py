@@ -363,13 +363,12 @@ class TurnRunner:
         turn = self._turns.get(chat_id)
         return turn.pending if turn is not None else ()
 
-    def resume(self, chat_id: UUID, outcomes: Sequence[ToolOutcome]) -> None:
-        """Store the client's results and go on with the turn from the step after its pause."""
+    def resume(self, chat_id: UUID) -> None:
+        """Go on with the paused turn from the step after its pause (its calls answered)."""
         turn = self._turns.get(chat_id)
         if turn is None or not turn.pending:
             return
-        calls, turn.pending = turn.pending, ()
-        self.record_results(chat_id, calls, outcomes)
+        turn.pending = ()
         self._play(chat_id, turn, turn.resume_at)
 
     def record_results(
