@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -164,4 +165,42 @@ def test_a_client_tool_turn_goes_on_from_where_it_paused_once_answered() -> None
         (10.7, "part text 'here is the answer.'"),
         (10.7, "message assistant [text]"),
         (10.7, "status waiting"),
+    ]
+
+
+def test_a_fail_step_with_a_kind_and_status_code_is_the_chats_last_error_in_chaterror_order(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "limited.yaml").write_text(
+        "match:\n  - regex: '^/limited'\n"
+        "steps:\n"
+        "  - delay: 0.1\n"
+        "  - fail: {code: upstream_error, message: 'slow down: {text}', retryable: true,"
+        " kind: rate_limit, status_code: 429}\n",
+        encoding="utf-8",
+    )
+    scheduler = ManualScheduler()
+    library = ScenarioLibrary.builtin().with_directory(tmp_path)
+    app = create_app(
+        Settings(api="current", validate_responses=True),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(2),
+        scheduler=scheduler,
+        library=library,
+    )
+    with TestClient(app) as client:
+        created = client.post(
+            "/api/v2/chats",
+            headers=ALICE,
+            json={"organization_id": str(DEFAULT_ORGANIZATION_ID), "content": text("/limited x")},
+        )
+        scheduler.run_until_idle()
+        chat = client.get(f"/api/v2/chats/{created.json()['id']}", headers=ALICE).json()
+    assert chat["status"] == "error"
+    assert list(chat["last_error"].items()) == [
+        ("message", "slow down: /limited x"),
+        ("kind", "rate_limit"),
+        ("provider", "anthropic"),
+        ("retryable", True),
+        ("status_code", 429),
     ]

@@ -71,6 +71,11 @@ def test_a_full_scenario_loads_into_steps() -> None:
         ("steps:\n  - retry: {message: m, kind: auth}\n", 2, "kind must be one of: generic, overloaded"),
         ("steps:\n  - retry: {message: m, delay: -2}\n", 2, "delay must be a number of seconds >= 0"),
         ("steps:\n  - retry: {message: m, status: 529}\n", 2, "unknown key 'status' in retry"),
+        (
+            "steps:\n  - fail: {code: upstream_error, message: m, kind: sad}\n",
+            2,
+            "kind must be one of: generic",
+        ),
     ],
 )
 def test_a_malformed_scenario_names_file_line_and_problem(text: str, line: int, problem: str) -> None:
@@ -139,3 +144,9 @@ def test_client_tool_calls_and_retries_load_with_their_defaults() -> None:
     )
     # the backoffs count in the run's time; the client's own time cannot be known
     assert scenario.duration == 3.5
+
+
+def test_a_fail_step_may_name_todays_error_kind_and_status_code() -> None:
+    text = "steps:\n  - fail: {code: upstream_error, message: m, kind: rate_limit, status_code: 429}\n"
+    (step,) = load_scenario(text, source="x.yaml", name="x").steps
+    assert step == Fail(ErrorCode.UPSTREAM_ERROR, "m", kind="rate_limit", status_code=429)

@@ -37,6 +37,7 @@ import yaml
 __all__ = [
     "BUILTIN_PACKAGE",
     "DEFAULT_SCENARIO",
+    "ERROR_KINDS",
     "METADATA_KEY",
     "RETRY_KINDS",
     "Delay",
@@ -143,8 +144,24 @@ class ToolCall:
     client: bool = False
 
 
-# The ChatError kinds a provider failure that is retried may have (codersdk `ChatErrorKind`).
-RETRY_KINDS = ("generic", "overloaded", "rate_limit", "timeout", "stream_silence_timeout")
+# Every ChatError kind of today's Coder (codersdk `ChatErrorKind`), for a `fail` step.
+ERROR_KINDS = (
+    "generic",
+    "overloaded",
+    "rate_limit",
+    "timeout",
+    "stream_silence_timeout",
+    "auth",
+    "config",
+    "usage_limit",
+    "missing_key",
+    "provider_disabled",
+    "content_filter",
+    "hook_dispatch_failed",
+    "hook_denied",
+)
+# The kinds a provider failure that is retried may have.
+RETRY_KINDS = ERROR_KINDS[:5]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +194,17 @@ class Delay:
 
 @dataclass(frozen=True, slots=True)
 class Fail:
-    """The run fails: an `error` event, then `run_finished` with `finish_reason: error`."""
+    """The run fails: an `error` event, then `run_finished` with `finish_reason: error`.
+
+    `kind` and `status_code` are today's ChatError's (None: the kind follows from `code`);
+    the seed's API has neither.
+    """
 
     code: ErrorCode
     message: str
     retryable: bool | None = None
+    kind: str | None = None
+    status_code: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,16 +545,25 @@ def _step(reader: _Reader, node: yaml.Node) -> Step:
         case "retry":
             return _retry(reader, value)
         case "fail":
-            fail = reader.mapping(value, "fail", ("code", "message", "retryable"))
+            fail = reader.mapping(value, "fail", ("code", "message", "retryable", "kind", "status_code"))
             if "code" not in fail or "message" not in fail:
                 raise reader.fail(value, "fail needs `code` and `message`")
             retryable = reader.value(fail["retryable"]) if "retryable" in fail else None
             if retryable is not None and not isinstance(retryable, bool):
                 raise reader.fail(fail["retryable"], "retryable must be true or false")
+            kind = reader.string(fail["kind"], "kind") if "kind" in fail else None
+            if kind is not None and kind not in ERROR_KINDS:
+                raise reader.fail(
+                    fail["kind"], f"kind must be one of: {', '.join(ERROR_KINDS)} (got {kind!r})"
+                )
             return Fail(
                 reader.enum(fail["code"], ErrorCode, "code"),
                 reader.string(fail["message"], "message"),
                 retryable,
+                kind=kind,
+                status_code=reader.count(fail["status_code"], "status_code")
+                if "status_code" in fail
+                else None,
             )
         case _:
             reason = reader.enum(value, FinishReason, "finish")

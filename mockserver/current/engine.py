@@ -336,7 +336,7 @@ class ChatEngine:
             return
         if error is not None:
             self._store.update_chat(
-                chat_id, status=ChatStatus.ERROR, last_error={**error, "provider": chat.provider}
+                chat_id, status=ChatStatus.ERROR, last_error=_chat_error(error, chat.provider)
             )
         elif self._store.queue_of(chat_id):
             self._run_queue_head(chat_id)
@@ -354,6 +354,15 @@ class ChatEngine:
             return self._store.chat(chat_id)
         except DomainError:
             return None
+
+
+def _chat_error(error: dict[str, Any], provider: str) -> dict[str, Any]:
+    """A turn's failure as codersdk.ChatError, in its field order (message, kind, provider, ...)."""
+    out = {"message": error["message"], "kind": error["kind"], "provider": provider}
+    out["retryable"] = error["retryable"]
+    if "status_code" in error:
+        out["status_code"] = error["status_code"]
+    return out
 
 
 def _validated(results: list[dict[str, Any]], pending: list[str]) -> list[ToolOutcome]:

@@ -280,12 +280,14 @@ def plan_turn(
                 planner.wait += seconds
             case Retry():
                 planner.retry(step)
-            case Fail(code=code, message=message, retryable=retryable):
-                error = {
+            case Fail(code=code, message=message, retryable=retryable, kind=kind, status_code=status):
+                error: dict[str, Any] = {
                     "message": fill_text(message, text),
-                    "kind": _ERROR_KINDS[code],
+                    "kind": kind or _ERROR_KINDS[code],
                     "retryable": bool(retryable),
                 }
+                if status is not None:
+                    error["status_code"] = status
                 planner.add(End(0.0, error))
                 return tuple(planner.actions)
             case Finish():
