@@ -15,13 +15,13 @@ from typing import Any
 from uuid import UUID
 
 from mockserver.core.errors import DomainError
-from mockserver.core.golang import encode_json, quote
+from mockserver.core.golang import quote
 from mockserver.core.models import Chat, ChatMessage, ChatStatus, QueuedMessage, Role, User
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig, ModelCatalog
 from mockserver.current.states import ExecutionState, Transition, classify, require
-from mockserver.current.turns import ToolOutcome, TurnRunner, unanswered_calls
+from mockserver.current.turns import ToolOutcome, TurnRunner, stream_tool_calls, unanswered_calls
 
 __all__ = [
     "INTERRUPTED_TOOL_REASON",
@@ -113,14 +113,7 @@ class ChatEngine:
 
         For the stream's and the watch's `action_required` (`args` is the arguments' JSON text).
         """
-        return [
-            {
-                "tool_call_id": call["tool_call_id"],
-                "tool_name": call["tool_name"],
-                "args": encode_json(call["args"]).decode("utf-8").rstrip("\n"),
-            }
-            for call in self._pending_calls(chat_id)
-        ]
+        return stream_tool_calls(self._pending_calls(chat_id))
 
     def model_of(self, chat: Chat) -> ChatModelConfig:
         """The model the chat runs."""
