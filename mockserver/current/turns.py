@@ -8,8 +8,8 @@ stores nothing of itself and ends the turn with a ChatError. The runner writes t
 store on the scheduler's time and never answers a request; an interrupted or replaced turn
 stops where it is.
 
-A step that called a tool the client runs (`client: true`) pauses the turn once its messages
-are stored: the engine moves the chat to `requires_action`, and the turn goes on when the
+A step that called a tool the client runs (`client: true` in the scenario, or a tool the chat
+declared in `unsafe_dynamic_tools`) pauses the turn once its messages are stored: the engine moves the chat to `requires_action`, and the turn goes on when the
 client's results arrive (`resume`). A `retry` step drops what the failed attempt streamed of
 the open step, publishes the retry and waits its backoff (WIRE.md section 6).
 """
