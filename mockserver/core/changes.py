@@ -58,6 +58,7 @@ class MessagesDeleted:
 
     chat_id: UUID
     deleted_ids: tuple[int, ...]
+    remaining: tuple[ChatMessage, ...]  # the transcript after the deletion
 
 
 @dataclass(frozen=True, slots=True)
