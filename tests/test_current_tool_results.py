@@ -26,7 +26,8 @@ from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ModelCatalog
 from mockserver.current.engine import ChatEngine, ToolResultsInvalid
-from mockserver.current.turns import TurnRunner
+from mockserver.current.stream_wire import pending_tool_calls
+from mockserver.current.turns import TurnRunner, unanswered_calls
 from tests.current_support import ALICE, BOB, Current, current_mock, text
 
 STATUS_CONFLICT = "Chat is not waiting for tool results."
@@ -331,9 +332,9 @@ def test_the_pending_calls_are_named_as_stream_tool_calls_with_args_as_json_text
         workspace_id=None,
         attributes={},
     )
-    assert engine.pending_tool_calls(chat.id) == []
+    assert pending_tool_calls(store.messages_of(chat.id)) == []
     scheduler.run_until_idle()
-    (call,) = engine.pending_tool_calls(chat.id)
+    (call,) = pending_tool_calls(store.messages_of(chat.id))
     assert call["tool_name"] == "get_weather"
     assert call["tool_call_id"].startswith("call_")
     # Go's json.Marshal: compact, HTML characters escaped
@@ -502,7 +503,7 @@ def _restored_waiting_chat(store: ChatStore, directory: Directory) -> UUID:
 def test_a_restored_waiting_chat_reads_its_pending_calls_from_the_transcript_and_ends_when_answered() -> None:
     store, engine, _, directory = _engine()
     chat_id = _restored_waiting_chat(store, directory)
-    assert [c["tool_call_id"] for c in engine.pending_tool_calls(chat_id)] == ["call_client"]
+    assert [c["tool_call_id"] for c in unanswered_calls(store.messages_of(chat_id))] == ["call_client"]
     with pytest.raises(ToolResultsInvalid, match='Missing result for tool call "call_client"'):
         engine.submit_tool_results(store.chat(chat_id), [{"tool_call_id": "call_server", "output": 1}])
     engine.submit_tool_results(store.chat(chat_id), [{"tool_call_id": "call_client", "output": "yes"}])

@@ -21,7 +21,7 @@ from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig, ModelCatalog
 from mockserver.current.states import ExecutionState, Transition, classify, require
-from mockserver.current.turns import ToolOutcome, TurnRunner, stream_tool_calls, unanswered_calls
+from mockserver.current.turns import ToolOutcome, TurnRunner, unanswered_calls
 
 __all__ = [
     "INTERRUPTED_TOOL_REASON",
@@ -107,13 +107,6 @@ class ChatEngine:
     def state(self, chat: Chat) -> ExecutionState:
         """The chat's execution state (status, archived, queue)."""
         return classify(chat.status, chat.archived, bool(self._store.queue_of(chat.id)))
-
-    def pending_tool_calls(self, chat_id: UUID) -> list[dict[str, Any]]:
-        """The calls the chat's turn waits for the client to run, as codersdk.ChatStreamToolCall.
-
-        For the stream's and the watch's `action_required` (`args` is the arguments' JSON text).
-        """
-        return stream_tool_calls(self._pending_calls(chat_id))
 
     def model_of(self, chat: Chat) -> ChatModelConfig:
         """The model the chat runs."""

@@ -24,7 +24,7 @@ from uuid import UUID
 
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.errors import ChatNotFound
-from mockserver.core.golang import encode_json, format_time
+from mockserver.core.golang import format_time
 from mockserver.core.models import Chat, ChatMessage, Role
 from mockserver.core.scenarios import (
     Delay,
@@ -55,7 +55,6 @@ __all__ = [
     "TurnPaused",
     "TurnRunner",
     "plan_turn",
-    "stream_tool_calls",
     "unanswered_calls",
 ]
 
@@ -251,21 +250,6 @@ def unanswered_calls(messages: Sequence[ChatMessage]) -> tuple[dict[str, Any], .
                 p for p in parts if p.get("type") == "tool-call" and p.get("tool_call_id") not in answered
             )
     return ()
-
-
-def stream_tool_calls(calls: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`tool-call` parts as codersdk.ChatStreamToolCall: `args` is the arguments' JSON text.
-
-    What the stream's and the watch's `action_required` carry (sdk @89,400-89,700).
-    """
-    return [
-        {
-            "tool_call_id": call["tool_call_id"],
-            "tool_name": call["tool_name"],
-            "args": encode_json(call.get("args", {})).decode("utf-8").rstrip("\n"),
-        }
-        for call in calls
-    ]
 
 
 def plan_turn(
