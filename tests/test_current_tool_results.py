@@ -620,3 +620,24 @@ def test_a_turn_that_ends_during_a_retry_leaves_no_retry_pending(tmp_path: Path,
         assert mock.status(chat["id"]) == ("error" if ending == "fail" else "waiting")
         assert store.stream_position(chat_id).retry is None
         assert not [e for e in events if isinstance(e, RetryScheduled)]  # cleared silently
+
+
+def test_promoting_a_queued_message_while_waiting_answers_the_call_with_an_error_and_runs_it() -> None:
+    with current_mock() as mock:
+        chat_id, call_id = _waiting_for_tool(mock)
+        queued = mock.send(chat_id, "/echo instead").json()["queued_message"]
+        # When: the queued message is promoted (A1 -> R0)
+        response = mock.post(f"/chats/{chat_id}/queue/{queued['id']}/promote")
+        assert response.status_code == 202, response.text
+        # Then: the pending call is answered with an error, and the promoted message runs
+        assert mock.status(chat_id) == "running"
+        tool, user = mock.transcript(chat_id)[-2:]
+        assert (tool["role"], tool["content"][0]["tool_call_id"], tool["content"][0]["is_error"]) == (
+            "tool",
+            call_id,
+            True,
+        )
+        assert user["role"] == "user"
+        mock.finish()
+        assert mock.status(chat_id) == "waiting"
+        assert _roles(mock.transcript(chat_id)) == ["user", "assistant", "tool", "user", "assistant"]

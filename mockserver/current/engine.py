@@ -223,6 +223,14 @@ class ChatEngine:
         require(Transition.PROMOTE_QUEUED, state)
         queued = self._store.remove_queued(chat.id, queued_id)
         self._store.put_first(chat.id, queued)
+        if state is ExecutionState.A1:
+            # The calls the turn waited for are answered with an error, so that no call is
+            # left pending behind the promoted message (as an interrupt answers them).
+            calls = self._pending_calls(chat.id)
+            error = {"error": INTERRUPTED_TOOL_REASON}
+            self._runner.record_results(
+                chat.id, calls, [ToolOutcome(c["tool_call_id"], error, True) for c in calls]
+            )
         if state in (ExecutionState.E1, ExecutionState.A1):
             self._runner.stop(chat.id)
             self._run_queue_head(chat.id)
