@@ -455,6 +455,16 @@ class ChatStore:
         live.preview.clear()
         self._notify(chat_id, PreviewReset(chat_id=chat_id, generation_attempt=live.generation_attempt))
 
+    def clear_retry(self, chat_id: UUID) -> None:
+        """The run ended without storing a row (it failed, or was stopped): no retry is pending.
+
+        Silent, as coderd clears a chat's retry state without a stream event; a chat that is gone
+        has nothing to clear.
+        """
+        live = self._live.get(chat_id)
+        if live is not None:
+            live.retry = None
+
     def stream_position(self, chat_id: UUID) -> StreamPosition:
         """Where the chat's live history stands now (for a new subscriber to line up with)."""
         live = self._live.get(chat_id)
