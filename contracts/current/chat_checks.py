@@ -19,6 +19,7 @@ from contracts.current.session import (
     send,
     settle,
     transcript,
+    unique_value,
     user_texts,
 )
 from contracts.violations import ContractBroken
@@ -57,7 +58,7 @@ def _label_query(labels: dict[str, str]) -> str:
 
 def created_chat_reads_back(ctx: ScenarioContext) -> str | None:
     """A new chat answers `running`, unarchived, with its labels; GET and the list read it back."""
-    mine = {"case": ctx.new_uuid()[:8]}
+    mine = {"case": unique_value()}
     chat = create_chat(ctx, "  Why does the build fail?  ", scenario="echo", labels=mine)
     labels = {**label_of(ctx), "scenario": "echo", **mine}
     expected = {"organization_id": organization(ctx), "labels": labels, "archived": False}
@@ -119,7 +120,7 @@ def transcript_holds_what_was_sent(ctx: ScenarioContext) -> str | None:
 
 def chat_list_hides_archived(ctx: ScenarioContext) -> str | None:
     """An archived chat leaves the default list; `q=archived:true` lists it; unarchived it returns."""
-    mine = {"archive": ctx.new_uuid()[:8]}
+    mine = {"archive": unique_value()}
     chat = create_chat(ctx, "to be archived", scenario="echo", labels=mine)
     settle(ctx, chat["id"])
     default, archived = "?" + _label_query(mine), "?q=archived:true&" + _label_query(mine)

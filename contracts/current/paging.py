@@ -12,7 +12,7 @@ from typing import Any
 from contracts.checking import ScenarioContext
 from contracts.current.chat_checks import listed_ids
 from contracts.current.refusals import expect_error
-from contracts.current.session import create_chat, page, send, settle, transcript
+from contracts.current.session import create_chat, page, send, settle, transcript, unique_value
 from contracts.violations import ContractBroken
 
 __all__ = ["chat_list_pages", "transcript_pages"]
@@ -20,7 +20,7 @@ __all__ = ["chat_list_pages", "transcript_pages"]
 
 def chat_list_pages(ctx: ScenarioContext) -> str | None:
     """limit, offset and after_id cut the full list where they say; values that do not parse are the 400."""
-    mine = {"paged": ctx.new_uuid()[:8]}
+    mine = {"paged": unique_value()}
     chats = [create_chat(ctx, f"paged chat {index}", scenario="echo", labels=mine) for index in range(3)]
     for chat in chats:
         settle(ctx, chat["id"])

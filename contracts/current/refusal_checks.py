@@ -20,6 +20,7 @@ from contracts.current.session import (
     settle,
     text,
     transcript,
+    unique_value,
 )
 from contracts.violations import ContractBroken
 
@@ -194,7 +195,7 @@ def create_refusals_are_coders(ctx: ScenarioContext) -> str | None:
     facts = ctx.facts
     org = organization(ctx)
     label = label_of(ctx)
-    marker = {"refused": ctx.new_uuid()[:8]}
+    marker = {"refused": unique_value()}
     good = {"organization_id": org, "content": text("hello"), "labels": {**label, **marker}}
     cases: tuple[tuple[dict[str, Any], int, str, str | bool | None], ...] = (
         ({"organization_id": None}, 400, facts.organization_required, None),

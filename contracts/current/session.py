@@ -6,6 +6,7 @@ to verify's own chats on a server that holds others.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "settle",
     "text",
     "transcript",
+    "unique_value",
     "user_texts",
 ]
 
@@ -38,10 +40,16 @@ def text(value: str) -> list[dict[str, str]]:
     return [{"type": "text", "text": value}]
 
 
+def unique_value() -> str:
+    """A label value no other verify run used: the one thing --seed does not fix, so that two runs
+    against one server never list each other's chats."""
+    return uuid.uuid4().hex[:12]
+
+
 def label_of(ctx: ScenarioContext) -> dict[str, str]:
     """The label every chat of this verify run carries."""
     if "label" not in ctx.memo:
-        ctx.memo["label"] = {"verify": ctx.new_uuid()[:8]}
+        ctx.memo["label"] = {"verify": unique_value()}
     label: dict[str, str] = ctx.memo["label"]
     return label
 
