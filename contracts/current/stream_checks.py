@@ -1,0 +1,446 @@
+"""The stream grammar (WIRE.md §7.1): what a chat's stream WebSocket sends, judged as a client reads it.
+
+Frames are JSON arrays of events for the chat; the snapshot (the messages after `after_id`, then
+the status) comes first; message ids rise; the parts of a message stream before the message;
+a run's stream ends with status `waiting` or `error`; a reconnect with `after_id` gets exactly
+what it missed. Every read has a deadline (`--expect-agent`); while no frame comes the chat is
+polled over REST, as a client's spinner would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import httpx
+
+from contracts.checking import ScenarioContext
+from contracts.current.facts import CHAT_STATUSES, IDLE_STATUSES, invalid_uuid_message
+from contracts.current.refusals import expect_error
+from contracts.current.session import create_chat, read_chat, send, settle, transcript
+from contracts.current.stream_socket import Frame, StreamRefused, StreamSocket, open_stream
+from contracts.violations import ContractBroken, Violation
+
+__all__ = [
+    "stream_follows_a_run",
+    "stream_reconnect_is_complete",
+    "stream_refuses_like_coder",
+    "stream_snapshot_comes_first",
+]
+
+# WIRE.md §7.1 `ChatStreamEventType`.
+EVENT_TYPES = frozenset(
+    {
+        "message_part",
+        "message",
+        "status",
+        "error",
+        "queue_update",
+        "retry",
+        "action_required",
+        "preview_reset",
+        "history_reset",
+    }
+)
+# What the snapshot may hold before its `status` (live parts come after it).
+SNAPSHOT_TYPES = EVENT_TYPES - {"message_part"}
+# WIRE.md §7.1: a bad `after_id` before the upgrade.
+INVALID_AFTER_ID = "Invalid after_id parameter."
+FRAMES_RULE = "stream_frames_are_event_arrays"
+# How long one read waits for a frame before the chat is polled over REST (real seconds).
+READ_SLICE = 0.02
+
+
+@dataclass(slots=True)
+class StreamLog:
+    """What one connection received: its events in order, how many frames, and its close."""
+
+    command: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    frames: int = 0
+    close_code: int | None = None
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The `message` events' messages, in order."""
+        return [
+            e["message"]
+            for e in self.events
+            if e.get("type") == "message" and isinstance(e.get("message"), dict)
+        ]
+
+    def message_ids(self) -> list[Any]:
+        return [message.get("id") for message in self.messages()]
+
+    def statuses(self) -> list[Any]:
+        return [_status_of(e) for e in self.events if e.get("type") == "status"]
+
+    def rows(self, events: Sequence[dict[str, Any]] | None = None) -> tuple[str, ...]:
+        """Events as evidence lines, one each."""
+        return tuple(_describe(index, event) for index, event in enumerate(events or self.events[-12:]))
+
+
+def _status_of(event: dict[str, Any]) -> Any:
+    status = event.get("status")
+    return status.get("status") if isinstance(status, dict) else status
+
+
+def _describe(index: int, event: dict[str, Any]) -> str:
+    kind = event.get("type")
+    if kind == "message" and isinstance(event.get("message"), dict):
+        message = event["message"]
+        return f"#{index} message id={message.get('id')} role={message.get('role')} text={_text(message)!r}"
+    if kind == "message_part" and isinstance(event.get("message_part"), dict):
+        part = event["message_part"].get("part") or {}
+        return f"#{index} message_part seq={event['message_part'].get('seq')} {part.get('type')} {part.get('text')!r}"
+    if kind == "status":
+        return f"#{index} status {_status_of(event)!r}"
+    return f"#{index} {kind}"
+
+
+def _text(message: dict[str, Any]) -> str:
+    parts = message.get("content") or []
+    return "".join(str(p.get("text", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text")
+
+
+def _headers(ctx: ScenarioContext, token: str | None) -> dict[str, str]:
+    return {"Coder-Session-Token": token} if token is not None else {}
+
+
+def _connect(ctx: ScenarioContext, chat: str, *, after_id: Any = None, token: str | None = "") -> Any:
+    """The stream of `chat` as the main user (or `token`; None: no token)."""
+    chosen = ctx.token if token == "" else token
+    return open_stream(
+        ctx.target, ctx.probe.client, chat, _headers(ctx, chosen), ctx.probe.tokens, after_id=after_id
+    )
+
+
+def _take(ctx: ScenarioContext, socket: StreamSocket, chat: str, log: StreamLog, frame: Frame) -> None:
+    """Add a frame's events to the log; a frame that is not an array of this chat's events is a violation."""
+    log.frames += 1
+    value = frame.value
+    problem = None
+    if not isinstance(value, list) or not value:
+        problem = "a frame is a non-empty JSON array of events"
+    elif not all(isinstance(e, dict) and e.get("type") in EVENT_TYPES for e in value):
+        problem = "every event has a `type` of ChatStreamEventType"
+    elif any(e.get("chat_id") != chat for e in value):
+        problem = f"every event names its chat ({chat})"
+    if problem:
+        raise ContractBroken(
+            "FrameNotAnEventArray",
+            f"{problem}; frame #{log.frames}: {(frame.text or '')[:300]}",
+            rule=FRAMES_RULE,
+            subject=f"stream of chat {chat}",
+        )
+    log.events.extend(value)
+
+
+def read_until(
+    ctx: ScenarioContext,
+    socket: StreamSocket,
+    chat: str,
+    done: Callable[[StreamLog], bool],
+    *,
+    log: StreamLog | None = None,
+    what: str,
+    rule: str,
+) -> StreamLog:
+    """Read frames until `done` holds; between frames poll the chat; past --expect-agent, a violation of `rule`."""
+    log = log or StreamLog(socket.command)
+    deadline = ctx.clock() + ctx.agent_timeout
+    while not done(log):
+        frame = socket.receive(READ_SLICE)
+        if frame is not None and frame.text is None:
+            log.close_code = frame.close_code
+            raise ContractBroken(
+                "StreamClosedEarly",
+                f"the server closed the stream ({frame.close_code}) before {what}",
+                rule=rule,
+                subject=f"stream of chat {chat}",
+                evidence=log.rows(),
+            )
+        if frame is not None:
+            _take(ctx, socket, chat, log, frame)
+            continue
+        if ctx.clock() >= deadline:
+            status = read_chat(ctx, chat).get("status")
+            raise ContractBroken(
+                "StreamNeverShowed",
+                f"no {what} on the stream within {ctx.agent_timeout:g} s (--expect-agent); the chat is {status!r}",
+                rule=rule,
+                subject=f"stream of chat {chat}",
+                evidence=log.rows(),
+            )
+        read_chat(ctx, chat)  # a client's poll meanwhile (and what moves a virtual clock)
+        ctx.sleep(ctx.poll_every)
+    return log
+
+
+def _has_status(log: StreamLog) -> bool:
+    return bool(log.statuses())
+
+
+def _ended(log: StreamLog) -> bool:
+    """The last status the stream sent is `waiting` or `error`."""
+    statuses = log.statuses()
+    return bool(statuses) and statuses[-1] in IDLE_STATUSES
+
+
+def _judge(ctx: ScenarioContext, rule: str, log: StreamLog, check: Callable[[], bool | None]) -> bool:
+    """Run one judgement of a stream; its violation is recorded under `rule`, the others still run.
+
+    The rule is exercised unless the check says (False) that its situation did not arise.
+    """
+    try:
+        arose = check()
+    except ContractBroken as broken:
+        ctx.record(
+            Violation(
+                broken.rule or rule,
+                broken.kind,
+                "GET /chats/{chat}/stream",
+                broken.message,
+                log.command,
+                subject=broken.subject,
+                evidence=broken.evidence or log.rows(),
+            )
+        )
+        return True
+    if arose is not False:
+        ctx.exercise(rule)
+    return arose is not False
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+def stream_refuses_like_coder(ctx: ScenarioContext) -> str | None:
+    """Before the upgrade: the 401, `{chat}`'s 400 and 404, and 400 `Invalid after_id parameter.`."""
+    facts = ctx.facts
+    chat = create_chat(ctx, "a chat whose stream is refused", scenario="echo")["id"]
+    settle(ctx, chat)
+    cases: list[tuple[str, Any, str | None, int, str, str | bool | None]] = [
+        (chat, None, None, 401, facts.signed_out, True),
+        (chat, "x", "", 400, INVALID_AFTER_ID, 'strconv.ParseInt: parsing "x": invalid syntax'),
+        (chat, "1.5", "", 400, INVALID_AFTER_ID, 'strconv.ParseInt: parsing "1.5": invalid syntax'),
+        ("not-a-uuid", None, "", 400, invalid_uuid_message("not-a-uuid"), True),
+        (ctx.new_uuid(), None, "", 404, facts.not_found, None),
+    ]
+    if ctx.other_token is not None:
+        cases.append((chat, None, ctx.other_token, 404, facts.not_found, None))
+    for target, after_id, token, status, message, detail in cases:
+        try:
+            with _connect(ctx, target, after_id=after_id, token=token):
+                pass
+        except StreamRefused as refused:
+            response = httpx.Response(refused.status or 0, content=refused.body.encode())
+            expect_error(response, status, message, kind="WrongStreamRefusal", detail=detail)
+            continue
+        raise ContractBroken(
+            "StreamNotRefused",
+            f"the stream was opened where {status} `{message}` is due ({target}, after_id={after_id})",
+        )
+    return None
+
+
+def stream_snapshot_comes_first(ctx: ScenarioContext) -> str | None:
+    """On connect: the messages after `after_id` (all of them without it), then the status, before anything live."""
+    chat = create_chat(ctx, "a chat with a history", scenario="echo")["id"]
+    settle(ctx, chat)
+    send(ctx, chat, "and a second turn")
+    settle(ctx, chat)
+    ids = [row["id"] for row in transcript(ctx, chat)]
+    for after_id in (None, ids[0], ids[-1]):
+        with _connect(ctx, chat, after_id=after_id) as socket:
+            log = read_until(
+                ctx,
+                socket,
+                chat,
+                _has_status,
+                what="a status (the snapshot)",
+                rule="stream_snapshot_comes_first",
+            )
+        first_status = next(i for i, e in enumerate(log.events) if e.get("type") == "status")
+        snapshot = log.events[: first_status + 1]
+        expected = [i for i in ids if after_id is None or i > after_id]
+        got = [
+            e["message"].get("id")
+            for e in snapshot
+            if e.get("type") == "message" and isinstance(e.get("message"), dict)
+        ]
+        if any(e.get("type") not in SNAPSHOT_TYPES for e in snapshot):
+            raise ContractBroken(
+                "LiveEventBeforeSnapshot",
+                "a live event came before the snapshot's status",
+                evidence=log.rows(snapshot),
+            )
+        if got != expected:
+            raise ContractBroken(
+                "SnapshotNotTheTranscript",
+                f"after_id={after_id}: the snapshot's messages are {got!r}, the transcript after it {expected!r}",
+                evidence=log.rows(snapshot),
+            )
+        if _status_of(snapshot[-1]) != "waiting":
+            raise ContractBroken(
+                "SnapshotStatusWrong", f"the idle chat's snapshot status is {_status_of(snapshot[-1])!r}"
+            )
+    ctx.exercise(FRAMES_RULE)
+    return None
+
+
+def _message_ids_increase(log: StreamLog) -> None:
+    ids = log.message_ids()
+    if any(e.get("type") == "history_reset" for e in log.events):
+        return  # a reset starts the history over: judged from there on by the snapshot rule
+    if not all(isinstance(i, int) for i in ids) or any(b <= a for a, b in itertools.pairwise(ids)):
+        raise ContractBroken("StreamMessageIdsNotRising", f"message ids in stream order: {ids!r}")
+
+
+def _parts_precede_their_message(log: StreamLog) -> bool:
+    """Text parts since the last message make the next assistant message's text; none follow it. True: parts seen."""
+    streamed: list[str] = []
+    after_message = False
+    seen = False
+    for index, event in enumerate(log.events):
+        kind = event.get("type")
+        if kind == "message_part":
+            body = event.get("message_part") or {}
+            if body.get("role") in ("user", "system"):
+                continue
+            part = body.get("part") or {}
+            if after_message:
+                raise ContractBroken(
+                    "PartAfterItsMessage",
+                    "a part streamed after the message that closed its step, before a preview_reset",
+                    evidence=log.rows(log.events[max(0, index - 6) : index + 1]),
+                )
+            if part.get("type") == "text":
+                streamed.append(str(part.get("text", "")))
+                seen = True
+        elif kind == "preview_reset":
+            streamed, after_message = [], False
+        elif kind == "message" and isinstance(event.get("message"), dict):
+            message = event["message"]
+            if message.get("role") == "assistant" and streamed and "".join(streamed) != _text(message):
+                raise ContractBroken(
+                    "PartsDisagreeWithMessage",
+                    f"the text streamed as parts {''.join(streamed)!r} is not the message's {_text(message)!r}",
+                    evidence=log.rows(log.events[max(0, index - 8) : index + 1]),
+                )
+            if message.get("role") == "assistant":
+                streamed, after_message = [], bool(streamed) or after_message
+    return seen
+
+
+def stream_follows_a_run(ctx: ScenarioContext) -> str | None:
+    """A run watched from its start: ids rise, parts precede their message, the stream ends `waiting` or `error`."""
+    notes = []
+    for scenario, final in (("slow", "waiting"), ("upstream-error", "error")):
+        chat = create_chat(ctx, f"a run watched live ({scenario})", scenario=scenario)["id"]
+        with _connect(ctx, chat) as socket:
+            log = read_until(
+                ctx,
+                socket,
+                chat,
+                _has_status,
+                what="a status (the snapshot)",
+                rule="stream_snapshot_comes_first",
+            )
+            if log.statuses()[0] in IDLE_STATUSES:
+                notes.append(f"the `{scenario}` run had ended at connect (the agent ignored the hint)")
+            read_until(
+                ctx,
+                socket,
+                chat,
+                _ended,
+                log=log,
+                what="a status `waiting` or `error` ending the run",
+                rule="stream_status_ends_waiting_or_error",
+            )
+        ended = settle(ctx, chat)
+        rest_ids = [row["id"] for row in transcript(ctx, chat)]
+
+        def status_ends(log: StreamLog = log, ended: dict[str, Any] = ended, final: str = final) -> None:
+            statuses = log.statuses()
+            unknown = [s for s in statuses if s not in CHAT_STATUSES]
+            if unknown:
+                raise ContractBroken("UnknownStreamStatus", f"statuses {unknown!r} are no ChatStatus")
+            if statuses[-1] != ended.get("status"):
+                raise ContractBroken(
+                    "StreamStatusDisagrees",
+                    f"the stream ended {statuses[-1]!r}, GET says {ended.get('status')!r}",
+                )
+            last = max(i for i, e in enumerate(log.events) if e.get("type") == "status")
+            if statuses[-1] == "error" and not any(
+                e.get("type") == "error" and isinstance(e.get("error"), dict) for e in log.events[last:]
+            ):
+                raise ContractBroken(
+                    "ErrorStatusWithoutError", "status `error` without an `error` event after it"
+                )
+
+        def complete(log: StreamLog = log, rest_ids: list[Any] = rest_ids) -> None:
+            _message_ids_increase(log)
+            if sorted(set(log.message_ids())) != rest_ids:
+                raise ContractBroken(
+                    "StreamMissedMessages",
+                    f"the stream sent messages {log.message_ids()!r}, the transcript is {rest_ids!r}",
+                )
+
+        _judge(ctx, "stream_status_ends_waiting_or_error", log, status_ends)
+        _judge(ctx, "stream_message_ids_increase", log, complete)
+        if ended.get("status") != final:
+            notes.append(f"the `{scenario}` run ended {ended.get('status')!r}")
+        if scenario == "slow" and not _judge(
+            ctx, "message_parts_precede_their_message", log, partial(_parts_precede_their_message, log)
+        ):
+            notes.append("no text part was streamed: parts were not judged")
+    ctx.exercise(FRAMES_RULE)
+    return "; ".join(notes) or None
+
+
+def stream_reconnect_is_complete(ctx: ScenarioContext) -> str | None:
+    """A client that drops mid-run and reconnects with the last id it saw gets every later message once."""
+    chat = create_chat(ctx, "a run survived by a reconnect", scenario="tool-use")["id"]
+
+    def saw_an_answer(log: StreamLog) -> bool:
+        return any(m.get("role") != "user" for m in log.messages()) or _ended(log)
+
+    with _connect(ctx, chat) as socket:
+        first = read_until(
+            ctx, socket, chat, saw_an_answer, what="a message of the run", rule="stream_reconnect_is_complete"
+        )
+    seen = first.message_ids()
+    last = max((i for i in seen if isinstance(i, int)), default=0)
+    in_flight = not _ended(first)
+    with _connect(ctx, chat, after_id=last) as socket:
+        second = read_until(
+            ctx,
+            socket,
+            chat,
+            _ended,
+            what="a status `waiting` or `error` after the reconnect",
+            rule="stream_reconnect_is_complete",
+        )
+    settle(ctx, chat)
+    rest_ids = [row["id"] for row in transcript(ctx, chat)]
+    again = [i for i in second.message_ids() if i in seen or (isinstance(i, int) and i <= last)]
+    if again:
+        raise ContractBroken(
+            "ReconnectRepeated",
+            f"after_id={last}: the reconnect sent again messages {again!r}",
+            evidence=second.rows(),
+        )
+    missing = sorted(set(rest_ids) - set(seen) - set(second.message_ids()))
+    if missing:
+        raise ContractBroken(
+            "ReconnectMissed",
+            f"after_id={last}: messages {missing!r} reached neither connection (first saw {seen!r}, "
+            f"the reconnect {second.message_ids()!r})",
+            evidence=second.rows(),
+        )
+    if not in_flight:
+        return "the run had ended before the reconnect (the agent ignored `scenario: tool-use`): only an idle reconnect was judged"
+    return None
