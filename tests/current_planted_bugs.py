@@ -472,6 +472,161 @@ def _error_without_message(method: str, route: str, status: int, body: Any) -> t
     return status, body
 
 
+# --- WIRE.md §7 (the stream) -------------------------------------------------------------------
+
+# Given one frame's events, what the connection sends instead: a list of frames (each any JSON).
+FrameRewrite = Callable[[list[Any]], list[Any]]
+
+
+class _RewriteStream:
+    """Each stream connection's query string and frames rewritten; `frames` makes one rewrite per connection."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        query: Callable[[str], str] = lambda query: query,
+        frames: Callable[[], FrameRewrite] = lambda: lambda events: [events],
+    ) -> None:
+        self._app, self._query, self._frames = app, query, frames
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket" or not scope["path"].endswith("/stream"):
+            await self._app(scope, receive, send)
+            return
+        scope = {**scope, "query_string": self._query(scope["query_string"].decode()).encode()}
+        rewrite = self._frames()
+
+        async def rewritten(message: Any) -> None:
+            if message["type"] != "websocket.send" or not message.get("text"):
+                await send(message)
+                return
+            for frame in rewrite(json.loads(message["text"])):
+                if frame != []:
+                    await send({"type": "websocket.send", "text": json.dumps(frame) + "\n"})
+
+        await self._app(scope, receive, rewritten)
+
+
+def _stream(**rewrites: Any) -> Callable[[], ASGIApp]:
+    return lambda: _RewriteStream(current_mock(), **rewrites)
+
+
+def _bad_after_id_dropped(query: str) -> str:
+    # Breaks stream_refuses_like_coder: an `after_id` that is no integer is ignored, not a 400.
+    return "&".join(
+        p for p in query.split("&") if not (p.startswith("after_id=") and not p[9:].lstrip("-").isdigit())
+    )
+
+
+def _one_event_per_frame() -> FrameRewrite:
+    # Breaks stream_frames_are_event_arrays: each event is sent as a lone object, not in an array.
+    return lambda events: list(events)
+
+
+def _snapshot_without_messages() -> FrameRewrite:
+    # Breaks stream_snapshot_comes_first: the snapshot leaves out the transcript (status only).
+    before_status = [True]
+
+    def rewrite(events: list[Any]) -> list[Any]:
+        kept = []
+        for event in events:
+            if not (before_status[0] and event.get("type") == "message"):
+                kept.append(event)
+            if event.get("type") == "status":
+                before_status[0] = False
+        return [kept]
+
+    return rewrite
+
+
+def _message_resent_with_status() -> FrameRewrite:
+    # Breaks stream_message_ids_increase: each status change sends the last message again.
+    last: list[Any] = []
+
+    def rewrite(events: list[Any]) -> list[Any]:
+        out = []
+        for event in events:
+            if event.get("type") == "status" and last:
+                out.append(last[-1])
+            if event.get("type") == "message":
+                last[:] = [event]
+            out.append(event)
+        return [out]
+
+    return rewrite
+
+
+def _parts_one_frame_late() -> FrameRewrite:
+    # Breaks message_parts_precede_their_message: a frame's parts are delivered after the next frame's events.
+    held: list[Any] = []
+
+    def rewrite(events: list[Any]) -> list[Any]:
+        parts = [e for e in events if e.get("type") == "message_part"]
+        others = [e for e in events if e.get("type") != "message_part"]
+        late = list(held)
+        held[:] = parts
+        return [others + late]
+
+    return rewrite
+
+
+def _end_status_dropped() -> FrameRewrite:
+    # Breaks stream_status_ends_waiting_or_error: after the snapshot, `waiting` and `error` are never sent.
+    snapshot = [True]
+
+    def rewrite(events: list[Any]) -> list[Any]:
+        kept = []
+        for event in events:
+            status = event.get("status") if event.get("type") == "status" else None
+            ends = isinstance(status, dict) and status.get("status") in ("waiting", "error")
+            if not (ends and not snapshot[0]):
+                kept.append(event)
+            if status is not None:
+                snapshot[0] = False
+        return [kept]
+
+    return rewrite
+
+
+def _after_id_ignored(query: str) -> str:
+    # Breaks stream_reconnect_is_complete: a reconnect's `after_id` is ignored, the whole transcript sent again.
+    return "&".join(p for p in query.split("&") if not p.startswith("after_id="))
+
+
+STREAM_VARIANTS: tuple[Variant, ...] = (
+    Variant(
+        "stream_bad_after_id_accepted", ("stream_refuses_like_coder",), _stream(query=_bad_after_id_dropped)
+    ),
+    Variant(
+        "stream_one_event_per_frame",
+        ("stream_frames_are_event_arrays",),
+        _stream(frames=_one_event_per_frame),
+    ),
+    Variant(
+        "stream_snapshot_without_messages",
+        ("stream_snapshot_comes_first",),
+        _stream(frames=_snapshot_without_messages),
+    ),
+    Variant(
+        "stream_message_resent_with_status",
+        ("stream_message_ids_increase",),
+        _stream(frames=_message_resent_with_status),
+    ),
+    Variant(
+        "stream_parts_one_frame_late",
+        ("message_parts_precede_their_message",),
+        _stream(frames=_parts_one_frame_late),
+    ),
+    Variant(
+        "stream_end_status_dropped",
+        ("stream_status_ends_waiting_or_error",),
+        _stream(frames=_end_status_dropped),
+    ),
+    Variant("stream_after_id_ignored", ("stream_reconnect_is_complete",), _stream(query=_after_id_ignored)),
+)
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant(
         "queue_routes_look_up_before_auth",
