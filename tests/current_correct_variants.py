@@ -2,7 +2,8 @@
 
 - `unmodified_mock`: the current-API mock on a virtual clock each request pushes.
 - `unknown_fields_everywhere`: the mock as a newer Coder would be, a field the document does not
-  name added to every object it sends (never inside `labels`, which is the client's data).
+  name added to every object it sends, bodies and stream frames (never inside `labels`, which
+  is the client's data), and an event of a type the document does not name in every frame.
 - `slow_agent`: every action of every run a quarter second later than its scenario says, on a
   clock each request pushes a tenth of a second: a run spans dozens of verify's requests, so
   verify must wait for runs (and sees them busy) while the test takes a second of real time.
@@ -49,6 +50,14 @@ def _with_unknown_fields(value: Any) -> Any:
     return grown
 
 
+def _newer_coder(value: Any) -> Any:
+    """Unknown fields everywhere; a stream frame (an array of events) also gains an event of an unknown type."""
+    grown = _with_unknown_fields(value)
+    if isinstance(value, list) and value and all(isinstance(e, dict) and "type" in e for e in value):
+        grown.append({"type": "x_newer_event", "chat_id": value[0].get("chat_id")})
+    return grown
+
+
 def _keys_reversed(value: Any) -> Any:
     if isinstance(value, list):
         return [_keys_reversed(item) for item in value]
@@ -58,7 +67,7 @@ def _keys_reversed(value: Any) -> Any:
 
 
 class _JSONReencoded:
-    """Each JSON body of `app` passed through `reencode`."""
+    """Each JSON body (and stream frame) of `app` passed through `reencode`."""
 
     def __init__(self, app: ASGIApp, reencode: Callable[[Any], bytes]) -> None:
         self._app, self._reencode = app, reencode
@@ -68,7 +77,10 @@ class _JSONReencoded:
         chunks: list[bytes] = []
 
         async def reencoded(message: Any) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "websocket.send" and message.get("text"):
+                with contextlib.suppress(ValueError):  # a stream frame: one JSON array of events
+                    message = {**message, "text": self._reencode(json.loads(message["text"])).decode()}
+            elif message["type"] == "http.response.start":
                 start.update(message)
                 return
             if message["type"] == "http.response.body":

@@ -66,7 +66,11 @@ def _planted(variant: Variant) -> Report:
     )
 
 
-@pytest.mark.parametrize("variant", CORRECT_VARIANTS, ids=lambda v: v.name)
+# The slow agent is judged without the Schemathesis phase (below): what it changes is timing.
+FUZZED_CORRECT_VARIANTS = tuple(v for v in CORRECT_VARIANTS if v.name != "slow_agent")
+
+
+@pytest.mark.parametrize("variant", FUZZED_CORRECT_VARIANTS, ids=lambda v: v.name)
 def test_verify_current_passes_a_correct_server(variant: CorrectVariant) -> None:
     report = _verify(variant.build(), variant.tokens)
 
@@ -84,7 +88,7 @@ def test_a_slow_agent_is_waited_for_and_seen_busy() -> None:
 
     assert report.exit_code == ExitCode.CONFORMS, report.summary()
     assert app.busy_answers >= 100  # verify polled while runs were still writing
-    assert {"queue_holds_messages_sent_while_busy", "interrupt_stops_the_run"} <= report.exercised
+    assert report.exercised == WIRE_RULES
 
 
 def test_an_agent_faster_than_verify_leaves_the_busy_rules_not_exercised() -> None:
