@@ -60,7 +60,7 @@ def _planted(variant: Variant) -> Report:
     fuzz = not set(variant.rules) - DOCUMENT
     return _verify(
         variant.build(),
-        expect_agent=15.0,
+        expect_agent=10.0,
         schemathesis=fuzz,
         only=FINDS_THE_ORGANIZATION if fuzz else frozenset(variant.rules),
     )
@@ -141,7 +141,7 @@ def test_a_violation_names_its_rule_section_and_chat() -> None:
     violation = report.by_rule()["run_ends_waiting_or_error"][0]
     assert violation.kind == "RunNeverEnded"
     assert violation.subject.startswith("chat ")
-    assert "after 15 s (--expect-agent); statuses seen: running" in violation.message
+    assert "after 10 s (--expect-agent); statuses seen: running" in violation.message
     assert ALICE not in violation.curl and "$TOKEN" in violation.curl
 
 
@@ -170,8 +170,12 @@ def test_list_rules_of_the_current_api_names_each_wire_section(capsys: Any) -> N
 
 @pytest.fixture(scope="module")
 def served_mock() -> Iterator[str]:
-    """One current-API mock over a real socket, shared by the CLI cases."""
-    with serving(current_mock()) as url:
+    """One current-API mock over a real socket, shared by the CLI cases.
+
+    verify's waits are real here (0.1 s between polls): each request pushes the mock's clock a
+    whole second, so that a `slow` run ends after a few of them.
+    """
+    with serving(current_mock(step=1.0)) as url:
         yield url
 
 
