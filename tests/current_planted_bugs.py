@@ -680,6 +680,7 @@ VARIANTS: tuple[Variant, ...] = (
         ("edit_truncates_what_follows",),
         lambda: current_mock(store=_EditNamesOnlyItself),
     ),
+    *STREAM_VARIANTS,
     Variant("status_in_capitals", ("response_schema_conformance",), _responses(_status_in_capitals)),
     Variant(
         "error_without_message",

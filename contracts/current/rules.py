@@ -127,6 +127,40 @@ CURRENT_RULES = RuleBook(
                 ),
             ),
         ),
+        Section(
+            "WIRE.md §7",
+            "The live stream (GET /chats/{chat}/stream)",
+            (
+                Rule(
+                    "stream_refuses_like_coder",
+                    "before the upgrade: the 401, {chat}'s 400 and 404, 400 `Invalid after_id parameter.`",
+                ),
+                Rule(
+                    "stream_frames_are_event_arrays",
+                    "every frame is a JSON array of this chat's typed events",
+                ),
+                Rule(
+                    "stream_snapshot_comes_first",
+                    "on connect: the messages after after_id (all without it), then the status, before live events",
+                ),
+                Rule(
+                    "stream_message_ids_increase",
+                    "message ids rise along the stream; it sends every message once",
+                ),
+                Rule(
+                    "message_parts_precede_their_message",
+                    "the text parts of a step stream before its message, make its text, and none follow it",
+                ),
+                Rule(
+                    "stream_status_ends_waiting_or_error",
+                    "a run's stream ends with status `waiting` or `error` (then an `error` event), as GET says",
+                ),
+                Rule(
+                    "stream_reconnect_is_complete",
+                    "a reconnect with after_id mid-run gets every later message once: no duplicates, no gaps",
+                ),
+            ),
+        ),
         DOCUMENT_RULES,
     ),
 )

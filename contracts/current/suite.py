@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.checking import Scenario, Suite
-from contracts.current import chat_checks, paging, refusal_checks, run_checks
+from contracts.current import chat_checks, paging, refusal_checks, run_checks, stream_checks
 from contracts.current.facts import WireFacts, load_document
 from contracts.current.response_checks import response_checks
 from contracts.current.rules import CURRENT_RULES
@@ -80,6 +80,23 @@ CURRENT_SUITE = Suite(
         Scenario(("promoted_message_runs_next",), run_checks.promoted_message_runs_next),
         Scenario(("interrupt_stops_the_run",), run_checks.interrupt_stops_the_run),
         Scenario(("edit_truncates_what_follows",), run_checks.edit_truncates_what_follows),
+        # §7: the stream
+        Scenario(("stream_refuses_like_coder",), stream_checks.stream_refuses_like_coder),
+        Scenario(
+            ("stream_snapshot_comes_first", "stream_frames_are_event_arrays"),
+            stream_checks.stream_snapshot_comes_first,
+        ),
+        Scenario(
+            (
+                "stream_status_ends_waiting_or_error",
+                "stream_message_ids_increase",
+                "message_parts_precede_their_message",
+                "stream_frames_are_event_arrays",
+            ),
+            stream_checks.stream_follows_a_run,
+            marks=False,
+        ),
+        Scenario(("stream_reconnect_is_complete",), stream_checks.stream_reconnect_is_complete),
     ),
     load_document,
     WireFacts.from_document,
