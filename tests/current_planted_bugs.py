@@ -589,6 +589,11 @@ def _end_status_dropped() -> FrameRewrite:
     return rewrite
 
 
+def _history_reset_dropped() -> FrameRewrite:
+    # Breaks stream_resets_history_after_an_edit: an edit's history_reset is never sent.
+    return lambda events: [[e for e in events if e.get("type") != "history_reset"]]
+
+
 def _after_id_ignored(query: str) -> str:
     # Breaks stream_reconnect_is_complete: a reconnect's `after_id` is ignored, the whole transcript sent again.
     return "&".join(p for p in query.split("&") if not p.startswith("after_id="))
@@ -622,6 +627,11 @@ STREAM_VARIANTS: tuple[Variant, ...] = (
         "stream_end_status_dropped",
         ("stream_status_ends_waiting_or_error",),
         _stream(frames=_end_status_dropped),
+    ),
+    Variant(
+        "stream_history_reset_dropped",
+        ("stream_resets_history_after_an_edit",),
+        _stream(frames=_history_reset_dropped),
     ),
     Variant("stream_after_id_ignored", ("stream_reconnect_is_complete",), _stream(query=_after_id_ignored)),
 )

@@ -156,6 +156,10 @@ CURRENT_RULES = RuleBook(
                     "a run's stream ends with status `waiting` or `error` (then an `error` event), as GET says",
                 ),
                 Rule(
+                    "stream_resets_history_after_an_edit",
+                    "an edit seen live is a history_reset, then every message that remains and the new run's",
+                ),
+                Rule(
                     "stream_reconnect_is_complete",
                     "a reconnect with after_id mid-run gets every later message once: no duplicates, no gaps",
                 ),

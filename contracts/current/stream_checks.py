@@ -29,6 +29,7 @@ __all__ = [
     "stream_follows_a_run",
     "stream_reconnect_is_complete",
     "stream_refuses_like_coder",
+    "stream_resets_history_after_an_edit",
     "stream_snapshot_comes_first",
 ]
 
@@ -430,4 +431,65 @@ def stream_reconnect_is_complete(ctx: ScenarioContext) -> str | None:
         )
     if not in_flight:
         return "the run had ended before the reconnect (the agent ignored `scenario: tool-use`): only an idle reconnect was judged"
+    return None
+
+
+def stream_resets_history_after_an_edit(ctx: ScenarioContext) -> str | None:
+    """An edit seen live: `history_reset`, then every message that remains and those the new run writes."""
+    chat = create_chat(ctx, "a turn that stays", scenario="echo")["id"]
+    settle(ctx, chat)
+    send(ctx, chat, "a turn to be edited")
+    settle(ctx, chat)
+    before = transcript(ctx, chat)
+    edited = [row["id"] for row in before if row.get("role") == "user"][-1]
+    with _connect(ctx, chat) as socket:
+        log = read_until(
+            ctx, socket, chat, _has_status, what="a status (the snapshot)", rule="stream_snapshot_comes_first"
+        )
+        snapshot_end = len(log.events)
+        response = ctx.send(
+            "PATCH",
+            f"/chats/{chat}/messages/{edited}",
+            json_body={"content": [{"type": "text", "text": "edited"}]},
+        )
+        if response.status_code != 200:
+            raise ContractBroken(
+                "EditRefused", f"the edit answered {response.status_code}: {response.text[:200]}"
+            )
+
+        def run_ended_after_the_edit(log: StreamLog) -> bool:
+            statuses = [_status_of(e) for e in log.events[snapshot_end:] if e.get("type") == "status"]
+            return bool(statuses) and statuses[-1] in IDLE_STATUSES and "running" in statuses
+
+        read_until(
+            ctx,
+            socket,
+            chat,
+            run_ended_after_the_edit,
+            log=log,
+            what="the edited chat's run ending",
+            rule="stream_resets_history_after_an_edit",
+        )
+    settle(ctx, chat)
+    after = [row["id"] for row in transcript(ctx, chat)]
+    live = log.events[snapshot_end:]
+    resets = [i for i, e in enumerate(live) if e.get("type") == "history_reset"]
+    if not resets:
+        raise ContractBroken(
+            "EditNotReset",
+            f"message {edited} and what followed it were deleted, and the stream sent no history_reset",
+            evidence=log.rows(live),
+        )
+    resent = [
+        e["message"].get("id")
+        for e in live[resets[-1] :]
+        if e.get("type") == "message" and isinstance(e.get("message"), dict)
+    ]
+    # A client drops its history at the reset: it must get every message that remains, and no other.
+    if sorted(set(resent)) != after:
+        raise ContractBroken(
+            "ResetNotFollowedByHistory",
+            f"after history_reset the stream sent messages {resent!r}; the transcript is now {after!r}",
+            evidence=log.rows(live),
+        )
     return None
