@@ -487,11 +487,12 @@ class _RewriteStream:
         *,
         query: Callable[[str], str] = lambda query: query,
         frames: Callable[[], FrameRewrite] = lambda: lambda events: [events],
+        path_end: str = "/stream",
     ) -> None:
-        self._app, self._query, self._frames = app, query, frames
+        self._app, self._query, self._frames, self._path_end = app, query, frames, path_end
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "websocket" or not scope["path"].endswith("/stream"):
+        if scope["type"] != "websocket" or not scope["path"].endswith(self._path_end):
             await self._app(scope, receive, send)
             return
         scope = {**scope, "query_string": self._query(scope["query_string"].decode()).encode()}
@@ -594,6 +595,11 @@ def _history_reset_dropped() -> FrameRewrite:
     return lambda events: [[e for e in events if e.get("type") != "history_reset"]]
 
 
+def _archive_told_as_archived() -> FrameRewrite:
+    # Breaks watch_reports_the_callers_chats: an archive is told as kind `archived`, not `deleted`.
+    return lambda event: [{**event, "kind": "archived"} if event.get("kind") == "deleted" else event]
+
+
 def _after_id_ignored(query: str) -> str:
     # Breaks stream_reconnect_is_complete: a reconnect's `after_id` is ignored, the whole transcript sent again.
     return "&".join(p for p in query.split("&") if not p.startswith("after_id="))
@@ -634,6 +640,11 @@ STREAM_VARIANTS: tuple[Variant, ...] = (
         _stream(frames=_history_reset_dropped),
     ),
     Variant("stream_after_id_ignored", ("stream_reconnect_is_complete",), _stream(query=_after_id_ignored)),
+    Variant(
+        "watch_archive_told_as_archived",
+        ("watch_reports_the_callers_chats",),
+        _stream(frames=_archive_told_as_archived, path_end="/chats/watch"),
+    ),
 )
 
 

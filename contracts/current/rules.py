@@ -165,6 +165,17 @@ CURRENT_RULES = RuleBook(
                 ),
             ),
         ),
+        Section(
+            "WIRE.md §7.2",
+            "The chat list watcher (GET /chats/watch)",
+            (
+                Rule(
+                    "watch_reports_the_callers_chats",
+                    "one event object per frame: created, title_change, deleted on archive, created on "
+                    "unarchive; never another user's chat",
+                ),
+            ),
+        ),
         DOCUMENT_RULES,
     ),
 )

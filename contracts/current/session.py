@@ -80,7 +80,11 @@ def organization(ctx: ScenarioContext) -> str:
 
 
 def create_chat(
-    ctx: ScenarioContext, message: str = "Hello", *, scenario: str | None = None, **body: Any
+    ctx: ScenarioContext,
+    message: str = "Hello",
+    *,
+    scenario: str | None = None,
+    **body: Any,
 ) -> dict[str, Any]:
     """Create a chat (labelled with verify's label, and a scenario hint); a refusal is a violation."""
     labels = {**label_of(ctx), **({SCENARIO_LABEL: scenario} if scenario else {}), **body.pop("labels", {})}
