@@ -141,6 +141,18 @@ def verify(
                         probe.last_curl,
                     )
                 )
+            except (LookupError, TypeError, ValueError, AttributeError) as error:
+                # An answer of a shape the check could not read (a field missing, of another type):
+                # the server's deviation, reported under the check's rule rather than as a traceback.
+                report.add(
+                    Violation(
+                        scenario.rules[0],
+                        "AnswerUnreadable",
+                        probe.last_operation,
+                        f"the check could not read the server's answer ({type(error).__name__}: {error})",
+                        probe.last_curl,
+                    )
+                )
             else:
                 if note:
                     report.notes.append(f"{scenario.rules[0]}: {note}")

@@ -221,3 +221,30 @@ def test_a_named_organization_is_used_and_one_token_skips_isolation() -> None:
     assert report.exit_code == ExitCode.CONFORMS, report.summary()
     assert "chats_are_private" in report.not_exercised
     assert any("isolation was not checked" in note for note in report.notes)
+
+
+class _NoWebSockets:
+    """The mock with its WebSockets closed before the handshake completes (a REST-only server)."""
+
+    def __init__(self) -> None:
+        self._app = current_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        await self._app(scope, receive, send)
+
+
+def test_a_server_without_the_websockets_violates_their_rules_without_a_crash() -> None:
+    report = _verify(_NoWebSockets(), schemathesis=False)
+
+    assert report.exit_code == ExitCode.VIOLATES
+    assert {
+        "stream_snapshot_comes_first",
+        "stream_refuses_like_coder",
+        "watch_reports_the_callers_chats",
+    } <= set(report.violated_rules), report.summary()
+    assert not set(report.violated_rules) - {
+        rule.name for section in CURRENT_RULES.sections[-3:-1] for rule in section.rules
+    }

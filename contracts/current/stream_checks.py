@@ -10,7 +10,8 @@ polled over REST, as a client's spinner would.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -97,12 +98,27 @@ def _headers(ctx: ScenarioContext, token: str | None) -> dict[str, str]:
     return {"Coder-Session-Token": token} if token is not None else {}
 
 
-def _connect(ctx: ScenarioContext, chat: str, *, after_id: Any = None, token: str | None = "") -> Any:
-    """The stream of `chat` as the main user (or `token`; None: no token)."""
+def _refusable(ctx: ScenarioContext, chat: str, *, after_id: Any = None, token: str | None = "") -> Any:
+    """The stream of `chat` as the main user (or `token`; None: no token); a refusal raises StreamRefused."""
     chosen = ctx.token if token == "" else token
     return open_stream(
         ctx.target, ctx.probe.client, chat, _headers(ctx, chosen), ctx.probe.tokens, after_id=after_id
     )
+
+
+@contextmanager
+def _connect(ctx: ScenarioContext, chat: str, *, after_id: Any = None) -> Iterator[StreamSocket]:
+    """The stream of `chat` as the main user; a refusal of this valid handshake is a violation."""
+    with ExitStack() as stack:
+        try:
+            socket = stack.enter_context(_refusable(ctx, chat, after_id=after_id))
+        except StreamRefused as refused:
+            raise ContractBroken(
+                "StreamRefused",
+                f"the stream of chat {chat} (after_id={after_id}) was refused: {refused}",
+                subject=f"stream of chat {chat}",
+            ) from None
+        yield socket
 
 
 def _take(ctx: ScenarioContext, socket: StreamSocket, chat: str, log: StreamLog, frame: Frame) -> None:
@@ -221,7 +237,7 @@ def stream_refuses_like_coder(ctx: ScenarioContext) -> str | None:
         cases.append((chat, None, ctx.other_token, 404, facts.not_found, None))
     for target, after_id, token, status, message, detail in cases:
         try:
-            with _connect(ctx, target, after_id=after_id, token=token):
+            with _refusable(ctx, target, after_id=after_id, token=token):
                 pass
         except StreamRefused as refused:
             response = httpx.Response(refused.status or 0, content=refused.body.encode())

@@ -8,6 +8,7 @@ not name are read past.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -77,7 +78,11 @@ def watch_reports_the_callers_chats(ctx: ScenarioContext) -> str | None:
     else:
         raise ContractBroken("WatchWithoutToken", "the watcher was opened without a token")
     events: list[dict[str, Any]] = []
-    with _watch(ctx, ctx.token) as socket:
+    with ExitStack() as stack:
+        try:
+            socket = stack.enter_context(_watch(ctx, ctx.token))
+        except StreamRefused as refused:
+            raise ContractBroken("WatchRefused", f"the watcher was refused: {refused}") from None
         chat = create_chat(ctx, "a chat watched from the list", scenario="echo")["id"]
         others = _other_users_chat(ctx)
         created = _read_until_kind(ctx, socket, chat, "created", events)
