@@ -212,6 +212,12 @@ class ChatStore:
         self._notify_owner(changed)
         return chat
 
+    def mark_read(self, chat_id: UUID, message_id: int) -> None:
+        """Move the chat's read cursor; neither `updated_at` nor any listener hears of it."""
+        chat = self._chats.get(chat_id)
+        if chat is not None and chat.last_read_message_id != message_id:
+            self._chats[chat_id] = dataclasses.replace(chat, last_read_message_id=message_id)
+
     def list_messages(self, owner: User, chat_id: UUID) -> Sequence[ChatMessage]:
         """The owner's chat's transcript, by id ascending."""
         self.get_chat(owner, chat_id)

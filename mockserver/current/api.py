@@ -69,7 +69,11 @@ class CurrentChatsApi:
 
     def _chat_json(self, chat: Chat) -> dict[str, Any]:
         messages = self._store.messages_of(chat.id)
-        return chat_json(chat, self._engine.model_of(chat), has_unread=has_assistant_message(messages))
+        return chat_json(
+            chat,
+            self._engine.model_of(chat),
+            has_unread=has_assistant_message(messages, chat.last_read_message_id),
+        )
 
     # --- chats -----------------------------------------------------------------------------
 
