@@ -590,6 +590,11 @@ def _end_status_dropped() -> FrameRewrite:
     return rewrite
 
 
+def _queue_update_dropped() -> FrameRewrite:
+    # Breaks stream_reports_the_queue: queue changes are never sent (a client's queue goes stale).
+    return lambda events: [[e for e in events if e.get("type") != "queue_update"]]
+
+
 def _history_reset_dropped() -> FrameRewrite:
     # Breaks stream_resets_history_after_an_edit: an edit's history_reset is never sent.
     return lambda events: [[e for e in events if e.get("type") != "history_reset"]]
@@ -633,6 +638,9 @@ STREAM_VARIANTS: tuple[Variant, ...] = (
         "stream_end_status_dropped",
         ("stream_status_ends_waiting_or_error",),
         _stream(frames=_end_status_dropped),
+    ),
+    Variant(
+        "stream_queue_update_dropped", ("stream_reports_the_queue",), _stream(frames=_queue_update_dropped)
     ),
     Variant(
         "stream_history_reset_dropped",

@@ -156,6 +156,10 @@ CURRENT_RULES = RuleBook(
                     "a run's stream ends with status `waiting` or `error` (then an `error` event), as GET says",
                 ),
                 Rule(
+                    "stream_reports_the_queue",
+                    "a message queued while connected is in a queue_update, and a later one tells it left",
+                ),
+                Rule(
                     "stream_resets_history_after_an_edit",
                     "an edit seen live is a history_reset, then every message that remains and the new run's",
                 ),

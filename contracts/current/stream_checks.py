@@ -30,6 +30,7 @@ __all__ = [
     "stream_follows_a_run",
     "stream_reconnect_is_complete",
     "stream_refuses_like_coder",
+    "stream_reports_the_queue",
     "stream_resets_history_after_an_edit",
     "stream_snapshot_comes_first",
 ]
@@ -507,5 +508,53 @@ def stream_resets_history_after_an_edit(ctx: ScenarioContext) -> str | None:
             "ResetNotFollowedByHistory",
             f"after history_reset the stream sent messages {resent!r}; the transcript is now {after!r}",
             evidence=log.rows(live),
+        )
+    return None
+
+
+def _queue_updates(log: StreamLog) -> list[list[Any]]:
+    """The queued ids of each `queue_update`, in order (`queued_messages` is omitted when empty)."""
+    return [
+        [q.get("id") for q in e.get("queued_messages") or [] if isinstance(q, dict)]
+        for e in log.events
+        if e.get("type") == "queue_update"
+    ]
+
+
+def stream_reports_the_queue(ctx: ScenarioContext) -> str | None:
+    """A message queued while the stream is open is told by `queue_update`, and its leaving the queue too."""
+    chat = create_chat(ctx, "busy while a message is queued", scenario="slow")["id"]
+    with _connect(ctx, chat) as socket:
+        log = read_until(
+            ctx, socket, chat, _has_status, what="a status (the snapshot)", rule="stream_snapshot_comes_first"
+        )
+        answer = send(ctx, chat, "queued while watched")
+        queued = answer.get("queued_message")
+        if answer.get("queued") is not True or not isinstance(queued, dict):
+            settle(ctx, chat)
+            return "the chat was idle at the send (the agent ignored `scenario: slow`): the queue was not exercised"
+        read_until(
+            ctx,
+            socket,
+            chat,
+            _ended,
+            log=log,
+            what="the run's end after the queued message ran",
+            rule="stream_status_ends_waiting_or_error",
+        )
+    settle(ctx, chat)
+    updates = _queue_updates(log)
+    told = [index for index, ids in enumerate(updates) if queued.get("id") in ids]
+    if not told:
+        raise ContractBroken(
+            "QueueNotTold",
+            f"queued message {queued.get('id')} was never in a queue_update (updates: {updates!r})",
+            evidence=log.rows(),
+        )
+    if queued.get("id") in updates[-1]:
+        raise ContractBroken(
+            "QueueNotToldEmptied",
+            f"the last queue_update still holds {queued.get('id')}, which ran (updates: {updates!r})",
+            evidence=log.rows(),
         )
     return None

@@ -96,6 +96,7 @@ CURRENT_SUITE = Suite(
             stream_checks.stream_follows_a_run,
             marks=False,
         ),
+        Scenario(("stream_reports_the_queue",), stream_checks.stream_reports_the_queue),
         Scenario(("stream_resets_history_after_an_edit",), stream_checks.stream_resets_history_after_an_edit),
         Scenario(("stream_reconnect_is_complete",), stream_checks.stream_reconnect_is_complete),
         # §7.2: the chat list watcher
