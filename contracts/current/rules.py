@@ -128,7 +128,7 @@ CURRENT_RULES = RuleBook(
             ),
         ),
         Section(
-            "WIRE.md §7",
+            "WIRE.md §7.1",
             "The live stream (GET /chats/{chat}/stream)",
             (
                 Rule(
