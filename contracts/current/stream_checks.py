@@ -2,17 +2,15 @@
 
 Frames are JSON arrays of events for the chat; the snapshot (the messages after `after_id`, then
 the status) comes first; message ids rise; the parts of a message stream before the message;
-a run's stream ends with status `waiting` or `error`; a reconnect with `after_id` gets exactly
-what it missed. Every read has a deadline (`--expect-agent`); while no frame comes the chat is
-polled over REST, as a client's spinner would.
+a run's stream ends with status `waiting` or `error`; the queue and an edit's reset are told;
+a reconnect with `after_id` gets exactly what it missed. The frames are read by `stream_log`.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -21,9 +19,19 @@ import httpx
 from contracts.checking import ScenarioContext
 from contracts.current.facts import CHAT_STATUSES, IDLE_STATUSES, invalid_uuid_message
 from contracts.current.refusals import expect_error
-from contracts.current.session import create_chat, read_chat, send, settle, transcript
-from contracts.current.stream_socket import Frame, StreamRefused, StreamSocket, open_stream
-from contracts.violations import ContractBroken, Violation
+from contracts.current.session import create_chat, send, settle, transcript
+from contracts.current.stream_log import (
+    FRAMES_RULE,
+    StreamLog,
+    has_status,
+    judge,
+    message_text,
+    read_until,
+    run_ended,
+    status_of,
+)
+from contracts.current.stream_socket import StreamRefused, StreamSocket, open_stream
+from contracts.violations import ContractBroken
 
 # Events are open too: a type this document does not name (a newer Coder's) is read past.
 __all__ = [
@@ -39,60 +47,6 @@ __all__ = [
 LIVE_ONLY_TYPES = frozenset({"message_part"})
 # WIRE.md §7.1: a bad `after_id` before the upgrade.
 INVALID_AFTER_ID = "Invalid after_id parameter."
-FRAMES_RULE = "stream_frames_are_event_arrays"
-# How long one read waits for a frame before the chat is polled over REST (real seconds).
-READ_SLICE = 0.02
-
-
-@dataclass(slots=True)
-class StreamLog:
-    """What one connection received: its events in order, how many frames, and its close."""
-
-    command: str
-    events: list[dict[str, Any]] = field(default_factory=list)
-    frames: int = 0
-    close_code: int | None = None
-
-    def messages(self) -> list[dict[str, Any]]:
-        """The `message` events' messages, in order."""
-        return [
-            e["message"]
-            for e in self.events
-            if e.get("type") == "message" and isinstance(e.get("message"), dict)
-        ]
-
-    def message_ids(self) -> list[Any]:
-        return [message.get("id") for message in self.messages()]
-
-    def statuses(self) -> list[Any]:
-        return [_status_of(e) for e in self.events if e.get("type") == "status"]
-
-    def rows(self, events: Sequence[dict[str, Any]] | None = None) -> tuple[str, ...]:
-        """Events as evidence lines, one each."""
-        return tuple(_describe(index, event) for index, event in enumerate(events or self.events[-12:]))
-
-
-def _status_of(event: dict[str, Any]) -> Any:
-    status = event.get("status")
-    return status.get("status") if isinstance(status, dict) else status
-
-
-def _describe(index: int, event: dict[str, Any]) -> str:
-    kind = event.get("type")
-    if kind == "message" and isinstance(event.get("message"), dict):
-        message = event["message"]
-        return f"#{index} message id={message.get('id')} role={message.get('role')} text={_text(message)!r}"
-    if kind == "message_part" and isinstance(event.get("message_part"), dict):
-        part = event["message_part"].get("part") or {}
-        return f"#{index} message_part seq={event['message_part'].get('seq')} {part.get('type')} {part.get('text')!r}"
-    if kind == "status":
-        return f"#{index} status {_status_of(event)!r}"
-    return f"#{index} {kind}"
-
-
-def _text(message: dict[str, Any]) -> str:
-    parts = message.get("content") or []
-    return "".join(str(p.get("text", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text")
 
 
 def _headers(ctx: ScenarioContext, token: str | None) -> dict[str, str]:
@@ -120,103 +74,6 @@ def _connect(ctx: ScenarioContext, chat: str, *, after_id: Any = None) -> Iterat
                 subject=f"stream of chat {chat}",
             ) from None
         yield socket
-
-
-def _take(ctx: ScenarioContext, socket: StreamSocket, chat: str, log: StreamLog, frame: Frame) -> None:
-    """Add a frame's events to the log; a frame that is not an array of this chat's events is a violation."""
-    log.frames += 1
-    value = frame.value
-    problem = None
-    if not isinstance(value, list) or not value:
-        problem = "a frame is a non-empty JSON array of events"
-    elif not all(isinstance(e, dict) and isinstance(e.get("type"), str) for e in value):
-        problem = "every event is an object with a `type`"
-    elif any(e.get("chat_id") != chat for e in value):
-        problem = f"every event names its chat ({chat})"
-    if problem:
-        raise ContractBroken(
-            "FrameNotAnEventArray",
-            f"{problem}; frame #{log.frames}: {(frame.text or '')[:300]}",
-            rule=FRAMES_RULE,
-            subject=f"stream of chat {chat}",
-        )
-    log.events.extend(value)
-
-
-def read_until(
-    ctx: ScenarioContext,
-    socket: StreamSocket,
-    chat: str,
-    done: Callable[[StreamLog], bool],
-    *,
-    log: StreamLog | None = None,
-    what: str,
-    rule: str,
-) -> StreamLog:
-    """Read frames until `done` holds; between frames poll the chat; past --expect-agent, a violation of `rule`."""
-    log = log or StreamLog(socket.command)
-    deadline = ctx.clock() + ctx.agent_timeout
-    while not done(log):
-        frame = socket.receive(READ_SLICE)
-        if frame is not None and frame.text is None:
-            log.close_code = frame.close_code
-            raise ContractBroken(
-                "StreamClosedEarly",
-                f"the server closed the stream ({frame.close_code}) before {what}",
-                rule=rule,
-                subject=f"stream of chat {chat}",
-                evidence=log.rows(),
-            )
-        if frame is not None:
-            _take(ctx, socket, chat, log, frame)
-            continue
-        if ctx.clock() >= deadline:
-            status = read_chat(ctx, chat).get("status")
-            raise ContractBroken(
-                "StreamNeverShowed",
-                f"no {what} on the stream within {ctx.agent_timeout:g} s (--expect-agent); the chat is {status!r}",
-                rule=rule,
-                subject=f"stream of chat {chat}",
-                evidence=log.rows(),
-            )
-        read_chat(ctx, chat)  # a client's poll meanwhile (and what moves a virtual clock)
-        ctx.sleep(ctx.poll_every)
-    return log
-
-
-def _has_status(log: StreamLog) -> bool:
-    return bool(log.statuses())
-
-
-def _ended(log: StreamLog) -> bool:
-    """The last status the stream sent is `waiting` or `error`."""
-    statuses = log.statuses()
-    return bool(statuses) and statuses[-1] in IDLE_STATUSES
-
-
-def _judge(ctx: ScenarioContext, rule: str, log: StreamLog, check: Callable[[], bool | None]) -> bool:
-    """Run one judgement of a stream; its violation is recorded under `rule`, the others still run.
-
-    The rule is exercised unless the check says (False) that its situation did not arise.
-    """
-    try:
-        arose = check()
-    except ContractBroken as broken:
-        ctx.record(
-            Violation(
-                broken.rule or rule,
-                broken.kind,
-                "GET /chats/{chat}/stream",
-                broken.message,
-                log.command,
-                subject=broken.subject,
-                evidence=broken.evidence or log.rows(),
-            )
-        )
-        return True
-    if arose is not False:
-        ctx.exercise(rule)
-    return arose is not False
 
 
 # --- the rules -------------------------------------------------------------------------------
@@ -264,7 +121,7 @@ def stream_snapshot_comes_first(ctx: ScenarioContext) -> str | None:
                 ctx,
                 socket,
                 chat,
-                _has_status,
+                has_status,
                 what="a status (the snapshot)",
                 rule="stream_snapshot_comes_first",
             )
@@ -288,9 +145,9 @@ def stream_snapshot_comes_first(ctx: ScenarioContext) -> str | None:
                 f"after_id={after_id}: the snapshot's messages are {got!r}, the transcript after it {expected!r}",
                 evidence=log.rows(snapshot),
             )
-        if _status_of(snapshot[-1]) != "waiting":
+        if status_of(snapshot[-1]) != "waiting":
             raise ContractBroken(
-                "SnapshotStatusWrong", f"the idle chat's snapshot status is {_status_of(snapshot[-1])!r}"
+                "SnapshotStatusWrong", f"the idle chat's snapshot status is {status_of(snapshot[-1])!r}"
             )
     ctx.exercise(FRAMES_RULE)
     return None
@@ -329,10 +186,10 @@ def _parts_precede_their_message(log: StreamLog) -> bool:
             streamed, after_message = [], False
         elif kind == "message" and isinstance(event.get("message"), dict):
             message = event["message"]
-            if message.get("role") == "assistant" and streamed and "".join(streamed) != _text(message):
+            if message.get("role") == "assistant" and streamed and "".join(streamed) != message_text(message):
                 raise ContractBroken(
                     "PartsDisagreeWithMessage",
-                    f"the text streamed as parts {''.join(streamed)!r} is not the message's {_text(message)!r}",
+                    f"the text streamed as parts {''.join(streamed)!r} is not the message's {message_text(message)!r}",
                     evidence=log.rows(log.events[max(0, index - 8) : index + 1]),
                 )
             if message.get("role") == "assistant":
@@ -350,7 +207,7 @@ def stream_follows_a_run(ctx: ScenarioContext) -> str | None:
                 ctx,
                 socket,
                 chat,
-                _has_status,
+                has_status,
                 what="a status (the snapshot)",
                 rule="stream_snapshot_comes_first",
             )
@@ -360,7 +217,7 @@ def stream_follows_a_run(ctx: ScenarioContext) -> str | None:
                 ctx,
                 socket,
                 chat,
-                _ended,
+                run_ended,
                 log=log,
                 what="a status `waiting` or `error` ending the run",
                 rule="stream_status_ends_waiting_or_error",
@@ -394,11 +251,11 @@ def stream_follows_a_run(ctx: ScenarioContext) -> str | None:
                     f"the stream sent messages {log.message_ids()!r}, the transcript is {rest_ids!r}",
                 )
 
-        _judge(ctx, "stream_status_ends_waiting_or_error", log, status_ends)
-        _judge(ctx, "stream_message_ids_increase", log, complete)
+        judge(ctx, "stream_status_ends_waiting_or_error", log, status_ends)
+        judge(ctx, "stream_message_ids_increase", log, complete)
         if ended.get("status") != final:
             notes.append(f"the `{scenario}` run ended {ended.get('status')!r}")
-        if scenario == "slow" and not _judge(
+        if scenario == "slow" and not judge(
             ctx, "message_parts_precede_their_message", log, partial(_parts_precede_their_message, log)
         ):
             notes.append("no text part was streamed: parts were not judged")
@@ -411,7 +268,7 @@ def stream_reconnect_is_complete(ctx: ScenarioContext) -> str | None:
     chat = create_chat(ctx, "a run survived by a reconnect", scenario="tool-use")["id"]
 
     def saw_an_answer(log: StreamLog) -> bool:
-        return any(m.get("role") != "user" for m in log.messages()) or _ended(log)
+        return any(m.get("role") != "user" for m in log.messages()) or run_ended(log)
 
     with _connect(ctx, chat) as socket:
         first = read_until(
@@ -419,13 +276,13 @@ def stream_reconnect_is_complete(ctx: ScenarioContext) -> str | None:
         )
     seen = first.message_ids()
     last = max((i for i in seen if isinstance(i, int)), default=0)
-    in_flight = not _ended(first)
+    in_flight = not run_ended(first)
     with _connect(ctx, chat, after_id=last) as socket:
         second = read_until(
             ctx,
             socket,
             chat,
-            _ended,
+            run_ended,
             what="a status `waiting` or `error` after the reconnect",
             rule="stream_reconnect_is_complete",
         )
@@ -461,7 +318,7 @@ def stream_resets_history_after_an_edit(ctx: ScenarioContext) -> str | None:
     edited = [row["id"] for row in before if row.get("role") == "user"][-1]
     with _connect(ctx, chat) as socket:
         log = read_until(
-            ctx, socket, chat, _has_status, what="a status (the snapshot)", rule="stream_snapshot_comes_first"
+            ctx, socket, chat, has_status, what="a status (the snapshot)", rule="stream_snapshot_comes_first"
         )
         snapshot_end = len(log.events)
         response = ctx.send(
@@ -474,15 +331,15 @@ def stream_resets_history_after_an_edit(ctx: ScenarioContext) -> str | None:
                 "EditRefused", f"the edit answered {response.status_code}: {response.text[:200]}"
             )
 
-        def run_ended_after_the_edit(log: StreamLog) -> bool:
-            statuses = [_status_of(e) for e in log.events[snapshot_end:] if e.get("type") == "status"]
+        def runended_after_the_edit(log: StreamLog) -> bool:
+            statuses = [status_of(e) for e in log.events[snapshot_end:] if e.get("type") == "status"]
             return bool(statuses) and statuses[-1] in IDLE_STATUSES and "running" in statuses
 
         read_until(
             ctx,
             socket,
             chat,
-            run_ended_after_the_edit,
+            runended_after_the_edit,
             log=log,
             what="the edited chat's run ending",
             rule="stream_resets_history_after_an_edit",
@@ -526,7 +383,7 @@ def stream_reports_the_queue(ctx: ScenarioContext) -> str | None:
     chat = create_chat(ctx, "busy while a message is queued", scenario="slow")["id"]
     with _connect(ctx, chat) as socket:
         log = read_until(
-            ctx, socket, chat, _has_status, what="a status (the snapshot)", rule="stream_snapshot_comes_first"
+            ctx, socket, chat, has_status, what="a status (the snapshot)", rule="stream_snapshot_comes_first"
         )
         answer = send(ctx, chat, "queued while watched")
         queued = answer.get("queued_message")
@@ -537,7 +394,7 @@ def stream_reports_the_queue(ctx: ScenarioContext) -> str | None:
             ctx,
             socket,
             chat,
-            _ended,
+            run_ended,
             log=log,
             what="the run's end after the queued message ran",
             rule="stream_status_ends_waiting_or_error",
