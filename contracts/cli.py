@@ -51,9 +51,10 @@ def _verify(args: argparse.Namespace) -> int:
         budget=budget,
         document=args.document,
         expect_agent=args.expect_agent if args.expect_agent is not None else DEFAULT_AGENT_TIMEOUT,
+        api=args.api,
         organization=args.organization,
     )
-    report = verify(target, args.token, options, suite=suite)
+    report = verify(target, args.token, options)
     print(report.summary())
     if args.junit_xml is not None:
         report.write_junit(args.junit_xml)

@@ -46,6 +46,7 @@ class VerifyOptions:
     poll_every: float = 0.1  # seconds between two listings while waiting for runs
     sleep: Callable[[float], None] = time.sleep  # exists to simplify testing
     clock: Callable[[], float] = time.monotonic  # exists to simplify testing
+    api: str = "v1"  # the API generation judged (API_NAMES), unless verify(..., suite=) names a suite
     organization: str | None = None  # today's API: the organization chats are created in (None: found)
     only: frozenset[str] | None = None  # run only the scenario checks of these rules (None: every one)
 
@@ -83,7 +84,7 @@ def verify(
     (up to `expect_agent` seconds) and judged by the run grammar.
     """
     options = options or VerifyOptions()
-    suite = suite or default_suite()
+    suite = suite or suite_named(options.api)
     report = Report(book=suite.book)
     if not 1 <= len(tokens) <= 2:
         report.cannot_judge = "give one or two --token values"

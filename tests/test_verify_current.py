@@ -52,7 +52,7 @@ def _verify(app: Any, tokens: tuple[str, ...] = TOKENS, **options: Any) -> Repor
         "clock": time.clock,
         **options,
     }
-    return verify(Target.asgi(app), list(tokens), VerifyOptions(**settings), suite=SUITE)
+    return verify(Target.asgi(app), list(tokens), VerifyOptions(api="current", **settings))
 
 
 def _planted(variant: Variant) -> Report:
