@@ -520,6 +520,18 @@ def _bad_after_id_dropped(query: str) -> str:
     )
 
 
+class _OriginUnchecked:
+    """Breaks stream_refuses_like_coder: the stream's handshake is accepted from any site (Origin dropped)."""
+
+    def __init__(self) -> None:
+        self._app = current_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"origin"]}
+        await self._app(scope, receive, send)
+
+
 def _one_event_per_frame() -> FrameRewrite:
     # Breaks stream_frames_are_event_arrays: each event is sent as a lone object, not in an array.
     return lambda events: list(events)
@@ -614,6 +626,7 @@ STREAM_VARIANTS: tuple[Variant, ...] = (
     Variant(
         "stream_bad_after_id_accepted", ("stream_refuses_like_coder",), _stream(query=_bad_after_id_dropped)
     ),
+    Variant("stream_origin_unchecked", ("stream_refuses_like_coder",), _OriginUnchecked),
     Variant(
         "stream_one_event_per_frame",
         ("stream_frames_are_event_arrays",),

@@ -47,18 +47,26 @@ __all__ = [
 LIVE_ONLY_TYPES = frozenset({"message_part"})
 # WIRE.md §7.1: a bad `after_id` before the upgrade.
 INVALID_AFTER_ID = "Invalid after_id parameter."
+# A site no server lists among its origins (RFC 2606's reserved `.invalid`).
+FOREIGN_ORIGIN = "https://verify-elsewhere.invalid"
 
 
 def _headers(ctx: ScenarioContext, token: str | None) -> dict[str, str]:
     return {"Coder-Session-Token": token} if token is not None else {}
 
 
-def _refusable(ctx: ScenarioContext, chat: str, *, after_id: Any = None, token: str | None = "") -> Any:
+def _refusable(
+    ctx: ScenarioContext,
+    chat: str,
+    *,
+    after_id: Any = None,
+    token: str | None = "",
+    origin: str | None = None,
+) -> Any:
     """The stream of `chat` as the main user (or `token`; None: no token); a refusal raises StreamRefused."""
     chosen = ctx.token if token == "" else token
-    return open_stream(
-        ctx.target, ctx.probe.client, chat, _headers(ctx, chosen), ctx.probe.tokens, after_id=after_id
-    )
+    headers = {**_headers(ctx, chosen), **({"Origin": origin} if origin else {})}
+    return open_stream(ctx.target, ctx.probe.client, chat, headers, ctx.probe.tokens, after_id=after_id)
 
 
 @contextmanager
@@ -80,7 +88,7 @@ def _connect(ctx: ScenarioContext, chat: str, *, after_id: Any = None) -> Iterat
 
 
 def stream_refuses_like_coder(ctx: ScenarioContext) -> str | None:
-    """Before the upgrade: the 401, `{chat}`'s 400 and 404, and 400 `Invalid after_id parameter.`."""
+    """Before the upgrade: the 401, `{chat}`'s 400 and 404, 400 `Invalid after_id parameter.`, a foreign origin's 403."""
     facts = ctx.facts
     chat = create_chat(ctx, "a chat whose stream is refused", scenario="echo")["id"]
     settle(ctx, chat)
@@ -104,6 +112,23 @@ def stream_refuses_like_coder(ctx: ScenarioContext) -> str | None:
         raise ContractBroken(
             "StreamNotRefused",
             f"the stream was opened where {status} `{message}` is due ({target}, after_id={after_id})",
+        )
+    # A browser's handshake from another site: coder/websocket's origin check refuses it (403).
+    try:
+        with _refusable(ctx, chat, origin=FOREIGN_ORIGIN):
+            pass
+    except StreamRefused as refused:
+        if refused.status != 403:
+            raise ContractBroken(
+                "WrongOriginRefusal",
+                f"a handshake from {FOREIGN_ORIGIN} was refused with {refused.status}, not 403",
+            ) from None
+    else:
+        raise ContractBroken("ForeignOriginAccepted", f"the stream was opened for a page of {FOREIGN_ORIGIN}")
+    # A negative after_id parses (strconv.ParseInt): the stream opens.
+    with _connect(ctx, chat, after_id=-1) as socket:
+        read_until(
+            ctx, socket, chat, has_status, what="a status (the snapshot)", rule="stream_refuses_like_coder"
         )
     return None
 
