@@ -60,6 +60,8 @@ class ScenarioContext:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     poll_every: float = 0.1  # seconds between two listings while waiting for runs
+    organization: str | None = None  # today's API: where chats are created (None: the suite finds it)
+    memo: dict[str, Any] = field(default_factory=dict)  # what one check found for the next ones
 
     def send(self, method: str, path: str, *, token: str | None = None, **body: Any) -> httpx.Response:
         """A request as the main user unless another token is given."""
@@ -107,6 +109,8 @@ class Suite:
     load_document: Callable[[Path | None], dict[str, Any]]  # the packaged document unless a path
     facts: Callable[[dict[str, Any]], Any]  # the facts the checks compare against, from the document
     response_checks: Callable[[Any], list[Callable[[Any, Any, Any], None]]]  # Schemathesis-phase checks
+    # Schemathesis configuration the API needs, from what the scenario checks found (their memo).
+    fuzz_config: Callable[[dict[str, Any]], dict[str, Any]] = lambda memo: {}
 
 
 def snippet(response: httpx.Response) -> str:

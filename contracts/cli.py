@@ -18,11 +18,12 @@ def _verify(args: argparse.Namespace) -> int:
     """
     from contracts.fuzz import FuzzBudget
     from contracts.report import ExitCode
-    from contracts.runner import DEFAULT_AGENT_TIMEOUT, VerifyOptions, default_suite, verify
+    from contracts.runner import DEFAULT_AGENT_TIMEOUT, VerifyOptions, suite_named, verify
     from contracts.target import Target
 
+    suite = suite_named(args.api)
     if args.list_rules:
-        print(default_suite().book.listing())
+        print(suite.book.listing())
         return ExitCode.CONFORMS
     missing = [flag for flag, value in (("--base-url", args.base_url), ("--token", args.token)) if not value]
     if missing:
@@ -50,6 +51,8 @@ def _verify(args: argparse.Namespace) -> int:
         budget=budget,
         document=args.document,
         expect_agent=args.expect_agent if args.expect_agent is not None else DEFAULT_AGENT_TIMEOUT,
+        api=args.api,
+        organization=args.organization,
     )
     report = verify(target, args.token, options)
     print(report.summary())
@@ -94,4 +97,15 @@ def add_verify_command(subparsers: Any) -> None:
         "--list-rules", action="store_true", help="print every rule with the WIRE.md section it enforces"
     )
     verify.add_argument("--document", type=Path, metavar="PATH", help="another copy of the OpenAPI document")
+    verify.add_argument(
+        "--api",
+        choices=("v1", "current"),
+        default="v1",
+        help="the API generation to judge: v1 (openapi/chats.yaml, the default) or current (openapi/current)",
+    )
+    verify.add_argument(
+        "--organization",
+        metavar="ID",
+        help="--api current: the organization verify creates chats in (default: the one named `coder`)",
+    )
     verify.set_defaults(func=_verify)

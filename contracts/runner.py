@@ -18,7 +18,7 @@ from contracts.shell import mask_command
 from contracts.target import Probe, Target
 from contracts.violations import ContractBroken, Violation
 
-__all__ = ["DEFAULT_AGENT_TIMEOUT", "VerifyOptions", "default_suite", "verify"]
+__all__ = ["API_NAMES", "DEFAULT_AGENT_TIMEOUT", "VerifyOptions", "default_suite", "suite_named", "verify"]
 
 # Seconds a run may take to write run_finished, unless --expect-agent says otherwise.
 DEFAULT_AGENT_TIMEOUT = 30.0
@@ -46,13 +46,31 @@ class VerifyOptions:
     poll_every: float = 0.1  # seconds between two listings while waiting for runs
     sleep: Callable[[float], None] = time.sleep  # exists to simplify testing
     clock: Callable[[], float] = time.monotonic  # exists to simplify testing
+    api: str = "v1"  # the API generation judged (API_NAMES), unless verify(..., suite=) names a suite
+    organization: str | None = None  # today's API: the organization chats are created in (None: found)
+    only: frozenset[str] | None = None  # run only the scenario checks of these rules (None: every one)
+
+
+# The API generations verify can judge (`verify --api NAME`); the first is the default.
+API_NAMES = ("v1", "current")
 
 
 def default_suite() -> Suite:
     """The suite of the API generation verify judges by default: V1."""
-    from contracts.v1.suite import V1_SUITE
+    return suite_named(API_NAMES[0])
 
-    return V1_SUITE
+
+def suite_named(api: str) -> Suite:
+    """The suite of one API generation: `v1` (openapi/chats.yaml) or `current` (openapi/current)."""
+    if api == "v1":
+        from contracts.v1.suite import V1_SUITE
+
+        return V1_SUITE
+    if api == "current":
+        from contracts.current.suite import CURRENT_SUITE
+
+        return CURRENT_SUITE
+    raise ValueError(f"unknown API generation {api!r}: one of {', '.join(API_NAMES)}")
 
 
 def verify(
@@ -66,7 +84,7 @@ def verify(
     (up to `expect_agent` seconds) and judged by the run grammar.
     """
     options = options or VerifyOptions()
-    suite = suite or default_suite()
+    suite = suite or suite_named(options.api)
     report = Report(book=suite.book)
     if not 1 <= len(tokens) <= 2:
         report.cannot_judge = "give one or two --token values"
@@ -95,8 +113,11 @@ def verify(
             sleep=options.sleep,
             clock=options.clock,
             poll_every=options.poll_every,
+            organization=options.organization,
         )
         for scenario in suite.scenarios:
+            if options.only is not None and not options.only & set(scenario.rules):
+                continue
             try:
                 note = scenario.run(ctx)
             except ContractBroken as broken:
@@ -121,6 +142,18 @@ def verify(
                         probe.last_curl,
                     )
                 )
+            except (LookupError, TypeError, ValueError, AttributeError) as error:
+                # An answer of a shape the check could not read (a field missing, of another type):
+                # the server's deviation, reported under the check's rule rather than as a traceback.
+                report.add(
+                    Violation(
+                        scenario.rules[0],
+                        "AnswerUnreadable",
+                        probe.last_operation,
+                        f"the check could not read the server's answer ({type(error).__name__}: {error})",
+                        probe.last_curl,
+                    )
+                )
             else:
                 if note:
                     report.notes.append(f"{scenario.rules[0]}: {note}")
@@ -128,6 +161,7 @@ def verify(
                     report.exercise(*scenario.rules)
         report.figures["scenario_requests"] = probe.sent
         report.figures["runs_judged"] = len(ctx.runs)
+        memo = ctx.memo
     if options.schemathesis:
         stats = run_schemathesis(
             document,
@@ -138,8 +172,10 @@ def verify(
             extra_checks=suite.response_checks(facts),
             record=report.add,
             mask=lambda command: mask_command(command, placeholders),
+            extra_config=suite.fuzz_config(memo),
         )
-        report.exercise(*_fuzz_exercised(stats))
+        # Only the rules this suite's book holds: another generation's checks are not its own.
+        report.exercise(*(_fuzz_exercised(stats) & set(suite.book.names())))
         report.figures.update(
             schemathesis_calls=stats.calls, stateful_calls=stats.stateful_calls, successes=stats.successes
         )

@@ -1,0 +1,109 @@
+"""The suite of today's API: its rule book and the scenario checks that exercise it, in the order they run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.checking import Scenario, Suite
+from contracts.current import chat_checks, paging, refusal_checks, run_checks, stream_checks, watch_checks
+from contracts.current.facts import WireFacts, load_document
+from contracts.current.response_checks import response_checks
+from contracts.current.rules import CURRENT_RULES
+
+__all__ = ["CURRENT_SUITE", "fuzz_config"]
+
+# Today's coderd answers these statuses to schema-valid requests by design (WIRE.md §5): the
+# chat's state refuses the request (archived, busy, no queue), or a well-formed reference does
+# not resolve (a workspace or model config is a 400), or a field's rule lives in the handler.
+_STATEFUL_OPERATIONS = [
+    "list-chats",
+    "create-chat",
+    "update-chat",
+    "list-chat-messages",
+    "send-chat-message",
+    "edit-chat-message",
+    "interrupt-chat",
+    "delete-chat-queued-message",
+    "promote-chat-queued-message",
+]
+_ACCEPTED = ["2xx", "400", "403", "404", "409", "429"]
+
+
+def fuzz_config(memo: dict[str, Any]) -> dict[str, Any]:
+    """Schemathesis' settings for today's API: what a valid request may be refused with, and the
+    organization and models the scenario checks found, so that generated chats get created."""
+    config: dict[str, Any] = {
+        "operations": [
+            {
+                "include-operation-id": _STATEFUL_OPERATIONS,
+                "checks": {"positive_data_acceptance": {"expected-statuses": _ACCEPTED}},
+            }
+        ]
+    }
+    parameters: dict[str, Any] = {}
+    if isinstance(memo.get("organization"), str):
+        parameters["path.organization"] = memo["organization"]
+        parameters["body.organization_id"] = memo["organization"]
+    if memo.get("model_ids"):
+        parameters["body.model_config_id"] = memo["model_ids"][0]
+    if parameters:
+        config["parameters"] = parameters
+    return config
+
+
+CURRENT_SUITE = Suite(
+    CURRENT_RULES,
+    (
+        # §2: refusals every route shares
+        Scenario(("tokens_are_required",), refusal_checks.tokens_are_required),
+        Scenario(("chat_param_is_a_uuid",), refusal_checks.chat_param_is_a_uuid),
+        Scenario(("bodies_are_read_like_go",), refusal_checks.bodies_are_read_like_go),
+        Scenario(("unknown_request_fields_are_ignored",), refusal_checks.unknown_request_fields_are_ignored),
+        Scenario(("chats_are_private",), refusal_checks.chats_are_private),
+        # §3: what is stored reads back
+        Scenario(("created_chat_reads_back",), chat_checks.created_chat_reads_back),
+        Scenario(("transcript_holds_what_was_sent",), chat_checks.transcript_holds_what_was_sent),
+        # §4: the status machine
+        Scenario(("run_ends_waiting_or_error",), run_checks.run_ends_waiting_or_error),
+        Scenario(("idle_chat_refuses_busy_operations",), run_checks.idle_chat_refuses_busy_operations),
+        Scenario(("busy_chat_cannot_be_archived",), run_checks.busy_chat_cannot_be_archived),
+        # §5: each route
+        Scenario(("create_refusals_are_coders",), refusal_checks.create_refusals_are_coders),
+        Scenario(("update_refusals_are_coders",), refusal_checks.update_refusals_are_coders),
+        Scenario(("send_refusals_are_coders",), refusal_checks.send_refusals_are_coders),
+        Scenario(("chat_list_hides_archived",), chat_checks.chat_list_hides_archived),
+        Scenario(("archived_chat_refuses_changes",), chat_checks.archived_chat_refuses_changes),
+        Scenario(("chat_list_pages",), paging.chat_list_pages),
+        Scenario(("transcript_pages",), paging.transcript_pages),
+        Scenario(("send_runs_an_idle_chat",), run_checks.send_runs_an_idle_chat),
+        Scenario(("queue_holds_messages_sent_while_busy",), run_checks.queue_holds_messages_sent_while_busy),
+        Scenario(("promoted_message_runs_next",), run_checks.promoted_message_runs_next),
+        Scenario(("interrupt_stops_the_run",), run_checks.interrupt_stops_the_run),
+        Scenario(("edit_truncates_what_follows",), run_checks.edit_truncates_what_follows),
+        # §7: the stream
+        Scenario(("stream_refuses_like_coder",), stream_checks.stream_refuses_like_coder),
+        Scenario(
+            ("stream_snapshot_comes_first", "stream_frames_are_event_arrays"),
+            stream_checks.stream_snapshot_comes_first,
+        ),
+        Scenario(
+            (
+                "stream_status_ends_waiting_or_error",
+                "stream_message_ids_increase",
+                "message_parts_precede_their_message",
+                "stream_frames_are_event_arrays",
+            ),
+            stream_checks.stream_follows_a_run,
+            marks=False,
+        ),
+        Scenario(("stream_reports_the_queue",), stream_checks.stream_reports_the_queue),
+        Scenario(("stream_resets_history_after_an_edit",), stream_checks.stream_resets_history_after_an_edit),
+        Scenario(("stream_reconnect_is_complete",), stream_checks.stream_reconnect_is_complete),
+        # §7.2: the chat list watcher
+        Scenario(("watch_reports_the_callers_chats",), watch_checks.watch_reports_the_callers_chats),
+    ),
+    load_document,
+    WireFacts.from_document,
+    response_checks,
+    fuzz_config,
+)
