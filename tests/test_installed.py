@@ -213,6 +213,13 @@ def test_verify_help_runs(installed: Installed) -> None:
     assert done.stdout.startswith("usage: chats-mock verify")
 
 
+@pytest.mark.parametrize("api", ["v1", "current"])
+def test_verify_lists_the_rules_of_each_api_generation(installed: Installed, api: str) -> None:
+    done = installed.run("verify", "--api", api, "--list-rules")
+    assert done.returncode == 0, done.stderr
+    assert "WIRE.md" in done.stdout
+
+
 @pytest.fixture(scope="module")
 def served(installed: Installed) -> Iterator[str]:
     """The installed mock, served from elsewhere (one start per artefact: each costs ~2 s)."""
