@@ -30,6 +30,7 @@ from mockserver.edge.coder_errors import install_error_handlers
 from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.limits import Limits, LimitsMiddleware
 from mockserver.edge.methods import MethodIndex
+from mockserver.edge.streams import OpenStreams
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
 from mockserver.generation import API_GENERATIONS, CoreParts, build_generation
@@ -100,6 +101,7 @@ def create_app(
     store = store or ChatStore(clock=clock, new_id=new_id)
     scheduler = scheduler or AsyncioScheduler()
     seed_store(store)
+    streams = OpenStreams()
     control = ControlPlane(
         enabled=settings.control or settings.control_token is not None,
         token=settings.control_token,
@@ -115,6 +117,7 @@ def create_app(
         document=settings.control_document,
         stopping=stopping,
         hosts=settings.control_hosts,
+        streams=streams,
     )
     generation = build_generation(
         settings.api,
@@ -129,6 +132,7 @@ def create_app(
             queue_limit=settings.queue_limit,
             origins=settings.cors,
             watch_queue=settings.watch_queue,
+            streams=streams,
         ),
         agent=agent,
         document=settings.document,

@@ -21,6 +21,7 @@ from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.edge.limits import Limits
+from mockserver.edge.streams import OpenStreams
 
 __all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation", "load_document"]
 
@@ -44,6 +45,8 @@ class CoreParts:
     # and how many frames a watcher may fall behind.
     origins: CorsPolicy = field(default_factory=CorsPolicy)
     watch_queue: int = 1000
+    # A generation's chat streams, for the control plane to close (`POST /__mock/chats/{chat_id}/streams/close`).
+    streams: OpenStreams = field(default_factory=OpenStreams)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,19 @@ from typing import Any, Protocol
 
 from starlette.responses import Response
 
-from mockserver.core.golang import encode_json
+from mockserver.core.golang import encode_json, parse_uuid
 from mockserver.edge.coder_errors import CONTENT_TYPE, error_body
+from mockserver.edge.streams import OpenStreams
 
 from .faults import FaultRule, Faults
 from .journal import Journal, JournalFilter
 from .paths import PathPattern
 
-__all__ = ["ControlApi", "Resettable", "Steppable"]
+__all__ = ["SENDABLE_CLOSE_CODES", "ControlApi", "Resettable", "Steppable"]
+
+# The close codes a server may put in a close frame (RFC 6455 7.4, the IANA registry, 3000-4999).
+SENDABLE_CLOSE_CODES = frozenset([*range(1000, 1004), *range(1007, 1015), *range(3000, 5000)])
+_MAX_REASON_BYTES = 123
 
 
 class Resettable(Protocol):
@@ -44,11 +49,20 @@ def _no_content() -> Response:
 class ControlApi:
     """Handlers by operationId; Connexion has already validated the request."""
 
-    def __init__(self, *, reset: Resettable, journal: Journal, faults: Faults, clock: Steppable) -> None:
+    def __init__(
+        self,
+        *,
+        reset: Resettable,
+        journal: Journal,
+        faults: Faults,
+        clock: Steppable,
+        streams: OpenStreams | None = None,
+    ) -> None:
         self._reset = reset
         self._journal = journal
         self._faults = faults
         self._clock = clock
+        self._streams = streams or OpenStreams()
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `list-requests` is `list_requests`."""
@@ -117,3 +131,23 @@ class ControlApi:
     async def finish_runs(self) -> Response:
         """POST /__mock/clock/finish."""
         return _json(200, {"ran": self._clock.finish_all()})
+
+    async def close_chat_streams(self, chat_id: str, body: dict[str, Any]) -> Response:
+        """POST /__mock/chats/{chat_id}/streams/close (not `{chat}`: that name is the Chats API's)."""
+        code = int(body.get("code", 1000))
+        reason = str(body.get("reason", ""))
+        if code not in SENDABLE_CLOSE_CODES:
+            return _json(
+                400,
+                error_body(
+                    "Invalid close code.",
+                    f"{code} may not be sent by a server; use 1000-1003, 1007-1014 or 3000-4999",
+                ),
+            )
+        if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
+            return _json(400, error_body("Invalid close reason.", "a close reason holds at most 123 bytes"))
+        try:
+            chat = parse_uuid(chat_id)
+        except ValueError as error:
+            return _json(400, error_body("Invalid chat id.", str(error)))
+        return _json(200, {"closed": self._streams.close_chat(chat, code, reason)})

@@ -16,6 +16,7 @@ from mockserver.core.clock import Clock
 from mockserver.core.directory import Directory
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore, Eviction
+from mockserver.edge.streams import OpenStreams
 
 from .api import ControlApi, Steppable
 from .cors import CorsPolicy, cors_options
@@ -59,6 +60,7 @@ class ControlPlane:
         document: Path | None = None,
         stopping: Stopping | None = None,
         hosts: HostAllowlist | None = None,
+        streams: OpenStreams | None = None,
     ) -> None:
         self.enabled = enabled
         self.journal = Journal(journal_size)
@@ -74,6 +76,7 @@ class ControlPlane:
         self._document = document  # another copy of control.yaml; None is the packaged one
         self._stopping = stopping or Stopping()  # a fault's latency ends when the server stops
         self._hosts = hosts  # the Host names /__mock answers; None: any
+        self._streams = streams or OpenStreams()  # the generation's chat streams, to close on demand
         if enabled:  # the journal's only reader is the control plane
             store.on_evict(self._record_eviction)
 
@@ -107,7 +110,13 @@ class ControlPlane:
         """Serve /__mock from its own document when enabled (options as for `app.add_api`)."""
         if not self.enabled:
             return
-        api = ControlApi(reset=self.reset, journal=self.journal, faults=self.faults, clock=self._scheduler)
+        api = ControlApi(
+            reset=self.reset,
+            journal=self.journal,
+            faults=self.faults,
+            clock=self._scheduler,
+            streams=self._streams,
+        )
         app.add_api(
             self._document or Path(str(coder_chats_openapi.control_document())),
             base_path=CONTROL_PREFIX,

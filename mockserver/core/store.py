@@ -10,14 +10,34 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from mockserver.core.changes import (
+    ChatChanged,
+    ChatEvent,
+    MessagesDeleted,
+    PreviewReset,
+    QueueChanged,
+    RetryScheduled,
+    StreamPosition,
+)
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.errors import ChatEvicted, ChatNotFound, MessageNotFound, QueuedMessageNotFound
-from mockserver.core.models import Chat, ChatMessage, LivePart, QueuedMessage, Role, User
+from mockserver.core.models import Chat, ChatMessage, ChatStatus, LivePart, QueuedMessage, Role, User
 
-__all__ = ["SYSTEM_PROMPT", "ChatStore", "Eviction", "EvictionListener", "Listener", "StoreLimits"]
+__all__ = [
+    "SYSTEM_PROMPT",
+    "ChatStore",
+    "Eviction",
+    "EvictionListener",
+    "Listener",
+    "OwnerListener",
+    "StoreLimits",
+]
 
-# Called with each row appended to a watched chat, and with each live part of its runs.
-Listener = Callable[[ChatMessage | LivePart], None]
+# Called with each change of a watched chat (core/changes.py): rows, live parts, fields, queue...
+Listener = Callable[[ChatEvent], None]
+
+# Called with each chat of an owner created or changed.
+OwnerListener = Callable[[ChatChanged], None]
 
 # How many evicted chat ids the store remembers, to answer them with a 404 that says why.
 _EVICTED_REMEMBERED = 10_000
@@ -53,6 +73,27 @@ EvictionListener = Callable[[Eviction], None]
 SYSTEM_PROMPT = {"type": "system_prompt", "content": "You are a helpful assistant."}
 
 
+class _LiveHistory:
+    """A chat's stream position, kept as the store changes it (see StreamPosition)."""
+
+    __slots__ = ("generation_attempt", "history_version", "preview", "queue_version", "retry", "truncated")
+
+    def __init__(self) -> None:
+        self.history_version = 0
+        self.truncated = False
+        self.queue_version = 0
+        self.generation_attempt = 0
+        self.preview: list[LivePart] = []
+        self.retry: Any = None
+
+    def history_changed(self) -> None:
+        # A new row (or a truncation) closes the open preview: its parts are now a row or void.
+        self.history_version += 1
+        self.generation_attempt = 0
+        self.preview.clear()
+        self.retry = None
+
+
 class ChatStore:
     """Chats by id and their transcripts; get and append are O(1), a list is O(its length).
 
@@ -68,6 +109,8 @@ class ChatStore:
         self._message_count = 0  # rows over all transcripts
         self._last_message_id = 0  # the global sequence; imports move it past their ids
         self._listeners: dict[UUID, list[Listener]] = {}
+        self._owner_listeners: dict[UUID, list[OwnerListener]] = {}
+        self._live: dict[UUID, _LiveHistory] = {}
         self._eviction_listeners: list[EvictionListener] = []
         self._evicted: OrderedDict[UUID, UUID] = OrderedDict()  # chat id -> owner id, the newest last
         self._queues: dict[UUID, list[QueuedMessage]] = {}
@@ -82,6 +125,7 @@ class ChatStore:
         self._message_count = 0
         self._last_message_id = 0
         self._queues.clear()
+        self._live.clear()
         self._last_queued_id = 0
         return count
 
@@ -101,8 +145,12 @@ class ChatStore:
         metadata: Any,
         labels: dict[str, str] | None = None,
         system_prompt: Any = SYSTEM_PROMPT,
+        status: ChatStatus | None = None,
     ) -> Chat:
-        """Store a new chat and, unless `system_prompt` is None, its system-prompt message."""
+        """Store a new chat and, unless `system_prompt` is None, its system-prompt message.
+
+        `status` is the chat's status from its first moment (today's Coder creates chats running).
+        """
         now = self._clock()
         chat = Chat(
             id=self._new_id(),
@@ -117,12 +165,16 @@ class ChatStore:
             metadata=metadata,
             labels=dict(labels or {}),
         )
+        if status is not None:
+            chat = dataclasses.replace(chat, status=status)
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = []
         self._queues[chat.id] = []
+        self._live[chat.id] = _LiveHistory()
         if self._limits.max_chats is not None:
             while len(self._chats) > self._limits.max_chats:
                 self._evict(next(iter(self._chats)), f"max_chats {self._limits.max_chats}")
+        self._notify_owner(ChatChanged(chat=chat, previous=None))
         if system_prompt is not None:
             self.append_message(chat.id, Role.SYSTEM, system_prompt)
         return chat
@@ -152,8 +204,12 @@ class ChatStore:
         chat = self._chats.get(chat_id)
         if chat is None:
             raise ChatNotFound(str(chat_id))
+        previous = chat
         chat = dataclasses.replace(chat, updated_at=self._clock(), **changes)
         self._chats[chat_id] = chat
+        changed = ChatChanged(chat=chat, previous=previous)
+        self._notify(chat_id, changed)
+        self._notify_owner(changed)
         return chat
 
     def list_messages(self, owner: User, chat_id: UUID) -> Sequence[ChatMessage]:
@@ -176,6 +232,7 @@ class ChatStore:
         )
         transcript.append(message)
         self._message_count += 1
+        self._live[chat_id].history_changed()
         self._notify(chat_id, message)
         self._keep_messages_within_limit(chat_id)
         return message
@@ -203,6 +260,7 @@ class ChatStore:
         chat = self._chats.pop(chat_id)
         rows = len(self._transcripts.pop(chat_id))
         self._queues.pop(chat_id, None)
+        self._live.pop(chat_id, None)
         self._message_count -= rows
         self._evicted[chat_id] = chat.owner_id
         if len(self._evicted) > _EVICTED_REMEMBERED:
@@ -249,6 +307,12 @@ class ChatStore:
         deleted = tuple(m.id for m in transcript[index:])
         del transcript[index:]
         self._message_count -= len(deleted)
+        if deleted:
+            self._live[chat_id].history_changed()
+            self._live[chat_id].truncated = True
+            self._notify(
+                chat_id, MessagesDeleted(chat_id=chat_id, deleted_ids=deleted, remaining=tuple(transcript))
+            )
         return deleted
 
     def _transcript(self, chat_id: UUID) -> list[ChatMessage]:
@@ -271,6 +335,7 @@ class ChatStore:
             id=self._last_queued_id, chat_id=chat_id, created_at=self._clock(), content=content
         )
         queue.append(queued)
+        self._queue_changed(chat_id)
         return queued
 
     def remove_queued(self, chat_id: UUID, queued_id: int) -> QueuedMessage:
@@ -278,21 +343,35 @@ class ChatStore:
         queue = self._queue(chat_id)
         for index, queued in enumerate(queue):
             if queued.id == queued_id:
-                return queue.pop(index)
+                queue.pop(index)
+                self._queue_changed(chat_id)
+                return queued
         raise QueuedMessageNotFound(str(queued_id))
 
     def put_first(self, chat_id: UUID, queued: QueuedMessage) -> None:
         """Put a queued message at the head of the chat's queue."""
         self._queue(chat_id).insert(0, queued)
+        self._queue_changed(chat_id)
 
     def pop_queued(self, chat_id: UUID) -> QueuedMessage | None:
         """Take the head of the chat's queue, or None when it is empty."""
         queue = self._queue(chat_id)
-        return queue.pop(0) if queue else None
+        if not queue:
+            return None
+        head = queue.pop(0)
+        self._queue_changed(chat_id)
+        return head
 
     def clear_queue(self, chat_id: UUID) -> None:
         """Empty the chat's queue."""
-        self._queue(chat_id).clear()
+        queue = self._queue(chat_id)
+        if queue:
+            queue.clear()
+            self._queue_changed(chat_id)
+
+    def _queue_changed(self, chat_id: UUID) -> None:
+        self._live[chat_id].queue_version += 1
+        self._notify(chat_id, QueueChanged(chat_id=chat_id, queue=tuple(self._queues[chat_id])))
 
     def _queue(self, chat_id: UUID) -> list[QueuedMessage]:
         queue = self._queues.get(chat_id)
@@ -303,10 +382,10 @@ class ChatStore:
     # --- live transcript ------------------------------------------------------------------
 
     def subscribe(self, chat_id: UUID, listener: Listener) -> Callable[[], None]:
-        """Call `listener` with each row appended to the chat from now on; returns the unsubscribe.
+        """Call `listener` with each change of the chat from now on; returns the unsubscribe.
 
-        Listeners run synchronously inside `append_message`, so that a caller who subscribes
-        and then lists the transcript (with no await between) misses and repeats nothing.
+        Listeners run synchronously inside the call that changed the chat, so that a caller
+        who subscribes and then reads the chat (with no await between) misses and repeats nothing.
         """
         listeners = self._listeners.setdefault(chat_id, [])
         listeners.append(listener)
@@ -324,15 +403,73 @@ class ChatStore:
         """How many listeners follow the chat (0 once the last one unsubscribed)."""
         return len(self._listeners.get(chat_id, ()))
 
-    def publish_partial(self, chat_id: UUID, run_id: UUID, type_id: str, part: Any) -> None:
-        """Send a live, unstored piece of a run to the chat's listeners."""
-        if chat_id not in self._transcripts:
-            raise ChatNotFound(str(chat_id))
-        self._notify(chat_id, LivePart(chat_id=chat_id, run_id=run_id, type_id=type_id, part=part))
+    def subscribe_owner(self, owner_id: UUID, listener: OwnerListener) -> Callable[[], None]:
+        """Call `listener` with each of the owner's chats created or changed; returns the unsubscribe."""
+        listeners = self._owner_listeners.setdefault(owner_id, [])
+        listeners.append(listener)
 
-    def _notify(self, chat_id: UUID, event: ChatMessage | LivePart) -> None:
+        def unsubscribe() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+            if not listeners and self._owner_listeners.get(owner_id) is listeners:
+                del self._owner_listeners[owner_id]
+
+        return unsubscribe
+
+    def owner_listener_count(self, owner_id: UUID) -> int:
+        """How many listeners follow the owner's chats."""
+        return len(self._owner_listeners.get(owner_id, ()))
+
+    def publish_partial(self, chat_id: UUID, run_id: UUID, type_id: str, part: Any) -> None:
+        """Send a live, unstored piece of a run to the chat's listeners; it joins the open preview."""
+        live = self._live.get(chat_id)
+        if live is None:
+            raise ChatNotFound(str(chat_id))
+        event = LivePart(chat_id=chat_id, run_id=run_id, type_id=type_id, part=part)
+        live.preview.append(event)
+        self._notify(chat_id, event)
+
+    def publish_retry(self, chat_id: UUID, retry: Any) -> None:
+        """A model call failed and will be retried: `retry` (the generation's JSON) is pending.
+
+        It stays the chat's pending retry (StreamPosition.retry) until the next row is stored.
+        """
+        live = self._live.get(chat_id)
+        if live is None:
+            raise ChatNotFound(str(chat_id))
+        live.retry = retry
+        self._notify(chat_id, RetryScheduled(chat_id=chat_id, retry=retry))
+
+    def publish_reset(self, chat_id: UUID) -> None:
+        """A new attempt of the open step's model call begins: the parts streamed so far are void."""
+        live = self._live.get(chat_id)
+        if live is None:
+            raise ChatNotFound(str(chat_id))
+        live.generation_attempt += 1
+        live.preview.clear()
+        self._notify(chat_id, PreviewReset(chat_id=chat_id, generation_attempt=live.generation_attempt))
+
+    def stream_position(self, chat_id: UUID) -> StreamPosition:
+        """Where the chat's live history stands now (for a new subscriber to line up with)."""
+        live = self._live.get(chat_id)
+        if live is None:
+            raise ChatNotFound(str(chat_id))
+        return StreamPosition(
+            history_version=live.history_version,
+            truncated=live.truncated,
+            queue_version=live.queue_version,
+            generation_attempt=live.generation_attempt,
+            preview=tuple(live.preview),
+            retry=live.retry,
+        )
+
+    def _notify(self, chat_id: UUID, event: ChatEvent) -> None:
         for listener in tuple(self._listeners.get(chat_id, ())):
             listener(event)
+
+    def _notify_owner(self, changed: ChatChanged) -> None:
+        for listener in tuple(self._owner_listeners.get(changed.chat.owner_id, ())):
+            listener(changed)
 
     # --- fixtures -------------------------------------------------------------------------
 
@@ -367,6 +504,9 @@ class ChatStore:
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = rows
         self._queues[chat.id] = waiting
+        self._live[chat.id] = _LiveHistory()
+        self._live[chat.id].history_version = len(rows)
+        self._live[chat.id].queue_version = 1 if waiting else 0
         self._message_count += len(rows)
         self._last_message_id = max(self._last_message_id, previous)
         self._last_queued_id = max([self._last_queued_id, *(item.id for item in waiting)])

@@ -119,6 +119,7 @@ class ChatEngine:
             metadata=attributes,
             labels=labels,
             system_prompt=None,
+            status=ChatStatus.RUNNING,  # coderd's CreateChat: N -> R0 in one step (watch `created`)
         )
         self._insert_user(chat.id, owner.id, parts, model)
         return self._run(chat.id, parts, model)

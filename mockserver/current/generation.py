@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import coder_chats_openapi
 
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
+from mockserver.core.errors import ChatNotFound
+from mockserver.core.models import Chat
 from mockserver.current.api import CurrentChatsApi
 from mockserver.current.catalog import ModelCatalog
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
 from mockserver.current.routing import AnySegmentRoutingMiddleware
+from mockserver.current.stream import stream_middleware
 from mockserver.current.turns import TurnRunner
+from mockserver.current.watch import watch_middleware
+from mockserver.current.wire import chat_json, has_assistant_message
 from mockserver.generation import CoreParts, GenerationApp, load_document
 from mockserver.v1.chat_param import chat_param_middleware
 
@@ -30,12 +36,36 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         queue_limit=parts.queue_limit,
     )
     api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
+
+    def render(chat: Chat) -> dict[str, Any]:
+        """A chat for the watch, as GET /chats/{chat} shows it (an evicted one has no messages)."""
+        try:
+            messages = parts.store.messages_of(chat.id)
+        except ChatNotFound:
+            messages = ()
+        return chat_json(chat, engine.model_of(chat), has_unread=has_assistant_message(messages))
+
     loaded = load_document(document or coder_chats_openapi.current_document())
     return GenerationApp(
         document=loaded,
         resolve=api.resolve,
-        # The stream and watch WebSockets of today's API (issue 13) will go here.
-        outer_middlewares=(),
+        # The stream and watch WebSockets (WIRE.md section 7): not in the document.
+        outer_middlewares=(
+            stream_middleware(
+                parts.store,
+                parts.directory,
+                origins=parts.origins,
+                queue_limit=parts.watch_queue,
+                streams=parts.streams,
+            ),
+            watch_middleware(
+                parts.store,
+                parts.directory,
+                origins=parts.origins,
+                queue_limit=parts.watch_queue,
+                render=render,
+            ),
+        ),
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
         operation_middlewares=(chat_param_middleware(parts.store),),
         routing=AnySegmentRoutingMiddleware,

@@ -1,10 +1,12 @@
-"""One chat's rows to many watchers: each row encoded once, each watcher a bounded queue.
+"""One topic's events to many watchers: each event encoded once, each watcher a bounded queue.
 
-The store calls one listener per watched chat (not one per watcher); that listener encodes the
-event to its frame once and offers the same string to every watcher of the chat. A watcher
-holds at most `limit` frames: one that falls further behind is told to close (policy
-violation), its queue dropped at once, so a client that stops reading costs the others nothing
-and the mock no memory. When a chat's last watcher leaves, its listener leaves the store.
+A topic is a chat (its rows and changes, `ChatStore.subscribe`) or an owner (their chats'
+changes, `ChatStore.subscribe_owner`). The store calls one listener per watched topic (not one
+per watcher); that listener turns the event into frames once (`encode`, or a stateful `Feed`
+made per topic) and offers the same strings to every watcher of the topic. A watcher holds at
+most `limit` frames: one that falls further behind is told to close (policy violation), its
+queue dropped at once, so a client that stops reading costs the others nothing and the mock no
+memory. When a topic's last watcher leaves, its listener leaves the store.
 """
 
 from __future__ import annotations
@@ -15,17 +17,46 @@ import enum
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, Protocol
 from uuid import UUID
 
+from mockserver.core.changes import ChatEvent
 from mockserver.core.models import ChatMessage, LivePart
 from mockserver.core.store import ChatStore, Eviction
 
-__all__ = ["LARGE_FRAME", "CloseCode", "Closing", "Fanout", "Watcher"]
+__all__ = ["LARGE_FRAME", "CloseCode", "Closing", "Fanout", "Feed", "Frame", "Watcher"]
 
 Event = ChatMessage | LivePart
+
+# A frame for every watcher of a topic, and the row id it carries (None: not a row).
+Frame = tuple[str, int | None]
+
+
+class Feed(Protocol):
+    """One topic's store events as frames, each encoded once (it may keep state between events)."""
+
+    def frames(self, event: Any) -> Iterable[Frame]:
+        """The frames `event` becomes, in order (none for an event its wire does not show)."""
+
+
+class _EncodeRowsAndParts:
+    """The seed's feed: each row and live part one frame; other changes are not shown."""
+
+    __slots__ = ("_encode",)
+
+    def __init__(self, encode: Callable[[Event], str]) -> None:
+        self._encode = encode
+
+    def frames(self, event: ChatEvent) -> Iterable[Frame]:
+        if isinstance(event, ChatMessage):
+            return ((self._encode(event), event.id),)
+        if isinstance(event, LivePart):
+            return ((self._encode(event), None),)
+        return ()
+
 
 # A frame this long (characters) is a large one: copying it into a socket takes milliseconds.
 LARGE_FRAME = 64 * 1024
@@ -42,7 +73,7 @@ class CloseCode(enum.IntEnum):
 class Closing:
     """Why a watcher is to be closed: the close frame's code and reason."""
 
-    code: CloseCode
+    code: int  # a CloseCode, or any code the control plane asked for
     reason: str
 
 
@@ -79,7 +110,7 @@ class Watcher:
         self.frames.append(frame)
         self._ready.set()
 
-    def close(self, code: CloseCode, reason: str) -> None:
+    def close(self, code: int, reason: str) -> None:
         """Ask the watcher to close (the first reason wins); frames not yet sent are dropped."""
         if self.closing is None:
             self.closing = Closing(code, reason)
@@ -99,18 +130,35 @@ class Watcher:
 
 
 class Fanout:
-    """The watchers of every chat, fed from the store with one encoding per event.
+    """The watchers of every topic, fed from the store with one encoding per event.
 
-    `encode` turns an event into its text frame (the generation's wire shape). Rows may be
-    written from another thread (a test, a control plane): they are handed to the loop the
-    watchers run on.
+    `encode` turns a row or live part into its text frame (the generation's wire shape); or
+    `feed` makes, for a topic's first watcher, the Feed that turns its events into frames.
+    `subscribe` is how a topic's listener joins the store (default: a chat's,
+    `store.subscribe`). Events may come from another thread (a test, a control plane): they
+    are handed to the loop the watchers run on.
     """
 
-    def __init__(self, store: ChatStore, encode: Callable[[Event], str], *, limit: int) -> None:
+    def __init__(
+        self,
+        store: ChatStore,
+        encode: Callable[[Event], str] | None = None,
+        *,
+        limit: int,
+        feed: Callable[[UUID], Feed] | None = None,
+        subscribe: Callable[[UUID, Callable[[Any], None]], Callable[[], None]] | None = None,
+    ) -> None:
         if limit < 1:
             raise ValueError("a watcher's queue holds at least one frame")
         self._store = store
-        self._encode = encode
+        if (encode is None) == (feed is None):
+            raise ValueError("give either encode or feed")
+        if encode is not None:
+            rows_and_parts = _EncodeRowsAndParts(encode)
+            feed = lambda _topic: rows_and_parts  # noqa: E731 - stateless: one for every chat
+        assert feed is not None
+        self._feed = feed
+        self._subscribe = subscribe or store.subscribe
         self.limit = limit
         self._chats: dict[UUID, _ChatWatchers] = {}
         self._large = _LargeFrameTurn()
@@ -121,14 +169,14 @@ class Fanout:
         return self._large if len(frame) >= LARGE_FRAME else _NO_TURN
 
     def join(self, chat_id: UUID, last_id: int) -> tuple[Watcher, Callable[[], None]]:
-        """A new watcher of the chat and the function that removes it.
+        """A new watcher of the topic and the function that removes it.
 
-        Rows the store writes from now on reach it; list the backlog before any await.
+        Events the store makes from now on reach it; read the backlog before any await.
         """
         watchers = self._chats.get(chat_id)
         if watchers is None:
-            watchers = _ChatWatchers(asyncio.get_running_loop(), self._encode)
-            watchers.unsubscribe = self._store.subscribe(chat_id, watchers.listen)
+            watchers = _ChatWatchers(asyncio.get_running_loop(), self._feed(chat_id))
+            watchers.unsubscribe = self._subscribe(chat_id, watchers.listen)
             self._chats[chat_id] = watchers
         watcher = Watcher(self.limit, last_id)
         watchers.members.add(watcher)
@@ -142,9 +190,29 @@ class Fanout:
         return watcher, leave
 
     def watcher_count(self, chat_id: UUID) -> int:
-        """How many watchers follow the chat."""
+        """How many watchers follow the topic."""
         watchers = self._chats.get(chat_id)
         return 0 if watchers is None else len(watchers.members)
+
+    def feed_of(self, chat_id: UUID) -> Feed | None:
+        """The feed of a watched topic (None when nobody watches it)."""
+        watchers = self._chats.get(chat_id)
+        return None if watchers is None else watchers.feed
+
+    def publish(self, topic: UUID, event: Any) -> None:
+        """Hand `event` to a watched topic's feed as if the store had sent it (e.g. an eviction)."""
+        watchers = self._chats.get(topic)
+        if watchers is not None:
+            watchers.listen(event)
+
+    def close_topic(self, chat_id: UUID, code: int, reason: str) -> int:
+        """Ask every watcher of the topic to close with `code`; returns how many were asked."""
+        watchers = self._chats.get(chat_id)
+        if watchers is None:
+            return 0
+        count = len(watchers.members)
+        watchers.call(partial(watchers.close_members, code, reason))
+        return count
 
     def _evicted(self, eviction: Eviction) -> None:
         watchers = self._chats.get(eviction.chat.id)
@@ -184,16 +252,16 @@ class _LargeFrameTurn:
 class _ChatWatchers:
     """One chat's watchers and the one store listener that feeds them."""
 
-    __slots__ = ("_encode", "_loop", "_thread", "members", "unsubscribe")
+    __slots__ = ("_loop", "_thread", "feed", "members", "unsubscribe")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, encode: Callable[[Event], str]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, feed: Feed) -> None:
         self._loop = loop
         self._thread = threading.get_ident()
-        self._encode = encode
+        self.feed = feed
         self.members: set[Watcher] = set()
         self.unsubscribe: Callable[[], None] = lambda: None
 
-    def listen(self, event: Event) -> None:
+    def listen(self, event: Any) -> None:
         self.call(partial(self._deliver, event))
 
     def call(self, action: Callable[[], None]) -> None:
@@ -203,14 +271,12 @@ class _ChatWatchers:
         elif not self._loop.is_closed():
             self._loop.call_soon_threadsafe(action)
 
-    def close_members(self, code: CloseCode, reason: str) -> None:
+    def close_members(self, code: int, reason: str) -> None:
         for watcher in tuple(self.members):
             watcher.close(code, reason)
 
-    def _deliver(self, event: Event) -> None:
-        if not self.members:
-            return
-        frame = self._encode(event)  # once, however many watchers
-        row_id = event.id if isinstance(event, ChatMessage) else None
-        for watcher in tuple(self.members):
-            watcher.offer(frame, row_id)
+    def _deliver(self, event: Any) -> None:
+        # The feed sees every event, even with no member left: a stateful feed stays in step.
+        for frame, row_id in self.feed.frames(event):  # encoded once, however many watchers
+            for watcher in tuple(self.members):
+                watcher.offer(frame, row_id)

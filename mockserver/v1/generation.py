@@ -35,6 +35,7 @@ def v1_generation(parts: CoreParts, *, agent: Any, document: Path | None) -> Gen
                 parts.directory,
                 origins=parts.origins,
                 queue_limit=parts.watch_queue,
+                streams=parts.streams,
             ),
         ),
         operation_middlewares=(chat_param_middleware(parts.store),),

@@ -33,6 +33,7 @@ from mockserver.core.store import ChatStore
 from mockserver.edge.auth import session_token
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
 from mockserver.edge.fanout import CloseCode, Fanout, Watcher
+from mockserver.edge.streams import OpenStreams
 from mockserver.v1.chat_param import load_chat
 from mockserver.v1.wire import message_json
 
@@ -81,6 +82,7 @@ class WatchMiddleware:
         origins: CorsPolicy,
         queue_limit: int,
         close_timeout: float = _CLOSE_TIMEOUT,
+        streams: OpenStreams | None = None,
     ) -> None:
         self._app = app
         self._close_timeout = close_timeout
@@ -88,6 +90,8 @@ class WatchMiddleware:
         self._directory = directory
         self._origins = origins
         self._fanout = Fanout(store, _frame, limit=queue_limit)
+        if streams is not None:  # the control plane may close a chat's watchers
+            streams.add(self._fanout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = WATCH_PATH.fullmatch(scope.get("path", "")) if scope["type"] == "websocket" else None
@@ -204,6 +208,7 @@ def watch_middleware(
     *,
     origins: CorsPolicy,
     queue_limit: int,
+    streams: OpenStreams | None = None,
 ) -> Any:
     """The middleware, bound to its parts, in the form Connexion's list takes."""
     return partial(
@@ -212,4 +217,5 @@ def watch_middleware(
         directory=directory,
         origins=origins,
         queue_limit=queue_limit,
+        streams=streams,
     )

@@ -1,0 +1,135 @@
+"""`GET /api/v2/chats/{chat}/stream`: a chat's live stream (openapi/current/WIRE.md section 7.1).
+
+A one-way WebSocket outside the document, so it sits in front of the Connexion app as plain
+ASGI middleware. Refusals come before the upgrade as Coder's HTTP errors: a cross-origin
+browser handshake (403), then in coderd's order authentication (header, cookie or query, as
+every route), the `{chat}` UUID, the chat itself (404), then `after_id` (400 `Invalid after_id
+parameter.`). On connect the client gets the snapshot (messages after `after_id`, the queue,
+the status and what goes with it), then the open step's parts so far and every live event,
+each frame a JSON array of at most 256 events. A client more than the queue limit behind is
+closed with 1008; the control plane may close a chat's streams with any code; the limits
+layer closes every WebSocket with 1001 when the server begins to stop.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl
+from uuid import UUID
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from mockserver.control.cors import CorsPolicy
+from mockserver.core.directory import Directory
+from mockserver.core.errors import InvalidQueryParam, MockError
+from mockserver.core.store import ChatStore
+from mockserver.current.inputs import parse_go_int
+from mockserver.current.stream_feed import ChatStreamFeed
+from mockserver.current.stream_wire import BATCH_SIZE, pack_batch
+from mockserver.edge.auth import session_token
+from mockserver.edge.fanout import Fanout
+from mockserver.edge.push_socket import PushOptions, check_origin, refuse, serve
+from mockserver.edge.streams import OpenStreams
+from mockserver.v1.chat_param import load_chat
+
+__all__ = ["STREAM_PATH", "StreamMiddleware", "stream_middleware"]
+
+STREAM_PATH = re.compile(r"/api/v2/chats/(?P<chat>[^/]+)/stream")
+
+
+def after_id_of(scope: Scope) -> int:
+    """`after_id` as streamChat reads it: empty or absent is 0, else strconv.ParseInt(v, 10, 64)."""
+    raw = ""
+    for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+        if name == "after_id":
+            raw = value  # r.URL.Query().Get: the first value
+            break
+    if raw == "":
+        return 0
+    try:
+        return parse_go_int(raw, 64)
+    except ValueError as error:
+        raise InvalidQueryParam("Invalid after_id parameter.", str(error)) from None
+
+
+class StreamMiddleware:
+    """Answers stream WebSockets; every other request goes on to the Connexion app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store: ChatStore,
+        directory: Directory,
+        origins: CorsPolicy,
+        queue_limit: int,
+        streams: OpenStreams,
+    ) -> None:
+        self._app = app
+        self._store = store
+        self._directory = directory
+        self._origins = origins
+        self._fanout = Fanout(store, limit=queue_limit, feed=lambda chat_id: ChatStreamFeed(store, chat_id))
+        self._options = PushOptions(batch=BATCH_SIZE, pack=pack_batch)
+        streams.add(self._fanout)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = STREAM_PATH.fullmatch(scope.get("path", "")) if scope["type"] == "websocket" else None
+        if match is None:
+            await self._app(scope, receive, send)
+            return
+        await self._stream(WebSocket(scope, receive, send), match["chat"], receive, send)
+
+    async def _stream(self, websocket: WebSocket, raw_chat: str, receive: Receive, send: Send) -> None:
+        try:
+            check_origin(websocket.scope, self._origins)
+            user = self._directory.authenticate(session_token(websocket.scope))
+            chat = load_chat(self._store, user, raw_chat)
+            after_id = after_id_of(websocket.scope)
+        except MockError as error:
+            await refuse(websocket, error)
+            return
+
+        # Join, then take the snapshot, with no await between: the feed and the snapshot see the
+        # same store, so nothing is missed and nothing repeated.
+        watcher, leave = self._fanout.join(chat.id, last_id=0)
+        try:
+            feed = self._fanout.feed_of(chat.id)
+            assert isinstance(feed, ChatStreamFeed)
+            snapshot = feed.snapshot(chat, after_id)
+            for part in snapshot.parts:  # the open step's parts so far: the first live events
+                watcher.offer(part, None)
+            first = [
+                pack_batch(snapshot.state[start : start + BATCH_SIZE])
+                for start in range(0, len(snapshot.state), BATCH_SIZE)
+            ]
+            await websocket.accept()
+            await serve(watcher, first, receive, send, self._fanout, self._options)
+        finally:
+            leave()
+
+    def stream_count(self, chat_id: UUID) -> int:
+        """How many clients stream the chat."""
+        return self._fanout.watcher_count(chat_id)
+
+
+def stream_middleware(
+    store: ChatStore,
+    directory: Directory,
+    *,
+    origins: CorsPolicy,
+    queue_limit: int,
+    streams: OpenStreams,
+) -> Any:
+    """The middleware, bound to its parts, in the form Connexion's list takes."""
+    return partial(
+        StreamMiddleware,
+        store=store,
+        directory=directory,
+        origins=origins,
+        queue_limit=queue_limit,
+        streams=streams,
+    )

@@ -1,0 +1,133 @@
+"""A one-way WebSocket that pushes a watcher's frames: the plumbing today's stream and watch share.
+
+Refusals come before the upgrade, as plain HTTP with Coder's error body (`refuse`); a browser
+handshake from an origin the CORS policy does not allow is refused first (`check_origin`, as
+coder/websocket's `Accept` refuses a cross-origin one). After the upgrade, `serve` sends the
+first frames, then the watcher's queued items packed into frames of at most `batch` items, as
+coderd's writers drain what is pending; the server reads only to learn that the client left,
+and a data frame from the client closes the socket with 1008 (coder/websocket's `CloseRead`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from mockserver.control.cors import CorsPolicy
+from mockserver.core.errors import CrossOriginHandshake
+from mockserver.core.golang import encode_json
+from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
+from mockserver.edge.fanout import CloseCode, Fanout, Watcher
+
+__all__ = ["PushOptions", "check_origin", "refuse", "serve"]
+
+# The close code used when a server cannot send an HTTP refusal before the upgrade.
+_POLICY_VIOLATION = 1008
+
+_log = logging.getLogger(__name__)
+
+# Packs a batch of queued items (at least one) into one text frame.
+Pack = Callable[[list[str]], str]
+
+
+class PushOptions:
+    """How a push socket sends: items per frame, how they are packed, how long a close may wait."""
+
+    __slots__ = ("batch", "close_timeout", "pack")
+
+    def __init__(self, *, batch: int, pack: Pack, close_timeout: float = 2.0) -> None:
+        self.batch = batch
+        self.pack = pack
+        self.close_timeout = close_timeout  # a client that stopped reading may never take the close
+
+
+def check_origin(scope: Scope, origins: CorsPolicy) -> None:
+    """Raise CrossOriginHandshake for a browser handshake from an origin that may not open one."""
+    headers = dict(scope["headers"])
+    origin, host = headers.get(b"origin"), headers.get(b"host")
+    text_origin = None if origin is None else origin.decode("latin-1")
+    text_host = None if host is None else host.decode("latin-1")
+    if not origins.allows_handshake(text_origin, text_host):
+        raise CrossOriginHandshake(text_origin or "", text_host or "")
+
+
+async def refuse(websocket: WebSocket, error: Exception) -> None:
+    """Coder's HTTP refusal before the upgrade; a policy close where the server cannot send one."""
+    status, body = coder_error(error)
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        response = Response(encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+        await websocket.send_denial_response(response)
+        return
+    _log.info("server cannot refuse a WebSocket with HTTP; closing with %d", _POLICY_VIOLATION)
+    await websocket.close(_POLICY_VIOLATION, reason=body["message"][:120])
+
+
+async def serve(
+    watcher: Watcher,
+    first: Sequence[str],
+    receive: Receive,
+    send: Send,
+    fanout: Fanout,
+    options: PushOptions,
+) -> None:
+    """Send `first` (frames), then the watcher's items, until it must close or the client leaves.
+
+    A client the server already gave up on refuses further sends with an error: that ends the
+    socket quietly, like a disconnect.
+    """
+    gone = asyncio.ensure_future(_until_disconnect(receive, watcher))
+    pump = asyncio.ensure_future(_pump(watcher, first, send, fanout, options))
+    told = asyncio.ensure_future(watcher.until_closing())
+    try:
+        done, _ = await asyncio.wait({gone, pump, told}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (pump, gone, told):
+            task.cancel()
+    refused = pump in done and pump.exception() is not None  # the server will not send any more
+    closing = watcher.closing
+    disconnected = gone in done and gone.result()
+    if disconnected or refused or closing is None:
+        return  # the client is gone, or no close frame can go
+    with contextlib.suppress(Exception):  # whatever the server refuses with, the socket is over
+        async with asyncio.timeout(options.close_timeout):
+            await send({"type": "websocket.close", "code": int(closing.code), "reason": closing.reason})
+
+
+async def _pump(
+    watcher: Watcher, first: Sequence[str], send: Send, fanout: Fanout, options: PushOptions
+) -> None:
+    """Send frames until the watcher is told to close (then return)."""
+    for frame in first:
+        if watcher.closing is not None:
+            return
+        async with fanout.turn_for(frame):
+            await send({"type": "websocket.send", "text": frame})
+    items = watcher.frames
+    while True:
+        await watcher.wait()
+        while items:
+            batch = [items.popleft() for _ in range(min(options.batch, len(items)))]
+            frame = options.pack(batch)
+            async with fanout.turn_for(frame):
+                await send({"type": "websocket.send", "text": frame})
+        if watcher.closing is not None:
+            return
+
+
+async def _until_disconnect(receive: Receive, watcher: Watcher) -> bool:
+    """Until the client leaves (True) or sends data, which closes the socket (False)."""
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            watcher.close(CloseCode.NORMAL, "client went away")
+            return True
+        if message["type"] == "websocket.receive":
+            # coder/websocket's CloseRead: the server reads nothing, and a data frame is a violation.
+            watcher.close(CloseCode.POLICY_VIOLATION, "unexpected data message")
+            return False

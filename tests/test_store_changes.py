@@ -1,0 +1,92 @@
+"""The store's change events: what a chat's and an owner's listeners hear, and the stream position."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from mockserver.core.changes import (
+    ChatChanged,
+    ChatEvent,
+    MessagesDeleted,
+    PreviewReset,
+    QueueChanged,
+    RetryScheduled,
+)
+from mockserver.core.clock import SteppingClock, seeded_uuids
+from mockserver.core.directory import DEMO_TOKENS, Directory
+from mockserver.core.models import ChatMessage, ChatStatus, LivePart, Role
+from mockserver.core.store import ChatStore
+
+ALICE = Directory.from_tokens(DEMO_TOKENS).authenticate(DEMO_TOKENS["alice"])
+
+
+def _store() -> ChatStore:
+    return ChatStore(clock=SteppingClock(), new_id=seeded_uuids(3))
+
+
+def test_an_owner_listener_hears_creation_and_every_field_change_of_its_chats() -> None:
+    store = _store()
+    heard: list[ChatChanged] = []
+    store.subscribe_owner(ALICE.id, heard.append)
+    # When
+    chat = store.create_chat(
+        ALICE, workspace_id=None, title="t", provider="p", model="m", metadata={}, status=ChatStatus.RUNNING
+    )
+    store.update_chat(chat.id, status=ChatStatus.WAITING)
+    # Then
+    assert [(c.previous is None, c.chat.status) for c in heard] == [
+        (True, ChatStatus.RUNNING),
+        (False, ChatStatus.WAITING),
+    ]
+
+
+def test_a_chat_listener_hears_each_change_in_order() -> None:
+    store = _store()
+    chat = store.create_chat(ALICE, workspace_id=None, title="t", provider="p", model="m", metadata={})
+    heard: list[ChatEvent] = []
+    store.subscribe(chat.id, heard.append)
+    run = UUID(int=9)
+    # When
+    queued = store.enqueue(chat.id, {"n": 1})
+    store.publish_partial(chat.id, run, "text", {"text": "a"})
+    store.publish_retry(chat.id, {"attempt": 1})
+    store.publish_reset(chat.id)
+    store.append_message(chat.id, Role.ASSISTANT, {"n": 2})
+    store.pop_queued(chat.id)
+    store.clear_queue(chat.id)  # empty already: nothing to say
+    store.delete_messages_from(chat.id, 2)
+    store.update_chat(chat.id, title="u")
+    # Then
+    assert [type(e) for e in heard] == [
+        QueueChanged,
+        LivePart,
+        RetryScheduled,
+        PreviewReset,
+        ChatMessage,
+        QueueChanged,
+        MessagesDeleted,
+        ChatChanged,
+    ]
+    assert heard[0] == QueueChanged(chat.id, (queued,))
+    assert heard[5] == QueueChanged(chat.id, ())
+
+
+def test_the_stream_position_keeps_the_open_preview_until_the_next_row() -> None:
+    store = _store()
+    chat = store.create_chat(ALICE, workspace_id=None, title="t", provider="p", model="m", metadata={})
+    run = UUID(int=9)
+    store.publish_partial(chat.id, run, "text", {"text": "a"})
+    store.publish_reset(chat.id)
+    store.publish_partial(chat.id, run, "text", {"text": "b"})
+    store.publish_retry(chat.id, {"attempt": 1})
+    # Then: the preview of the second attempt, the pending retry
+    during = store.stream_position(chat.id)
+    assert [p.part for p in during.preview] == [{"text": "b"}]
+    assert (during.history_version, during.generation_attempt, during.retry) == (1, 1, {"attempt": 1})
+    # When: the step's row is stored
+    store.append_message(chat.id, Role.ASSISTANT, {"n": 1})
+    after = store.stream_position(chat.id)
+    assert (after.history_version, after.generation_attempt, after.preview, after.retry) == (2, 0, (), None)
+    assert not after.truncated
+    store.delete_messages_from(chat.id, 2)
+    assert store.stream_position(chat.id).truncated
