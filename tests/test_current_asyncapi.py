@@ -18,6 +18,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator, FormatChecker
 
+from tests.current_support import ALICE, Current, current_mock, text
 from tests.npm_tools import ROOT, TOOLS, NpmTools
 
 ASYNCAPI = ROOT / "openapi" / "current" / "chats.asyncapi.yaml"
@@ -253,3 +254,121 @@ def test_frames_off_the_document_fit_no_message(validators: dict[str, Draft7Vali
     }
     fits = {case: fitting(validators, copy.deepcopy(frame)) for case, frame in cases.items()}
     assert {case: names for case, names in fits.items() if names} == {}
+
+
+# --- what the mock sends ------------------------------------------------------------------------
+
+
+class Frames:
+    """Every text frame one WebSocket of the mock sent, parsed, read until a condition holds."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.raw: list[str] = []
+        self.values: list[Json] = []
+
+    def read(self) -> Json:
+        raw = self.ws.receive_text()
+        self.raw.append(raw)
+        self.values.append(json.loads(raw))
+        return self.values[-1]
+
+    def events(self) -> list[dict[str, Any]]:
+        """The stream events of every frame read, in order (stream frames are arrays)."""
+        return [event for frame in self.values for event in frame]
+
+    def until_status(self, *statuses: str, after: int = 0) -> list[dict[str, Any]]:
+        """Read until a `status` event with one of `statuses` past the first `after` events."""
+        while not any(
+            e["type"] == "status" and e["status"]["status"] in statuses for e in self.events()[after:]
+        ):
+            self.read()
+        return self.events()
+
+
+def _stream(mock: Current, chat: str) -> Any:
+    return mock.client.websocket_connect(f"/api/v2/chats/{chat}/stream", headers=dict(ALICE))
+
+
+def test_every_frame_of_a_tool_use_run_fits_the_stream_frame_and_carries_the_whole_run(
+    validators: dict[str, Draft7Validator],
+) -> None:
+    # When: a stream follows a chat while a tool-use run plays
+    with current_mock() as mock:
+        chat = mock.create("/tool-use What is in the workspace?")["id"]
+        with _stream(mock, chat) as ws:
+            frames = Frames(ws)
+            frames.read()  # the snapshot
+            mock.finish()
+            events = frames.until_status("waiting", after=len(frames.events()))
+        stored = mock.transcript(chat)
+    # Then: every frame is a newline-ended JSON array that fits the document's stream frame
+    assert [raw for raw in frames.raw if not raw.endswith("]\n")] == []
+    assert [frame for frame in frames.values if fitting(validators, frame) != ["streamFrame"]] == []
+    # and the frames are the whole run: each stored message once, in id order, and its parts
+    messages = [e["message"] for e in events if e["type"] == "message"]
+    assert messages == stored
+    assert {
+        part["part"]["type"] for part in (e["message_part"] for e in events if e["type"] == "message_part")
+    } >= {
+        "reasoning",
+        "text",
+    }
+    assert {"tool-call", "tool-result"} <= {part["type"] for m in stored for part in m.get("content", [])}
+
+
+def test_frames_of_a_queued_message_a_failed_run_and_an_edit_fit_the_stream_frame(
+    validators: dict[str, Draft7Validator],
+) -> None:
+    with current_mock() as mock:
+        chat = mock.create("/tool-use look")["id"]
+        with _stream(mock, chat) as ws:
+            frames = Frames(ws)
+            frames.read()
+            # When: a message is queued behind the run, which then fails on its turn
+            assert mock.send(chat, "/upstream-error and now?").json()["queued"] is True
+            mock.finish()
+            frames.until_status("error", after=len(frames.events()))
+            # and a user message is edited (the history is rewritten) and runs again
+            first_user = next(m for m in mock.transcript(chat) if m["role"] == "user")
+            edited = mock.client.patch(
+                f"/api/v2/chats/{chat}/messages/{first_user['id']}",
+                headers=ALICE,
+                json={"content": text("again")},
+            )
+            assert edited.status_code == 200, edited.text
+            mock.finish()
+            events = frames.until_status("waiting", after=len(frames.events()))
+    assert [frame for frame in frames.values if fitting(validators, frame) != ["streamFrame"]] == []
+    assert {e["type"] for e in events} >= {
+        "message",
+        "message_part",
+        "status",
+        "queue_update",
+        "error",
+        "preview_reset",
+        "history_reset",
+    }
+
+
+def test_every_frame_of_the_chat_watcher_fits_the_watch_event(validators: dict[str, Draft7Validator]) -> None:
+    with (
+        current_mock() as mock,
+        mock.client.websocket_connect("/api/v2/chats/watch", headers=dict(ALICE)) as ws,
+    ):
+        frames = Frames(ws)
+        # When: a chat is created, runs, is renamed and archived
+        chat = mock.create("/tool-use look")["id"]
+        mock.finish()
+        assert mock.patch(chat, title="Renamed").status_code == 204
+        assert mock.patch(chat, archived=True).status_code == 204
+        while not any(frame["kind"] == "deleted" for frame in frames.values):
+            frames.read()
+    assert [raw for raw in frames.raw if not raw.endswith("}\n")] == []
+    assert [frame for frame in frames.values if fitting(validators, frame) != ["watchEvent"]] == []
+    assert {frame["kind"] for frame in frames.values} >= {
+        "created",
+        "status_change",
+        "title_change",
+        "deleted",
+    }
