@@ -1,16 +1,29 @@
 """Types a UI of today's API can lean on: types/current/chats.d.ts is what openapi-typescript makes
 of openapi/current/chats.yaml, and the strict stream consumer (examples/ts/src/stream.mts)
-compiles against it and would stop compiling if the document grew a kind it does not handle.
+compiles against it, would stop compiling if the document grew a kind it does not handle, and
+follows a run on `chats-mock serve --api current` across a disconnect the control plane forces.
 """
 
 from __future__ import annotations
 
+import queue
 import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
+from mockserver import DEMO_TOKENS
 from tests.npm_tools import ROOT, TOOLS, NpmTools
 
 TYPES = ROOT / "types" / "current" / "chats.d.ts"
+ALICE_HEADER = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
 EXAMPLE = ROOT / "examples" / "ts"
 CONSUMER = EXAMPLE / "src" / "stream.mts"
 STREAM_EVENT_TYPES = (
@@ -127,3 +140,152 @@ def test_the_stream_consumer_stops_compiling_when_an_event_type_goes_unhandled(
     code, output = _compile(npm_tools, unhandled, tmp_path / "out2")
     assert code != 0
     assert "is not assignable to parameter of type 'never'" in output, output
+
+
+# --- the consumer against `chats-mock serve --api current` ---------------------------------------
+
+# Seconds a real process may take to start or to print its next line on a busy CI machine: a guard
+# against a hang, not a speed requirement (the run itself moves only when the test moves the clock).
+PATIENCE = 60
+# What the consumer prints for a `tool-use` run on a fresh mock when its stream is closed with 1011
+# once the run's first model step is stored (the first line, with the chat's id, is checked apart).
+EXPECTED_AFTER_CREATE = [
+    "stream open (after_id=0)",
+    '#1 user: text "/tool-use What is in the workspace?"',
+    "status: running",
+    '#2 assistant: reasoning "I should look at the workspace before answering."; calls list_files with {"path":"."}',
+    '#3 tool: list_files returned ["README.md","main.go","go.mod"]',
+    'stream closed by the server: 1011 "restarting"; reconnecting with after_id=3',
+    "stream open (after_id=3)",
+    '#4 assistant: calls read_file with {"path":"main.go"}',
+    '#5 tool: read_file failed {"error":"open main.go: permission denied"}',
+    '#6 assistant: text "The workspace has three files. I could not read main.go: permission denied."',
+    "status: waiting (idle)",
+    "run over: 6 messages, 4 parts streamed, 1 reconnect(s)",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def _serving_current_mock() -> Iterator[str]:
+    """`chats-mock serve --api current` on virtual time, with its control plane; its root URL."""
+    command = Path(sys.executable).with_name("chats-mock")
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(command), "serve", "--api", "current", "--clock", "virtual", "--control", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    root = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            try:
+                httpx.get(f"{root}/api/v2/chats", timeout=1)  # any answer (a 401) means it listens
+                break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    raise AssertionError(
+                        f"chats-mock serve did not start:\n{server.communicate()[1]}"
+                    ) from None
+                time.sleep(0.05)  # waiting for a real process to bind: no virtual clock here
+        yield root
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+
+class Lines:
+    """A process's stdout, line by line, each read with a deadline (a hang fails, it never blocks)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        assert process.stdout is not None
+        stdout = process.stdout
+
+        def pump() -> None:
+            for line in stdout:
+                self._queue.put(line.rstrip("\n"))
+            self._queue.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def until(self, wanted: Callable[[str], bool]) -> str:
+        while True:
+            try:
+                line = self._queue.get(timeout=PATIENCE)
+            except queue.Empty:
+                raise AssertionError(f"no line came; so far: {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"the consumer ended; it printed: {self.seen}")
+            self.seen.append(line)
+            if wanted(line):
+                return line
+
+    def rest(self) -> list[str]:
+        while (line := self._queue.get(timeout=PATIENCE)) is not None:
+            self.seen.append(line)
+        return self.seen
+
+
+def test_the_stream_consumer_renders_a_run_and_survives_a_forced_disconnect(
+    npm_tools: NpmTools, tmp_path: Path
+) -> None:
+    compiled = npm_tools.run([npm_tools.bin("tsc"), "-p", str(EXAMPLE), "--outDir", str(tmp_path)])
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    with _serving_current_mock() as root:
+        consumer = subprocess.Popen(
+            [
+                npm_tools.node,
+                "--experimental-websocket",
+                str(tmp_path / "stream.mjs"),
+                f"{root}/api/v2",
+                DEMO_TOKENS["alice"],
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(npm_tools.environ),
+        )
+        try:
+            lines = Lines(consumer)
+            created = lines.until(lambda line: line.startswith("chat "))
+            chat = created.split()[1]
+            lines.until(lambda line: line == "status: running")
+            # When: the run's first model step is written, then the server drops the chat's streams
+            assert httpx.post(f"{root}/__mock/clock/advance", json={"seconds": 0.8}).status_code == 200
+            lines.until(lambda line: line.startswith("#3 tool:"))
+            dropped = httpx.post(
+                f"{root}/__mock/chats/{chat}/streams/close", json={"code": 1011, "reason": "restarting"}
+            )
+            assert dropped.json() == {"closed": 1}
+            # and, once the consumer is back, the run plays to its end
+            lines.until(lambda line: line.startswith("stream open (after_id=3)"))
+            assert httpx.post(f"{root}/__mock/clock/finish").status_code == 200
+            printed = lines.rest()
+            assert consumer.wait(PATIENCE) == 0
+            stored = httpx.get(f"{root}/api/v2/chats/{chat}/messages", headers=ALICE_HEADER).json()[
+                "messages"
+            ]
+        finally:
+            if consumer.poll() is None:
+                consumer.kill()
+            _, errors = consumer.communicate(timeout=10)
+    # Then: it rendered every message once, in order, across the reconnect, and ended cleanly
+    assert printed == [created, *EXPECTED_AFTER_CREATE]
+    assert created == f"chat {chat} created, status running"
+    assert [line.split(" ")[0] for line in printed if line.startswith("#")] == [
+        f"#{message['id']}" for message in reversed(stored)
+    ]
+    assert [
+        line for line in errors.splitlines() if "ExperimentalWarning" not in line and line.strip()
+    ] == [], errors
