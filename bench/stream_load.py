@@ -2,7 +2,8 @@
 
     python bench/stream_load.py fanout    # 500 stream clients on one chat during a `slow` run
     python bench/stream_load.py stalled   # the same 500 plus a client that never reads, and a control
-    python bench/stream_load.py all       # both, then the report section in bench/REPORT.md
+    python bench/stream_load.py overflow  # 50 readers, big events, a short queue: the mock's 1008
+    python bench/stream_load.py all       # the three, then the report section in bench/REPORT.md
 
 `fanout`: every client opens `GET /chats/{chat}/stream` on an idle chat, then one `/slow` run is
 posted (ten chunks, one every 0.5 s at speed 1). Each client keeps every event it receives; a
@@ -14,8 +15,14 @@ ending `waiting`) and every message the run stored (read back over REST) is amon
 one more client that completes the handshake and never reads again (a 4 KiB receive buffer).
 The server must close it (the close code is read from what it was sent, once the runs are
 over), hold its memory flat, and deliver to the readers as fast as in the control run without
-it. Every run starts its own server; clients live in worker processes (2 by default) so that
-their CPU is not the server's. Times are CLOCK_MONOTONIC, shared by every process of the machine.
+it. A client that never reads is dropped by whichever comes first: the WebSocket keepalive of
+uvicorn's `websockets` (a ping every 20 s, 1011 when no pong came 20 s later) or the mock's own
+queue limit (`--watch-queue` events unsent: 1008), which applies only once the kernel's socket
+buffers (up to 4 MiB here) are full. `overflow` makes the events big and the queue short so that
+the mock's limit is what drops it. When the server let go of the stalled socket is read from
+/proc/net/tcp (the server's end leaves ESTABLISHED). Every run starts its own server; clients
+live in worker processes (2 by default) so that their CPU is not the server's. Times are
+CLOCK_MONOTONIC, shared by every process of the machine.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import multiprocessing
 import os
 import socket
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -109,9 +117,16 @@ def post(port: int, chat: str, text: str) -> dict[str, Any]:
 
 
 def stored_ids(port: int, chat: str) -> list[int]:
-    status, page = call(port, "GET", f"/api/v2/chats/{chat}/messages?limit=1000")
-    assert status == 200, (status, page)
-    return sorted(message["id"] for message in page["messages"])
+    """Every stored message id of the chat, paged newest first with `before_id` (200 a page)."""
+    ids: list[int] = []
+    query = "limit=200"
+    while True:
+        status, page = call(port, "GET", f"/api/v2/chats/{chat}/messages?{query}")
+        assert status == 200, (status, page)
+        ids += [message["id"] for message in page["messages"]]
+        if not page["has_more"]:
+            return sorted(ids)
+        query = f"limit=200&before_id={min(ids)}"
 
 
 # --- stream clients in worker processes ------------------------------------------------------
@@ -440,6 +455,38 @@ def _stalled_socket(port: int, chat: str) -> socket.socket:
     return sock
 
 
+class ServerEndWatch:
+    """When the server's end of a loopback connection leaves ESTABLISHED, polled in /proc/net/tcp."""
+
+    def __init__(self, server_port: int, client_port: int) -> None:
+        # /proc/net/tcp: "sl local_address rem_address st ...", addresses as hex IP:hex port.
+        self._ends = (f":{server_port:04X}", f":{client_port:04X}")
+        self.left_at: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ServerEndWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _state(self) -> str | None:
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(self._ends[0]) and fields[2].endswith(self._ends[1]):
+                return fields[3]
+        return None
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and self.left_at is None:
+            if self._state() != "01":  # 01: ESTABLISHED
+                self.left_at = time.monotonic()
+            self._stop.wait(0.25)
+
+
 def _drain(sock: socket.socket) -> tuple[int, int | None, bool]:
     """Read what the stalled socket was sent: bytes, the close code (if a close frame came), EOF."""
     sock.settimeout(10)
@@ -466,8 +513,7 @@ def _drain(sock: socket.socket) -> tuple[int, int | None, bool]:
     return len(data), code, eof
 
 
-def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool) -> dict[str, Any]:
-    name = "stalled" if stalled else "stalled-control"
+def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool, name: str) -> dict[str, Any]:
     extra = ["--api", "current", "--speed", str(args.speed), *(args.mock_arg or [])]
     with serving(args.python, out / f"{name}.log", extra) as server:
         chat = idle_chat(server.port)
@@ -477,10 +523,12 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool) -> dict
         pool.wait("ready")
         sink = _stalled_socket(server.port, chat) if stalled else None
         finished_at: list[float] = []
-        with RssSampler(server) as sampler:
+        end_watch = ServerEndWatch(server.port, sink.getsockname()[1] if sink is not None else 0)
+        with RssSampler(server) as sampler, end_watch:
             start = time.monotonic()
             for n in range(args.runs):
-                post(server.port, chat, f"/slow run {n}")
+                # `/slow` streams the prompt back in its second chunk: padding makes every event bigger.
+                post(server.port, chat, f"/slow run {n} " + "x" * args.prompt_bytes)
                 wait_for_status(server.port, chat, "waiting", timeout=600)
                 finished_at.append(time.monotonic())
             pool.expect(args.runs)
@@ -496,6 +544,8 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool) -> dict
         **judge(logs, stored, args.runs),
         "runs": args.runs,
         "speed": args.speed,
+        "prompt_bytes": args.prompt_bytes,
+        "serve_args": " ".join(args.mock_arg or []),
         "stalled_client": stalled,
         "runs_took_s": (finished_at[-1] - start) if finished_at else float("nan"),
         "delivered_to_all_s": delivered_s,
@@ -505,6 +555,7 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool) -> dict
         "rss_idle_mib": idle,
         "rss_peak_mib": sampler.peak,
         "rss_end_mib": end,
+        "stalled_dropped_after_s": (end_watch.left_at - start) if stalled and end_watch.left_at else None,
         "stalled_bytes_received": sent_bytes,
         "stalled_close_code": close_code,
         "stalled_socket_closed_by_server": eof,
@@ -536,17 +587,20 @@ def render(results: dict[str, Any], command: str) -> str:
             f"| lag behind the first client to receive an event, p50 / p99 / max | {f['spread_p50_ms']:.1f} / {f['spread_p99_ms']:.1f} / {f['spread_max_ms']:.1f} ms |",
             f"| events delivered; server CPU per event | {f['events_delivered']:,}; {f['cpu_us_per_event']:.0f} µs ({f['server_cpu_s']:.1f} s in all) |",
             f"| RSS idle / {f['clients']} connected / peak / after they left | {f['rss_idle_mib']:.1f} / {f['rss_connected_mib']:.1f} / {f['rss_peak_mib']:.1f} / {f['rss_after_mib']:.1f} MiB |",
-            f"| close codes the clients got | {f['closes']} |",
             f"| tracebacks in the server log | {f['tracebacks']} |",
             "",
         ]
     for key, title in (
         ("stalled", "and a client that never reads"),
         ("stalled_control", "the same without it"),
+        ("overflow", "and a client that never reads"),
+        ("overflow_control", "the same without it"),
     ):
         if s := results.get(key):
+            setup = f", prompts padded to {s['prompt_bytes']:,} bytes" if s["prompt_bytes"] else ""
+            setup += f", serve `{s['serve_args']}`" if s["serve_args"] else ""
             lines += [
-                f"**{s['clients']} reading clients, {s['runs']} `/slow` runs back to back at speed {s['speed']}, {title}**",
+                f"**{s['clients']} reading clients, {s['runs']} `/slow` runs back to back at speed {s['speed']}{setup}, {title}**",
                 "",
                 "| figure | value |",
                 "|---|---|",
@@ -555,7 +609,7 @@ def render(results: dict[str, Any], command: str) -> str:
                 f"| readers' lag behind the first, p50 / p99 / max | {s['spread_p50_ms']:.1f} / {s['spread_p99_ms']:.1f} / {s['spread_max_ms']:.1f} ms |",
                 f"| RSS idle / peak / end | {s['rss_idle_mib']:.1f} / {s['rss_peak_mib']:.1f} / {s['rss_end_mib']:.1f} MiB |",
                 (
-                    f"| the stalled socket: bytes it was sent, closed by the server, close code | {s['stalled_bytes_received']:,}, {s['stalled_socket_closed_by_server']}, {s['stalled_close_code']} |"
+                    f"| the stalled socket: let go by the server after (from the first run), bytes it was sent, closed, close frame | {_seconds(s['stalled_dropped_after_s'])}, {s['stalled_bytes_received']:,}, {s['stalled_socket_closed_by_server']}, {s['stalled_close_code'] or 'none (it could not be delivered)'} |"
                     if s["stalled_client"]
                     else "| the stalled socket | none in this run |"
                 ),
@@ -563,6 +617,10 @@ def render(results: dict[str, Any], command: str) -> str:
                 "",
             ]
     return "\n".join(lines)
+
+
+def _seconds(value: float | None) -> str:
+    return "not within the runs" if value is None else f"{value:.1f} s"
 
 
 def _kinds(kinds: dict[str, int]) -> str:
@@ -580,13 +638,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("which", choices=("fanout", "stalled", "all"))
+    parser.add_argument("which", choices=("fanout", "stalled", "overflow", "all"))
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs -m mockserver")
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="processes the clients are split over")
-    parser.add_argument("--runs", type=int, default=20, help="`/slow` runs in the stalled benchmark")
-    parser.add_argument("--speed", type=float, default=10.0, help="agent speed in the stalled benchmark")
+    parser.add_argument("--runs", type=int, default=150, help="`/slow` runs in the stalled benchmark")
+    parser.add_argument("--speed", type=float, default=20.0, help="agent speed in the stalled benchmarks")
+    parser.add_argument("--prompt-bytes", type=int, default=0, help="padding of each stalled run's prompt")
     parser.add_argument("--mock-arg", action="append", help="an extra argument for serve (stalled runs)")
+    parser.add_argument("--overflow-clients", type=int, default=50, help="readers in the overflow benchmark")
+    parser.add_argument("--overflow-runs", type=int, default=40)
+    parser.add_argument("--overflow-prompt-bytes", type=int, default=65536)
+    parser.add_argument("--overflow-queue", type=int, default=50, help="serve --watch-queue in overflow")
     parser.add_argument("--server-cpu", type=int, default=0, help="the server's CPU (-1: any)")
     parser.add_argument("--load-cpu", type=int, default=1, help="the clients' CPU (-1: any)")
     parser.add_argument("--report", type=Path, default=ROOT / "bench" / "REPORT.md")
@@ -604,10 +667,20 @@ def main(argv: list[str] | None = None) -> int:
         results["fanout"] = bench_fanout(args, out)
         print(json.dumps(results["fanout"], indent=1), flush=True)
     if args.which in ("stalled", "all"):
-        results["stalled"] = bench_stalled(args, out, stalled=True)
+        results["stalled"] = bench_stalled(args, out, stalled=True, name="stalled")
         print(json.dumps(results["stalled"], indent=1), flush=True)
-        results["stalled_control"] = bench_stalled(args, out, stalled=False)
+        results["stalled_control"] = bench_stalled(args, out, stalled=False, name="stalled-control")
         print(json.dumps(results["stalled_control"], indent=1), flush=True)
+    if args.which in ("overflow", "all"):
+        # Big events and a short server queue: the stalled client's kernel buffers fill within the
+        # keepalive's 40 s, so the mock's own limit (1008) is what drops it.
+        args.clients, args.runs = args.overflow_clients, args.overflow_runs
+        args.prompt_bytes = args.overflow_prompt_bytes
+        args.mock_arg = [*(args.mock_arg or []), f"--watch-queue={args.overflow_queue}"]
+        results["overflow"] = bench_stalled(args, out, stalled=True, name="overflow")
+        print(json.dumps(results["overflow"], indent=1), flush=True)
+        results["overflow_control"] = bench_stalled(args, out, stalled=False, name="overflow-control")
+        print(json.dumps(results["overflow_control"], indent=1), flush=True)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     if not args.no_report:
         command = "python bench/stream_load.py " + " ".join(argv if argv is not None else sys.argv[1:])
