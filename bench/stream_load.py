@@ -514,8 +514,8 @@ def _drain(sock: socket.socket) -> tuple[int, int | None, bool]:
 
 
 def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool, name: str) -> dict[str, Any]:
-    # --control: after the readers left, the control plane says whether the stalled client's
-    # stream is still registered (closing what is left of the chat's streams, it counts them).
+    # --control: once the runs are delivered, the control plane closes the chat's streams and
+    # counts them, which says whether the stalled client's stream is still held.
     extra = ["--api", "current", "--control", "--speed", str(args.speed), *(args.mock_arg or [])]
     with serving(args.python, out / f"{name}.log", extra) as server:
         chat = idle_chat(server.port)
@@ -536,11 +536,14 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool, name: s
             pool.expect(args.runs)
             pool.wait("delivered")
             delivered_s = time.monotonic() - start
+            # Every reader has every event: close the chat's streams through the control plane,
+            # which counts them; one more than the readers is the stalled client, still held.
+            status, closed = call(server.port, "POST", f"/__mock/chats/{chat}/streams/close", {"code": 1000})
+            assert status == 200, (status, closed)
+            checked_s = time.monotonic() - start
         logs = pool.close()
         stored = [i for i in stored_ids(server.port, chat) if i not in before]
         end = settle_rss(server, 5)
-        status, closed = call(server.port, "POST", f"/__mock/chats/{chat}/streams/close", {"code": 1000})
-        assert status == 200, (status, closed)
         sent_bytes, close_code, eof = _drain(sink) if sink is not None else (0, None, False)
         tracebacks = server.tracebacks()
     spread = spreads(logs)
@@ -559,7 +562,8 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool, name: s
         "rss_idle_mib": idle,
         "rss_peak_mib": sampler.peak,
         "rss_end_mib": end,
-        "streams_left_after_the_readers": closed["closed"],
+        "stalled_still_held": closed["closed"] - args.clients,
+        "stalled_checked_after_s": checked_s,
         "stalled_dropped_after_s": (end_watch.left_at - start) if stalled and end_watch.left_at else None,
         "stalled_bytes_received": sent_bytes,
         "stalled_close_code": close_code,
@@ -614,7 +618,7 @@ def render(results: dict[str, Any], command: str) -> str:
                 f"| readers' lag behind the first, p50 / p99 / max | {s['spread_p50_ms']:.1f} / {s['spread_p99_ms']:.1f} / {s['spread_max_ms']:.1f} ms |",
                 f"| RSS idle / peak / end | {s['rss_idle_mib']:.1f} / {s['rss_peak_mib']:.1f} / {s['rss_end_mib']:.1f} MiB |",
                 (
-                    f"| the stalled socket: still a stream of the chat once the readers left; the server's end of it left ESTABLISHED after (from the first run); bytes it had been sent; closed; close frame | {'yes' if s['streams_left_after_the_readers'] else 'no'}; {_seconds(s['stalled_dropped_after_s'])}; {s['stalled_bytes_received']:,}; {s['stalled_socket_closed_by_server']}; {s['stalled_close_code'] or 'none (it could not be delivered)'} |"
+                    f"| the stalled socket: still held by the mock {s['stalled_checked_after_s']:.1f} s after the first run began; its server end left ESTABLISHED after; bytes it had been sent; closed; close frame | {'yes' if s['stalled_still_held'] else 'no'}; {_seconds(s['stalled_dropped_after_s'])}; {s['stalled_bytes_received']:,}; {s['stalled_socket_closed_by_server']}; {s['stalled_close_code'] or 'none (it could not be delivered)'} |"
                     if s["stalled_client"]
                     else "| the stalled socket | none in this run |"
                 ),
