@@ -85,7 +85,7 @@ def test_every_operation_passes_every_check_with_positive_and_negative_data(sche
                     GenerationMode.NEGATIVE,
                 )
     assert failures == []
-    assert len(calls) == 11  # every operation was exercised
+    assert len(calls) == 12  # every operation was exercised
 
 
 def test_the_links_pass_every_check_statefully(schema: Any) -> None:

@@ -7,6 +7,7 @@ into frames depends on when the writer runs, so live assertions are on the event
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,8 +21,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.app import Settings
+from mockserver.control.cors import CorsPolicy
+from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatStatus, Role
+from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
+from mockserver.current.stream import StreamMiddleware
+from mockserver.edge.streams import OpenStreams
 from tests.current_support import ALICE, BOB, ORG, text, text_of
 
 Event = dict[str, Any]
@@ -483,3 +489,118 @@ def test_the_control_plane_closes_a_chats_streams_with_the_code_asked() -> None:
     assert (caught.value.code, caught.value.reason) == (4000, "test")
     assert refused.status_code == 400 and refused.json()["message"] == "Invalid close code."
     assert nobody.json() == {"closed": 0}
+
+
+def test_when_the_server_begins_to_stop_every_stream_gets_going_away() -> None:
+    stopping = Stopping()
+    store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(5))
+    app = create_app(
+        Settings(api="current"),
+        new_id=seeded_uuids(6),
+        store=store,
+        scheduler=ManualScheduler(),
+        stopping=stopping,
+    )
+    with TestClient(app) as client:
+        chat = client.post(
+            "/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": text("hi")}
+        )
+        chat_id = chat.json()["id"]
+        with client.websocket_connect(stream_path(chat_id), headers=dict(ALICE)) as ws:
+            Reader(ws).frame()
+            assert store.listener_count(UUID(chat_id)) == 1
+            # When
+            stopping.begin()
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_text()
+    assert (closed.value.code, closed.value.reason) == (1001, "server stopping")
+    assert store.listener_count(UUID(chat_id)) == 0
+
+
+def test_a_client_that_never_reads_is_closed_with_1008_and_costs_nothing_more() -> None:
+    clock = SteppingClock()
+    store = ChatStore(clock=clock, new_id=seeded_uuids(3))
+    alice = Directory.from_tokens(DEMO_TOKENS).authenticate(DEMO_TOKENS["alice"])
+    chat = store.create_chat(
+        alice,
+        workspace_id=None,
+        title="t",
+        provider="anthropic",
+        model="claude-sonnet-4-5",
+        metadata={},
+        system_prompt=None,
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def no_app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - never reached
+        raise AssertionError("the stream went to the app")
+
+    async def receive() -> dict[str, Any]:
+        if not sent:
+            return {"type": "websocket.connect"}
+        await asyncio.Event().wait()  # the client neither speaks nor leaves
+        return {"type": "websocket.disconnect", "code": 1006}  # pragma: no cover
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "websocket.send" and len(sent) > 2:
+            await asyncio.Event().wait()  # the socket's buffer is full: a send never completes
+
+    scope = {
+        "type": "websocket",
+        "path": f"/api/v2/chats/{chat.id}/stream",
+        "query_string": b"",
+        "headers": [(b"coder-session-token", DEMO_TOKENS["alice"].encode()), (b"host", b"127.0.0.1")],
+        "extensions": {"websocket.http.response": {}},
+    }
+    middleware = StreamMiddleware(
+        no_app,
+        store=store,
+        directory=Directory.from_tokens(DEMO_TOKENS),
+        origins=CorsPolicy(),
+        queue_limit=5,
+        streams=OpenStreams(),
+        close_timeout=0,  # the stalled client never takes the close frame
+    )
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(middleware(scope, receive, send))
+        while len(sent) < 2 and not task.done():  # accepted, the snapshot sent
+            await asyncio.sleep(0)
+        store.publish_partial(chat.id, UUID(int=1), "text", {"type": "text", "text": "first"})
+        while len(sent) < 3 and not task.done():  # a live frame the client never takes
+            await asyncio.sleep(0)
+        for n in range(20):
+            store.publish_partial(chat.id, UUID(int=1), "text", {"type": "text", "text": f"{n}"})
+        await task
+
+    asyncio.run(scenario())
+    # Then: the close frame was offered and the stream ended, leaving nothing behind
+    assert sent[-1] == {
+        "type": "websocket.close",
+        "code": 1008,
+        "reason": "watcher fell behind: more than 5 frames unsent; reconnect with after_id",
+    }
+    assert store.listener_count(chat.id) == 0
+
+
+def test_the_owners_stream_marks_the_chat_read_on_connect_and_on_disconnect() -> None:
+    with mock() as m:
+        chat = m.create("hello")
+        m.scheduler.finish_all()
+
+        def unread() -> bool:
+            return bool(m.client.get(f"/api/v2/chats/{chat}", headers=ALICE).json()["has_unread"])
+
+        before = unread()
+        with m.client.websocket_connect(stream_path(chat), headers=dict(ALICE)) as ws:
+            reader = Reader(ws)
+            reader.frame()
+            on_connect = unread()
+            m.send(chat, "again")
+            m.scheduler.finish_all()
+            reader.until(ended)
+            during = unread()  # a message came while the stream was open
+        m.transcript(chat)  # a request after the disconnect was handled
+        after = unread()
+    assert (before, on_connect, during, after) == (True, False, True, False)

@@ -11,6 +11,7 @@ from mockserver.core.scenarios import (
     Fail,
     Finish,
     FinishReason,
+    Retry,
     ScenarioError,
     ScenarioLibrary,
     Text,
@@ -18,7 +19,7 @@ from mockserver.core.scenarios import (
     load_scenario,
 )
 
-BUILTIN = ("echo", "tool-use", "reasoning", "slow", "upstream-error", "length")
+BUILTIN = ("echo", "tool-use", "reasoning", "slow", "upstream-error", "length", "client-tool", "retry")
 
 
 def test_builtin_library_has_the_documented_scenarios() -> None:
@@ -60,6 +61,21 @@ def test_a_full_scenario_loads_into_steps() -> None:
         ("stepz: []\n", 1, "unknown key 'stepz'"),
         ("steps: [\n", 2, "not valid YAML"),
         ("steps:\n  - usage: {prompt_tokens: many}\n", 2, "prompt_tokens must be an integer"),
+        (
+            "steps:\n  - tool_call: {name: t, client: true, result: 1}\n",
+            2,
+            "a client tool_call has no result",
+        ),
+        ("steps:\n  - tool_call: {name: t, client: yes please}\n", 2, "client must be true or false"),
+        ("steps:\n  - retry: {delay: 1}\n", 2, "retry needs `message`"),
+        ("steps:\n  - retry: {message: m, kind: auth}\n", 2, "kind must be one of: generic, overloaded"),
+        ("steps:\n  - retry: {message: m, delay: -2}\n", 2, "delay must be a number of seconds >= 0"),
+        ("steps:\n  - retry: {message: m, status: 529}\n", 2, "unknown key 'status' in retry"),
+        (
+            "steps:\n  - fail: {code: upstream_error, message: m, kind: sad}\n",
+            2,
+            "kind must be one of: generic",
+        ),
     ],
 )
 def test_a_malformed_scenario_names_file_line_and_problem(text: str, line: int, problem: str) -> None:
@@ -110,3 +126,27 @@ def test_finish_error_is_refused_in_favour_of_fail() -> None:
     assert load_scenario("steps:\n  - finish: tool-calls\n", source="f", name="f").steps == (
         Finish(FinishReason.TOOL_CALLS),
     )
+
+
+def test_client_tool_calls_and_retries_load_with_their_defaults() -> None:
+    text = (
+        "steps:\n"
+        "  - retry: {message: busy}\n"
+        "  - retry: {message: still busy, kind: rate_limit, status_code: 429, delay: 2.5}\n"
+        "  - tool_call: {name: ask, args: {q: 1}, client: true, id: call_9}\n"
+        "  - finish: stop\n"
+    )
+    scenario = load_scenario(text, source="x.yaml", name="x")
+    assert scenario.steps[:3] == (
+        Retry("busy", 1.0),
+        Retry("still busy", 2.5, kind="rate_limit", status_code=429),
+        ToolCall(name="ask", args={"q": 1}, id="call_9", client=True),
+    )
+    # the backoffs count in the run's time; the client's own time cannot be known
+    assert scenario.duration == 3.5
+
+
+def test_a_fail_step_may_name_todays_error_kind_and_status_code() -> None:
+    text = "steps:\n  - fail: {code: upstream_error, message: m, kind: rate_limit, status_code: 429}\n"
+    (step,) = load_scenario(text, source="x.yaml", name="x").steps
+    assert step == Fail(ErrorCode.UPSTREAM_ERROR, "m", kind="rate_limit", status_code=429)

@@ -80,6 +80,7 @@ class Chat:
     pin_order: int = 0  # 0: not pinned; pinned chats are numbered from 1
     labels: dict[str, str] = field(default_factory=dict)  # treated as immutable once stored
     last_error: Any = None  # why the last turn failed, as the generation's JSON; None when it did not
+    last_read_message_id: int = 0  # the owner has seen the messages up to this id (today's Coder)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ A scenario file (the README's "Scenarios" section is the full reference):
     steps:
       - reasoning: I should look at the files first.
       - tool_call: {name: list_files, args: {path: .}, result: [README.md], delay: 0.3}
+      - tool_call: {name: ask_user, args: {question: Which?}, client: true}  # the client runs it
       - usage: {prompt_tokens: 812, completion_tokens: 41}     # closes a model step
+      - retry: {message: "anthropic: 529 Overloaded", kind: overloaded, status_code: 529, delay: 1}
       - text: [The build fails, " because..."]                  # chunks, streamed live
         every: 0.05
       - finish: stop                                            # or fail: {code, message}
@@ -35,7 +37,9 @@ import yaml
 __all__ = [
     "BUILTIN_PACKAGE",
     "DEFAULT_SCENARIO",
+    "ERROR_KINDS",
     "METADATA_KEY",
+    "RETRY_KINDS",
     "Delay",
     "ErrorCode",
     "Fail",
@@ -43,6 +47,7 @@ __all__ = [
     "FinishReason",
     "MetadataIs",
     "Reasoning",
+    "Retry",
     "Rule",
     "Scenario",
     "ScenarioError",
@@ -123,7 +128,11 @@ class Reasoning:
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A tool call and what it gave back (`result`, or `error`); the tool runs `delay` seconds."""
+    """A tool call and what it gave back (`result`, or `error`); the tool runs `delay` seconds.
+
+    A `client` tool is run by the client, not the mock: the step ends waiting for its result
+    (today's API: `requires_action` until `POST .../tool-results`; V1: the run stops).
+    """
 
     name: str
     args: Any
@@ -132,6 +141,40 @@ class ToolCall:
     delay: float = 0.0
     duration_ms: int | None = None  # None: `delay` in milliseconds
     id: str | None = None  # None: derived from the run id
+    client: bool = False
+
+
+# Every ChatError kind of today's Coder (codersdk `ChatErrorKind`), for a `fail` step.
+ERROR_KINDS = (
+    "generic",
+    "overloaded",
+    "rate_limit",
+    "timeout",
+    "stream_silence_timeout",
+    "auth",
+    "config",
+    "usage_limit",
+    "missing_key",
+    "provider_disabled",
+    "content_filter",
+    "hook_dispatch_failed",
+    "hook_denied",
+)
+# The kinds a provider failure that is retried may have.
+RETRY_KINDS = ERROR_KINDS[:5]
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """The model call fails and is retried after `delay` seconds; the open step starts again.
+
+    What the failed attempt streamed of the open step is dropped (a new generation attempt).
+    """
+
+    message: str
+    delay: float
+    kind: str = "generic"
+    status_code: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +194,17 @@ class Delay:
 
 @dataclass(frozen=True, slots=True)
 class Fail:
-    """The run fails: an `error` event, then `run_finished` with `finish_reason: error`."""
+    """The run fails: an `error` event, then `run_finished` with `finish_reason: error`.
+
+    `kind` and `status_code` are today's ChatError's (None: the kind follows from `code`);
+    the seed's API has neither.
+    """
 
     code: ErrorCode
     message: str
     retryable: bool | None = None
+    kind: str | None = None
+    status_code: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +214,7 @@ class Finish:
     reason: FinishReason
 
 
-Step = Text | Reasoning | ToolCall | Usage | Delay | Fail | Finish
+Step = Text | Reasoning | ToolCall | Usage | Delay | Retry | Fail | Finish
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,11 +266,11 @@ class Scenario:
 
     @property
     def duration(self) -> float:
-        """Seconds the run takes at speed 1, from the post to `run_finished`."""
+        """Seconds the run takes at speed 1, from the post to its end (a client's tool time excluded)."""
         total = 0.0
         for step in self.steps:
             match step:
-                case Delay(seconds=seconds):
+                case Delay(seconds=seconds) | Retry(delay=seconds):
                     total += seconds
                 case ToolCall(delay=delay):
                     total += delay
@@ -393,9 +442,10 @@ class _Reader:
         raise self.fail(node, f"{what} must be one of: {choices} (got {value!r})")
 
 
-_STEP_KINDS = ("text", "reasoning", "tool_call", "usage", "delay", "fail", "finish")
+_STEP_KINDS = ("text", "reasoning", "tool_call", "usage", "delay", "retry", "fail", "finish")
 _STEP_MODIFIERS = {"text": ("every",), "reasoning": ("every",)}
-_TOOL_KEYS = ("name", "args", "result", "error", "delay", "duration_ms", "id")
+_TOOL_KEYS = ("name", "args", "result", "error", "delay", "duration_ms", "id", "client")
+_RETRY_KEYS = ("message", "kind", "status_code", "delay")
 
 
 def load_scenario(text: str, *, source: str, name: str) -> Scenario:
@@ -492,17 +542,28 @@ def _step(reader: _Reader, node: yaml.Node) -> Step:
             )
         case "delay":
             return Delay(reader.seconds(value, "delay"))
+        case "retry":
+            return _retry(reader, value)
         case "fail":
-            fail = reader.mapping(value, "fail", ("code", "message", "retryable"))
+            fail = reader.mapping(value, "fail", ("code", "message", "retryable", "kind", "status_code"))
             if "code" not in fail or "message" not in fail:
                 raise reader.fail(value, "fail needs `code` and `message`")
             retryable = reader.value(fail["retryable"]) if "retryable" in fail else None
             if retryable is not None and not isinstance(retryable, bool):
                 raise reader.fail(fail["retryable"], "retryable must be true or false")
+            kind = reader.string(fail["kind"], "kind") if "kind" in fail else None
+            if kind is not None and kind not in ERROR_KINDS:
+                raise reader.fail(
+                    fail["kind"], f"kind must be one of: {', '.join(ERROR_KINDS)} (got {kind!r})"
+                )
             return Fail(
                 reader.enum(fail["code"], ErrorCode, "code"),
                 reader.string(fail["message"], "message"),
                 retryable,
+                kind=kind,
+                status_code=reader.count(fail["status_code"], "status_code")
+                if "status_code" in fail
+                else None,
             )
         case _:
             reason = reader.enum(value, FinishReason, "finish")
@@ -518,6 +579,16 @@ def _tool_call(reader: _Reader, node: yaml.Node) -> ToolCall:
     if "result" in fields and "error" in fields:
         raise reader.fail(node, "tool_call has `result` or `error`, not both")
     duration = reader.count(fields["duration_ms"], "duration_ms") if "duration_ms" in fields else None
+    client = reader.value(fields["client"]) if "client" in fields else False
+    if not isinstance(client, bool):
+        raise reader.fail(fields["client"], "client must be true or false")
+    if client:
+        server_only = [key for key in ("result", "error", "delay", "duration_ms") if key in fields]
+        if server_only:
+            raise reader.fail(
+                node,
+                f"a client tool_call has no {', '.join(server_only)}: the client runs it and sends its result",
+            )
     return ToolCall(
         name=reader.string(fields["name"], "name"),
         args=reader.value(fields["args"]) if "args" in fields else {},
@@ -526,4 +597,21 @@ def _tool_call(reader: _Reader, node: yaml.Node) -> ToolCall:
         delay=reader.seconds(fields["delay"], "delay") if "delay" in fields else 0.0,
         duration_ms=duration,
         id=reader.string(fields["id"], "id") if "id" in fields else None,
+        client=client,
+    )
+
+
+def _retry(reader: _Reader, node: yaml.Node) -> Retry:
+    fields = reader.mapping(node, "retry", _RETRY_KEYS)
+    if "message" not in fields:
+        raise reader.fail(node, "retry needs `message` (the error of the failed attempt)")
+    kind = reader.string(fields["kind"], "kind") if "kind" in fields else "generic"
+    if kind not in RETRY_KINDS:
+        raise reader.fail(fields["kind"], f"kind must be one of: {', '.join(RETRY_KINDS)} (got {kind!r})")
+    status_code = reader.count(fields["status_code"], "status_code") if "status_code" in fields else None
+    return Retry(
+        message=reader.string(fields["message"], "message"),
+        delay=reader.seconds(fields["delay"], "delay") if "delay" in fields else 1.0,
+        kind=kind,
+        status_code=status_code,
     )

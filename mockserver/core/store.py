@@ -212,6 +212,12 @@ class ChatStore:
         self._notify_owner(changed)
         return chat
 
+    def mark_read(self, chat_id: UUID, message_id: int) -> None:
+        """Move the chat's read cursor; neither `updated_at` nor any listener hears of it."""
+        chat = self._chats.get(chat_id)
+        if chat is not None and chat.last_read_message_id != message_id:
+            self._chats[chat_id] = dataclasses.replace(chat, last_read_message_id=message_id)
+
     def list_messages(self, owner: User, chat_id: UUID) -> Sequence[ChatMessage]:
         """The owner's chat's transcript, by id ascending."""
         self.get_chat(owner, chat_id)
@@ -448,6 +454,16 @@ class ChatStore:
         live.generation_attempt += 1
         live.preview.clear()
         self._notify(chat_id, PreviewReset(chat_id=chat_id, generation_attempt=live.generation_attempt))
+
+    def clear_retry(self, chat_id: UUID) -> None:
+        """The run ended without storing a row (it failed, or was stopped): no retry is pending.
+
+        Silent, as coderd clears a chat's retry state without a stream event; a chat that is gone
+        has nothing to clear.
+        """
+        live = self._live.get(chat_id)
+        if live is not None:
+            live.retry = None
 
     def stream_position(self, chat_id: UUID) -> StreamPosition:
         """Where the chat's live history stands now (for a new subscriber to line up with)."""

@@ -24,7 +24,7 @@ from mockserver.core.golang import encode_json, parse_uuid, quote
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
-from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull
+from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
 from mockserver.current.inputs import (
     QueryParams,
     content_parts,
@@ -39,6 +39,7 @@ from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, Coder
 __all__ = ["CurrentChatsApi"]
 
 _MAX_TITLE_RUNES = 200
+_MAX_DYNAMIC_TOOLS = 250
 _PLAN_MODES = ("", "plan")
 _CLIENT_TYPES = ("ui", "api")
 
@@ -69,7 +70,11 @@ class CurrentChatsApi:
 
     def _chat_json(self, chat: Chat) -> dict[str, Any]:
         messages = self._store.messages_of(chat.id)
-        return chat_json(chat, self._engine.model_of(chat), has_unread=has_assistant_message(messages))
+        return chat_json(
+            chat,
+            self._engine.model_of(chat),
+            has_unread=has_assistant_message(messages, chat.last_read_message_id),
+        )
 
     # --- chats -----------------------------------------------------------------------------
 
@@ -115,6 +120,7 @@ class CurrentChatsApi:
         if plan_mode not in _PLAN_MODES:
             raise CoderRefusal(400, "Invalid plan_mode value.")
         _no_mcp_servers(body.get("mcp_server_ids"))
+        dynamic_tools = _dynamic_tool_names(body.get("unsafe_dynamic_tools") or [])
         client_type = body.get("client_type") or "api"
         if client_type not in _CLIENT_TYPES:
             raise CoderRefusal(400, "Invalid client_type.", f"got {quote(client_type)}, want one of [ui api]")
@@ -126,7 +132,7 @@ class CurrentChatsApi:
             labels=dict(body.get("labels") or {}),
             parts=parts,
             workspace_id=workspace_id,
-            attributes={"client_type": client_type, "plan_mode": plan_mode},
+            attributes={"client_type": client_type, "plan_mode": plan_mode, "dynamic_tools": dynamic_tools},
         )
         return _json(201, self._chat_json(chat))
 
@@ -298,6 +304,25 @@ class CurrentChatsApi:
             raise _conflict("Chat is not in an interruptible state.", error) from None
         return _json(200, self._chat_json(updated))
 
+    async def submit_chat_tool_results(self, chat: Chat, request_body: dict[str, Any]) -> Response:
+        """POST /chats/{chat}/tool-results: the client's answers to the tool calls the turn waits for."""
+        if chat.archived:
+            raise CoderRefusal(400, "Cannot submit tool results to an archived chat.")
+        results = request_body.get("results") or []
+        if not results:
+            raise CoderRefusal(400, "At least one tool result is required.")
+        try:
+            self._engine.submit_tool_results(chat, results)
+        except TransitionNotAllowed:
+            raise CoderRefusal(
+                409,
+                "Chat is not waiting for tool results.",
+                f'chat status is {quote(chat.status.value)}, expected "requires_action"',
+            ) from None
+        except ToolResultsInvalid as error:
+            raise CoderRefusal(400, error.message, error.detail) from None
+        return _no_content()
+
     # --- the queue -------------------------------------------------------------------------
 
     async def delete_chat_queued_message(self, chat: Chat, path: Mapping[str, str]) -> Response:
@@ -385,6 +410,25 @@ def _no_mcp_servers(ids: Sequence[Any] | None) -> None:
                 "One or more MCP server IDs are invalid or disabled.",
                 f"Invalid IDs: {', '.join(unique)}",
             )
+
+
+def _dynamic_tool_names(tools: Sequence[dict[str, Any]]) -> list[str]:
+    """The names of the tools a new chat declares the client runs, checked as postChats checks them."""
+    if len(tools) > _MAX_DYNAMIC_TOOLS:
+        raise CoderRefusal(
+            400, "Too many dynamic tools.", f"Maximum {_MAX_DYNAMIC_TOOLS} dynamic tools per chat."
+        )
+    names: list[str] = []
+    for tool in tools:
+        name = tool.get("name", "")
+        if not name:
+            raise CoderRefusal(400, "Dynamic tool name must not be empty.")
+        if name in names:
+            raise CoderRefusal(
+                400, "Duplicate dynamic tool name.", f"Tool {quote(name)} appears more than once."
+            )
+        names.append(name)
+    return names
 
 
 def _title_of(parts: list[dict[str, Any]]) -> str:

@@ -25,6 +25,8 @@ from mockserver.edge.validation import REQUEST_BODY, read_go_json, replay, valid
 __all__ = ["current_validator_map", "go_decode"]
 
 _INT_RANGES = {"int32": 32, "int64": 64}
+# A field of any JSON value: Go calls its UnmarshalJSON even for `null`, so `null` is a value.
+_RAW_MESSAGE = "json.RawMessage"
 
 
 def _go_type(schema: Mapping[str, Any]) -> str:
@@ -127,8 +129,8 @@ def _decode_struct(value: dict[str, Any], schema: Mapping[str, Any], path: str) 
         if name is None:
             continue  # unknown fields are ignored
         decoded = _decode(item, properties[name], f"{struct}.{name}")
-        if decoded is not None:
-            out[name] = decoded
+        if decoded is not None or properties[name].get("x-go-type") == _RAW_MESSAGE:
+            out[name] = decoded  # a json.RawMessage keeps a JSON null (its UnmarshalJSON sees it)
     return out
 
 

@@ -9,25 +9,32 @@ operation changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from mockserver.core.errors import DomainError
+from mockserver.core.golang import quote
 from mockserver.core.models import Chat, ChatMessage, ChatStatus, QueuedMessage, Role, User
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig, ModelCatalog
 from mockserver.current.states import ExecutionState, Transition, classify, require
-from mockserver.current.turns import TurnRunner
+from mockserver.current.turns import ToolOutcome, TurnRunner, unanswered_calls
 
 __all__ = [
+    "INTERRUPTED_TOOL_REASON",
     "ChatEngine",
     "EditResult",
     "EditedMessageNotUser",
     "QueueFull",
     "SendResult",
+    "ToolResultsInvalid",
 ]
+
+# The error result a pending client tool call gets when the user interrupts (chatd InterruptChat).
+INTERRUPTED_TOOL_REASON = "Tool execution interrupted by user"
 
 
 class QueueFull(DomainError):
@@ -40,6 +47,15 @@ class QueueFull(DomainError):
 
 class EditedMessageNotUser(DomainError):
     """Only a user message can be edited."""
+
+
+class ToolResultsInvalid(DomainError):
+    """Submitted tool results that do not answer the pending calls exactly (chatd's validation error)."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(f"{message}: {detail}")
+        self.message = message
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +168,7 @@ class ChatEngine:
         elif interrupt and state in (ExecutionState.R0, ExecutionState.R1):
             self._interrupting(chat.id)
         elif interrupt and state in (ExecutionState.A0, ExecutionState.A1):
-            self._store.update_chat(chat.id, status=ChatStatus.RUNNING)
+            self._cancel_requires_action(chat.id)
         return SendResult(None, queued, inserted)
 
     def edit(
@@ -181,8 +197,20 @@ class ChatEngine:
         state = self.state(chat)
         require(Transition.INTERRUPT, state)
         if state in (ExecutionState.A0, ExecutionState.A1):
-            return self._store.update_chat(chat.id, status=ChatStatus.RUNNING)
+            return self._cancel_requires_action(chat.id)
         return self._interrupting(chat.id)
+
+    def submit_tool_results(self, chat: Chat, results: list[dict[str, Any]]) -> None:
+        """Answer the calls the turn waits for and resume it (A0 -> R0, A1 -> R1).
+
+        `results` are the body's items as Go decodes them (`output` absent: Go's nil
+        RawMessage). Raises TransitionNotAllowed unless the chat waits for tool results, then
+        ToolResultsInvalid as chatd validates (chatstate CompleteRequiresAction).
+        """
+        require(Transition.SUBMIT_TOOL_RESULTS, self.state(chat))
+        calls = self._pending_calls(chat.id)
+        outcomes = _validated(results, [call["tool_call_id"] for call in calls])
+        self._answer(chat.id, calls, outcomes)
 
     def delete_queued(self, chat: Chat, queued_id: int) -> None:
         """Drop a queued message."""
@@ -195,6 +223,14 @@ class ChatEngine:
         require(Transition.PROMOTE_QUEUED, state)
         queued = self._store.remove_queued(chat.id, queued_id)
         self._store.put_first(chat.id, queued)
+        if state is ExecutionState.A1:
+            # The calls the turn waited for are answered with an error, so that no call is
+            # left pending behind the promoted message (as an interrupt answers them).
+            calls = self._pending_calls(chat.id)
+            error = {"error": INTERRUPTED_TOOL_REASON}
+            self._runner.record_results(
+                chat.id, calls, [ToolOutcome(c["tool_call_id"], error, True) for c in calls]
+            )
         if state in (ExecutionState.E1, ExecutionState.A1):
             self._runner.stop(chat.id)
             self._run_queue_head(chat.id)
@@ -224,6 +260,7 @@ class ChatEngine:
             model_config_id=str(model.id),
             context_limit=model.context_limit,
             ended=self._turn_ended,
+            paused=self._turn_paused,
         )
         return chat
 
@@ -235,6 +272,33 @@ class ChatEngine:
         message = self._store.append_message(chat_id, Role.USER, head.content)
         self._run(chat_id, head.content["parts"], model, last_error=None)
         return message
+
+    def _cancel_requires_action(self, chat_id: UUID) -> Chat:
+        """Leave requires_action for running: each pending call gets an error result, the turn goes on."""
+        calls = self._pending_calls(chat_id)
+        error = {"error": INTERRUPTED_TOOL_REASON}
+        return self._answer(chat_id, calls, [ToolOutcome(c["tool_call_id"], error, True) for c in calls])
+
+    def _pending_calls(self, chat_id: UUID) -> tuple[dict[str, Any], ...]:
+        """The calls the chat waits for: its paused turn's, else its transcript's unanswered ones."""
+        return self._runner.pending(chat_id) or unanswered_calls(self._store.messages_of(chat_id))
+
+    def _answer(
+        self, chat_id: UUID, calls: Sequence[dict[str, Any]], outcomes: Sequence[ToolOutcome]
+    ) -> Chat:
+        """Store the answers, then running again (A0 -> R0, A1 -> R1); the turn goes on, or ends.
+
+        The results come before the status, as chatd writes both in one transaction and its
+        stream sends the new messages before the status. A chat that waits with no paused turn
+        (loaded from a fixture) has nothing more to play: its turn ends there.
+        """
+        self._runner.record_results(chat_id, calls, outcomes)
+        chat = self._store.update_chat(chat_id, status=ChatStatus.RUNNING)
+        if self._runner.pending(chat_id):
+            self._runner.resume(chat_id)
+        else:
+            self._turn_ended(chat_id, None)
+        return chat
 
     def _interrupting(self, chat_id: UUID) -> Chat:
         """Mark the chat interrupting; the turn stops on the scheduler's next tick."""
@@ -266,18 +330,66 @@ class ChatEngine:
             return
         if error is not None:
             self._store.update_chat(
-                chat_id, status=ChatStatus.ERROR, last_error={**error, "provider": chat.provider}
+                chat_id, status=ChatStatus.ERROR, last_error=_chat_error(error, chat.provider)
             )
         elif self._store.queue_of(chat_id):
             self._run_queue_head(chat_id)
         else:
             self._store.update_chat(chat_id, status=ChatStatus.WAITING)
 
+    def _turn_paused(self, chat_id: UUID, calls: tuple[dict[str, Any], ...]) -> None:
+        """The turn waits for the client's tool results: R0 -> A0, R1 -> A1."""
+        chat = self._find(chat_id)
+        if chat is not None and chat.status is ChatStatus.RUNNING:
+            self._store.update_chat(chat_id, status=ChatStatus.REQUIRES_ACTION)
+
     def _find(self, chat_id: UUID) -> Chat | None:
         try:
             return self._store.chat(chat_id)
         except DomainError:
             return None
+
+
+def _chat_error(error: dict[str, Any], provider: str) -> dict[str, Any]:
+    """A turn's failure as codersdk.ChatError, in its field order (message, kind, provider, ...)."""
+    out = {"message": error["message"], "kind": error["kind"], "provider": provider}
+    out["retryable"] = error["retryable"]
+    if "status_code" in error:
+        out["status_code"] = error["status_code"]
+    return out
+
+
+def _validated(results: list[dict[str, Any]], pending: list[str]) -> list[ToolOutcome]:
+    """The results as outcomes, or ToolResultsInvalid in chatstate's order of checks.
+
+    Per result in the order sent: a repeated id, then an output that is not JSON; then a pending
+    call without a result; then a result for no pending call. (chatd ranges over maps for the
+    last two, so which id it names among several is random; here the first in order.)
+    """
+    seen: dict[str, ToolOutcome] = {}
+    for result in results:
+        call_id = result.get("tool_call_id", "")
+        if call_id in seen:
+            raise ToolResultsInvalid(
+                "Duplicate tool_call_id in results.", f"Duplicate tool call ID {quote(call_id)}."
+            )
+        if "output" not in result:
+            raise ToolResultsInvalid(
+                "Tool result output must be valid JSON.",
+                f"Output for tool call {quote(call_id)} is not valid JSON.",
+            )
+        seen[call_id] = ToolOutcome(call_id, result["output"], bool(result.get("is_error", False)))
+    for call_id in pending:
+        if call_id not in seen:
+            raise ToolResultsInvalid(
+                "Missing tool result.", f"Missing result for tool call {quote(call_id)}."
+            )
+    for call_id in seen:
+        if call_id not in pending:
+            raise ToolResultsInvalid(
+                "Unexpected tool result.", f"No pending tool call with ID {quote(call_id)}."
+            )
+    return list(seen.values())
 
 
 def _user_content(owner_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig) -> dict[str, Any]:

@@ -43,7 +43,9 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
             messages = parts.store.messages_of(chat.id)
         except ChatNotFound:
             messages = ()
-        return chat_json(chat, engine.model_of(chat), has_unread=has_assistant_message(messages))
+        return chat_json(
+            chat, engine.model_of(chat), has_unread=has_assistant_message(messages, chat.last_read_message_id)
+        )
 
     loaded = load_document(document or coder_chats_openapi.current_document())
     return GenerationApp(

@@ -42,6 +42,7 @@ class Transition(enum.Enum):
     DELETE_QUEUED = "DeleteQueuedMessage"  # DELETE .../queue/{id}
     PROMOTE_QUEUED = "PromoteQueuedMessage"  # POST .../queue/{id}/promote
     SET_ARCHIVED = "SetArchived"  # PATCH {"archived": ...}
+    SUBMIT_TOOL_RESULTS = "CompleteRequiresAction"  # POST .../tool-results
 
 
 _S = ExecutionState
@@ -55,6 +56,7 @@ _LEGAL_FROM: dict[Transition, frozenset[ExecutionState]] = {
     _T.DELETE_QUEUED: frozenset({_S.E1, _S.R1, _S.I1, _S.A1}),
     _T.PROMOTE_QUEUED: frozenset({_S.E1, _S.R1, _S.I1, _S.A1}),
     _T.SET_ARCHIVED: frozenset({_S.W, _S.E0, _S.E1, _S.XW, _S.XE0, _S.XE1}),
+    _T.SUBMIT_TOOL_RESULTS: frozenset({_S.A0, _S.A1}),
 }
 
 _VALID: dict[tuple[ChatStatus, bool, bool], ExecutionState] = {

@@ -13,6 +13,7 @@ layer closes every WebSocket with 1001 when the server begins to stop.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import partial
 from typing import Any
@@ -24,11 +25,12 @@ from starlette.websockets import WebSocket
 
 from mockserver.control.cors import CorsPolicy
 from mockserver.core.directory import Directory
-from mockserver.core.errors import InvalidQueryParam, MockError
+from mockserver.core.errors import ChatNotFound, InvalidQueryParam, MockError
 from mockserver.core.store import ChatStore
 from mockserver.current.inputs import parse_go_int
 from mockserver.current.stream_feed import ChatStreamFeed
 from mockserver.current.stream_wire import BATCH_SIZE, pack_batch
+from mockserver.current.wire import last_assistant_id
 from mockserver.edge.auth import session_token
 from mockserver.edge.fanout import Fanout
 from mockserver.edge.push_socket import PushOptions, check_origin, refuse, serve
@@ -67,13 +69,15 @@ class StreamMiddleware:
         origins: CorsPolicy,
         queue_limit: int,
         streams: OpenStreams,
+        close_timeout: float = 2.0,
     ) -> None:
+        """`close_timeout`: how long a close frame may wait for a client that stopped reading."""
         self._app = app
         self._store = store
         self._directory = directory
         self._origins = origins
         self._fanout = Fanout(store, limit=queue_limit, feed=lambda chat_id: ChatStreamFeed(store, chat_id))
-        self._options = PushOptions(batch=BATCH_SIZE, pack=pack_batch)
+        self._options = PushOptions(batch=BATCH_SIZE, pack=pack_batch, close_timeout=close_timeout)
         streams.add(self._fanout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,9 +111,18 @@ class StreamMiddleware:
                 for start in range(0, len(snapshot.state), BATCH_SIZE)
             ]
             await websocket.accept()
+            # The owner's stream marks the chat read on connect and on disconnect (markChatAsRead).
+            self._mark_read(chat.id)
             await serve(watcher, first, receive, send, self._fanout, self._options)
         finally:
             leave()
+            self._mark_read(chat.id)
+
+    def _mark_read(self, chat_id: UUID) -> None:
+        with contextlib.suppress(ChatNotFound):  # evicted meanwhile: nothing to mark
+            last = last_assistant_id(self._store.messages_of(chat_id))
+            if last is not None:
+                self._store.mark_read(chat_id, last)
 
     def stream_count(self, chat_id: UUID) -> int:
         """How many clients stream the chat."""

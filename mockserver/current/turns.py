@@ -7,25 +7,32 @@ message with one `tool-result` part per call follows once the tools have run. A 
 stores nothing of itself and ends the turn with a ChatError. The runner writes through the
 store on the scheduler's time and never answers a request; an interrupted or replaced turn
 stops where it is.
+
+A step that called a tool the client runs (`client: true` in the scenario, or a tool the chat
+declared in `unsafe_dynamic_tools`) pauses the turn once its messages are stored: the engine moves the chat to `requires_action`, and the turn goes on when the
+client's results arrive (`resume`). A `retry` step drops what the failed attempt streamed of
+the open step, publishes the retry and waits its backoff (WIRE.md section 6).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.errors import ChatNotFound
 from mockserver.core.golang import format_time
-from mockserver.core.models import Chat, Role
+from mockserver.core.models import Chat, ChatMessage, Role
 from mockserver.core.scenarios import (
     Delay,
     ErrorCode,
     Fail,
     Finish,
     Reasoning,
+    Retry,
     Scenario,
     ScenarioLibrary,
     Text,
@@ -36,7 +43,20 @@ from mockserver.core.scenarios import (
 from mockserver.core.scheduler import Scheduler, play_in_order
 from mockserver.core.store import ChatStore
 
-__all__ = ["Chunk", "End", "StoreMessage", "TurnEnded", "TurnRunner", "plan_turn"]
+__all__ = [
+    "AwaitClient",
+    "Chunk",
+    "End",
+    "NewAttempt",
+    "RetryNotice",
+    "StoreMessage",
+    "ToolOutcome",
+    "TurnEnded",
+    "TurnPaused",
+    "TurnRunner",
+    "plan_turn",
+    "unanswered_calls",
+]
 
 # The ChatError kind a scenario's failure code becomes.
 _ERROR_KINDS = {
@@ -72,9 +92,43 @@ class End(NamedTuple):
     error: dict[str, Any] | None
 
 
-Action = Chunk | StoreMessage | End
+class RetryNotice(NamedTuple):
+    """The model call failed and is retried after `backoff` seconds (a `retry` stream event)."""
+
+    delay: float
+    attempt: int  # 1-indexed, within the open model step
+    backoff: float
+    error: str
+    kind: str
+    status_code: int | None
+
+
+class NewAttempt(NamedTuple):
+    """After a retry's backoff the model is called again: what was streamed before is void."""
+
+    delay: float
+
+
+class AwaitClient(NamedTuple):
+    """The turn waits for the client's results of these `tool-call` parts (`requires_action`)."""
+
+    delay: float
+    calls: tuple[dict[str, Any], ...]
+
+
+class ToolOutcome(NamedTuple):
+    """What the client sent back for one tool call: any JSON value, and whether the tool failed."""
+
+    tool_call_id: str
+    output: Any
+    is_error: bool
+
+
+Action = Chunk | StoreMessage | RetryNotice | NewAttempt | AwaitClient | End
 # Called when a turn ends by itself: the chat's id and its ChatError (None when it went well).
 TurnEnded = Callable[[UUID, "dict[str, Any] | None"], None]
+# Called when a turn starts waiting for the client: the chat's id and the pending tool-call parts.
+TurnPaused = Callable[[UUID, tuple[dict[str, Any], ...]], None]
 
 
 @dataclass(slots=True)
@@ -88,8 +142,11 @@ class _Planner:
     parts: list[dict[str, Any]] = field(default_factory=list)  # the open step's
     results: list[dict[str, Any]] = field(default_factory=list)  # its tool results
     tool_time: float = 0.0  # how long its tools run
+    client_calls: list[dict[str, Any]] = field(default_factory=list)  # its calls the client runs
+    attempts: int = 0  # retries of the open step so far
     calls: int = 0  # tool calls so far in the turn, for their ids
     turn_key: str = ""
+    client_tools: frozenset[str] = frozenset()  # tools the chat declared the client runs
 
     def add(self, action: Action) -> None:
         """Append `action`, due after the seconds owed so far."""
@@ -109,14 +166,16 @@ class _Planner:
     def tool_call(self, call: ToolCall) -> None:
         self.calls += 1
         call_id = call.id or f"call_{self.turn_key}_{self.calls}"
-        self.parts.append(
-            {
-                "type": "tool-call",
-                "tool_call_id": call_id,
-                "tool_name": call.name,
-                "args": fill_text(call.args, self.text),
-            }
-        )
+        part = {
+            "type": "tool-call",
+            "tool_call_id": call_id,
+            "tool_name": call.name,
+            "args": fill_text(call.args, self.text),
+        }
+        self.parts.append(part)
+        if call.client or call.name in self.client_tools:
+            self.client_calls.append(part)
+            return
         result: dict[str, Any] = {"type": "tool-result", "tool_call_id": call_id, "tool_name": call.name}
         if call.error is None:
             result["result"] = fill_text(call.result, self.text)
@@ -139,7 +198,19 @@ class _Planner:
         if self.results:
             self.wait += self.tool_time
             self.add(StoreMessage(0.0, Role.TOOL, tuple(self.results), None))
-        self.parts, self.results, self.tool_time = [], [], 0.0
+        if self.client_calls:
+            self.add(AwaitClient(0.0, tuple(self.client_calls)))
+        self.parts, self.results, self.tool_time, self.client_calls = [], [], 0.0, []
+        self.attempts = 0
+
+    def retry(self, retry: Retry) -> None:
+        """Drop the failed attempt's text and reasoning, announce the retry, wait its backoff."""
+        self.parts = [part for part in self.parts if part["type"] == "tool-call"]
+        self.attempts += 1
+        message = fill_text(retry.message, self.text)
+        self.add(RetryNotice(0.0, self.attempts, retry.delay, message, retry.kind, retry.status_code))
+        self.wait += retry.delay
+        self.add(NewAttempt(0.0))
 
     def calls_in_step(self) -> int:
         """How many tools the open step called."""
@@ -163,12 +234,38 @@ def _usage(
     return usage
 
 
-def plan_turn(scenario: Scenario, text: str, *, context_limit: int, turn_key: str) -> tuple[Action, ...]:
+def unanswered_calls(messages: Sequence[ChatMessage]) -> tuple[dict[str, Any], ...]:
+    """The `tool-call` parts of the last assistant message that no later `tool` message answers.
+
+    What chatd reads as a chat's pending calls (WIRE.md section 5), for a chat that waits for
+    the client with no turn of this mock paused (one loaded from a fixture).
+    """
+    answered: set[str] = set()
+    for message in reversed(messages):
+        parts = message.content.get("parts") or []
+        if message.role is Role.TOOL:
+            answered |= {p.get("tool_call_id", "") for p in parts if p.get("type") == "tool-result"}
+        elif message.role is Role.ASSISTANT:
+            return tuple(
+                p for p in parts if p.get("type") == "tool-call" and p.get("tool_call_id") not in answered
+            )
+    return ()
+
+
+def plan_turn(
+    scenario: Scenario,
+    text: str,
+    *,
+    context_limit: int,
+    turn_key: str,
+    client_tools: frozenset[str] = frozenset(),
+) -> tuple[Action, ...]:
     """The timed actions of one turn of `scenario` for the user's `text`, in order.
 
-    `turn_key` makes the turn's tool call ids unique; `context_limit` is the model's.
+    `turn_key` makes the turn's tool call ids unique; `context_limit` is the model's; a call of
+    a tool named in `client_tools` (the chat's `unsafe_dynamic_tools`) is one the client runs.
     """
-    planner = _Planner(text, context_limit, turn_key=turn_key)
+    planner = _Planner(text, context_limit, turn_key=turn_key, client_tools=client_tools)
     for step in scenario.steps:
         match step:
             case Text(chunks=chunks, every=every):
@@ -181,12 +278,16 @@ def plan_turn(scenario: Scenario, text: str, *, context_limit: int, turn_key: st
                 planner.close_step(step)
             case Delay(seconds=seconds):
                 planner.wait += seconds
-            case Fail(code=code, message=message, retryable=retryable):
-                error = {
+            case Retry():
+                planner.retry(step)
+            case Fail(code=code, message=message, retryable=retryable, kind=kind, status_code=status):
+                error: dict[str, Any] = {
                     "message": fill_text(message, text),
-                    "kind": _ERROR_KINDS[code],
+                    "kind": kind or _ERROR_KINDS[code],
                     "retryable": bool(retryable),
                 }
+                if status is not None:
+                    error["status_code"] = status
                 planner.add(End(0.0, error))
                 return tuple(planner.actions)
             case Finish():
@@ -199,11 +300,17 @@ def plan_turn(scenario: Scenario, text: str, *, context_limit: int, turn_key: st
 
 @dataclass(slots=True)
 class _Turn:
-    """The turn a chat runs now, and what it streamed of its open step."""
+    """The turn a chat runs now, what it streamed of its open step, and what it waits for."""
 
     run_id: UUID
     model_config_id: str
+    provider: str
+    actions: tuple[Action, ...]
+    ended: TurnEnded
+    paused: TurnPaused
     open_parts: list[dict[str, Any]] = field(default_factory=list)
+    pending: tuple[dict[str, Any], ...] = ()  # tool calls the client must answer
+    resume_at: int = 0  # the action to play once they are answered
 
 
 class TurnRunner:
@@ -226,14 +333,61 @@ class TurnRunner:
         self._turns: dict[UUID, _Turn] = {}
 
     def start(
-        self, chat: Chat, text: str, *, model_config_id: str, context_limit: int, ended: TurnEnded
+        self,
+        chat: Chat,
+        text: str,
+        *,
+        model_config_id: str,
+        context_limit: int,
+        ended: TurnEnded,
+        paused: TurnPaused,
     ) -> None:
-        """Begin the chat's turn for the user's `text` (replacing any turn it runs); returns at once."""
+        """Begin the chat's turn for the user's `text` (replacing any turn it runs); returns at once.
+
+        `ended` is called when the turn ends by itself, `paused` when it waits for the client.
+        """
         scenario = self._library.select(text, chat.labels)
-        turn = _Turn(self._new_id(), model_config_id)
+        run_id = self._new_id()
+        declared = chat.metadata.get("dynamic_tools", ()) if isinstance(chat.metadata, dict) else ()
+        actions = plan_turn(
+            scenario,
+            text,
+            context_limit=context_limit,
+            turn_key=run_id.hex[:16],
+            client_tools=frozenset(declared),
+        )
+        turn = _Turn(run_id, model_config_id, chat.provider, actions, ended, paused)
         self._turns[chat.id] = turn
-        actions = plan_turn(scenario, text, context_limit=context_limit, turn_key=turn.run_id.hex[:16])
-        self._play(chat.id, turn, actions, ended)
+        self._play(chat.id, turn, 0)
+
+    def pending(self, chat_id: UUID) -> tuple[dict[str, Any], ...]:
+        """The tool-call parts the chat's turn waits for the client to answer (none: it does not wait)."""
+        turn = self._turns.get(chat_id)
+        return turn.pending if turn is not None else ()
+
+    def resume(self, chat_id: UUID) -> None:
+        """Go on with the paused turn from the step after its pause (its calls answered)."""
+        turn = self._turns.get(chat_id)
+        if turn is None or not turn.pending:
+            return
+        turn.pending = ()
+        self._play(chat_id, turn, turn.resume_at)
+
+    def record_results(
+        self, chat_id: UUID, calls: Sequence[dict[str, Any]], outcomes: Sequence[ToolOutcome]
+    ) -> None:
+        """Store one `tool` message per outcome, in order, named after the call it answers."""
+        names = {call["tool_call_id"]: call["tool_name"] for call in calls}
+        for outcome in outcomes:
+            part: dict[str, Any] = {
+                "type": "tool-result",
+                "tool_call_id": outcome.tool_call_id,
+                "tool_name": names.get(outcome.tool_call_id, ""),
+                "result": outcome.output,
+            }
+            if outcome.is_error:
+                part["is_error"] = True
+            self._store.append_message(chat_id, Role.TOOL, {"parts": list(self.stamp([part]))})
 
     def running(self, chat_id: UUID) -> bool:
         """Whether the chat has a turn in progress."""
@@ -242,29 +396,33 @@ class TurnRunner:
     def stop(self, chat_id: UUID) -> tuple[dict[str, Any], ...]:
         """End the chat's turn where it is; returns the parts it streamed of its open step."""
         turn = self._turns.pop(chat_id, None)
-        return tuple(turn.open_parts) if turn is not None else ()
+        if turn is None:
+            return ()
+        self._store.clear_retry(chat_id)
+        return tuple(turn.open_parts)
 
     def stamp(self, parts: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
         """The parts with `created_at` set to now where Coder records it."""
         now = format_time(self._clock())
         return tuple({**part, "created_at": now} if part["type"] in _STAMPED else part for part in parts)
 
-    def _play(self, chat_id: UUID, turn: _Turn, actions: Sequence[Action], ended: TurnEnded) -> None:
-        """Do the turn's actions on the scheduler's time, while it is the chat's turn."""
+    def _play(self, chat_id: UUID, turn: _Turn, start: int) -> None:
+        """Do the turn's actions from `start` on the scheduler's time, while it is the chat's turn."""
+        actions = turn.actions[start:]
 
         def act(index: int) -> bool:
             if self._turns.get(chat_id) is not turn:
                 return False  # interrupted, replaced by an edit, or the chat is gone
             try:
-                self._act(chat_id, turn, actions[index], ended)
+                return self._act(chat_id, turn, actions[index], start + index)
             except ChatNotFound:
                 self._turns.pop(chat_id, None)
                 return False  # the chat is gone (a reset): the turn ends with it
-            return True
 
         play_in_order(self._scheduler, [action.delay for action in actions], act)
 
-    def _act(self, chat_id: UUID, turn: _Turn, action: Action, ended: TurnEnded) -> None:
+    def _act(self, chat_id: UUID, turn: _Turn, action: Action, index: int) -> bool:
+        """Do one action; False when the turn stops playing (it ended, or waits for the client)."""
         match action:
             case Chunk(kind=kind, text=text):
                 if turn.open_parts and turn.open_parts[-1]["type"] == kind:
@@ -280,6 +438,34 @@ class TurnRunner:
                 if usage is not None:
                     content["usage"] = usage
                 self._store.append_message(chat_id, role, content)
+            case RetryNotice():
+                turn.open_parts.clear()  # the failed attempt's output is not kept
+                self._store.publish_retry(chat_id, self._retry_json(turn, action))
+            case NewAttempt():
+                turn.open_parts.clear()
+                self._store.publish_reset(chat_id)
+            case AwaitClient(calls=calls):
+                turn.pending = calls
+                turn.resume_at = index + 1
+                turn.paused(chat_id, calls)
+                return False
             case End(error=error):
                 self._turns.pop(chat_id, None)
-                ended(chat_id, error)
+                self._store.clear_retry(chat_id)  # chatd clears the retry state as the turn ends
+                turn.ended(chat_id, error)
+                return False
+        return True
+
+    def _retry_json(self, turn: _Turn, notice: RetryNotice) -> dict[str, Any]:
+        """The retry as codersdk.ChatStreamRetry, in its field order; `retrying_at` is now + backoff."""
+        retry: dict[str, Any] = {
+            "attempt": notice.attempt,
+            "delay_ms": round(notice.backoff * 1000),
+            "error": notice.error,
+            "kind": notice.kind,
+            "provider": turn.provider,
+        }
+        if notice.status_code is not None:
+            retry["status_code"] = notice.status_code
+        retry["retrying_at"] = format_time(self._clock() + timedelta(seconds=notice.backoff))
+        return retry

@@ -8,7 +8,15 @@ from mockserver.core.golang import format_time
 from mockserver.core.models import Chat, ChatMessage, QueuedMessage, Role
 from mockserver.current.catalog import ChatModelConfig, ModelCatalog
 
-__all__ = ["chat_json", "has_assistant_message", "message_json", "models_json", "part_json", "queued_json"]
+__all__ = [
+    "chat_json",
+    "has_assistant_message",
+    "last_assistant_id",
+    "message_json",
+    "models_json",
+    "part_json",
+    "queued_json",
+]
 
 # A ChatMessagePart's fields in struct order, with the value Go sends when the field is unused
 # (None: `omitempty`, left out). Fields Coder strips before sending are not listed.
@@ -126,9 +134,17 @@ def chat_json(chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> dict[s
     return out
 
 
-def has_assistant_message(messages: tuple[ChatMessage, ...]) -> bool:
-    """Whether a transcript holds an assistant message (unread: the mock's read cursor never moves)."""
-    return any(message.role is Role.ASSISTANT for message in reversed(messages))
+def has_assistant_message(messages: tuple[ChatMessage, ...], after: int = 0) -> bool:
+    """Whether a transcript holds an assistant message with an id above `after` (the read cursor).
+
+    The cursor moves when an owner's stream connects or disconnects (WIRE.md section 7.1).
+    """
+    return any(message.role is Role.ASSISTANT for message in reversed(messages) if message.id > after)
+
+
+def last_assistant_id(messages: tuple[ChatMessage, ...]) -> int | None:
+    """The id of the transcript's last assistant message (coderd's markChatAsRead target), if any."""
+    return next((message.id for message in reversed(messages) if message.role is Role.ASSISTANT), None)
 
 
 def models_json(catalog: ModelCatalog) -> dict[str, Any]:

@@ -4,6 +4,15 @@ The rows follow coderd/chats/runner.go (WIRE.md section 4): `run_started`; per m
 `tool_call`/`tool_result` pair of each call, the assistant message with its parts and the step's
 `usage`; then `run_finished` (or `error` then `run_finished` with `finish_reason: error`). The
 agent never answers a request; it only writes rows through the store, on the scheduler's time.
+
+The seed's API has no way for a client to answer a tool call, nor a retry event, so two kinds of
+step are played as that server would show them:
+- a `client` tool call: its `tool_call` row is written, but no `tool_result`; its part in the
+  assistant message stays in state `call`; once the step closes the run ends with `run_finished`
+  `finish_reason: "tool-calls"` (the model still wants a tool), and the rest of the scenario is
+  not played;
+- a `retry`: invisible in the rows; the run waits the retry's delay, and what the failed attempt
+  streamed (text and reasoning of the open step, sent only as live partials) is not stored.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from mockserver.core.scenarios import (
     Finish,
     FinishReason,
     Reasoning,
+    Retry,
     Scenario,
     ScenarioLibrary,
     Text,
@@ -100,6 +110,7 @@ class _Planner:
     parts: list[dict[str, Any]] = field(default_factory=list)
     calls: int = 0  # tool calls so far in the run, for their ids
     totals: tuple[int | None, int | None] = (None, None)
+    awaits_client: bool = False  # the open step called a tool the client runs
 
     def __post_init__(self) -> None:
         self.run = str(self.run_id)
@@ -132,6 +143,18 @@ class _Planner:
             "tool_name": call.name,
         }
         self.row(Role.TOOL_CALL, {"type": "tool_call", **head, "args": args})
+        invocation = {
+            "state": "result",
+            "step": self.step,
+            "toolCallId": call_id,
+            "toolName": call.name,
+        }
+        if call.client:
+            # No server runs it: no tool_result row, and the invocation stays a call.
+            self.awaits_client = True
+            invocation["state"] = "call"
+            self.parts.append({"type": "tool-invocation", "toolInvocation": {**invocation, "args": args}})
+            return
         self.wait += call.delay
         result = fill_text(call.result, self.text)
         outcome: dict[str, Any] = {"type": "tool_result", **head, "result": result}
@@ -141,12 +164,6 @@ class _Planner:
         outcome["duration_ms"] = duration
         self.row(Role.TOOL_RESULT, outcome)
         shown = result if call.error is None else {"error": outcome["error"]}
-        invocation = {
-            "state": "result",
-            "step": self.step,
-            "toolCallId": call_id,
-            "toolName": call.name,
-        }
         self.parts.append(
             {
                 "type": "tool-invocation",
@@ -176,6 +193,11 @@ class _Planner:
         self.totals = (_add(self.totals[0], figures[0]), _add(self.totals[1], figures[1]))
         self.step += 1
         self.parts = []
+
+    def retry(self, retry: Retry) -> None:
+        """The failed attempt's streamed text and reasoning are dropped; the retry waits its delay."""
+        self.parts = [part for part in self.parts if part["type"] == "tool-invocation"]
+        self.wait += retry.delay
 
     def finished(self, reason: FinishReason) -> None:
         extra: dict[str, Any] = {"finish_reason": reason.value}
@@ -211,8 +233,12 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
             case Usage():
                 planner.close_step(step)
                 open_step = False
+                if planner.awaits_client:
+                    break
             case Delay(seconds=seconds):
                 planner.wait += seconds
+            case Retry():
+                planner.retry(step)
             case Fail(code=code, message=message, retryable=retryable):
                 # The open step's parts were only streamed: a failed step stores no message.
                 extra: dict[str, Any] = {"code": code.value, "message": fill_text(message, text)}
@@ -227,6 +253,8 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
         reason = FinishReason.STOP
     if open_step:
         planner.close_step(None)
+    if planner.awaits_client:
+        reason = FinishReason.TOOL_CALLS  # the seed's client cannot answer: the run stops here
     planner.finished(reason)
     return tuple(planner.actions)
 
