@@ -372,3 +372,53 @@ def test_every_frame_of_the_chat_watcher_fits_the_watch_event(validators: dict[s
         "title_change",
         "deleted",
     }
+
+
+def test_frames_of_a_client_tool_turn_and_of_retries_fit_the_stream_frame(
+    validators: dict[str, Draft7Validator],
+) -> None:
+    with current_mock() as mock:
+        # When: a turn waits for the client's tool result, which the client then posts
+        chat = mock.create("/client-tool Paris")["id"]
+        with _stream(mock, chat) as ws:
+            frames = Frames(ws)
+            frames.read()
+            mock.finish()
+            while not any(e["type"] == "action_required" for e in frames.events()):
+                frames.read()
+            (call,) = next(e for e in frames.events() if e["type"] == "action_required")["action_required"][
+                "tool_calls"
+            ]
+            answered = mock.post(
+                f"/chats/{chat}/tool-results",
+                {"results": [{"tool_call_id": call["tool_call_id"], "output": {"temp_c": 18}}]},
+            )
+            assert answered.status_code == 204, answered.text
+            mock.finish()
+            client_tool = frames.until_status("waiting", after=len(frames.events()))
+        # and a run whose model call fails twice and is retried
+        retried = mock.create("/retry please")["id"]
+        with _stream(mock, retried) as ws:
+            retry_frames = Frames(ws)
+            retry_frames.read()
+            mock.finish()
+            retries = retry_frames.until_status("waiting", after=len(retry_frames.events()))
+    every = [*frames.values, *retry_frames.values]
+    assert [frame for frame in every if fitting(validators, frame) != ["streamFrame"]] == []
+    assert "action_required" in {e["type"] for e in client_tool}
+    assert [e["retry"]["attempt"] for e in retries if e["type"] == "retry"] == [1, 2]
+
+
+def test_the_watchers_action_required_fits_the_watch_event(validators: dict[str, Draft7Validator]) -> None:
+    with (
+        current_mock() as mock,
+        mock.client.websocket_connect("/api/v2/chats/watch", headers=dict(ALICE)) as ws,
+    ):
+        frames = Frames(ws)
+        mock.create("/client-tool Paris")
+        mock.finish()
+        while not any(frame["kind"] == "action_required" for frame in frames.values):
+            frames.read()
+    assert [frame for frame in frames.values if fitting(validators, frame) != ["watchEvent"]] == []
+    required = next(frame for frame in frames.values if frame["kind"] == "action_required")
+    assert [call["tool_name"] for call in required["tool_calls"]] == ["get_weather"]

@@ -158,6 +158,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/chats/{chat}/tool-results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit chat tool results
+         * @description Answers the tool calls a chat waits for (`requires_action`): one result per pending call
+         *     of a tool the client runs itself. The results are stored as `tool` messages and the
+         *     chat goes back to `running`, the turn continuing with them.
+         */
+        post: operations["submit-chat-tool-results"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/chats/{chat}/queue/{queuedMessage}": {
         parameters: {
             query?: never;
@@ -426,6 +454,16 @@ export interface components {
             plan_mode?: "" | "plan" | null;
             /** @enum {string|null} */
             client_type?: "" | "ui" | "api" | null;
+            /** @description Tools the client runs itself (highly experimental in Coder). When the model calls one, the turn waits in `requires_action` for `POST /chats/{chat}/tool-results`; the mock plays a scenario's tool call of that name so. */
+            unsafe_dynamic_tools?: components["schemas"]["codersdk.DynamicTool"][] | null;
+        };
+        /** @description A tool the client declares and runs; its name is unique within the chat. */
+        "codersdk.DynamicTool": {
+            /** @example get_weather */
+            name: string;
+            description?: string | null;
+            /** @description The JSON Schema of the tool's arguments (any JSON value). */
+            input_schema?: unknown;
         };
         /** @description Every field is optional; a field left out (or `null`) is not changed. */
         "codersdk.UpdateChatRequest": {
@@ -469,6 +507,19 @@ export interface components {
             plan_mode?: "" | "plan" | null;
             /** @enum {string|null} */
             reasoning_effort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max" | null;
+        };
+        "codersdk.SubmitToolResultsRequest": {
+            /** @description One result per pending tool call; an empty list is refused. */
+            results: components["schemas"]["codersdk.ToolResult"][] | null;
+        };
+        /** @description The client's answer to one tool call it was asked to run. */
+        "codersdk.ToolResult": {
+            /** @description The `tool_call_id` of the pending `tool-call` part. */
+            tool_call_id: string;
+            /** @description What the tool gave back (any JSON value), stored as the result's `result`. */
+            output: unknown;
+            /** @description The tool failed; the model sees `output` as an error. */
+            is_error?: boolean | null;
         };
         "codersdk.EditChatMessageRequest": {
             content: components["schemas"]["codersdk.ChatInputPart"][];
@@ -1025,6 +1076,33 @@ export interface components {
                 "application/json": components["schemas"]["codersdk.Response"];
             };
         };
+        /**
+         * @description The {chat} is not a UUID, the chat is archived, the body is not JSON, no result was sent,
+         *     or the results do not answer the pending tool calls exactly once each.
+         */
+        ToolResultsBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The chat is not waiting for tool results. */
+        ToolResultsConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Chat is not waiting for tool results.",
+                 *       "detail": "chat status is \"running\", expected \"requires_action\""
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
         /** @description The {chat} is not a UUID, or {queuedMessage} is not a 64-bit integer. */
         QueuedMessageBadRequest: {
             headers: {
@@ -1416,6 +1494,53 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["InterruptConflict"];
+        };
+    };
+    "submit-chat-tool-results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        /** @description Submit tool results request */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "results": [
+                 *         {
+                 *           "tool_call_id": "call_4b1f0c2e9a7d3e51_1",
+                 *           "output": {
+                 *             "city": "Paris",
+                 *             "temperature_c": 18
+                 *           },
+                 *           "is_error": false
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.SubmitToolResultsRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ToolResultsBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ToolResultsConflict"];
         };
     };
     "delete-chat-queued-message": {
