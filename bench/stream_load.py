@@ -625,6 +625,18 @@ def render(results: dict[str, Any], command: str) -> str:
                 f"| tracebacks in the server log | {s['tracebacks']} |",
                 "",
             ]
+    lines += [
+        "How to read the stalled rows: a client that stops reading is dropped by whichever comes",
+        "first, uvicorn's `websockets` keepalive (a ping every 20 s, close 1011 when no pong came 20 s",
+        "later: about 40 s into the stall) or the mock's queue limit (`--watch-queue` events unsent:",
+        "1008), which grows only once the kernel's socket buffers (up to 4 MiB here) are full. With",
+        "the `/slow` run's small events the keepalive wins; with 64 KiB events and a 50-event queue the",
+        "mock's limit does, well before 40 s, and its 1008 frame cannot reach a client whose buffers",
+        "are full (the connection just ends). \"Still held\" is the control plane's count of the chat's",
+        "streams once the runs were delivered, less the readers. The machine is shared with other",
+        "agents: run-to-run swings of the readers' lag and of how long the runs took are that load.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -2,8 +2,8 @@
 // @asyncapi/openapi-schema-parser) and prints, as one JSON object on stdout, what the parser
 // says about it and each message's payload schema as the parser resolved it (JSON Schema):
 //   {"diagnostics": [{"severity", "code", "message", "path"}], "payloads": {"<message id>": {...}}}
-// A schema that contains itself (today's `codersdk.Chat` holds its `children`) is printed with
-// a JSON Schema `$ref` to the enclosing schema's JSON pointer in the payload, where it recurs.
+// A recursive schema (today's `codersdk.Chat` holds its `children`) is not unrolled: the parser
+// keeps that `$ref` as written in the referenced document (e.g. `#/components/schemas/...`).
 // Exit status: 0 when the document parsed, 1 when it did not (then "payloads" is empty).
 // Usage: node asyncapi-check.mjs PATH
 import { resolve } from "node:path";
@@ -22,26 +22,10 @@ const parser = new Parser();
 parser.registerSchemaParser(OpenAPISchemaParser());
 const { document, diagnostics } = await fromFile(parser, resolve(path)).parse();
 
-// The parser resolves every $ref into the objects themselves, so a recursive schema is a cycle
-// of objects: JSON cannot hold it. Each object met again inside itself becomes a `$ref` to the
-// pointer where it was first met on the way down.
-function acyclic(value, path = "#", open = new Map()) {
-  if (value === null || typeof value !== "object") return value;
-  const recurs = open.get(value);
-  if (recurs !== undefined) return { $ref: recurs };
-  open.set(value, path);
-  const step = (key) => `${path}/${String(key).replaceAll("~", "~0").replaceAll("/", "~1")}`;
-  const copy = Array.isArray(value)
-    ? value.map((item, index) => acyclic(item, step(index), open))
-    : Object.fromEntries(Object.entries(value).map(([key, item]) => [key, acyclic(item, step(key), open)]));
-  open.delete(value);
-  return copy;
-}
-
 const payloads = {};
 if (document) {
   for (const message of document.allMessages()) {
-    payloads[message.id()] = acyclic(message.payload()?.json() ?? null);
+    payloads[message.id()] = message.payload()?.json() ?? null;
   }
 }
 const report = {
