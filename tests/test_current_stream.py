@@ -15,19 +15,25 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
+from websockets.sync.client import connect
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.app import Settings
 from mockserver.control.cors import CorsPolicy
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatStatus, Role
+from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.current.stream import StreamMiddleware
+from mockserver.current.stream_feed import ChatStreamFeed
+from mockserver.edge.fanout import Fanout
 from mockserver.edge.streams import OpenStreams
+from tests.agent_support import serve_on_free_port
 from tests.current_support import ALICE, BOB, ORG, text, text_of
 
 Event = dict[str, Any]
@@ -604,3 +610,91 @@ def test_the_owners_stream_marks_the_chat_read_on_connect_and_on_disconnect() ->
         m.transcript(chat)  # a request after the disconnect was handled
         after = unread()
     assert (before, on_connect, during, after) == (True, False, True, False)
+
+
+def test_a_get_without_the_upgrade_is_refused_as_coderd_does_426_after_the_routes_checks() -> None:
+    with mock() as m:
+        chat = m.create("hello")
+        plain = m.client.get(stream_path(chat), headers=ALICE)
+        bad_cursor = m.client.get(f"{stream_path(chat)}?after_id=x", headers=ALICE)
+        signed_out = m.client.get(stream_path(chat))
+        watch = m.client.get("/api/v2/chats/watch", headers=ALICE)
+        watch_signed_out = m.client.get("/api/v2/chats/watch")
+    assert (plain.status_code, plain.headers["upgrade"]) == (426, "websocket")
+    assert plain.json()["message"] == "Failed to open chat stream."
+    assert plain.json()["detail"].startswith("WebSocket protocol violation: Connection header")
+    assert (bad_cursor.status_code, bad_cursor.json()["message"]) == (400, "Invalid after_id parameter.")
+    assert (signed_out.status_code, watch_signed_out.status_code) == (401, 401)
+    assert (watch.status_code, watch.json()["message"]) == (426, "Failed to open chat watch stream.")
+
+
+def test_an_interrupt_shows_interrupting_then_the_kept_partial_answer_then_waiting() -> None:
+    with mock() as m:
+        chat = m.create("/slow x")
+        m.scheduler.advance(1.5)  # two chunks streamed
+        with m.client.websocket_connect(stream_path(chat), headers=dict(ALICE)) as ws:
+            reader = Reader(ws)
+            first = list(reader.until(lambda es: kinds(es).count("message_part") == 2))
+            # When
+            assert m.client.post(f"/api/v2/chats/{chat}/interrupt", headers=ALICE).status_code == 200
+            m.scheduler.advance(0.0)  # the turn stops on the scheduler's next tick
+            events = reader.until(ended)
+        stored = m.transcript(chat)
+    live = events[len(first) :]
+    assert kinds(live) == ["status", "message", "preview_reset", "status"]
+    assert [e["status"]["status"] for e in live if e["type"] == "status"] == ["interrupting", "waiting"]
+    streamed = "".join(e["message_part"]["part"]["text"] for e in first if e["type"] == "message_part")
+    assert text_of(live[1]["message"]) == streamed and live[1]["message"] == stored[-1]
+
+
+def test_over_a_real_socket_a_reconnect_with_after_id_completes_the_transcript() -> None:
+    app = create_app(
+        Settings(api="current"),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(13),
+        scheduler=ImmediateScheduler(),
+    )
+    with (
+        serve_on_free_port(app) as address,
+        httpx.Client(base_url=f"http://{address}", headers=ALICE) as http,
+    ):
+        chat = http.post(
+            "/api/v2/chats", json={"organization_id": ORG, "content": text("/tool-use a")}
+        ).json()["id"]
+        url = f"ws://{address}/api/v2/chats/{chat}/stream"
+        with connect(url, additional_headers=ALICE, open_timeout=10) as ws:
+            raw = ws.recv(timeout=10)
+        seen, _ = _assembled(json.loads(raw))
+        # When: a second run while the client is away, then a reconnect after the last id it saw
+        http.post(f"/api/v2/chats/{chat}/messages", json={"content": text("/tool-use b")})
+        with connect(f"{url}?after_id={seen[-1]['id']}", additional_headers=ALICE, open_timeout=10) as ws:
+            missed, _ = _assembled(json.loads(ws.recv(timeout=10)))
+        stored = list(reversed(http.get(f"/api/v2/chats/{chat}/messages?limit=200").json()["messages"]))
+    assert isinstance(raw, str) and raw.endswith("]\n")
+    assert seen + missed == stored
+
+
+def test_each_event_is_encoded_once_for_every_client_of_the_chat() -> None:
+    store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(3))
+    alice = Directory.from_tokens(DEMO_TOKENS).authenticate(DEMO_TOKENS["alice"])
+    chat = store.create_chat(
+        alice, workspace_id=None, title="t", provider="p", model="m", metadata={}, system_prompt=None
+    )
+    made: list[ChatStreamFeed] = []
+
+    def feed(chat_id: UUID) -> ChatStreamFeed:
+        made.append(ChatStreamFeed(store, chat_id))
+        return made[-1]
+
+    async def scenario() -> list[list[str]]:
+        fanout = Fanout(store, limit=100, feed=feed)
+        watchers = [fanout.join(chat.id, last_id=0)[0] for _ in range(50)]
+        store.publish_partial(chat.id, UUID(int=1), "text", {"type": "text", "text": "a"})
+        store.append_message(chat.id, Role.ASSISTANT, {"parts": [{"type": "text", "text": "a"}]})
+        return [list(w.frames) for w in watchers]
+
+    queues = asyncio.run(scenario())
+    # Then: one feed for the chat; the same string objects in every client's queue
+    assert len(made) == 1
+    assert len(queues[0]) == 3  # message_part, message, preview_reset
+    assert all(all(a is b for a, b in zip(q, queues[0], strict=True)) for q in queues)

@@ -171,3 +171,20 @@ def test_the_watch_has_no_snapshot_and_ignores_messages_and_parts() -> None:
             m.scheduler.finish_all()  # the queued message runs next: the chat stays running
             events = reader.until(count(1))
     assert kinds(events) == [("status_change", "waiting")]
+
+
+def test_a_watch_leaves_no_listener_behind_and_one_listener_serves_all_of_an_owners_watches() -> None:
+    with mock() as m:
+        chat = m.create("hello")
+        owner = m.store.chat(UUID(chat)).owner_id
+        with (
+            m.client.websocket_connect(WATCH, headers=dict(ALICE)) as one,
+            m.client.websocket_connect(WATCH, headers=dict(ALICE)) as two,
+        ):
+            m.scheduler.finish_all()
+            frames = [one.receive_text(), two.receive_text()]
+            during = m.store.owner_listener_count(owner)
+        m.transcript(chat)  # a request after both watches ended
+        after = m.store.owner_listener_count(owner)
+    assert frames[0] == frames[1] and json.loads(frames[0])["kind"] == "status_change"
+    assert (during, after) == (1, 0)

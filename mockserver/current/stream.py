@@ -1,10 +1,10 @@
 """`GET /api/v2/chats/{chat}/stream`: a chat's live stream (openapi/current/WIRE.md section 7.1).
 
 A one-way WebSocket outside the document, so it sits in front of the Connexion app as plain
-ASGI middleware. Refusals come before the upgrade as Coder's HTTP errors: a cross-origin
-browser handshake (403), then in coderd's order authentication (header, cookie or query, as
-every route), the `{chat}` UUID, the chat itself (404), then `after_id` (400 `Invalid after_id
-parameter.`). On connect the client gets the snapshot (messages after `after_id`, the queue,
+ASGI middleware. Refusals come before the upgrade as Coder's HTTP errors, in coderd's order:
+authentication (header, cookie or query, as every route), the `{chat}` UUID, the chat itself
+(404), `after_id` (400 `Invalid after_id parameter.`), then, in `websocket.Accept`, a
+cross-origin browser handshake (403); a GET that is no upgrade is a 426. On connect the client gets the snapshot (messages after `after_id`, the queue,
 the status and what goes with it), then the open step's parts so far and every live event,
 each frame a JSON array of at most 256 events. A client more than the queue limit behind is
 closed with 1008; the control plane may close a chat's streams with any code; the limits
@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket
 from mockserver.control.cors import CorsPolicy
 from mockserver.core.directory import Directory
 from mockserver.core.errors import ChatNotFound, InvalidQueryParam, MockError
+from mockserver.core.models import Chat
 from mockserver.core.store import ChatStore
 from mockserver.current.inputs import parse_go_int
 from mockserver.current.stream_feed import ChatStreamFeed
@@ -33,7 +34,7 @@ from mockserver.current.stream_wire import BATCH_SIZE, pack_batch
 from mockserver.current.wire import last_assistant_id
 from mockserver.edge.auth import session_token
 from mockserver.edge.fanout import Fanout
-from mockserver.edge.push_socket import PushOptions, check_origin, refuse, serve
+from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
 from mockserver.edge.streams import OpenStreams
 from mockserver.v1.chat_param import load_chat
 
@@ -81,18 +82,32 @@ class StreamMiddleware:
         streams.add(self._fanout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = STREAM_PATH.fullmatch(scope.get("path", "")) if scope["type"] == "websocket" else None
-        if match is None:
+        match = (
+            STREAM_PATH.fullmatch(scope.get("path", "")) if scope["type"] in ("websocket", "http") else None
+        )
+        if match is None or (scope["type"] == "http" and scope["method"] != "GET"):
             await self._app(scope, receive, send)
-            return
-        await self._stream(WebSocket(scope, receive, send), match["chat"], receive, send)
+        elif scope["type"] == "http":
+            await refuse_plain_http(
+                scope,
+                receive,
+                send,
+                partial(self._checked, scope, match["chat"]),
+                "Failed to open chat stream.",
+            )
+        else:
+            await self._stream(WebSocket(scope, receive, send), match["chat"], receive, send)
+
+    def _checked(self, scope: Scope, raw_chat: str) -> tuple[Chat, int]:
+        """The chat and `after_id`, or the refusal, in coderd's order."""
+        user = self._directory.authenticate(session_token(scope))
+        chat = load_chat(self._store, user, raw_chat)
+        return chat, after_id_of(scope)
 
     async def _stream(self, websocket: WebSocket, raw_chat: str, receive: Receive, send: Send) -> None:
         try:
-            check_origin(websocket.scope, self._origins)
-            user = self._directory.authenticate(session_token(websocket.scope))
-            chat = load_chat(self._store, user, raw_chat)
-            after_id = after_id_of(websocket.scope)
+            chat, after_id = self._checked(websocket.scope, raw_chat)
+            check_origin(websocket.scope, self._origins)  # websocket.Accept, after the route's checks
         except MockError as error:
             await refuse(websocket, error)
             return

@@ -1,8 +1,9 @@
 """`GET /api/v2/chats/watch`: the caller's chat list, live (openapi/current/WIRE.md section 7.2).
 
 A one-way WebSocket outside the document, in front of the Connexion app as plain ASGI
-middleware. Refusals come before the upgrade as Coder's HTTP errors: a cross-origin browser
-handshake (403), then authentication (header, cookie or query). There is no snapshot: from the
+middleware. Refusals come before the upgrade as Coder's HTTP errors: authentication (header,
+cookie or query), then a cross-origin browser handshake (403, in `websocket.Accept`); a GET
+that is no upgrade is a 426. There is no snapshot: from the
 upgrade on, each change of one of the caller's chats is one text frame holding one
 `ChatWatchEvent`: `created` (a new chat, or one unarchived), `deleted` (archived, or evicted by
 the store's limits), `title_change`, `status_change`, then `action_required` with the pending
@@ -29,7 +30,7 @@ from mockserver.core.store import ChatStore, Eviction
 from mockserver.current.stream_wire import pending_tool_calls, watch_event
 from mockserver.edge.auth import session_token
 from mockserver.edge.fanout import Fanout, Frame
-from mockserver.edge.push_socket import PushOptions, check_origin, refuse, serve
+from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
 
 __all__ = ["WATCH_PATH", "ChatWatchFeed", "WatchMiddleware", "watch_middleware"]
 
@@ -104,13 +105,25 @@ class WatchMiddleware:
         store.on_evict(self._evicted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket" or scope.get("path") != WATCH_PATH:
+        if scope.get("path") != WATCH_PATH or scope["type"] not in ("websocket", "http"):
             await self._app(scope, receive, send)
+            return
+        if scope["type"] == "http":
+            if scope["method"] != "GET":
+                await self._app(scope, receive, send)
+                return
+            await refuse_plain_http(
+                scope,
+                receive,
+                send,
+                lambda: self._directory.authenticate(session_token(scope)),
+                "Failed to open chat watch stream.",
+            )
             return
         websocket = WebSocket(scope, receive, send)
         try:
-            check_origin(scope, self._origins)
             user = self._directory.authenticate(session_token(scope))
+            check_origin(scope, self._origins)  # websocket.Accept, after authentication
         except MockError as error:
             await refuse(websocket, error)
             return

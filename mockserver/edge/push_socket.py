@@ -1,8 +1,9 @@
 """A one-way WebSocket that pushes a watcher's frames: the plumbing today's stream and watch share.
 
 Refusals come before the upgrade, as plain HTTP with Coder's error body (`refuse`); a browser
-handshake from an origin the CORS policy does not allow is refused first (`check_origin`, as
-coder/websocket's `Accept` refuses a cross-origin one). After the upgrade, `serve` sends the
+handshake from an origin the CORS policy does not allow is refused after the route's own checks
+(`check_origin`, as coder/websocket's `Accept` refuses a cross-origin one); a GET that is no
+upgrade at all gets the route's refusals, then 426 (`refuse_plain_http`). After the upgrade, `serve` sends the
 first frames, then the watcher's queued items packed into frames of at most `batch` items, as
 coderd's writers drain what is pending; the server reads only to learn that the client left,
 and a data frame from the client closes the socket with 1008 (coder/websocket's `CloseRead`).
@@ -20,12 +21,12 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from mockserver.control.cors import CorsPolicy
-from mockserver.core.errors import CrossOriginHandshake
-from mockserver.core.golang import encode_json
+from mockserver.core.errors import CrossOriginHandshake, MockError
+from mockserver.core.golang import encode_json, quote
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
 from mockserver.edge.fanout import CloseCode, Fanout, Watcher
 
-__all__ = ["PushOptions", "check_origin", "refuse", "serve"]
+__all__ = ["PushOptions", "check_origin", "refuse", "refuse_plain_http", "serve"]
 
 # The close code used when a server cannot send an HTTP refusal before the upgrade.
 _POLICY_VIOLATION = 1008
@@ -66,6 +67,32 @@ async def refuse(websocket: WebSocket, error: Exception) -> None:
         return
     _log.info("server cannot refuse a WebSocket with HTTP; closing with %d", _POLICY_VIOLATION)
     await websocket.close(_POLICY_VIOLATION, reason=body["message"][:120])
+
+
+async def refuse_plain_http(
+    scope: Scope, receive: Receive, send: Send, checks: Callable[[], object], failure: str
+) -> None:
+    """A GET without a WebSocket upgrade: the route's refusals first, then 426 Upgrade Required.
+
+    coderd runs the route's checks (auth, `{chat}`, query) before `websocket.Accept`, which
+    answers a request that is no upgrade with 426 and `Connection`/`Upgrade` headers. The mock
+    sends Accept's sentence as the `detail` of Coder's error body, `failure` as its message.
+    """
+    headers: dict[str, str] = {}
+    try:
+        checks()
+    except MockError as error:
+        status, body = coder_error(error)
+    else:
+        connection = dict(scope["headers"]).get(b"connection", b"").decode("latin-1")
+        status = 426
+        body = {
+            "message": failure,
+            "detail": f"WebSocket protocol violation: Connection header {quote(connection)} does not contain Upgrade",
+        }
+        headers = {"Connection": "Upgrade", "Upgrade": "websocket"}
+    response = Response(encode_json(body), status_code=status, media_type=CONTENT_TYPE, headers=headers)
+    await response(scope, receive, send)
 
 
 async def serve(
