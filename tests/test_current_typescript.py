@@ -242,11 +242,16 @@ def test_the_stream_consumer_renders_a_run_and_survives_a_forced_disconnect(
 ) -> None:
     compiled = npm_tools.run([npm_tools.bin("tsc"), "-p", str(EXAMPLE), "--outDir", str(tmp_path)])
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    # Node 22 has the browser's WebSocket; Node 20 behind a flag (which later versions may not take).
+    has_websocket = npm_tools.run(
+        [npm_tools.node, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"]
+    )
+    flags = [] if has_websocket.returncode == 0 else ["--experimental-websocket"]
     with _serving_current_mock() as root:
         consumer = subprocess.Popen(
             [
                 npm_tools.node,
-                "--experimental-websocket",
+                *flags,
                 str(tmp_path / "stream.mjs"),
                 f"{root}/api/v2",
                 DEMO_TOKENS["alice"],
