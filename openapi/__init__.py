@@ -5,7 +5,14 @@ from __future__ import annotations
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-__all__ = ["asyncapi_document", "control_document", "current_document", "docs_page", "document"]
+__all__ = [
+    "asyncapi_document",
+    "control_document",
+    "current_asyncapi_document",
+    "current_document",
+    "docs_page",
+    "document",
+]
 
 
 def document() -> Traversable:
@@ -16,6 +23,11 @@ def document() -> Traversable:
 def current_document() -> Traversable:
     """The OpenAPI 3.0.3 document of today's Chats API (coder/coder@004053e8), `current/chats.yaml`."""
     return files(__name__) / "current" / "chats.yaml"
+
+
+def current_asyncapi_document() -> Traversable:
+    """The AsyncAPI 3.0 document of today's chat stream and chat watcher; refers to `current/chats.yaml`."""
+    return files(__name__) / "current" / "chats.asyncapi.yaml"
 
 
 def docs_page() -> Traversable:
