@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.checking import ScenarioContext, expect_status, json_list
-from contracts.current.refusals import expect_error
 from contracts.current.session import (
     create_chat,
     label_of,
@@ -22,6 +21,7 @@ from contracts.current.session import (
     unique_value,
     user_texts,
 )
+from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
 __all__ = [

@@ -11,8 +11,8 @@ from typing import Any
 
 from contracts.checking import ScenarioContext
 from contracts.current.chat_checks import listed_ids
-from contracts.current.refusals import expect_error
 from contracts.current.session import create_chat, page, send, settle, transcript, unique_value
+from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
 __all__ = ["chat_list_pages", "transcript_pages"]

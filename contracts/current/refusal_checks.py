@@ -10,7 +10,6 @@ from typing import Any
 
 from contracts.checking import ScenarioContext, expect_status, json_list, json_object
 from contracts.current.facts import invalid_uuid_message
-from contracts.current.refusals import expect_error
 from contracts.current.session import (
     create_chat,
     label_of,
@@ -22,6 +21,7 @@ from contracts.current.session import (
     transcript,
     unique_value,
 )
+from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
 __all__ = [

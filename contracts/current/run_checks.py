@@ -11,8 +11,8 @@ from typing import Any
 
 from contracts.checking import ScenarioContext, expect_status, json_object
 from contracts.current.facts import CHAT_STATUSES, transition_detail
-from contracts.current.refusals import expect_error
 from contracts.current.session import create_chat, page, read_chat, send, settle, text, transcript, user_texts
+from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
 __all__ = [

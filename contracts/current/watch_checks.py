@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 
 from contracts.checking import ScenarioContext, expect_status, json_object
-from contracts.current.refusals import expect_error
 from contracts.current.session import create_chat, label_of, organization, read_chat, settle
 from contracts.current.stream_socket import StreamRefused, StreamSocket, open_stream
+from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
 __all__ = ["watch_reports_the_callers_chats"]

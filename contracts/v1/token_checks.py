@@ -6,8 +6,8 @@ import json
 from itertools import combinations
 
 from contracts.checking import ScenarioContext, snippet
+from contracts.refusals import expect_error
 from contracts.token_sources import CODER_ORDER, TokenSource
-from contracts.v1.refusals import expect_error
 from contracts.v1.scenarios import OPERATIONS, UNKNOWN_TOKEN, body_for, path_of
 from contracts.v1.watch_socket import WatchOutcome, open_watch
 from contracts.violations import ContractBroken, Violation

@@ -1,14 +1,16 @@
-"""Coder's error body as a scenario check expects it (WIRE.md §2): exact status, message and detail."""
+"""Coder's error body as a check expects it, in every generation (WIRE.md §2 of each): status, message, detail, validations."""
 
 from __future__ import annotations
 
 import httpx
 
 from contracts.checking import json_object_or_none, snippet
-from contracts.v1.shapes import error_view
 from contracts.violations import ContractBroken
 
 __all__ = ["expect_error"]
+
+# The fields of Coder's `Response` the document names; any other field is a newer server's and ignored.
+_ERROR_FIELDS = ("message", "detail", "validations")
 
 
 def expect_error(
@@ -18,9 +20,11 @@ def expect_error(
     *,
     kind: str,
     detail: str | bool | None = None,
+    field: str | None = None,
     rule: str | None = None,
 ) -> None:
-    """Coder's error: this status, this exact message; `detail` exact, present (True) or absent (None).
+    """Coder's error: this status and exact message; `detail` exact, present (True) or absent (None);
+    `field`: a `validations` entry names this field, with a detail.
 
     The body is open: fields beyond `message`, `detail` and `validations` are ignored.
     """
@@ -30,7 +34,8 @@ def expect_error(
             f"expected status {status} `{message}`, got {response.status_code}: {snippet(response)}",
             rule=rule,
         )
-    body = error_view(json_object_or_none(response))
+    raw = json_object_or_none(response)
+    body = {name: raw[name] for name in _ERROR_FIELDS if name in raw} if isinstance(raw, dict) else raw
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
         raise ContractBroken(
             "NotCoderErrorBody", f"expected {{message, detail?}}, got {snippet(response)}", rule=rule
@@ -52,3 +57,22 @@ def expect_error(
         )
     if isinstance(detail, str) and got_detail != detail:
         raise ContractBroken("WrongErrorDetail", f"expected detail {detail!r}, got {got_detail!r}", rule=rule)
+    if field is not None:
+        validations = body.get("validations")
+        named = (
+            [
+                entry
+                for entry in validations or []
+                if isinstance(entry, dict)
+                and entry.get("field") == field
+                and isinstance(entry.get("detail"), str)
+            ]
+            if isinstance(validations, list)
+            else []
+        )
+        if not named:
+            raise ContractBroken(
+                "ValidationMissing",
+                f"expected `validations` naming {field!r} with a detail, got {validations!r}",
+                rule=rule,
+            )
