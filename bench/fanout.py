@@ -18,7 +18,6 @@ import contextlib
 import http.client
 import json
 import math
-import multiprocessing
 import os
 import platform
 import re
@@ -40,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.procstat import ProcTree  # noqa: E402
+from bench.worker_pool import WorkerPool  # noqa: E402
 
 TOKEN = "alice00001-AliceDemoSessionSecret"
 HEADERS = {"Coder-Session-Token": TOKEN, "Content-Type": "application/json"}
@@ -397,43 +397,6 @@ async def _watch_many(port: int, chat: str, count: int, pipe: Connection) -> Non
     pipe.send(tally)
 
 
-class WatcherPool:
-    """`total` watchers of one chat, split over `workers` processes."""
-
-    def __init__(self, port: int, chat: str, total: int, workers: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._pipes: list[Connection] = []
-        self._processes = []
-        sizes = [total // workers + (1 if i < total % workers else 0) for i in range(workers)]
-        for size in sizes:
-            mine, theirs = ctx.Pipe()
-            process = ctx.Process(
-                target=_watch_worker, args=(port, chat, size, theirs, PINNING["load"]), daemon=True
-            )
-            process.start()
-            self._pipes.append(mine)
-            self._processes.append(process)
-
-    def wait(self, word: str, timeout: float = 300) -> None:
-        for pipe in self._pipes:
-            if not pipe.poll(timeout):
-                raise RuntimeError(f"a watcher worker did not say {word!r}")
-            got = pipe.recv()
-            assert got == word, got
-
-    def expect(self, runs: list[str]) -> None:
-        for pipe in self._pipes:
-            pipe.send(runs)
-
-    def close(self) -> list[WatchTally]:
-        for pipe in self._pipes:
-            pipe.send("close")
-        tallies = [pipe.recv() for pipe in self._pipes]
-        for process in self._processes:
-            process.join(30)
-        return tallies
-
-
 # --- 1. many watchers ------------------------------------------------------------------------
 
 
@@ -441,7 +404,7 @@ def bench_watchers(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     with serving(args.python, out / "watchers.log", []) as server:
         chat = new_chat(server.port)
         idle = settle_rss(server)
-        pool = WatcherPool(server.port, chat, args.watchers, args.workers)
+        pool = WorkerPool(_watch_worker, server.port, chat, args.watchers, args.workers, cpu=PINNING["load"])
         pool.wait("ready")
         connected = settle_rss(server, 2)
         posted: dict[str, float] = {}
@@ -532,7 +495,7 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool) -> dict
     with serving(args.python, out / f"{name}.log", []) as server:
         chat = new_chat(server.port)
         idle = settle_rss(server)
-        pool = WatcherPool(server.port, chat, args.readers, 1)
+        pool = WorkerPool(_watch_worker, server.port, chat, args.readers, 1, cpu=PINNING["load"])
         pool.wait("ready")
         sink = _stalled_socket(server.port, chat) if stalled else None
         posts = args.rows // 5  # echo: the user row and four rows of its run
@@ -621,7 +584,11 @@ def bench_large(args: argparse.Namespace, out: Path, *, watchers: int) -> dict[s
     limits = ["--max-body-bytes", room, "--max-message-bytes", room]
     with serving(args.python, out / f"large-{watchers}.log", limits) as server:
         chat, other = new_chat(server.port), new_chat(server.port)
-        pool = WatcherPool(server.port, chat, watchers, 1) if watchers else None
+        pool = (
+            WorkerPool(_watch_worker, server.port, chat, watchers, 1, cpu=PINNING["load"])
+            if watchers
+            else None
+        )
         if pool is not None:
             pool.wait("ready")
         text = "x" * (args.large_mib * MIB)
@@ -694,7 +661,7 @@ def bench_soak(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     with serving(args.python, out / "soak.log", []) as server:
         watched = new_chat(server.port)
         idle = settle_rss(server)
-        pool = WatcherPool(server.port, watched, args.soak_watchers, 1)
+        pool = WorkerPool(_watch_worker, server.port, watched, args.soak_watchers, 1, cpu=PINNING["load"])
         pool.wait("ready")
         stop_at = time.monotonic() + args.soak_seconds
         start = time.monotonic()

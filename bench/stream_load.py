@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import http.client
 import json
-import multiprocessing
 import os
 import socket
 import sys
@@ -57,6 +56,7 @@ from bench.fanout import (  # noqa: E402
     serving,
     settle_rss,
 )
+from bench.worker_pool import WorkerPool  # noqa: E402
 
 TOKEN = "alice00001-AliceDemoSessionSecret"
 HEADERS = {"Coder-Session-Token": TOKEN, "Content-Type": "application/json"}
@@ -297,43 +297,6 @@ async def _clients(port: int, chat: str, count: int, pipe: Connection) -> None:
     pipe.send([log for _, log in clients])
 
 
-class ClientPool:
-    """`total` stream clients of one chat, split over `workers` processes."""
-
-    def __init__(self, port: int, chat: str, total: int, workers: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._pipes: list[Connection] = []
-        self._processes = []
-        sizes = [total // workers + (1 if i < total % workers else 0) for i in range(workers)]
-        for size in sizes:
-            mine, theirs = ctx.Pipe()
-            process = ctx.Process(
-                target=_client_worker, args=(port, chat, size, theirs, PINNING["load"]), daemon=True
-            )
-            process.start()
-            self._pipes.append(mine)
-            self._processes.append(process)
-
-    def wait(self, word: str, timeout: float = 600) -> None:
-        for pipe in self._pipes:
-            if not pipe.poll(timeout):
-                raise RuntimeError(f"a client worker did not say {word!r}")
-            got = pipe.recv()
-            assert got == word, got
-
-    def expect(self, runs: int) -> None:
-        for pipe in self._pipes:
-            pipe.send(runs)
-
-    def close(self) -> list[ClientLog]:
-        for pipe in self._pipes:
-            pipe.send("close")
-        logs = [log for pipe in self._pipes for log in pipe.recv()]
-        for process in self._processes:
-            process.join(30)
-        return logs
-
-
 # --- what the clients saw --------------------------------------------------------------------
 
 
@@ -403,17 +366,17 @@ def bench_fanout(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         chat = idle_chat(server.port)
         before = stored_ids(server.port, chat)
         idle = settle_rss(server)
-        pool = ClientPool(server.port, chat, args.clients, args.workers)
-        pool.wait("ready")
+        pool = WorkerPool(_client_worker, server.port, chat, args.clients, args.workers, cpu=PINNING["load"])
+        pool.wait("ready", timeout=600)
         connected = settle_rss(server, 2)
         with RssSampler(server) as sampler:
             cpu0 = server.cpu_s()
             sent = time.monotonic()
             post(server.port, chat, "/slow a long answer")
             pool.expect(1)
-            pool.wait("delivered")
+            pool.wait("delivered", timeout=600)
             cpu1 = server.cpu_s()
-        logs = pool.close()
+        logs: list[ClientLog] = [log for logs_of_one in pool.close() for log in logs_of_one]
         stored = [i for i in stored_ids(server.port, chat) if i not in before]
         time.sleep(2)
         after = settle_rss(server, 10)
@@ -521,8 +484,8 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool, name: s
         chat = idle_chat(server.port)
         before = stored_ids(server.port, chat)
         idle = settle_rss(server)
-        pool = ClientPool(server.port, chat, args.clients, args.workers)
-        pool.wait("ready")
+        pool = WorkerPool(_client_worker, server.port, chat, args.clients, args.workers, cpu=PINNING["load"])
+        pool.wait("ready", timeout=600)
         sink = _stalled_socket(server.port, chat) if stalled else None
         finished_at: list[float] = []
         end_watch = ServerEndWatch(server.port, sink.getsockname()[1] if sink is not None else 0)
@@ -534,14 +497,14 @@ def bench_stalled(args: argparse.Namespace, out: Path, *, stalled: bool, name: s
                 wait_for_status(server.port, chat, "waiting", timeout=600)
                 finished_at.append(time.monotonic())
             pool.expect(args.runs)
-            pool.wait("delivered")
+            pool.wait("delivered", timeout=600)
             delivered_s = time.monotonic() - start
             # Every reader has every event: close the chat's streams through the control plane,
             # which counts them; one more than the readers is the stalled client, still held.
             status, closed = call(server.port, "POST", f"/__mock/chats/{chat}/streams/close", {"code": 1000})
             assert status == 200, (status, closed)
             checked_s = time.monotonic() - start
-        logs = pool.close()
+        logs: list[ClientLog] = [log for logs_of_one in pool.close() for log in logs_of_one]
         stored = [i for i in stored_ids(server.port, chat) if i not in before]
         end = settle_rss(server, 5)
         sent_bytes, close_code, eof = _drain(sink) if sink is not None else (0, None, False)
