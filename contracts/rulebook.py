@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Rule", "RuleBook", "Section"]
+__all__ = ["SCHEMATHESIS_RULES", "Rule", "RuleBook", "Section"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +60,22 @@ class RuleBook:
             width = max(len(rule.name) for rule in section.rules)
             lines.extend(f"  {rule.name.ljust(width)}  {rule.proves}" for rule in section.rules)
         return "\n".join(lines)
+
+
+# Schemathesis's own checks, as every generation's Schemathesis phase judges its document by them.
+SCHEMATHESIS_RULES: tuple[Rule, ...] = (
+    Rule("not_a_server_error", "no 5xx"),
+    Rule("status_code_conformance", "every status is documented"),
+    Rule("content_type_conformance", "every Content-Type is documented"),
+    Rule("response_headers_conformance", "documented response headers are sent"),
+    Rule("response_schema_conformance", "every body fits its schema"),
+    Rule("negative_data_rejection", "invalid requests are refused"),
+    Rule("positive_data_acceptance", "valid requests are accepted (or a 403/404)"),
+    Rule("missing_required_header", "a missing required header is refused"),
+    Rule("unsupported_method", "an undocumented method is a 405"),
+    Rule("allow_header_conformance", "a 405 lists the allowed methods"),
+    Rule("use_after_free", "a deleted resource stays gone"),
+    Rule("ensure_resource_availability", "a created resource can be read"),
+    Rule("ignored_auth", "authentication is enforced"),
+    Rule("object_level_authorization", "one user's objects are not another's"),
+)

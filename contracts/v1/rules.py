@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.rulebook import Rule, RuleBook, Section
+from contracts.rulebook import SCHEMATHESIS_RULES, Rule, RuleBook, Section
 
 __all__ = ["V1_RULES"]
 
@@ -105,20 +105,7 @@ V1_RULES = RuleBook(
             "chats.yaml",
             "The OpenAPI document, on every generated request (Schemathesis)",
             (
-                Rule("not_a_server_error", "no 5xx"),
-                Rule("status_code_conformance", "every status is documented"),
-                Rule("content_type_conformance", "every Content-Type is documented"),
-                Rule("response_headers_conformance", "documented response headers are sent"),
-                Rule("response_schema_conformance", "every body fits its schema"),
-                Rule("negative_data_rejection", "invalid requests are refused"),
-                Rule("positive_data_acceptance", "valid requests are accepted (or a 403/404)"),
-                Rule("missing_required_header", "a missing required header is refused"),
-                Rule("unsupported_method", "an undocumented method is a 405"),
-                Rule("allow_header_conformance", "a 405 lists the allowed methods"),
-                Rule("use_after_free", "a deleted resource stays gone"),
-                Rule("ensure_resource_availability", "a created resource can be read"),
-                Rule("ignored_auth", "authentication is enforced"),
-                Rule("object_level_authorization", "one user's objects are not another's"),
+                *SCHEMATHESIS_RULES,
                 Rule("coder_error_body", "each 4xx is Coder's {message, detail?} with its status's message"),
                 Rule("transcript_is_ordered", "a listed transcript ascends and holds only its chat"),
                 Rule("answer_matches_request", "a success answers the chat and fields sent"),
