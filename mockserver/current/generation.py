@@ -19,8 +19,8 @@ from mockserver.current.stream import stream_middleware
 from mockserver.current.turns import TurnRunner
 from mockserver.current.watch import watch_middleware
 from mockserver.current.wire import chat_json, has_assistant_message
+from mockserver.edge.chat_param import chat_param_middleware
 from mockserver.generation import CoreParts, GenerationApp, load_document
-from mockserver.v1.chat_param import chat_param_middleware
 
 __all__ = ["current_generation"]
 

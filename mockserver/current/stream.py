@@ -33,10 +33,10 @@ from mockserver.current.stream_feed import ChatStreamFeed
 from mockserver.current.stream_wire import BATCH_SIZE, pack_batch
 from mockserver.current.wire import last_assistant_id
 from mockserver.edge.auth import session_token
+from mockserver.edge.chat_param import load_chat
 from mockserver.edge.fanout import Fanout
 from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
 from mockserver.edge.streams import OpenStreams
-from mockserver.v1.chat_param import load_chat
 
 __all__ = ["STREAM_PATH", "StreamMiddleware", "stream_middleware"]
 

@@ -27,10 +27,10 @@ from mockserver.core.golang import encode_json
 from mockserver.core.models import ChatMessage, LivePart
 from mockserver.core.store import ChatStore
 from mockserver.edge.auth import session_token
+from mockserver.edge.chat_param import load_chat
 from mockserver.edge.fanout import Fanout
 from mockserver.edge.push_socket import PushOptions, check_origin, refuse, serve
 from mockserver.edge.streams import OpenStreams
-from mockserver.v1.chat_param import load_chat
 from mockserver.v1.wire import message_json
 
 __all__ = ["WATCH_PATH", "WatchMiddleware", "watch_middleware"]
