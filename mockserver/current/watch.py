@@ -30,7 +30,14 @@ from mockserver.core.store import ChatStore, Eviction
 from mockserver.current.stream_wire import pending_tool_calls, watch_event
 from mockserver.edge.auth import session_token
 from mockserver.edge.fanout import Fanout, Frame
-from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
+from mockserver.edge.push_socket import (
+    PushOptions,
+    check_origin,
+    one_item_a_frame,
+    refuse,
+    refuse_plain_http,
+    serve,
+)
 
 __all__ = ["WATCH_PATH", "ChatWatchFeed", "WatchMiddleware", "watch_middleware"]
 
@@ -75,10 +82,6 @@ class ChatWatchFeed:
         return frames
 
 
-def _one_per_frame(items: list[str]) -> str:
-    return items[0]
-
-
 class WatchMiddleware:
     """Answers chat-list watch WebSockets; every other request goes on to the Connexion app."""
 
@@ -101,7 +104,7 @@ class WatchMiddleware:
             feed=lambda _owner: ChatWatchFeed(store, render),
             subscribe=store.subscribe_owner,
         )
-        self._options = PushOptions(batch=1, pack=_one_per_frame)
+        self._options = PushOptions(batch=1, pack=one_item_a_frame)
         store.on_evict(self._evicted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

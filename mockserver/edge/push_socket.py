@@ -26,7 +26,7 @@ from mockserver.core.golang import encode_json, quote
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
 from mockserver.edge.fanout import CloseCode, Fanout, Watcher
 
-__all__ = ["PushOptions", "check_origin", "refuse", "refuse_plain_http", "serve"]
+__all__ = ["PushOptions", "check_origin", "one_item_a_frame", "refuse", "refuse_plain_http", "serve"]
 
 # The close code used when a server cannot send an HTTP refusal before the upgrade.
 _POLICY_VIOLATION = 1008
@@ -35,6 +35,11 @@ _log = logging.getLogger(__name__)
 
 # Packs a batch of queued items (at least one) into one text frame.
 Pack = Callable[[list[str]], str]
+
+
+def one_item_a_frame(batch: list[str]) -> str:
+    """The packing of a socket whose every queued item is a whole frame (`batch=1`)."""
+    return batch[0]
 
 
 class PushOptions:

@@ -29,7 +29,7 @@ from mockserver.core.store import ChatStore
 from mockserver.edge.auth import session_token
 from mockserver.edge.chat_param import load_chat
 from mockserver.edge.fanout import Fanout
-from mockserver.edge.push_socket import PushOptions, check_origin, refuse, serve
+from mockserver.edge.push_socket import PushOptions, check_origin, one_item_a_frame, refuse, serve
 from mockserver.edge.streams import OpenStreams
 from mockserver.v1.wire import message_json
 
@@ -52,10 +52,6 @@ def _after_id(scope: Scope) -> int:
     if not re.fullmatch(r"[+-]?[0-9]+", raw) or not -(2**63) <= int(raw) < 2**63:
         raise InvalidQueryParam("invalid after_id")
     return int(raw)
-
-
-def _only(batch: list[str]) -> str:
-    return batch[0]
 
 
 def _frame(event: ChatMessage | LivePart) -> str:
@@ -82,7 +78,9 @@ class WatchMiddleware:
     ) -> None:
         self._app = app
         # One stored row or live part a frame; what the client sends is read past, as at 57cb8559.
-        self._push = PushOptions(batch=1, pack=_only, close_timeout=close_timeout, data_closes=False)
+        self._push = PushOptions(
+            batch=1, pack=one_item_a_frame, close_timeout=close_timeout, data_closes=False
+        )
         self._store = store
         self._directory = directory
         self._origins = origins
