@@ -112,6 +112,11 @@ CURRENT_RULES = RuleBook(
                     "edit_truncates_what_follows",
                     "an edit removes the message and all after it, answers their ids, stores the new one",
                 ),
+                Rule(
+                    "client_tool_waits_for_its_result",
+                    "a declared tool's call is `requires_action` with `action_required` (args a JSON string); "
+                    "its results answer 204, stream as `tool` messages, the run ends; a second POST is the 409",
+                ),
             ),
         ),
         Section(
