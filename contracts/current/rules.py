@@ -170,6 +170,10 @@ CURRENT_RULES = RuleBook(
                     "one event object per frame: created, title_change, deleted on archive, created on "
                     "unarchive; never another user's chat",
                 ),
+                Rule(
+                    "watch_tells_action_required",
+                    "a run waiting for a declared tool is `action_required` with the pending `tool_calls`",
+                ),
             ),
         ),
         DOCUMENT_RULES,

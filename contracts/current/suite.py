@@ -111,6 +111,7 @@ CURRENT_SUITE = Suite(
         Scenario(("watch_reports_the_callers_chats",), watch_checks.watch_reports_the_callers_chats),
         # §5 tool-results with §6 and §7.1: the client's tool
         Scenario(("client_tool_waits_for_its_result",), tool_checks.client_tool_waits_for_its_result),
+        Scenario(("watch_tells_action_required",), tool_checks.watch_tells_action_required),
     ),
     load_document,
     WireFacts.from_document,

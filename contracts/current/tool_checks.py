@@ -9,18 +9,23 @@ first step calls (`list_files`); a server whose agent never calls it is not judg
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from typing import Any
 
 from contracts.checking import ScenarioContext
+from contracts.current.facts import IDLE_STATUSES
 from contracts.current.session import create_chat, read_chat, settle, transcript
 from contracts.current.stream_checks import connect
-from contracts.current.stream_log import StreamLog, read_until, run_ended, status_of
+from contracts.current.stream_log import READ_SLICE, StreamLog, read_until, run_ended, status_of
+from contracts.current.stream_socket import StreamRefused, StreamSocket
+from contracts.current.watch_checks import watch
 from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
-__all__ = ["client_tool_waits_for_its_result"]
+__all__ = ["client_tool_waits_for_its_result", "watch_tells_action_required"]
 
 RULE = "client_tool_waits_for_its_result"
+WATCH_RULE = "watch_tells_action_required"
 # The tool the `tool-use` scenario calls first, declared as the client's.
 DECLARED_TOOL = {
     "name": "list_files",
@@ -164,4 +169,101 @@ def client_tool_waits_for_its_result(ctx: ScenarioContext) -> str | None:
     expect_error(
         again, 409, NOT_WAITING, kind="ToolResultsAcceptedTwice", detail=_not_waiting_detail("waiting")
     )
+    return None
+
+
+def _watch_until_action(ctx: ScenarioContext, socket: StreamSocket, chat: str) -> dict[str, Any] | None:
+    """The watcher's `action_required` of `chat`; None when a `status_change` says its run ended first."""
+    deadline = ctx.clock() + ctx.agent_timeout
+    seen: list[str] = []
+    while True:
+        frame = socket.receive(READ_SLICE)
+        if frame is not None and frame.text is None:
+            raise ContractBroken(
+                "WatchClosed", f"the watcher closed ({frame.close_code}) before {chat} waited"
+            )
+        if frame is not None:
+            event = frame.value
+            if not isinstance(event, dict) or not isinstance(event.get("chat"), dict):
+                continue  # the frame grammar is watch_reports_the_callers_chats's
+            if event["chat"].get("id") != chat:
+                continue
+            seen.append(f"{event.get('kind')} {event['chat'].get('status')}")
+            if event.get("kind") == "action_required":
+                return event
+            if event.get("kind") == "status_change" and event["chat"].get("status") in IDLE_STATUSES:
+                if "status_change requires_action" in seen:
+                    raise ContractBroken(
+                        "ActionRequiredNotWatched",
+                        "the chat went requires_action and ended with no `action_required` watch event",
+                        evidence=seen[-12:],
+                    )
+                return None
+            continue
+        if ctx.clock() >= deadline:
+            raise ContractBroken(
+                "ActionRequiredNotWatched",
+                f"no `action_required` of chat {chat} within {ctx.agent_timeout:g} s (--expect-agent); "
+                f"GET says {read_chat(ctx, chat).get('status')!r}",
+                evidence=seen[-12:],
+            )
+        read_chat(ctx, chat)  # a poll meanwhile (and what moves a virtual clock)
+        ctx.sleep(ctx.poll_every)
+
+
+def _pending_in_transcript(ctx: ScenarioContext, chat: str) -> list[Any]:
+    """The declared tool's calls of the last assistant message, in order."""
+    assistant = [row for row in transcript(ctx, chat) if row.get("role") == "assistant"]
+    parts = assistant[-1].get("content") or [] if assistant else []
+    return [
+        part.get("tool_call_id")
+        for part in parts
+        if isinstance(part, dict)
+        and part.get("type") == "tool-call"
+        and part.get("tool_name") == DECLARED_TOOL["name"]
+    ]
+
+
+def watch_tells_action_required(ctx: ScenarioContext) -> str | None:
+    """The watcher tells a run that waits for the client: `action_required` with the pending `tool_calls`."""
+    with ExitStack() as stack:
+        try:
+            socket = stack.enter_context(watch(ctx, ctx.token))
+        except StreamRefused as refused:
+            raise ContractBroken("WatchRefused", f"the watcher was refused: {refused}") from None
+        chat = create_chat(
+            ctx,
+            "a watched run that calls a tool the client declared",
+            scenario="tool-use",
+            unsafe_dynamic_tools=[DECLARED_TOOL],
+        )["id"]
+        event = _watch_until_action(ctx, socket, chat)
+    if event is None:
+        settle(ctx, chat)
+        return (
+            f"the run ended without calling the declared tool `{DECLARED_TOOL['name']}` "
+            "(the agent ignored `scenario: tool-use`): the watcher's action_required was not exercised"
+        )
+    calls = event.get("tool_calls")
+    pending = _pending_in_transcript(ctx, chat)
+    told = (
+        [call.get("tool_call_id") for call in calls if isinstance(call, dict)]
+        if isinstance(calls, list)
+        else []
+    )
+    results = [{"tool_call_id": i, "output": {"files": []}, "is_error": False} for i in pending]
+    if results:  # let the run end whatever the verdict
+        ctx.send("POST", f"/chats/{chat}/tool-results", json_body={"results": results})
+    settle(ctx, chat)
+    if not told or sorted(map(str, told)) != sorted(map(str, pending)):
+        raise ContractBroken(
+            "ActionRequiredWithoutCalls",
+            f"the watcher's action_required names tool_calls {told!r}; the pending calls are {pending!r}",
+            evidence=[json.dumps(event)[:300]],
+        )
+    if not all(
+        isinstance(call, dict) and isinstance(call.get("args"), str) and _is_json(call["args"])
+        for call in calls or []
+    ):
+        raise ContractBroken("ToolCallMalformed", f"a watched tool call's args is no JSON string: {calls!r}")
     return None
