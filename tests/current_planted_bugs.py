@@ -645,6 +645,15 @@ def _tool_args_as_objects() -> FrameRewrite:
     return lambda events: [[event(e) for e in events]]
 
 
+def _watched_action_without_calls() -> FrameRewrite:
+    # Breaks watch_tells_action_required: the watcher's action_required carries no tool_calls.
+    return lambda event: [
+        {k: v for k, v in event.items() if k != "tool_calls"}
+        if event.get("kind") == "action_required"
+        else event
+    ]
+
+
 def _after_id_ignored(query: str) -> str:
     # Breaks stream_reconnect_is_complete: a reconnect's `after_id` is ignored, the whole transcript sent again.
     return "&".join(p for p in query.split("&") if not p.startswith("after_id="))
@@ -698,6 +707,11 @@ STREAM_VARIANTS: tuple[Variant, ...] = (
         "watch_archive_told_as_archived",
         ("watch_reports_the_callers_chats",),
         _stream(frames=_archive_told_as_archived, path_end="/chats/watch"),
+    ),
+    Variant(
+        "watch_action_without_calls",
+        ("watch_tells_action_required",),
+        _stream(frames=_watched_action_without_calls, path_end="/chats/watch"),
     ),
 )
 
