@@ -115,16 +115,19 @@ def _declared_tools_dropped(method: str, route: str, query: str, body: Any) -> t
     return query, body
 
 
-def test_a_server_that_ignores_declared_tools_leaves_the_client_tool_rule_not_exercised() -> None:
+def test_a_server_that_ignores_declared_tools_leaves_the_client_tool_rules_not_exercised() -> None:
     # Given a server whose agent runs every tool itself (the chat's unsafe_dynamic_tools dropped)
     app = rewrite_requests(current_mock(), _declared_tools_dropped)
 
-    report = _verify(app, schemathesis=False, only=frozenset({"client_tool_waits_for_its_result"}))
+    rules = frozenset({"client_tool_waits_for_its_result", "watch_tells_action_required"})
 
-    # Then it conforms: no run reached requires_action, and the note says why the rule was not judged
+    report = _verify(app, schemathesis=False, only=rules)
+
+    # Then it conforms: no run reached requires_action, and the notes say why the rules were not judged
     assert report.exit_code == ExitCode.CONFORMS, report.summary()
-    assert "client_tool_waits_for_its_result" in report.not_exercised
+    assert rules <= set(report.not_exercised)
     assert any("requires_action was not exercised" in note for note in report.notes)
+    assert any("action_required was not exercised" in note for note in report.notes)
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
