@@ -23,7 +23,7 @@ from mockserver.core.models import Chat, ChatStatus
 from mockserver.core.store import ChatStore
 from mockserver.current.engine import ChatEngine
 
-__all__ = ["PUSH", "VARIANTS", "Variant", "current_mock"]
+__all__ = ["PUSH", "VARIANTS", "Variant", "current_mock", "rewrite_requests"]
 
 ASGIApp = Callable[..., Any]
 Rewrite = Callable[[str, str, int, Any], tuple[int, Any]]  # (method, route, status, body) -> (status, body)
@@ -173,6 +173,11 @@ class _RewriteRequests:
             return {"type": "http.request", "body": out, "more_body": False}
 
         await self._app(scope, replay, send)
+
+
+def rewrite_requests(app: ASGIApp, rewrite: RequestRewrite) -> ASGIApp:
+    """`app` with each request's query string and JSON body handed to `rewrite` first."""
+    return _RewriteRequests(app, rewrite)
 
 
 def _responses(rewrite: Rewrite, **parts: Any) -> Callable[[], ASGIApp]:
@@ -455,6 +460,15 @@ class _EditNamesOnlyItself(ChatStore):
         return super().delete_messages_from(chat_id, message_id)[:1]
 
 
+class _ToolResultsAcceptedTwice(ChatEngine):
+    """Breaks client_tool_waits_for_its_result: results for a chat not waiting for them are a silent 204."""
+
+    def submit_tool_results(self, chat: Chat, results: list[dict[str, Any]]) -> None:
+        if chat.status is not ChatStatus.REQUIRES_ACTION:
+            return None
+        return super().submit_tool_results(chat, results)
+
+
 # --- chats.yaml (the Schemathesis phase) ---------------------------------------------------------
 
 
@@ -617,6 +631,29 @@ def _archive_told_as_archived() -> FrameRewrite:
     return lambda event: [{**event, "kind": "archived"} if event.get("kind") == "deleted" else event]
 
 
+def _tool_args_as_objects() -> FrameRewrite:
+    # Breaks client_tool_waits_for_its_result: action_required's `args` are JSON objects, not strings.
+    def call(value: Any) -> Any:
+        return {**value, "args": json.loads(value["args"])} if isinstance(value.get("args"), str) else value
+
+    def event(value: Any) -> Any:
+        if value.get("type") != "action_required":
+            return value
+        body = value["action_required"]
+        return {**value, "action_required": {**body, "tool_calls": [call(c) for c in body["tool_calls"]]}}
+
+    return lambda events: [[event(e) for e in events]]
+
+
+def _watched_action_without_calls() -> FrameRewrite:
+    # Breaks watch_tells_action_required: the watcher's action_required carries no tool_calls.
+    return lambda event: [
+        {k: v for k, v in event.items() if k != "tool_calls"}
+        if event.get("kind") == "action_required"
+        else event
+    ]
+
+
 def _after_id_ignored(query: str) -> str:
     # Breaks stream_reconnect_is_complete: a reconnect's `after_id` is ignored, the whole transcript sent again.
     return "&".join(p for p in query.split("&") if not p.startswith("after_id="))
@@ -662,9 +699,19 @@ STREAM_VARIANTS: tuple[Variant, ...] = (
     ),
     Variant("stream_after_id_ignored", ("stream_reconnect_is_complete",), _stream(query=_after_id_ignored)),
     Variant(
+        "stream_tool_args_as_objects",
+        ("client_tool_waits_for_its_result",),
+        _stream(frames=_tool_args_as_objects),
+    ),
+    Variant(
         "watch_archive_told_as_archived",
         ("watch_reports_the_callers_chats",),
         _stream(frames=_archive_told_as_archived, path_end="/chats/watch"),
+    ),
+    Variant(
+        "watch_action_without_calls",
+        ("watch_tells_action_required",),
+        _stream(frames=_watched_action_without_calls, path_end="/chats/watch"),
     ),
 )
 
@@ -721,6 +768,11 @@ VARIANTS: tuple[Variant, ...] = (
         "edit_names_only_itself",
         ("edit_truncates_what_follows",),
         lambda: current_mock(store=_EditNamesOnlyItself),
+    ),
+    Variant(
+        "tool_results_accepted_twice",
+        ("client_tool_waits_for_its_result",),
+        lambda: current_mock(engine=_ToolResultsAcceptedTwice),
     ),
     *STREAM_VARIANTS,
     Variant("status_in_capitals", ("response_schema_conformance",), _responses(_status_in_capitals)),

@@ -16,7 +16,7 @@ from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, 
 from mockserver.cli import main
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from tests.current_correct_variants import CORRECT_VARIANTS, CorrectVariant
-from tests.current_planted_bugs import TOKENS, VARIANTS, Variant, current_mock
+from tests.current_planted_bugs import TOKENS, VARIANTS, Variant, current_mock, rewrite_requests
 from tests.http_server import serving
 
 SUITE = suite_named("current")
@@ -107,6 +107,27 @@ def test_an_agent_faster_than_verify_leaves_the_busy_rules_not_exercised() -> No
     busy = {"queue_holds_messages_sent_while_busy", "promoted_message_runs_next", "interrupt_stops_the_run"}
     assert busy <= set(report.not_exercised)
     assert any("the agent ignored `scenario: slow`" in note for note in report.notes)
+
+
+def _declared_tools_dropped(method: str, route: str, query: str, body: Any) -> tuple[str, Any]:
+    if (method, route) == ("POST", "/chats") and isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "unsafe_dynamic_tools"}
+    return query, body
+
+
+def test_a_server_that_ignores_declared_tools_leaves_the_client_tool_rules_not_exercised() -> None:
+    # Given a server whose agent runs every tool itself (the chat's unsafe_dynamic_tools dropped)
+    app = rewrite_requests(current_mock(), _declared_tools_dropped)
+
+    rules = frozenset({"client_tool_waits_for_its_result", "watch_tells_action_required"})
+
+    report = _verify(app, schemathesis=False, only=rules)
+
+    # Then it conforms: no run reached requires_action, and the notes say why the rules were not judged
+    assert report.exit_code == ExitCode.CONFORMS, report.summary()
+    assert rules <= set(report.not_exercised)
+    assert any("requires_action was not exercised" in note for note in report.notes)
+    assert any("action_required was not exercised" in note for note in report.notes)
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
@@ -245,6 +266,8 @@ def test_a_server_without_the_websockets_violates_their_rules_without_a_crash() 
         "stream_refuses_like_coder",
         "watch_reports_the_callers_chats",
     } <= set(report.violated_rules), report.summary()
+    # (the client-tool rule of §5 reads its action_required on the stream too)
     assert not set(report.violated_rules) - {
-        rule.name for section in CURRENT_RULES.sections[-3:-1] for rule in section.rules
+        "client_tool_waits_for_its_result",
+        *(rule.name for section in CURRENT_RULES.sections[-3:-1] for rule in section.rules),
     }

@@ -112,6 +112,11 @@ CURRENT_RULES = RuleBook(
                     "edit_truncates_what_follows",
                     "an edit removes the message and all after it, answers their ids, stores the new one",
                 ),
+                Rule(
+                    "client_tool_waits_for_its_result",
+                    "a declared tool's call is `requires_action` with `action_required` (args a JSON string); "
+                    "its results answer 204, stream as `tool` messages, the run ends; a second POST is the 409",
+                ),
             ),
         ),
         Section(
@@ -164,6 +169,10 @@ CURRENT_RULES = RuleBook(
                     "watch_reports_the_callers_chats",
                     "one event object per frame: created, title_change, deleted on archive, created on "
                     "unarchive; never another user's chat",
+                ),
+                Rule(
+                    "watch_tells_action_required",
+                    "a run waiting for a declared tool is `action_required` with the pending `tool_calls`",
                 ),
             ),
         ),

@@ -35,6 +35,7 @@ from contracts.violations import ContractBroken
 
 # Events are open too: a type this document does not name (a newer Coder's) is read past.
 __all__ = [
+    "connect",
     "stream_follows_a_run",
     "stream_reconnect_is_complete",
     "stream_refuses_like_coder",
@@ -82,6 +83,10 @@ def _connect(ctx: ScenarioContext, chat: str, *, after_id: Any = None) -> Iterat
                 subject=f"stream of chat {chat}",
             ) from None
         yield socket
+
+
+# The stream as the main user, for the checks of other modules.
+connect = _connect
 
 
 # --- the rules -------------------------------------------------------------------------------

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.checking import Scenario, Suite
-from contracts.current import chat_checks, paging, refusal_checks, run_checks, stream_checks, watch_checks
+from contracts.current import (
+    chat_checks,
+    paging,
+    refusal_checks,
+    run_checks,
+    stream_checks,
+    tool_checks,
+    watch_checks,
+)
 from contracts.current.facts import WireFacts, load_document
 from contracts.current.response_checks import response_checks
 from contracts.current.rules import CURRENT_RULES
@@ -101,6 +109,9 @@ CURRENT_SUITE = Suite(
         Scenario(("stream_reconnect_is_complete",), stream_checks.stream_reconnect_is_complete),
         # §7.2: the chat list watcher
         Scenario(("watch_reports_the_callers_chats",), watch_checks.watch_reports_the_callers_chats),
+        # §5 tool-results with §6 and §7.1: the client's tool
+        Scenario(("client_tool_waits_for_its_result",), tool_checks.client_tool_waits_for_its_result),
+        Scenario(("watch_tells_action_required",), tool_checks.watch_tells_action_required),
     ),
     load_document,
     WireFacts.from_document,

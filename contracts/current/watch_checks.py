@@ -19,7 +19,7 @@ from contracts.current.stream_socket import StreamRefused, StreamSocket, open_st
 from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
-__all__ = ["watch_reports_the_callers_chats"]
+__all__ = ["watch", "watch_reports_the_callers_chats"]
 
 RULE = "watch_reports_the_callers_chats"
 READ_SLICE = 0.02  # real seconds one read waits before the chat is polled over REST
@@ -28,6 +28,10 @@ READ_SLICE = 0.02  # real seconds one read waits before the chat is polled over 
 def _watch(ctx: ScenarioContext, token: str | None) -> Any:
     headers = {"Coder-Session-Token": token} if token is not None else {}
     return open_stream(ctx.target, ctx.probe.client, "", headers, ctx.probe.tokens, path="/chats/watch")
+
+
+# The watcher as `token`, for the checks of other modules (a refusal raises StreamRefused).
+watch = _watch
 
 
 def _read_until_kind(
