@@ -60,6 +60,7 @@ class ScenarioContext:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     poll_every: float = 0.1  # seconds between two listings while waiting for runs
+    read_slice: float = 0.02  # real seconds one stream read waits before the chat is polled over REST
     organization: str | None = None  # today's API: where chats are created (None: the suite finds it)
     memo: dict[str, Any] = field(default_factory=dict)  # what one check found for the next ones
 

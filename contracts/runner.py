@@ -46,6 +46,7 @@ class VerifyOptions:
     poll_every: float = 0.1  # seconds between two listings while waiting for runs
     sleep: Callable[[float], None] = time.sleep  # exists to simplify testing
     clock: Callable[[], float] = time.monotonic  # exists to simplify testing
+    read_slice: float = 0.02  # real seconds one stream read waits before polling; exists to simplify testing
     api: str = "v1"  # the API generation judged (API_NAMES), unless verify(..., suite=) names a suite
     organization: str | None = None  # today's API: the organization chats are created in (None: found)
     only: frozenset[str] | None = None  # run only the scenario checks of these rules (None: every one)
@@ -113,6 +114,7 @@ def verify(
             sleep=options.sleep,
             clock=options.clock,
             poll_every=options.poll_every,
+            read_slice=options.read_slice,
             organization=options.organization,
         )
         for scenario in suite.scenarios:

@@ -32,9 +32,6 @@ __all__ = [
 
 FRAMES_RULE = "stream_frames_are_event_arrays"
 
-# How long one read waits for a frame before the chat is polled over REST (real seconds).
-READ_SLICE = 0.02
-
 
 @dataclass(slots=True)
 class StreamLog:
@@ -122,7 +119,7 @@ def read_until(
     log = log or StreamLog(socket.command)
     deadline = ctx.clock() + ctx.agent_timeout
     while not done(log):
-        frame = socket.receive(READ_SLICE)
+        frame = socket.receive(ctx.read_slice)
         if frame is not None and frame.text is None:
             log.close_code = frame.close_code
             raise ContractBroken(

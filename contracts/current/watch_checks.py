@@ -22,7 +22,6 @@ from contracts.violations import ContractBroken
 __all__ = ["watch", "watch_reports_the_callers_chats"]
 
 RULE = "watch_reports_the_callers_chats"
-READ_SLICE = 0.02  # real seconds one read waits before the chat is polled over REST
 
 
 def _watch(ctx: ScenarioContext, token: str | None) -> Any:
@@ -40,7 +39,7 @@ def _read_until_kind(
     """Read events until one of `kind` for `chat`; each frame must be one event object."""
     deadline = ctx.clock() + ctx.agent_timeout
     while True:
-        frame = socket.receive(READ_SLICE)
+        frame = socket.receive(ctx.read_slice)
         if frame is not None and frame.text is None:
             raise ContractBroken(
                 "WatchClosed", f"the watcher closed ({frame.close_code}) before `{kind}` of {chat}"
