@@ -16,7 +16,7 @@ from contracts.checking import ScenarioContext
 from contracts.current.facts import IDLE_STATUSES
 from contracts.current.session import create_chat, read_chat, settle, transcript
 from contracts.current.stream_checks import connect
-from contracts.current.stream_log import READ_SLICE, StreamLog, read_until, run_ended, status_of
+from contracts.current.stream_log import StreamLog, read_until, run_ended, status_of
 from contracts.current.stream_socket import StreamRefused, StreamSocket
 from contracts.current.watch_checks import watch
 from contracts.refusals import expect_error
@@ -177,7 +177,7 @@ def _watch_until_action(ctx: ScenarioContext, socket: StreamSocket, chat: str) -
     deadline = ctx.clock() + ctx.agent_timeout
     seen: list[str] = []
     while True:
-        frame = socket.receive(READ_SLICE)
+        frame = socket.receive(ctx.read_slice)
         if frame is not None and frame.text is None:
             raise ContractBroken(
                 "WatchClosed", f"the watcher closed ({frame.close_code}) before {chat} waited"
