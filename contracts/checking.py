@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from contracts.rulebook import RuleBook
 from contracts.target import Probe, Target
@@ -28,6 +29,7 @@ __all__ = [
     "json_list",
     "json_object",
     "json_object_or_none",
+    "read_openapi",
     "snippet",
 ]
 
@@ -159,3 +161,11 @@ def json_list(response: httpx.Response, kind: str) -> list[Any]:
     if not isinstance(body, list):
         raise ContractBroken(kind, f"expected a JSON array, got {snippet(response)}")
     return body
+
+
+def read_openapi(path: Path) -> dict[str, Any]:
+    """An OpenAPI document read from `path` (YAML or JSON); a document that is no mapping is refused."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict):
+        raise ValueError("the OpenAPI document is not a mapping")
+    return document

@@ -7,7 +7,7 @@ import httpx
 from contracts.checking import json_object_or_none, snippet
 from contracts.violations import ContractBroken
 
-__all__ = ["expect_error"]
+__all__ = ["expect_error", "invalid_uuid_message"]
 
 # The fields of Coder's `Response` the document names; any other field is a newer server's and ignored.
 _ERROR_FIELDS = ("message", "detail", "validations")
@@ -76,3 +76,8 @@ def expect_error(
                 f"expected `validations` naming {field!r} with a detail, got {validations!r}",
                 rule=rule,
             )
+
+
+def invalid_uuid_message(raw: str) -> str:
+    """WIRE.md section 2 (both generations): `Invalid UUID "<raw>".`, with Go's %q quoting (plain ASCII here)."""
+    return 'Invalid UUID "' + raw.replace("\\", "\\\\").replace('"', '\\"') + '".'

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from contracts.checking import read_openapi
 
 __all__ = [
     "CHAT_STATUSES",
     "IDLE_STATUSES",
     "SCENARIO_LABEL",
     "WireFacts",
-    "invalid_uuid_message",
     "load_document",
     "transition_detail",
 ]
@@ -28,11 +27,6 @@ IDLE_STATUSES = frozenset({"waiting", "error"})
 SCENARIO_LABEL = "scenario"
 
 
-def invalid_uuid_message(raw: str) -> str:
-    """WIRE.md §2: `Invalid UUID "<raw>".`, with Go's %q quoting (plain ASCII here)."""
-    return 'Invalid UUID "' + raw.replace("\\", "\\\\").replace('"', '\\"') + '".'
-
-
 def transition_detail(transition: str, state: str) -> str:
     """WIRE.md §4 (errors `TransitionError.Error`): the `detail` of a refused transition's 409."""
     return f"chat state transition {transition} not allowed from state {state}"
@@ -43,13 +37,8 @@ def load_document(path: Path | None = None) -> dict[str, Any]:
     if path is None:
         import coder_chats_openapi
 
-        text = coder_chats_openapi.current_document().read_text(encoding="utf-8")
-    else:
-        text = path.read_text(encoding="utf-8")
-    document = yaml.safe_load(text)
-    if not isinstance(document, dict):
-        raise ValueError("the OpenAPI document is not a mapping")
-    return document
+        path = coder_chats_openapi.current_document()
+    return read_openapi(path)
 
 
 @dataclass(frozen=True, slots=True)

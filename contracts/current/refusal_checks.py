@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.checking import ScenarioContext, expect_status, json_list, json_object
-from contracts.current.facts import invalid_uuid_message
 from contracts.current.session import (
     create_chat,
     label_of,
@@ -21,7 +20,7 @@ from contracts.current.session import (
     transcript,
     unique_value,
 )
-from contracts.refusals import expect_error
+from contracts.refusals import expect_error, invalid_uuid_message
 from contracts.violations import ContractBroken
 
 __all__ = [

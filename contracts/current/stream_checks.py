@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from contracts.checking import ScenarioContext
-from contracts.current.facts import CHAT_STATUSES, IDLE_STATUSES, invalid_uuid_message
+from contracts.current.facts import CHAT_STATUSES, IDLE_STATUSES
 from contracts.current.session import create_chat, send, settle, transcript
 from contracts.current.stream_log import (
     FRAMES_RULE,
@@ -30,7 +30,7 @@ from contracts.current.stream_log import (
     status_of,
 )
 from contracts.current.stream_socket import StreamRefused, StreamSocket, open_stream
-from contracts.refusals import expect_error
+from contracts.refusals import expect_error, invalid_uuid_message
 from contracts.violations import ContractBroken
 
 # Events are open too: a type this document does not name (a newer Coder's) is read past.

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from contracts.checking import read_openapi
 
 __all__ = [
     "FINISH_REASONS",
     "ROUTE_NOT_FOUND",
     "SYSTEM_PROMPT",
     "WireFacts",
-    "invalid_uuid_message",
     "load_document",
 ]
 
@@ -24,23 +23,13 @@ SYSTEM_PROMPT: Mapping[str, str] = {"type": "system_prompt", "content": "You are
 ROUTE_NOT_FOUND = "Route not found."
 
 
-def invalid_uuid_message(raw: str) -> str:
-    """WIRE.md section 2: `Invalid UUID "<raw>".`, with Go's %q quoting (plain ASCII here)."""
-    return 'Invalid UUID "' + raw.replace("\\", "\\\\").replace('"', '\\"') + '".'
-
-
 def load_document(path: Path | None = None) -> dict[str, Any]:
     """The OpenAPI document: the packaged one unless a path is given."""
     if path is None:
         import coder_chats_openapi
 
-        text = coder_chats_openapi.document().read_text(encoding="utf-8")
-    else:
-        text = path.read_text(encoding="utf-8")
-    document = yaml.safe_load(text)
-    if not isinstance(document, dict):
-        raise ValueError("the OpenAPI document is not a mapping")
-    return document
+        path = coder_chats_openapi.document()
+    return read_openapi(path)
 
 
 @dataclass(frozen=True, slots=True)

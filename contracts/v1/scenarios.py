@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from contracts.checking import ScenarioContext, expect_status, json_list, json_object
-from contracts.refusals import expect_error
-from contracts.v1.facts import SYSTEM_PROMPT, invalid_uuid_message
+from contracts.refusals import expect_error, invalid_uuid_message
+from contracts.v1.facts import SYSTEM_PROMPT
 from contracts.v1.shapes import chat_view, content_view, row_view
 from contracts.violations import ContractBroken
 
