@@ -250,6 +250,13 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             finally:
                 self.app = app
 
+        def handle_websocket_upgrade(self) -> None:
+            super().handle_websocket_upgrade()
+            # The connection is the WebSocket protocol's now. This one's parser holds its
+            # callbacks, a cycle that would keep the connection (and all a watcher holds) until a
+            # full garbage collection: without the parser, it goes when the WebSocket closes.
+            self.parser = None  # type: ignore[assignment]  # as uvicorn does on connection_lost
+
         def on_message_complete(self) -> None:
             super().on_message_complete()
             self._in_head = True  # what comes next on this connection is the next request's head

@@ -186,6 +186,9 @@ class Fanout:
             if not watchers.members and self._chats.get(chat_id) is watchers:
                 del self._chats[chat_id]
                 watchers.unsubscribe()
+                # The unsubscribe holds the listener, a method of `watchers`: without the
+                # cycle, reference counting frees the topic now, not a full collection later.
+                watchers.unsubscribe = _NOTHING
 
         return watcher, leave
 
@@ -224,6 +227,10 @@ class Fanout:
 _NO_TURN: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
 
 
+def _NOTHING() -> None:
+    """The unsubscribe of a topic that has left the store."""
+
+
 class _LargeFrameTurn:
     """Large frames go out one at a time, and use at most half of the event loop's time.
 
@@ -259,7 +266,7 @@ class _ChatWatchers:
         self._thread = threading.get_ident()
         self.feed = feed
         self.members: set[Watcher] = set()
-        self.unsubscribe: Callable[[], None] = lambda: None
+        self.unsubscribe: Callable[[], None] = _NOTHING
 
     def listen(self, event: Any) -> None:
         self.call(partial(self._deliver, event))
