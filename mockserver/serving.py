@@ -43,6 +43,7 @@ from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 from mockserver.edge.limits import Limits
+from mockserver.memory_return import HeapTrimmer, malloc_trim
 
 __all__ = [
     "BindError",
@@ -343,18 +344,23 @@ class MockServer(uvicorn.Server):
         self.should_exit = True
 
 
-class PromptlyFreedWebSocket(WebSocketsSansIOProtocol):
-    """uvicorn's WebSocket protocol, freed by reference counting as soon as its connection is lost.
+def promptly_freed_websocket(trimmer: HeapTrimmer) -> type[WebSocketsSansIOProtocol]:
+    """uvicorn's WebSocket protocol, freed as soon as its connection is lost, the heap trimmed after.
 
     websockets' sans-I/O protocol keeps its frame parser as a generator whose frame holds the
     protocol: a cycle that only a full garbage collection frees, which a quiet server may not run
     for minutes. A thousand watchers that leave would keep their buffers (about 25 KiB each) until
-    then. Closing the parser once the connection is gone breaks the cycle; nothing parses after.
+    then. Closing the parser once the connection is gone breaks the cycle (nothing parses after),
+    and reference counting frees the connection at once; `trimmer` then gives the pages back.
     """
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        self.conn.parser.close()
+    class PromptlyFreedWebSocket(WebSocketsSansIOProtocol):
+        def connection_lost(self, exc: Exception | None) -> None:
+            super().connection_lost(exc)
+            self.conn.parser.close()
+            trimmer.connection_closed()
+
+    return PromptlyFreedWebSocket
 
 
 def build_server(
@@ -366,8 +372,12 @@ def build_server(
     log_level: str = "warning",
     access_log: bool = False,
     on_started: Callable[[], None] = lambda: None,
+    trimmer: HeapTrimmer | None = None,
 ) -> MockServer:
-    """The server `serve` runs: uvicorn over `app`, held to `limits`; run it with `.run(sockets=...)`."""
+    """The server `serve` runs: uvicorn over `app`, held to `limits`; run it with `.run(sockets=...)`.
+
+    `trimmer` returns memory after WebSockets close (default: glibc's malloc_trim when there is one).
+    """
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -377,7 +387,7 @@ def build_server(
         # No permessage-deflate on watch-ws, as coderd (coder/websocket's Accept compresses nothing
         # by default): compression is per connection, so it would cost each frame once per watcher.
         ws_per_message_deflate=False,
-        ws=PromptlyFreedWebSocket,
+        ws=promptly_freed_websocket(trimmer or HeapTrimmer(malloc_trim())),
     )
     return MockServer(config, stopping=stopping, shutdown_timeout=shutdown_timeout, on_started=on_started)
 
