@@ -108,12 +108,21 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(python: str, log: Path, extra: list[str]) -> Iterator[Server]:
+def serving(python: str, log: Path, extra: list[str], *, allocator: str | None = None) -> Iterator[Server]:
+    """`serve` on a free port; `allocator` sets PYTHONMALLOC (None: serve's own choice, malloc)."""
     port = _free_port()
     command = [python, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONMALLOC"}
+    if allocator is not None:
+        environment["PYTHONMALLOC"] = allocator
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_server_child
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_server_child,
         )
     server = Server(process, port, log)
     try:
@@ -400,8 +409,10 @@ async def _watch_many(port: int, chat: str, count: int, pipe: Connection) -> Non
 # --- 1. many watchers ------------------------------------------------------------------------
 
 
-def bench_watchers(args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    with serving(args.python, out / "watchers.log", []) as server:
+def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None = None) -> dict[str, Any]:
+    """1,000 watchers, 100 posts; `allocator` as for `serving` (pymalloc: what serve avoids)."""
+    log = out / f"watchers{'-' + allocator if allocator else ''}.log"
+    with serving(args.python, log, [], allocator=allocator) as server:
         chat = new_chat(server.port)
         idle = settle_rss(server)
         pool = WorkerPool(_watch_worker, server.port, chat, args.watchers, args.workers, cpu=PINNING["load"])
@@ -454,6 +465,7 @@ def bench_watchers(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "rss_connected_mib": connected,
         "rss_during_mib": during,
         "rss_after_mib": after,
+        "allocator": allocator or "malloc (serve's default)",
         "closes": _merge_closes(tallies),
         "tracebacks": tracebacks,
     }
@@ -756,6 +768,11 @@ def _machine() -> str:
     )
 
 
+def _over(watchers: dict[str, Any]) -> str:
+    """How far RSS after the watchers left is over idle, in percent."""
+    return f"+{(watchers['rss_after_mib'] / watchers['rss_idle_mib'] - 1) * 100:.0f} %"
+
+
 def render(results: dict[str, Any], command: str) -> str:
     lines = [SECTION_BEGIN, "", "## Watch fan-out, a stalled watcher, soak (`bench/fanout.py`)", ""]
     lines += [
@@ -776,6 +793,14 @@ def render(results: dict[str, Any], command: str) -> str:
             f"| frames delivered | {w['frames']:,} |",
             f"| server CPU per frame | {w['cpu_us_per_frame']:.1f} µs ({w['server_cpu_s']:.1f} s in all) |",
             f"| RSS idle / {w['watchers']:,} connected / peak during / after they left | {w['rss_idle_mib']:.1f} / {w['rss_connected_mib']:.1f} / {w['rss_during_mib']:.1f} / {w['rss_after_mib']:.1f} MiB |",
+            f"| RSS after they left, over idle (target: 10 %) | {_over(w)} |",
+            *(
+                [
+                    f"| the same on CPython's pymalloc (`PYTHONMALLOC=pymalloc`): RSS idle / connected / after, over idle | {p['rss_idle_mib']:.1f} / {p['rss_connected_mib']:.1f} / {p['rss_after_mib']:.1f} MiB, {_over(p)} |"
+                ]
+                if (p := results.get("watchers_pymalloc"))
+                else []
+            ),
             f"| close codes the watchers got when they left | {w['closes'] or 'none'} |",
             f"| tracebacks in the server log | {w['tracebacks']} |",
             "",
@@ -887,6 +912,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.which in ("watchers", "all"):
         results["watchers"] = bench_watchers(args, out)
         print(json.dumps(results["watchers"], indent=1), flush=True)
+        results["watchers_pymalloc"] = bench_watchers(args, out, allocator="pymalloc")
+        print(json.dumps(results["watchers_pymalloc"], indent=1), flush=True)
     if args.which in ("stalled", "all"):
         results["stalled"] = bench_stalled(args, out, stalled=True)
         print(json.dumps(results["stalled"], indent=1), flush=True)

@@ -6,8 +6,8 @@ made meanwhile that outlive them (a stored row, a cached date string, a grown di
 of those arenas, and RSS stays near its peak for good. So `serve` runs on the C allocator
 (`PYTHONMALLOC=malloc`, which `mockserver.startup` sets by starting itself again, once) and,
 a moment after a burst of WebSockets closed, collects garbage and asks glibc to give back every
-free page (`malloc_trim(0)`): a survivor then keeps its 4 KiB page, not its arena. Where the C library has no `malloc_trim`
-(macOS, musl) neither happens, and memory is reused rather than returned.
+free page (`malloc_trim(0)`): a survivor then keeps its 4 KiB page, not its arena. Where the C
+library has no `malloc_trim` (macOS, musl) neither happens: memory is reused, not returned.
 """
 
 from __future__ import annotations
