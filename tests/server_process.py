@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -74,3 +75,29 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             break
         except subprocess.TimeoutExpired:
             continue
+
+
+@contextmanager
+def serve_process(
+    *argv: str, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`python -m mockserver serve --port 0 ARGV`, once its banner says it listens; yields it and its port.
+
+    Killed at the end if it still runs; the caller may stop it first and read its exit code.
+    """
+    with subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=None if env is None else dict(env),
+    ) as process:
+        try:
+            banner = process.stdout.readline() if process.stdout else ""
+            assert banner.startswith("coder-chats-mock: the Chats API at http://127.0.0.1:"), banner
+            port = int(banner.split("http://127.0.0.1:")[1].split("/")[0])
+            yield process, port
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=30)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,8 @@ from typing import Any
 import pytest
 
 from mockserver.memory_return import HeapTrimmer, c_allocator_environment, malloc_trim
+from tests.server_process import serve_process
 
-TOKEN = "alice00001-AliceDemoSessionSecret"
 GLIBC = malloc_trim() is not None
 
 
@@ -109,23 +107,13 @@ def test_serve_restarts_on_the_c_allocator_unless_one_was_chosen() -> None:
 @pytest.mark.skipif(not GLIBC or not Path("/proc/self/environ").exists(), reason="needs glibc and /proc")
 def test_the_served_process_is_the_started_one_on_the_c_allocator() -> None:
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONMALLOC"}
-    with subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-    ) as process:
-        try:
-            banner = process.stdout.readline() if process.stdout else ""
-            assert banner.startswith("coder-chats-mock: the Chats API at"), banner
-            # The same process id (an exec, so a signal or `kill` reaches the server) ...
-            served = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
-            assert b"PYTHONMALLOC=malloc" in served
-            # ... with the same command line.
-            command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
-            assert command[1:5] == [b"-m", b"mockserver", b"serve", b"--port"]
-        finally:
-            process.terminate()
-            process.communicate(timeout=30)
+    with serve_process(env=environment) as (process, _port):
+        # The same process id (an exec, so a signal or `kill` reaches the server) ...
+        served = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+        assert b"PYTHONMALLOC=malloc" in served
+        # ... with the same command line.
+        command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        assert command[1:5] == [b"-m", b"mockserver", b"serve", b"--port"]
+        process.terminate()
+        process.wait(30)
     assert process.returncode == 0

@@ -8,8 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,33 +15,14 @@ import pytest
 import websockets
 
 from mockserver.cli import main
+from tests.server_process import serve_process
 
 TOKEN = "alice00001-AliceDemoSessionSecret"
 ALICE = {"Coder-Session-Token": TOKEN}
 
 
-@contextmanager
-def _serve(*argv: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """`chats-mock serve --port 0 ARGV`, once its banner says it listens; yields it and its port."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        try:
-            banner = process.stdout.readline() if process.stdout else ""
-            assert banner.startswith("coder-chats-mock: the Chats API at http://127.0.0.1:"), banner
-            port = int(banner.split("http://127.0.0.1:")[1].split("/")[0])
-            yield process, port
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.communicate(timeout=30)
-
-
 def test_the_banner_comes_once_the_port_listens() -> None:
-    with _serve() as (process, port):
+    with serve_process() as (process, port):
         # When the banner has been read, at once
         with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
             # Then the port takes a connection (the banner names the port it bound, not 0)
@@ -98,7 +77,7 @@ def test_an_unreadable_fixture_is_one_line(
 
 
 def test_sigterm_with_work_in_flight_exits_0_and_closes_every_watcher() -> None:
-    with _serve("--control", "--log-level", "info") as (process, port):
+    with serve_process("--control", "--log-level", "info") as (process, port):
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, headers=ALICE) as http:
             chat = http.post("/api/v2/chats", json={"provider": "p", "model": "m"}).json()["id"]
