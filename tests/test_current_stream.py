@@ -698,3 +698,22 @@ def test_each_event_is_encoded_once_for_every_client_of_the_chat() -> None:
     assert len(made) == 1
     assert len(queues[0]) == 3  # message_part, message, preview_reset
     assert all(all(a is b for a, b in zip(q, queues[0], strict=True)) for q in queues)
+
+
+def test_every_client_of_a_chat_shares_its_rows_encodings() -> None:
+    store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(3))
+    alice = Directory.from_tokens(DEMO_TOKENS).authenticate(DEMO_TOKENS["alice"])
+    chat = store.create_chat(
+        alice, workspace_id=None, title="t", provider="p", model="m", metadata={}, system_prompt=None
+    )
+    for n in range(3):
+        store.append_message(chat.id, Role.USER, {"parts": [{"type": "text", "text": f"m{n}"}]})
+    feed = ChatStreamFeed(store, chat.id)
+
+    # When: two clients connect
+    first, second = feed.snapshot(chat, 0).state, feed.snapshot(chat, 0).state
+
+    # Then: the same string objects for the same rows; the events read as before
+    assert [json.loads(e)["type"] for e in first][:4] == ["message"] * 3 + ["status"]
+    assert [json.loads(e)["message"]["id"] for e in first[:3]] == [m.id for m in store.messages_of(chat.id)]
+    assert all(a is b for a, b in zip(first[:3], second[:3], strict=True))

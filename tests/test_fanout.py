@@ -21,7 +21,8 @@ from mockserver.core.models import ChatMessage, LivePart, Role
 from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
-from mockserver.edge.fanout import LARGE_FRAME, CloseCode, Fanout
+from mockserver.edge.fanout import LARGE_FRAME, CloseCode, Fanout, RowsAndParts
+from mockserver.edge.row_frames import RowFrames
 from mockserver.v1.watch import WatchMiddleware
 from tests.agent_support import ALICE, new_chat
 
@@ -60,6 +61,54 @@ def test_a_row_is_encoded_once_and_the_same_frame_goes_to_every_watcher() -> Non
     assert len(encoded) == 2
     assert {tuple(q) for q in queues} == {("frame 1", "frame 2")}
     assert all(q[0] is queues[0][0] for q in queues)
+
+
+def test_a_backlog_row_is_encoded_once_however_many_watchers_join_and_only_when_sent() -> None:
+    store, chat = _store_with_chat()
+    encoded: list[Event] = []
+    for n in range(5):
+        store.append_message(chat, Role.USER, {"n": n})
+    rows = store.messages_of(chat)
+
+    async def scenario() -> tuple[int, list[list[str]], int]:
+        fanout = Fanout(store, _counting(encoded), limit=10)
+        backlogs = []
+        for _ in range(3):
+            fanout.join(chat, last_id=0)
+            feed = fanout.feed_of(chat)
+            assert isinstance(feed, RowsAndParts)
+            backlogs.append(map(feed.row, rows))
+        first_two = [next(backlogs[0]), next(backlogs[0])]
+        after_two = len(encoded)
+        sent = [first_two + list(backlogs[0]), list(backlogs[1]), list(backlogs[2])]
+        store.append_message(chat, Role.USER, {"n": "live"})  # encoded once for the queues
+        fanout.join(chat, last_id=0)
+        feed = fanout.feed_of(chat)
+        assert isinstance(feed, RowsAndParts)
+        sent.append(list(map(feed.row, store.messages_of(chat))))  # a late joiner's backlog
+        return after_two, sent, len(encoded)
+
+    after_two, sent, total = asyncio.run(scenario())
+    # Then: rows are encoded as they are sent, each once for every watcher, live or backlog
+    assert after_two == 2
+    assert total == len(rows) + 1
+    assert sent[0] == sent[1] == sent[2] == sent[3][:-1]
+    assert all(a is b for backlog in sent[1:] for a, b in zip(backlog, sent[0], strict=False))
+
+
+def test_a_row_replaced_under_the_same_id_is_encoded_again() -> None:
+    store, chat = _store_with_chat()
+    row = store.append_message(chat, Role.USER, {"text": "before"})
+    encoded: list[Event] = []
+    frames = RowFrames(_counting(encoded))
+    replaced = ChatMessage(chat, row.id, row.created_at, row.role, {"text": "after"})
+
+    # When
+    got = [frames.of(row), frames.of(row), frames.of(replaced), frames.of(replaced)]
+
+    # Then
+    assert got == ["frame 1", "frame 1", "frame 2", "frame 2"]
+    assert encoded == [row, replaced]
 
 
 def test_a_watcher_past_its_queue_limit_is_closed_and_its_queue_dropped_others_untouched() -> None:

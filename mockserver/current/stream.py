@@ -121,10 +121,10 @@ class StreamMiddleware:
             snapshot = feed.snapshot(chat, after_id)
             for part in snapshot.parts:  # the open step's parts so far: the first live events
                 watcher.offer(part, None)
-            first = [
-                pack_batch(snapshot.state[start : start + BATCH_SIZE])
-                for start in range(0, len(snapshot.state), BATCH_SIZE)
-            ]
+            state = snapshot.state  # strings the chat's clients share; each frame is packed as sent
+            first = (
+                pack_batch(state[start : start + BATCH_SIZE]) for start in range(0, len(state), BATCH_SIZE)
+            )
             await websocket.accept()
             # The owner's stream marks the chat read on connect and on disconnect (markChatAsRead).
             self._mark_read(chat.id)

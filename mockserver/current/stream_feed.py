@@ -39,6 +39,7 @@ from mockserver.current.stream_wire import (
     status_event,
 )
 from mockserver.edge.fanout import Frame
+from mockserver.edge.row_frames import RowFrames
 
 __all__ = ["ChatStreamFeed", "Snapshot"]
 
@@ -56,11 +57,12 @@ class Snapshot:
 class ChatStreamFeed:
     """One chat's store events as encoded stream events (a Feed of edge/fanout.py)."""
 
-    __slots__ = ("_attempt", "_chat_id", "_history_version", "_seq", "_store")
+    __slots__ = ("_attempt", "_chat_id", "_history_version", "_rows", "_seq", "_store")
 
     def __init__(self, store: ChatStore, chat_id: UUID) -> None:
         self._store = store
         self._chat_id = chat_id
+        self._rows = RowFrames(_encoded_message)  # each row's event, once for every client
         position = store.stream_position(chat_id)
         self._history_version = position.history_version
         self._attempt = position.generation_attempt
@@ -68,9 +70,10 @@ class ChatStreamFeed:
 
     def frames(self, event: Any) -> Iterable[Frame]:
         """The encoded events `event` becomes (no row ids: a stream never drops a repeat)."""
-        return [(encode_event(e), None) for e in self._events(event)]
+        return [(e if isinstance(e, str) else encode_event(e), None) for e in self._events(event)]
 
-    def _events(self, event: Any) -> list[dict[str, Any]]:
+    def _events(self, event: Any) -> list[dict[str, Any] | str]:
+        """The events `event` becomes; a row's `message` event comes encoded already."""
         chat_id = self._chat_id
         match event:
             case LivePart():
@@ -78,17 +81,17 @@ class ChatStreamFeed:
                 return [self._part(event, self._seq)]
             case ChatMessage():
                 self._history_changed()
-                return [message_event(event), preview_reset_event(chat_id)]
+                return [self._rows.of(event), preview_reset_event(chat_id)]
             case MessagesDeleted():
                 self._history_changed()
-                rows = [message_event(m) for m in event.remaining]
+                rows = [self._rows.of(m) for m in event.remaining]
                 return [history_reset_event(chat_id), *rows, preview_reset_event(chat_id)]
             case QueueChanged():
                 return [queue_update_event(chat_id, event.queue)]
             case ChatChanged(chat=chat, previous=previous):
                 if previous is None or previous.status is chat.status:
                     return []
-                return self._status_events(chat)
+                return [*self._status_events(chat)]
             case RetryScheduled():
                 return [retry_event(chat_id, event.retry)]
             case PreviewReset():
@@ -101,14 +104,14 @@ class ChatStreamFeed:
         """The events a client connecting now gets first (call with no await since joining)."""
         position = self._store.stream_position(chat.id)
         messages = self._store.messages_of(chat.id)
-        events: list[dict[str, Any]] = []
+        events: list[dict[str, Any] | str] = []
         if position.truncated:
             # The first sync reads every revision, deleted rows included: a rewritten history
             # is sent whole, whatever after_id says.
             events.append(history_reset_event(chat.id))
-            events += [message_event(m) for m in messages]
+            events += [self._rows.of(m) for m in messages]
         else:
-            events += [message_event(m) for m in messages if m.id > after_id]
+            events += [self._rows.of(m) for m in messages if m.id > after_id]
         if position.queue_version:
             events.append(queue_update_event(chat.id, self._store.queue_of(chat.id)))
         events += self._status_events(chat)
@@ -117,7 +120,7 @@ class ChatStreamFeed:
         if position.history_version or position.generation_attempt:
             events.append(preview_reset_event(chat.id))
         parts = [encode_event(self._part(part, seq)) for seq, part in enumerate(position.preview, start=1)]
-        return Snapshot([encode_event(e) for e in events], parts)
+        return Snapshot([e if isinstance(e, str) else encode_event(e) for e in events], parts)
 
     def _status_events(self, chat: Chat) -> list[dict[str, Any]]:
         events = [status_event(chat)]
@@ -141,3 +144,7 @@ class ChatStreamFeed:
             generation_attempt=self._attempt,
             seq=seq,
         )
+
+
+def _encoded_message(row: ChatMessage) -> str:
+    return encode_event(message_event(row))

@@ -26,8 +26,9 @@ from uuid import UUID
 from mockserver.core.changes import ChatEvent
 from mockserver.core.models import ChatMessage, LivePart
 from mockserver.core.store import ChatStore, Eviction
+from mockserver.edge.row_frames import RowFrames
 
-__all__ = ["LARGE_FRAME", "CloseCode", "Closing", "Fanout", "Feed", "Frame", "Watcher"]
+__all__ = ["LARGE_FRAME", "CloseCode", "Closing", "Fanout", "Feed", "Frame", "RowsAndParts", "Watcher"]
 
 Event = ChatMessage | LivePart
 
@@ -42,17 +43,21 @@ class Feed(Protocol):
         """The frames `event` becomes, in order (none for an event its wire does not show)."""
 
 
-class _EncodeRowsAndParts:
-    """The seed's feed: each row and live part one frame; other changes are not shown."""
+class RowsAndParts:
+    """The seed's feed: each row and live part one frame; other changes are not shown.
 
-    __slots__ = ("_encode",)
+    One per topic: its rows are encoded once, live or for a joining watcher's backlog (`row`).
+    """
+
+    __slots__ = ("_encode", "row")
 
     def __init__(self, encode: Callable[[Event], str]) -> None:
         self._encode = encode
+        self.row: Callable[[ChatMessage], str] = RowFrames(encode).of
 
     def frames(self, event: ChatEvent) -> Iterable[Frame]:
         if isinstance(event, ChatMessage):
-            return ((self._encode(event), event.id),)
+            return ((self.row(event), event.id),)
         if isinstance(event, LivePart):
             return ((self._encode(event), None),)
         return ()
@@ -154,8 +159,7 @@ class Fanout:
         if (encode is None) == (feed is None):
             raise ValueError("give either encode or feed")
         if encode is not None:
-            rows_and_parts = _EncodeRowsAndParts(encode)
-            feed = lambda _topic: rows_and_parts  # noqa: E731 - stateless: one for every chat
+            feed = lambda _topic: RowsAndParts(encode)  # noqa: E731 - one a topic: its rows' frames
         assert feed is not None
         self._feed = feed
         self._subscribe = subscribe or store.subscribe

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -106,7 +106,7 @@ async def refuse_plain_http(
 
 async def serve(
     watcher: Watcher,
-    first: Sequence[str],
+    first: Iterable[str],
     receive: Receive,
     send: Send,
     fanout: Fanout,
@@ -136,7 +136,7 @@ async def serve(
 
 
 async def _pump(
-    watcher: Watcher, first: Sequence[str], send: Send, fanout: Fanout, options: PushOptions
+    watcher: Watcher, first: Iterable[str], send: Send, fanout: Fanout, options: PushOptions
 ) -> None:
     """Send frames until the watcher is told to close (then return)."""
     for frame in first:

@@ -28,7 +28,7 @@ from mockserver.core.models import ChatMessage, LivePart
 from mockserver.core.store import ChatStore
 from mockserver.edge.auth import session_token
 from mockserver.edge.chat_param import load_chat
-from mockserver.edge.fanout import Fanout
+from mockserver.edge.fanout import Fanout, RowsAndParts
 from mockserver.edge.push_socket import PushOptions, check_origin, one_item_a_frame, refuse, serve
 from mockserver.edge.streams import OpenStreams
 from mockserver.v1.wire import message_json
@@ -112,7 +112,9 @@ class WatchMiddleware:
             if backlog:
                 watcher.last_id = max(watcher.last_id, backlog[-1].id)
             await websocket.accept()
-            frames = [_frame(m) for m in backlog]
+            feed = self._fanout.feed_of(chat.id)
+            assert isinstance(feed, RowsAndParts)
+            frames = map(feed.row, backlog)  # encoded as sent, once for all the chat's watchers
             # Past the handshake, the raw ASGI calls: frames are the hot path, and serve knows
             # the connection's state without Starlette's checks on every frame.
             await serve(watcher, frames, receive, send, self._fanout, self._push)
