@@ -81,7 +81,7 @@ def test_a_backlog_row_is_encoded_once_however_many_watchers_join_and_only_when_
         first_two = [next(backlogs[0]), next(backlogs[0])]
         after_two = len(encoded)
         sent = [first_two + list(backlogs[0]), list(backlogs[1]), list(backlogs[2])]
-        store.append_message(chat, Role.USER, {"n": "live"})  # encoded once for the queues
+        store.append_message(chat, Role.USER, {"n": "live"})  # encoded once for the queues, not kept
         fanout.join(chat, last_id=0)
         feed = fanout.feed_of(chat)
         assert isinstance(feed, RowsAndParts)
@@ -89,11 +89,28 @@ def test_a_backlog_row_is_encoded_once_however_many_watchers_join_and_only_when_
         return after_two, sent, len(encoded)
 
     after_two, sent, total = asyncio.run(scenario())
-    # Then: rows are encoded as they are sent, each once for every watcher, live or backlog
+    # Then: backlog rows are encoded as they are sent, each once for every watcher; the live row
+    # once for the queues and once more for the late joiner's backlog
     assert after_two == 2
-    assert total == len(rows) + 1
+    assert total == len(rows) + 2
     assert sent[0] == sent[1] == sent[2] == sent[3][:-1]
     assert all(a is b for backlog in sent[1:] for a, b in zip(backlog, sent[0], strict=False))
+
+
+def test_row_frames_keep_no_more_than_their_budget_and_encode_the_rest_each_time() -> None:
+    store, chat = _store_with_chat()
+    rows = [store.append_message(chat, Role.USER, {"n": n}) for n in range(3)]
+    encoded: list[Event] = []
+    frames = RowFrames(_counting(encoded), budget=len("frame 1") * 2)
+
+    # When: each row asked for twice
+    for row in rows:
+        frames.of(row)
+    for row in rows:
+        frames.of(row)
+
+    # Then: the first two fit and are kept; the third is encoded again
+    assert encoded == [*rows, rows[2]]
 
 
 def test_a_row_replaced_under_the_same_id_is_encoded_again() -> None:

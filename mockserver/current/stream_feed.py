@@ -62,7 +62,7 @@ class ChatStreamFeed:
     def __init__(self, store: ChatStore, chat_id: UUID) -> None:
         self._store = store
         self._chat_id = chat_id
-        self._rows = RowFrames(_encoded_message)  # each row's event, once for every client
+        self._rows = RowFrames(_encoded_message)  # each row's event, once for every joining client
         position = store.stream_position(chat_id)
         self._history_version = position.history_version
         self._attempt = position.generation_attempt
@@ -81,7 +81,7 @@ class ChatStreamFeed:
                 return [self._part(event, self._seq)]
             case ChatMessage():
                 self._history_changed()
-                return [self._rows.of(event), preview_reset_event(chat_id)]
+                return [message_event(event), preview_reset_event(chat_id)]
             case MessagesDeleted():
                 self._history_changed()
                 rows = [self._rows.of(m) for m in event.remaining]

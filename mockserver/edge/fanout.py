@@ -46,7 +46,8 @@ class Feed(Protocol):
 class RowsAndParts:
     """The seed's feed: each row and live part one frame; other changes are not shown.
 
-    One per topic: its rows are encoded once, live or for a joining watcher's backlog (`row`).
+    One per topic: a live row is encoded once for the watchers it reaches; the rows of joining
+    watchers' backlogs (`row`) once for all of them.
     """
 
     __slots__ = ("_encode", "row")
@@ -57,7 +58,7 @@ class RowsAndParts:
 
     def frames(self, event: ChatEvent) -> Iterable[Frame]:
         if isinstance(event, ChatMessage):
-            return ((self.row(event), event.id),)
+            return ((self._encode(event), event.id),)
         if isinstance(event, LivePart):
             return ((self._encode(event), None),)
         return ()

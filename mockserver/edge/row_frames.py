@@ -4,6 +4,9 @@ Every client that connects is first sent the rows it has not seen (the backlog, 
 snapshot). Encoded per client, a chat of 700 rows joined by 1,000 watchers is encoded 700,000
 times and held 1,000 times over; from `RowFrames`, 700 times, and the clients share the strings.
 A topic's feed owns one, so it lives while the chat is watched and goes with its last watcher.
+It keeps at most `budget` characters of frames (then encodes without keeping), and only rows
+a joining client asked for: live rows are encoded once by the feed anyway, and keeping them
+would double a watched chat's memory as it grows.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from collections.abc import Callable
 
 from mockserver.core.models import ChatMessage
 
-__all__ = ["RowFrames"]
+__all__ = ["DEFAULT_BUDGET", "RowFrames"]
+
+# Characters of frames a chat keeps for its joining clients (about 4 MiB: 10,000 typical rows).
+DEFAULT_BUDGET = 4 * 1024 * 1024
 
 
 class RowFrames:
@@ -22,10 +28,12 @@ class RowFrames:
     id (today's history edits) is encoded again.
     """
 
-    __slots__ = ("_encode", "_known")
+    __slots__ = ("_budget", "_encode", "_kept", "_known")
 
-    def __init__(self, encode: Callable[[ChatMessage], str]) -> None:
+    def __init__(self, encode: Callable[[ChatMessage], str], *, budget: int = DEFAULT_BUDGET) -> None:
         self._encode = encode
+        self._budget = budget
+        self._kept = 0  # characters of frames kept
         self._known: dict[int, tuple[ChatMessage, str]] = {}
 
     def of(self, row: ChatMessage) -> str:
@@ -33,5 +41,10 @@ class RowFrames:
         if known is not None and known[0] is row:
             return known[1]
         frame = self._encode(row)
-        self._known[row.id] = (row, frame)
+        if known is not None:  # a replaced row: its old frame goes
+            del self._known[row.id]
+            self._kept -= len(known[1])
+        if self._kept + len(frame) <= self._budget:
+            self._known[row.id] = (row, frame)
+            self._kept += len(frame)
         return frame
