@@ -1,9 +1,10 @@
 """Watch fan-out, a stalled watcher and a mixed soak, against a real `chats-mock serve` on loopback.
 
     python bench/fanout.py watchers   # 1,000 watch-ws clients on one chat, 100 posts
+    python bench/fanout.py backlog    # 1,000 watch-ws clients join a chat of 100 runs' rows
     python bench/fanout.py stalled    # a watcher that never reads while 20,000 rows are posted
     python bench/fanout.py soak       # mixed load, 5 minutes (--soak-seconds to shorten)
-    python bench/fanout.py all        # the three, then the report section in bench/REPORT.md
+    python bench/fanout.py all        # all of them, then the report section in bench/REPORT.md
 
 Every run starts its own server on 127.0.0.1 and a free port, bounded in clients and time;
 watchers live in worker processes (the client side of 1,000 sockets costs as much CPU as the
@@ -406,6 +407,51 @@ async def _watch_many(port: int, chat: str, count: int, pipe: Connection) -> Non
     pipe.send(tally)
 
 
+# --- 1b. many watchers joining a long transcript ----------------------------------------------
+
+
+def bench_backlog(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """1,000 watchers join a chat that already holds `posts` runs: each is sent the whole backlog."""
+    with serving(args.python, out / "backlog.log", []) as server:
+        chat = new_chat(server.port)
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        runs = [post_message(server.port, chat, f"post {n}", conn)[1] for n in range(args.posts)]
+        conn.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until every run has written its last row
+            _, rows = request(server.port, "GET", f"/api/v2/chats/{chat}/messages")
+            if sum(1 for row in rows if row["content"].get("type") == "run_finished") == len(runs):
+                break
+            time.sleep(0.5)
+        idle = settle_rss(server)
+        with RssSampler(server) as sampler:
+            cpu0, start = server.cpu_s(), time.monotonic()
+            pool = WorkerPool(
+                _watch_worker, server.port, chat, args.watchers, args.workers, cpu=PINNING["load"]
+            )
+            pool.wait("ready")
+            pool.expect(runs)  # every watcher has seen every run's end: the backlog is through
+            pool.wait("delivered")
+            cpu1, delivered = server.cpu_s(), time.monotonic()
+        tallies = pool.close()
+        time.sleep(5)
+        after = settle_rss(server, 10)
+        tracebacks = server.tracebacks()
+    return {
+        "watchers": args.watchers,
+        "posts": args.posts,
+        "rows": len(rows),
+        "frames": sum(t.frames for t in tallies),
+        "out_of_order": sum(t.out_of_order for t in tallies),
+        "delivered_s": delivered - start,
+        "server_cpu_s": cpu1 - cpu0,
+        "rss_idle_mib": idle,
+        "rss_peak_mib": sampler.peak,
+        "rss_after_mib": after,
+        "tracebacks": tracebacks,
+    }
+
+
 # --- 1. many watchers ------------------------------------------------------------------------
 
 
@@ -773,6 +819,11 @@ def _over(watchers: dict[str, Any]) -> str:
     return f"+{(watchers['rss_after_mib'] / watchers['rss_idle_mib'] - 1) * 100:.0f} %"
 
 
+def _figures(title: str, rows: list[str]) -> list[str]:
+    """A titled table of figures (`rows`: its lines `| figure | value |`) and the blank line after."""
+    return [f"**{title}**", "", "| figure | value |", "|---|---|", *rows, ""]
+
+
 def render(results: dict[str, Any], command: str) -> str:
     lines = [SECTION_BEGIN, "", "## Watch fan-out, a stalled watcher, soak (`bench/fanout.py`)", ""]
     lines += [
@@ -782,49 +833,55 @@ def render(results: dict[str, Any], command: str) -> str:
         "",
     ]
     if w := results.get("watchers"):
-        lines += [
-            f"**{w['watchers']:,} watchers on one chat, {w['posts']} posts (one every {w['interval_s']} s, echo: 6 frames each)**",
-            "",
-            "| figure | value |",
-            "|---|---|",
-            f"| runs every watcher saw complete, in id order | {w['complete_runs']} / {w['posts']}, {w['out_of_order']} out of order |",
-            f"| post → last watcher's `run_finished`, p50 / p99 / max | {w['latency_p50_s']:.3f} / {w['latency_p99_s']:.3f} / {w['latency_max_s']:.3f} s |",
-            f"| delivery done after the last post | {w['delivery_after_last_post_s']:.2f} s |",
-            f"| frames delivered | {w['frames']:,} |",
-            f"| server CPU per frame | {w['cpu_us_per_frame']:.1f} µs ({w['server_cpu_s']:.1f} s in all) |",
-            f"| RSS idle / {w['watchers']:,} connected / peak during / after they left | {w['rss_idle_mib']:.1f} / {w['rss_connected_mib']:.1f} / {w['rss_during_mib']:.1f} / {w['rss_after_mib']:.1f} MiB |",
-            f"| RSS after they left, over idle (target: 10 %) | {_over(w)} |",
-            *(
-                [
-                    f"| the same on CPython's pymalloc (`PYTHONMALLOC=pymalloc`): RSS idle / connected / after, over idle | {p['rss_idle_mib']:.1f} / {p['rss_connected_mib']:.1f} / {p['rss_after_mib']:.1f} MiB, {_over(p)} |"
-                ]
-                if (p := results.get("watchers_pymalloc"))
-                else []
-            ),
-            f"| close codes the watchers got when they left | {w['closes'] or 'none'} |",
-            f"| tracebacks in the server log | {w['tracebacks']} |",
-            "",
-        ]
+        lines += _figures(
+            f"{w['watchers']:,} watchers on one chat, {w['posts']} posts (one every {w['interval_s']} s, echo: 6 frames each)",
+            [
+                f"| runs every watcher saw complete, in id order | {w['complete_runs']} / {w['posts']}, {w['out_of_order']} out of order |",
+                f"| post → last watcher's `run_finished`, p50 / p99 / max | {w['latency_p50_s']:.3f} / {w['latency_p99_s']:.3f} / {w['latency_max_s']:.3f} s |",
+                f"| delivery done after the last post | {w['delivery_after_last_post_s']:.2f} s |",
+                f"| frames delivered | {w['frames']:,} |",
+                f"| server CPU per frame | {w['cpu_us_per_frame']:.1f} µs ({w['server_cpu_s']:.1f} s in all) |",
+                f"| RSS idle / {w['watchers']:,} connected / peak during / after they left | {w['rss_idle_mib']:.1f} / {w['rss_connected_mib']:.1f} / {w['rss_during_mib']:.1f} / {w['rss_after_mib']:.1f} MiB |",
+                f"| RSS after they left, over idle (target: 10 %) | {_over(w)} |",
+                *(
+                    [
+                        f"| the same on CPython's pymalloc (`PYTHONMALLOC=pymalloc`): RSS idle / connected / after, over idle | {p['rss_idle_mib']:.1f} / {p['rss_connected_mib']:.1f} / {p['rss_after_mib']:.1f} MiB, {_over(p)} |"
+                    ]
+                    if (p := results.get("watchers_pymalloc"))
+                    else []
+                ),
+                f"| close codes the watchers got when they left | {w['closes'] or 'none'} |",
+                f"| tracebacks in the server log | {w['tracebacks']} |",
+            ],
+        )
+    if b := results.get("backlog"):
+        lines += _figures(
+            f"{b['watchers']:,} watchers join a chat that holds {b['posts']} runs ({b['rows']:,} rows): each is sent them all first",
+            [
+                f"| every watcher had every row (frames delivered, out of order) | {b['delivered_s']:.1f} s ({b['frames']:,}, {b['out_of_order']}) |",
+                f"| server CPU for it | {b['server_cpu_s']:.1f} s ({b['server_cpu_s'] / max(b['frames'], 1) * 1e6:.1f} µs per frame) |",
+                f"| RSS idle / peak / after they left | {b['rss_idle_mib']:.1f} / {b['rss_peak_mib']:.1f} / {b['rss_after_mib']:.1f} MiB |",
+                f"| tracebacks in the server log | {b['tracebacks']} |",
+            ],
+        )
     for key, title in (
         ("stalled", "with a watcher that never reads"),
         ("stalled_control", "the same without it"),
     ):
         if s := results.get(key):
-            lines += [
-                f"**{s['rows']:,} rows posted, {s['readers']} reading watchers, {title}**",
-                "",
-                "| figure | value |",
-                "|---|---|",
-                f"| posting took | {s['posting_s']:.1f} s, {s['errors']} errors |",
-                f"| readers: rows received, out of order, runs complete | {s['reader_rows']:,}, {s['reader_out_of_order']}, {s['complete_runs']:,} |",
-                f"| readers: post → `run_finished`, p50 / p99 | {s['reader_latency_p50_s']:.3f} / {s['reader_latency_p99_s']:.3f} s |",
-                f"| RSS idle / peak / end | {s['rss_idle_mib']:.1f} / {s['rss_peak_mib']:.1f} / {s['rss_end_mib']:.1f} MiB |",
-                f"| the stalled socket: bytes it was sent, closed by the server, last frame | {s['stalled_bytes_received']:,}, {s['stalled_socket_closed_by_server']}, {'close ' + str(s['stalled_close_code']) if s['stalled_close_code'] else 'no close frame'} |"
-                if s["stalled_watcher"]
-                else "| the stalled socket | none in this run |",
-                f"| tracebacks in the server log | {s['tracebacks']} |",
-                "",
-            ]
+            lines += _figures(
+                f"{s['rows']:,} rows posted, {s['readers']} reading watchers, {title}",
+                [
+                    f"| posting took | {s['posting_s']:.1f} s, {s['errors']} errors |",
+                    f"| readers: rows received, out of order, runs complete | {s['reader_rows']:,}, {s['reader_out_of_order']}, {s['complete_runs']:,} |",
+                    f"| readers: post → `run_finished`, p50 / p99 | {s['reader_latency_p50_s']:.3f} / {s['reader_latency_p99_s']:.3f} s |",
+                    f"| RSS idle / peak / end | {s['rss_idle_mib']:.1f} / {s['rss_peak_mib']:.1f} / {s['rss_end_mib']:.1f} MiB |",
+                    f"| the stalled socket: bytes it was sent, closed by the server, last frame | {s['stalled_bytes_received']:,}, {s['stalled_socket_closed_by_server']}, {'close ' + str(s['stalled_close_code']) if s['stalled_close_code'] else 'no close frame'} |"
+                    if s["stalled_watcher"]
+                    else "| the stalled socket | none in this run |",
+                    f"| tracebacks in the server log | {s['tracebacks']} |",
+                ],
+            )
     if (big := results.get("large")) and (alone := results.get("large_control")):
         lines += [
             f"**One {big['message_mib']} MiB message, {big['watchers']} watchers, a tiny GET of another chat every 10 ms meanwhile**",
@@ -838,21 +895,19 @@ def render(results: dict[str, Any], command: str) -> str:
             "",
         ]
     if k := results.get("soak"):
-        lines += [
-            f"**Soak: {k['seconds']} s of mixed load ({k['requests']:,} requests, {k['rate_per_s']:.0f}/s; {k['watchers']} watchers)**",
-            "",
-            "| figure | value |",
-            "|---|---|",
-            f"| errors | {k['errors']} |",
-            f"| p50 by minute | {', '.join(f'{v} ms' for v in k['p50_ms_by_minute'])} |",
-            f"| p99 by minute | {', '.join(f'{v} ms' for v in k['p99_ms_by_minute'])} |",
-            f"| watchers: every run seen, out of order | {k['watcher_runs_complete']}, {k['watcher_out_of_order']} |",
-            f"| stored at the end | {k['chats']:,} chats, {k['rows_stored']:,} rows |",
-            f"| RSS idle / end | {k['rss_idle_mib']:.1f} / {k['rss_end_mib']:.1f} MiB: {k['bytes_per_row']:.0f} bytes per stored row |",
-            f"| RSS at the start of each minute, then at the end | {', '.join(f'{v}' for v in k['rss_by_minute_mib'])} MiB |",
-            f"| tracebacks in the server log | {k['tracebacks']} |",
-            "",
-        ]
+        lines += _figures(
+            f"Soak: {k['seconds']} s of mixed load ({k['requests']:,} requests, {k['rate_per_s']:.0f}/s; {k['watchers']} watchers)",
+            [
+                f"| errors | {k['errors']} |",
+                f"| p50 by minute | {', '.join(f'{v} ms' for v in k['p50_ms_by_minute'])} |",
+                f"| p99 by minute | {', '.join(f'{v} ms' for v in k['p99_ms_by_minute'])} |",
+                f"| watchers: every run seen, out of order | {k['watcher_runs_complete']}, {k['watcher_out_of_order']} |",
+                f"| stored at the end | {k['chats']:,} chats, {k['rows_stored']:,} rows |",
+                f"| RSS idle / end | {k['rss_idle_mib']:.1f} / {k['rss_end_mib']:.1f} MiB: {k['bytes_per_row']:.0f} bytes per stored row |",
+                f"| RSS at the start of each minute, then at the end | {', '.join(f'{v}' for v in k['rss_by_minute_mib'])} MiB |",
+                f"| tracebacks in the server log | {k['tracebacks']} |",
+            ],
+        )
     return "\n".join(lines)
 
 
@@ -882,7 +937,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("which", choices=("watchers", "stalled", "large", "soak", "all"))
+    parser.add_argument("which", choices=("watchers", "backlog", "stalled", "large", "soak", "all"))
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs -m mockserver")
     parser.add_argument("--watchers", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="processes the watchers are split over")
@@ -914,6 +969,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results["watchers"], indent=1), flush=True)
         results["watchers_pymalloc"] = bench_watchers(args, out, allocator="pymalloc")
         print(json.dumps(results["watchers_pymalloc"], indent=1), flush=True)
+    if args.which in ("backlog", "all"):
+        results["backlog"] = bench_backlog(args, out)
+        print(json.dumps(results["backlog"], indent=1), flush=True)
     if args.which in ("stalled", "all"):
         results["stalled"] = bench_stalled(args, out, stalled=True)
         print(json.dumps(results["stalled"], indent=1), flush=True)
