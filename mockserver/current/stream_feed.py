@@ -12,7 +12,7 @@ which is what a client connecting (or reconnecting with `after_id`) is sent firs
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -72,7 +72,7 @@ class ChatStreamFeed:
         """The encoded events `event` becomes (no row ids: a stream never drops a repeat)."""
         return [(e if isinstance(e, str) else encode_event(e), None) for e in self._events(event)]
 
-    def _events(self, event: Any) -> list[dict[str, Any] | str]:
+    def _events(self, event: Any) -> Sequence[dict[str, Any] | str]:
         """The events `event` becomes; a row's `message` event comes encoded already."""
         chat_id = self._chat_id
         match event:
@@ -91,7 +91,7 @@ class ChatStreamFeed:
             case ChatChanged(chat=chat, previous=previous):
                 if previous is None or previous.status is chat.status:
                     return []
-                return [*self._status_events(chat)]
+                return self._status_events(chat)
             case RetryScheduled():
                 return [retry_event(chat_id, event.retry)]
             case PreviewReset():
