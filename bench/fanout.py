@@ -407,51 +407,6 @@ async def _watch_many(port: int, chat: str, count: int, pipe: Connection) -> Non
     pipe.send(tally)
 
 
-# --- 1b. many watchers joining a long transcript ----------------------------------------------
-
-
-def bench_backlog(args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    """1,000 watchers join a chat that already holds `posts` runs: each is sent the whole backlog."""
-    with serving(args.python, out / "backlog.log", []) as server:
-        chat = new_chat(server.port)
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-        runs = [post_message(server.port, chat, f"post {n}", conn)[1] for n in range(args.posts)]
-        conn.close()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # until every run has written its last row
-            _, rows = request(server.port, "GET", f"/api/v2/chats/{chat}/messages")
-            if sum(1 for row in rows if row["content"].get("type") == "run_finished") == len(runs):
-                break
-            time.sleep(0.5)
-        idle = settle_rss(server)
-        with RssSampler(server) as sampler:
-            cpu0, start = server.cpu_s(), time.monotonic()
-            pool = WorkerPool(
-                _watch_worker, server.port, chat, args.watchers, args.workers, cpu=PINNING["load"]
-            )
-            pool.wait("ready")
-            pool.expect(runs)  # every watcher has seen every run's end: the backlog is through
-            pool.wait("delivered")
-            cpu1, delivered = server.cpu_s(), time.monotonic()
-        tallies = pool.close()
-        time.sleep(5)
-        after = settle_rss(server, 10)
-        tracebacks = server.tracebacks()
-    return {
-        "watchers": args.watchers,
-        "posts": args.posts,
-        "rows": len(rows),
-        "frames": sum(t.frames for t in tallies),
-        "out_of_order": sum(t.out_of_order for t in tallies),
-        "delivered_s": delivered - start,
-        "server_cpu_s": cpu1 - cpu0,
-        "rss_idle_mib": idle,
-        "rss_peak_mib": sampler.peak,
-        "rss_after_mib": after,
-        "tracebacks": tracebacks,
-    }
-
-
 # --- 1. many watchers ------------------------------------------------------------------------
 
 
@@ -523,6 +478,51 @@ def _merge_closes(tallies: list[WatchTally]) -> dict[str, int]:
         for code, n in tally.closes.items():
             merged[code] = merged.get(code, 0) + n
     return merged
+
+
+# --- 1b. many watchers joining a long transcript ----------------------------------------------
+
+
+def bench_backlog(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """1,000 watchers join a chat that already holds `posts` runs: each is sent the whole backlog."""
+    with serving(args.python, out / "backlog.log", []) as server:
+        chat = new_chat(server.port)
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        runs = [post_message(server.port, chat, f"post {n}", conn)[1] for n in range(args.posts)]
+        conn.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until every run has written its last row
+            _, rows = request(server.port, "GET", f"/api/v2/chats/{chat}/messages")
+            if sum(1 for row in rows if row["content"].get("type") == "run_finished") == len(runs):
+                break
+            time.sleep(0.5)
+        idle = settle_rss(server)
+        with RssSampler(server) as sampler:
+            cpu0, start = server.cpu_s(), time.monotonic()
+            pool = WorkerPool(
+                _watch_worker, server.port, chat, args.watchers, args.workers, cpu=PINNING["load"]
+            )
+            pool.wait("ready")
+            pool.expect(runs)  # every watcher has seen every run's end: the backlog is through
+            pool.wait("delivered")
+            cpu1, delivered = server.cpu_s(), time.monotonic()
+        tallies = pool.close()
+        time.sleep(5)
+        after = settle_rss(server, 10)
+        tracebacks = server.tracebacks()
+    return {
+        "watchers": args.watchers,
+        "posts": args.posts,
+        "rows": len(rows),
+        "frames": sum(t.frames for t in tallies),
+        "out_of_order": sum(t.out_of_order for t in tallies),
+        "delivered_s": delivered - start,
+        "server_cpu_s": cpu1 - cpu0,
+        "rss_idle_mib": idle,
+        "rss_peak_mib": sampler.peak,
+        "rss_after_mib": after,
+        "tracebacks": tracebacks,
+    }
 
 
 # --- 2. a stalled watcher --------------------------------------------------------------------

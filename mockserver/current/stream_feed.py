@@ -70,7 +70,7 @@ class ChatStreamFeed:
 
     def frames(self, event: Any) -> Iterable[Frame]:
         """The encoded events `event` becomes (no row ids: a stream never drops a repeat)."""
-        return [(e if isinstance(e, str) else encode_event(e), None) for e in self._events(event)]
+        return [(_encoded(e), None) for e in self._events(event)]
 
     def _events(self, event: Any) -> Sequence[dict[str, Any] | str]:
         """The events `event` becomes; a row's `message` event comes encoded already."""
@@ -120,7 +120,7 @@ class ChatStreamFeed:
         if position.history_version or position.generation_attempt:
             events.append(preview_reset_event(chat.id))
         parts = [encode_event(self._part(part, seq)) for seq, part in enumerate(position.preview, start=1)]
-        return Snapshot([e if isinstance(e, str) else encode_event(e) for e in events], parts)
+        return Snapshot([_encoded(e) for e in events], parts)
 
     def _status_events(self, chat: Chat) -> list[dict[str, Any]]:
         events = [status_event(chat)]
@@ -148,3 +148,8 @@ class ChatStreamFeed:
 
 def _encoded_message(row: ChatMessage) -> str:
     return encode_event(message_event(row))
+
+
+def _encoded(event: dict[str, Any] | str) -> str:
+    """An event as sent: a row's comes encoded already (from `RowFrames`), the others are encoded here."""
+    return event if isinstance(event, str) else encode_event(event)
