@@ -25,6 +25,7 @@ from .paths import CONTROL_PREFIX, PathPattern
 
 __all__ = [
     "FAULTS_APPLIED",
+    "HTTP_METHODS",
     "MAX_LATENCY_MS",
     "MAX_RULES",
     "ConnectionDropped",
@@ -54,6 +55,8 @@ _RULE_FIELDS = {
 # The longest latency a rule may add: one minute. A request held longer than any client waits
 # is a rule that cannot be honoured, so it is refused when it is made.
 MAX_LATENCY_MS = 60_000
+# The methods a rule may name (RFC 9110 section 9, and PATCH, RFC 5789); `*` names them all.
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
 # The most rules in force at once: each request is checked against every one.
 MAX_RULES = 100
 
@@ -77,6 +80,8 @@ class FaultRule:
     probability: float = 1.0  # act on a match with this chance (seeded)
 
     def __post_init__(self) -> None:
+        if self.method is not None and self.method not in HTTP_METHODS:
+            raise ValueError(f"method must be one of {', '.join(HTTP_METHODS)} or *")
         if not 0 <= self.latency_ms <= MAX_LATENCY_MS:
             raise ValueError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
         if self.status is not None and not 400 <= self.status <= 599:

@@ -70,6 +70,10 @@ class ControlGuard:
             host = headers.get(b"host")
             if host is None:
                 return 400, error_body("Missing Host header.", "The control plane needs a Host header.")
+            hosts = sum(1 for name, _ in scope["headers"] if name == b"host")
+            if hosts > 1:
+                # RFC 9110 7.2: a request with more than one Host is a 400 (a browser sends one).
+                return 400, error_body("Invalid Host header.", f"The request has {hosts} Host headers.")
             if not self._hosts.allows(host.decode("latin-1")):
                 return 403, error_body(
                     "Forbidden.", "The control plane answers only to localhost, 127.0.0.1, [::1] or --host."

@@ -86,6 +86,23 @@ def test_a_rule_that_cannot_be_honoured_is_400_and_not_added(
     assert client.get("/__mock/faults").json() == {"faults": []}
 
 
+@pytest.mark.parametrize("method", ["BREW", "GETS", "", "GET /", "G\u00c9T"])
+def test_a_rule_naming_no_http_method_is_400(client: TestClient, method: str) -> None:
+    answer = client.post("/__mock/faults", json={"method": method, "status": 500})
+
+    assert answer.status_code == 400
+    assert answer.json()["message"] == "Invalid fault rule."
+    assert answer.json()["detail"].startswith("method must be one of GET, HEAD, POST")
+    assert client.get("/__mock/faults").json() == {"faults": []}
+
+
+@pytest.mark.parametrize("method", ["patch", "OPTIONS", "*"])
+def test_a_rule_naming_an_http_method_in_any_case_or_every_method_is_taken(
+    client: TestClient, method: str
+) -> None:
+    assert client.post("/__mock/faults", json={"method": method, "status": 500}).status_code == 201
+
+
 def test_a_rule_at_the_latency_ceiling_is_taken(client: TestClient) -> None:
     assert client.post("/__mock/faults", json={"latency_ms": MAX_LATENCY_MS}).status_code == 201
 

@@ -17,7 +17,20 @@ LOOPBACK = HostAllowlist.loopback_and(["127.0.0.1"])
 
 
 LOOPBACK_NAMES = ["localhost", "localhost:8080", "127.0.0.1:8080", "[::1]:8080", "LOCALHOST:1", "[::1]"]
-OTHER_NAMES = ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "::1", "[::1"]
+OTHER_NAMES = [
+    "evil.example",
+    "evil.example:8080",
+    "127.0.0.1.evil.example",
+    "::1",
+    "[::1",
+    # Not `host[:port]` as a browser writes it: each starts with a loopback name and names none
+    "127.0.0.1:8080@evil.example",
+    "localhost@evil.example",
+    "127.0.0.1:80:80",
+    "localhost:http",
+    "localhost/evil.example",
+    "localhost evil.example",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +55,8 @@ def test_other_hosts_are_403_before_anything_is_read(guarded: TestClient, host: 
     assert guarded.get("/api/v2/chats/x", headers={**ALICE, "host": host}).status_code == 400
 
 
-def test_a_request_without_host_is_400() -> None:
+def _raw_answer(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The response start of a GET /__mock/requests with exactly these header fields."""
     made = app(control_hosts=LOOPBACK)
     sent: list[dict[str, Any]] = []
 
@@ -51,7 +65,7 @@ def test_a_request_without_host_is_400() -> None:
             "type": "http",
             "method": "GET",
             "path": "/__mock/requests",
-            "headers": [],
+            "headers": headers,
             "query_string": b"",
         }
 
@@ -64,7 +78,17 @@ def test_a_request_without_host_is_400() -> None:
         await made(scope, receive, send)
 
     asyncio.run(call())
-    assert sent[0]["status"] == 400
+    return sent[0]
+
+
+def test_a_request_without_host_is_400() -> None:
+    assert _raw_answer([])["status"] == 400
+
+
+def test_a_request_with_two_host_headers_is_400_whichever_comes_first() -> None:
+    for hosts in ([b"127.0.0.1:1", b"evil.example"], [b"evil.example", b"127.0.0.1:1"]):
+        assert _raw_answer([(b"host", host) for host in hosts])["status"] == 400
+    assert _raw_answer([(b"host", b"127.0.0.1:1")])["status"] == 200
 
 
 def test_serve_allows_loopback_names_and_its_host_and_any_host_when_bound_to_all() -> None:
