@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 _INT = re.compile(r"[+-]?[0-9]+")
+# Digits of the longest int64 (9223372036854775807), leading zeros aside.
+_MOST_DIGITS = 19
 # Go's unicode.IsSpace, which strings.TrimSpace trims.
 _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -37,7 +39,11 @@ def parse_go_int(text: str, bits: int, func: str = "ParseInt") -> int:
     """strconv.ParseInt(text, 10, bits); a ValueError carries Go's message."""
     if not _INT.fullmatch(text):
         raise ValueError(f"strconv.{func}: parsing {quote(text)}: invalid syntax")
-    value = int(text)
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > _MOST_DIGITS:
+        # Beyond any int64 (and before Python's own limit on integer digits could speak).
+        raise ValueError(f"strconv.{func}: parsing {quote(text)}: value out of range")
+    value = int(digits or "0") * (-1 if text.startswith("-") else 1)
     if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
         raise ValueError(f"strconv.{func}: parsing {quote(text)}: value out of range")
     return value
