@@ -65,7 +65,9 @@ async def _drain(address: str, chat: str, frames: list[int]) -> None:
             frames[0] += 1
 
 
-async def _client(address: str, http: httpx.AsyncClient, deadline: float, done: list[int]) -> None:
+async def _client(
+    address: str, http: httpx.AsyncClient, deadline: float, done: list[int], message_bytes: int
+) -> None:
     frames = [0]
     while time.monotonic() < deadline:
         created = await http.post(
@@ -79,13 +81,15 @@ async def _client(address: str, http: httpx.AsyncClient, deadline: float, done: 
         done[0] += 1
         stream = asyncio.ensure_future(_drain(address, chat, frames))
         try:
-            await _runs(http, chat, deadline, done)
+            await _runs(http, chat, deadline, done, message_bytes)
         finally:
             stream.cancel()
             await asyncio.gather(stream, return_exceptions=True)
 
 
-async def _runs(http: httpx.AsyncClient, chat: str, deadline: float, done: list[int]) -> None:
+async def _runs(
+    http: httpx.AsyncClient, chat: str, deadline: float, done: list[int], message_bytes: int
+) -> None:
     """Five tool-use runs in one chat, each sent once the one before has ended."""
     for _ in range(5):
         while time.monotonic() < deadline:
@@ -97,7 +101,7 @@ async def _runs(http: httpx.AsyncClient, chat: str, deadline: float, done: list[
         if time.monotonic() >= deadline:
             return
         sent = await http.post(
-            f"/chats/{chat}/messages", json={"content": [{"type": "text", "text": "/tool-use again " + "x" * 4000}]}
+            f"/chats/{chat}/messages", json={"content": [{"type": "text", "text": "/tool-use again " + "x" * message_bytes}]}
         )
         done[0] += 1
         if sent.status_code != 200:
@@ -108,13 +112,15 @@ async def _runs(http: httpx.AsyncClient, chat: str, deadline: float, done: list[
             return
 
 
-async def _soak(address: str, tree: ProcTree, seconds: float, clients: int, every: float) -> list[tuple[float, int]]:
+async def _soak(
+    address: str, tree: ProcTree, seconds: float, clients: int, every: float, message_bytes: int
+) -> list[tuple[float, int]]:
     samples: list[tuple[float, int]] = []
     done = [0]
     started = time.monotonic()
     deadline = started + seconds
     async with httpx.AsyncClient(base_url=f"http://{address}/api/v2", headers=ALICE, timeout=30) as http:
-        workers = [asyncio.ensure_future(_client(address, http, deadline, done)) for _ in range(clients)]
+        workers = [asyncio.ensure_future(_client(address, http, deadline, done, message_bytes)) for _ in range(clients)]
         while time.monotonic() < deadline:
             await asyncio.sleep(min(every, max(0.0, deadline - time.monotonic())))
             rss = tree.rss_bytes()
@@ -135,6 +141,7 @@ def main() -> int:
     parser.add_argument("--allocator", choices=("default", "malloc", "pymalloc"), default="default")
     parser.add_argument("--every", type=float, default=10)
     parser.add_argument("--clock", choices=("real", "instant"), default="real")
+    parser.add_argument("--message-bytes", type=int, default=4000, help="text added to each post")
     args = parser.parse_args()
     process, address = _start(
         args.allocator,
@@ -150,7 +157,9 @@ def main() -> int:
     try:
         tree = ProcTree(process.pid)
         print(f"idle RSS {tree.rss_bytes() / MIB:.1f} MiB, allocator {args.allocator}", flush=True)
-        samples = asyncio.run(_soak(address, tree, args.seconds, args.clients, args.every))
+        samples = asyncio.run(
+            _soak(address, tree, args.seconds, args.clients, args.every, args.message_bytes)
+        )
     finally:
         process.terminate()
         try:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
-from tests.current_support import ALICE, Current, current_mock
+from mockserver import Settings, create_app
+from mockserver.edge.csrf import BAD_TOKEN, MISMATCHED_AUTH
+from mockserver.edge.limits import Limits
+from tests.current_support import ALICE, ORG, Current, current_mock, text
 
 HUGE = "9" * 5000  # past Python's own limit on integer digits (4300)
 
@@ -72,3 +79,217 @@ def test_leading_zeros_do_not_make_an_integer_too_long(mock: Current) -> None:
     page = mock.client.get(f"/api/v2/chats/{chat}/messages?limit={'0' * 5000}2", headers=ALICE)
     assert page.status_code == 200
     assert len(page.json()["messages"]) == 2
+
+
+def _parts(count: int, text: str = "x") -> list[dict[str, str]]:
+    return [{"type": "text", "text": text} for _ in range(count)]
+
+
+def _stored(mock: Current) -> tuple[list[str], int]:
+    """The chats listed and the messages of each: what a refused request must leave alone."""
+    chats = mock.client.get("/api/v2/chats", headers=ALICE).json()
+    ids = [chat["id"] for chat in chats]
+    total = sum(len(mock.messages(chat_id, "?limit=200")["messages"]) for chat_id in ids)
+    return ids, total
+
+
+def test_a_message_of_more_parts_than_the_limit_is_400_before_any_part_is_read() -> None:
+    with current_mock(limits=Limits(max_message_parts=3)) as mock:
+        chat = mock.create("hello")["id"]
+        mock.finish()
+        before = _stored(mock)
+        # The fourth part is not even a part: the count is refused first
+        over = [*_parts(3), {"type": "nonsense"}]
+        answers = [
+            mock.client.post("/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": over}),
+            mock.client.post(f"/api/v2/chats/{chat}/messages", headers=ALICE, json={"content": over}),
+            mock.client.patch(f"/api/v2/chats/{chat}/messages/1", headers=ALICE, json={"content": over}),
+        ]
+        at_the_limit = mock.client.post(
+            f"/api/v2/chats/{chat}/messages", headers=ALICE, json={"content": _parts(3)}
+        )
+        after = _stored(mock)
+    for answer in answers:
+        assert _answer(answer) == (
+            400,
+            {
+                "message": "Content has too many parts.",
+                "detail": "content has 4 parts; the mock takes at most 3 (--max-message-parts).",
+            },
+        )
+    assert after[0] == before[0] and after[1] == before[1] + 1  # only the post at the limit stored
+    assert at_the_limit.status_code == 200
+
+
+def test_a_message_past_the_byte_limit_counts_every_parts_text_in_utf8() -> None:
+    with current_mock(limits=Limits(max_message_bytes=10)) as mock:
+        before = _stored(mock)
+        content = [
+            {"type": "text", "text": "\u00e9\u00e9\u00e9"},  # 6 bytes
+            {"type": "file-reference", "file_name": "a.go", "content": "x"},  # 5 bytes
+        ]
+        over = mock.client.post("/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": content})
+        after = _stored(mock)
+        at = mock.client.post(
+            "/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": content[:1] + _parts(4)}
+        )
+    assert _answer(over) == (
+        400,
+        {
+            "message": "Content is too long.",
+            "detail": "content is 11 bytes (UTF-8); the mock takes at most 10 (--max-message-bytes).",
+        },
+    )
+    assert after == before
+    assert at.status_code == 201
+
+
+def test_v1_keeps_its_own_message_limit_words() -> None:
+    assert "max_message_parts" in {field.name for field in fields(Limits)}
+    with TestClient(create_app(Settings(limits=Limits(max_message_bytes=4)))) as client:
+        chat = client.post("/api/v2/chats", headers=ALICE, json={"provider": "p", "model": "m"}).json()["id"]
+        over = client.post(f"/api/v2/chats/{chat}/messages", headers=ALICE, json={"content": "12345"})
+    assert _answer(over) == (
+        400,
+        {"message": "content is too long", "detail": "content is 5 bytes; the mock takes at most 4 (--max-message-bytes)."},
+    )
+
+
+LABEL_CASES = [
+    ({f"k{i}": "v" for i in range(51)}, ["too many labels (51); maximum is 50"]),
+    ({"": "v"}, ["label key must not be empty"]),
+    (
+        {"k" * 65: "v"},
+        [f'label key "{"k" * 65}" exceeds maximum length of 64 bytes'],
+    ),
+    (
+        {"-bad key": ""},
+        [
+            'label key "-bad key" contains invalid characters; must match ^[a-zA-Z0-9][a-zA-Z0-9._/-]*$',
+            'label value for key "-bad key" must not be empty',
+        ],
+    ),
+    ({"ok\n": "v"}, ['label key "ok\\n" contains invalid characters; must match ^[a-zA-Z0-9][a-zA-Z0-9._/-]*$']),
+    ({"k": "v" * 257}, ['label value for key "k" exceeds maximum length of 256 bytes']),
+]
+
+
+@pytest.mark.parametrize(("labels", "details"), LABEL_CASES, ids=["51", "empty key", "long key", "bad key", "newline", "long value"])
+def test_labels_are_held_to_coderds_rules_on_create_and_update(
+    mock: Current, labels: dict[str, str], details: list[str]
+) -> None:
+    chat = mock.create("hello", labels={"team": "a"})["id"]
+    created = mock.client.post(
+        "/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": text("x"), "labels": labels}
+    )
+    updated = mock.patch(chat, labels=labels)
+    expected = (400, {"message": "Invalid labels.", "validations": [{"field": "labels", "detail": d} for d in details]})
+    assert _answer(created) == expected
+    assert _answer(updated) == expected
+    assert mock.chat(chat)["labels"] == {"team": "a"}
+    assert len(mock.client.get("/api/v2/chats", headers=ALICE).json()) == 1
+
+
+def test_labels_at_coderds_limits_are_taken(mock: Current) -> None:
+    labels = {f"k{i}": "v" for i in range(49)} | {"a/b.c_d-" + "k" * 55: "v" * 256}
+    chat = mock.create("hello", labels=labels)
+    assert chat["labels"] == labels
+
+
+@pytest.mark.parametrize("path", ["/chats", "/chats/{chat}/tool-results"])
+def test_bodies_coderd_reads_with_a_256_kib_limit_are_413_past_it(mock: Current, path: str) -> None:
+    chat = mock.create("hello")["id"]
+    before = _stored(mock)
+    padding = "x" * 262_144
+    body = {"organization_id": ORG, "content": text("x"), "unknown": padding}
+    over = mock.client.post("/api/v2" + path.format(chat=chat), headers=ALICE, json=body)
+    after = _stored(mock)
+    assert _answer(over) == (
+        413,
+        {"message": "Request body too large.", "detail": "Maximum request body size is 262144 bytes."},
+    )
+    assert after == before
+
+
+def test_a_body_at_the_256_kib_limit_is_read(mock: Current) -> None:
+    body = {"organization_id": ORG, "content": text("x"), "unknown": ""}
+    size = len(json.dumps(body, separators=(",", ":")))
+    body["unknown"] = "x" * (262_144 - size)
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    assert len(raw) == 262_144
+    answer = mock.client.post("/api/v2/chats", headers={**ALICE, "Content-Type": "application/json"}, content=raw)
+    assert answer.status_code == 201
+
+
+# Coder's development pair (site/vite.config.mts, site/src/api/api.ts): the cookie, and the
+# same token masked with a one-time pad as the header carries it.
+CSRF_COOKIE = "JXm9hOUdZctWt0ZZGAy9xiS/gxMKYOThdxjjMnMUyn4="
+CSRF_MASKED = "KNKvagCBEHZK7ihe2t7fj6VeJ0UyTDco1yVUJE8N06oNqxLu5Zx1vRxZbgfC0mJJgeGkVjgs08mgPbcWPBkZ1A=="
+SESSION = ALICE["Coder-Session-Token"]
+
+
+def test_a_cross_site_text_plain_post_with_the_session_cookie_is_refused_before_anything(mock: Current) -> None:
+    chat = mock.create("hello")["id"]
+    mock.finish()
+    before = _stored(mock)
+    cookie = {"Cookie": f"coder_session_token={SESSION}", "Content-Type": "text/plain", "Origin": "https://evil.example"}
+    body = json.dumps({"organization_id": ORG, "content": text("pwned")})
+    answers = [
+        mock.client.post("/api/v2/chats", headers=cookie, content=body),
+        mock.client.post(f"/api/v2/chats/{chat}/messages", headers=cookie, content=body),
+        mock.client.patch(f"/api/v2/chats/{chat}", headers=cookie, content='{"title": "pwned"}'),
+        mock.client.delete(f"/api/v2/chats/{chat}/queue/1", headers=cookie),
+        # A session cookie that names no one is refused the same: the check comes before authentication
+        mock.client.post("/api/v2/chats", headers={**cookie, "Cookie": "coder_session_token=nobody"}, content=body),
+    ]
+    after = _stored(mock)
+    for answer in answers:
+        assert answer.status_code == 400
+        assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.text == BAD_TOKEN + "\n"
+    assert after == before
+    assert mock.chat(chat)["title"] == "hello"
+
+
+def test_a_cookie_and_a_different_header_token_get_coderds_mismatch_words(mock: Current) -> None:
+    headers = {"Cookie": f"coder_session_token={SESSION}", "Coder-Session-Token": "other-token"}
+    answer = mock.client.post("/api/v2/chats", headers=headers, json={"organization_id": ORG, "content": text("x")})
+    assert (answer.status_code, answer.text) == (400, MISMATCHED_AUTH + "\n")
+
+
+@pytest.mark.parametrize(
+    ("extra", "query"),
+    [
+        ({"X-CSRF-TOKEN": CSRF_MASKED, "Cookie": f"coder_session_token={SESSION}; csrf_token={CSRF_COOKIE}"}, ""),
+        ({"X-CSRF-TOKEN": CSRF_COOKIE, "Cookie": f"coder_session_token={SESSION}; csrf_token={CSRF_COOKIE}"}, ""),
+        ({"Cookie": f"coder_session_token={SESSION}", "Coder-Session-Token": SESSION}, ""),
+        ({"Cookie": f"coder_session_token={SESSION}"}, f"?coder_session_token={SESSION}"),
+        ({"Cookie": f"coder_session_token={SESSION}", "Authorization": f"Bearer {SESSION}"}, ""),
+        ({"Coder-Session-Token": SESSION}, ""),
+    ],
+    ids=["masked csrf token", "plain csrf token", "same header", "same query", "bearer", "no cookie"],
+)
+def test_writes_a_page_on_another_site_cannot_forge_are_let_through(
+    mock: Current, extra: dict[str, str], query: str
+) -> None:
+    answer = mock.client.post(
+        f"/api/v2/chats{query}", headers=extra, json={"organization_id": ORG, "content": text("x")}
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_csrf_token_that_does_not_match_its_cookie_is_refused(mock: Current) -> None:
+    other = base64.b64encode(b"\x01" * 32).decode()
+    for cookie in (f"csrf_token={other}", "csrf_token=not-base64", ""):
+        headers = {"Cookie": f"coder_session_token={SESSION}; {cookie}", "X-CSRF-TOKEN": CSRF_MASKED}
+        answer = mock.client.post("/api/v2/chats", headers=headers, json={"organization_id": ORG, "content": text("x")})
+        assert (answer.status_code, answer.text) == (400, BAD_TOKEN + "\n")
+
+
+def test_reads_with_the_cookie_alone_and_v1_writes_are_not_checked(mock: Current) -> None:
+    cookie = {"Cookie": f"coder_session_token={SESSION}"}
+    assert mock.client.get("/api/v2/chats", headers=cookie).status_code == 200
+    with TestClient(create_app(Settings())) as client:
+        created = client.post("/api/v2/chats", headers=cookie, json={"provider": "p", "model": "m"})
+    assert created.status_code == 201

@@ -26,7 +26,9 @@ from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
 from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
 from mockserver.current.inputs import (
+    MessageLimits,
     QueryParams,
+    chat_labels,
     content_parts,
     go_trim_space,
     parse_go_int,
@@ -59,10 +61,13 @@ def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:
 class CurrentChatsApi:
     """Handlers by operationId, over the store (reads) and the engine (everything that changes)."""
 
-    def __init__(self, *, store: ChatStore, engine: ChatEngine, directory: Directory) -> None:
+    def __init__(
+        self, *, store: ChatStore, engine: ChatEngine, directory: Directory, message_limits: MessageLimits
+    ) -> None:
         self._store = store
         self._engine = engine
         self._directory = directory
+        self._message_limits = message_limits
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `list-chats` is `list_chats`."""
@@ -113,13 +118,14 @@ class CurrentChatsApi:
             raise CoderRefusal(400, "organization_id is required.")
         if parse_uuid(organization) != user.organization_id:
             raise CoderRefusal(403, "You are not a member of the specified organization.")
-        parts = content_parts(body.get("content"))
+        parts = content_parts(body.get("content"), self._message_limits)
         workspace_id = self._workspace(user, body.get("workspace_id"))
         model = self._model(body.get("model_config_id"), nil_message="Invalid model config ID.")
         plan_mode = body.get("plan_mode") or ""
         if plan_mode not in _PLAN_MODES:
             raise CoderRefusal(400, "Invalid plan_mode value.")
         _no_mcp_servers(body.get("mcp_server_ids"))
+        labels = chat_labels(body.get("labels") or {})
         dynamic_tools = _dynamic_tool_names(body.get("unsafe_dynamic_tools") or [])
         client_type = body.get("client_type") or "api"
         if client_type not in _CLIENT_TYPES:
@@ -129,7 +135,7 @@ class CurrentChatsApi:
             user,
             title=_title_of(parts),
             model=model or self._engine.catalog.default,
-            labels=dict(body.get("labels") or {}),
+            labels=labels,
             parts=parts,
             workspace_id=workspace_id,
             attributes={"client_type": client_type, "plan_mode": plan_mode, "dynamic_tools": dynamic_tools},
@@ -155,7 +161,7 @@ class CurrentChatsApi:
                 raise CoderRefusal(400, f"Title must be at most {_MAX_TITLE_RUNES} characters.")
             changes["title"] = title
         if "labels" in body:
-            changes["labels"] = dict(body["labels"])
+            changes["labels"] = chat_labels(body["labels"])
         archived = chat.archived
         if "archived" in body:
             archived = body["archived"]
@@ -232,7 +238,7 @@ class CurrentChatsApi:
         if chat.archived:
             raise CoderRefusal(400, "Cannot send messages to an archived chat.")
         body = request_body
-        parts = content_parts(body.get("content"))
+        parts = content_parts(body.get("content"), self._message_limits)
         _no_mcp_servers(body.get("mcp_server_ids"))
         if body.get("plan_mode") not in (None, *_PLAN_MODES):
             raise CoderRefusal(400, "Invalid plan_mode value.")
@@ -272,7 +278,7 @@ class CurrentChatsApi:
         if message_id <= 0:
             raise CoderRefusal(400, "Invalid chat message ID.", "Message ID must be a positive integer.")
         body = request_body
-        parts = content_parts(body.get("content"))
+        parts = content_parts(body.get("content"), self._message_limits)
         model = self._model(body.get("model_config_id"), nil_message=None)
         reasoning_effort(body.get("reasoning_effort"))
         _no_mcp_servers(body.get("mcp_server_ids"))

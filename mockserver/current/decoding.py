@@ -10,21 +10,26 @@ with words Coder never sends).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
-from mockserver.core.errors import InvalidJSONBody
+from mockserver.core.errors import BodyTooLarge, InvalidJSONBody
 from mockserver.core.golang import json_kind, parse_uuid
 from mockserver.edge.auth import context_of
-from mockserver.edge.validation import REQUEST_BODY, read_go_json, replay, validator_map
+from mockserver.edge.validation import DECODE_INLINE_BYTES, REQUEST_BODY, read_go_json, replay, validator_map
 
-__all__ = ["current_validator_map", "go_decode"]
+__all__ = ["READ_LIMITS", "current_validator_map", "go_decode", "read_limited"]
 
 _INT_RANGES = {"int32": 32, "int64": 64}
+# The bodies coderd reads with `httpapi.ReadLimit(ctx, rw, r, 2*maxSystemPromptLenBytes, &req)`
+# (256 KiB) instead of `httpapi.Read`'s 4 MiB, by the Go type they are read into (WIRE.md
+# section 2): postChats and postChatToolResults. Every other body is held to --max-body-bytes.
+READ_LIMITS = {"codersdk.CreateChatRequest": 262_144, "codersdk.SubmitToolResultsRequest": 262_144}
 # A field of any JSON value: Go calls its UnmarshalJSON even for `null`, so `null` is a value.
 _RAW_MESSAGE = "json.RawMessage"
 
@@ -144,6 +149,21 @@ def go_decode(body: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
     return _decode_struct(body, schema, "")
 
 
+def read_limited(receive: Receive, limit: int) -> Receive:
+    """`receive`, but a body past `limit` bytes is refused as Go's MaxBytesReader refuses it (413)."""
+    read = 0
+
+    async def limited() -> Message:
+        nonlocal read
+        message = await receive()
+        read += len(message.get("body", b""))
+        if read > limit:
+            raise BodyTooLarge(f"Maximum request body size is {limit} bytes.")
+        return message
+
+    return limited
+
+
 def current_validator_map(*, max_json_depth: int) -> dict[str, Any]:
     """The validator_map of today's API: Go decoding for bodies, parameters left to the handlers.
 
@@ -154,8 +174,14 @@ def current_validator_map(*, max_json_depth: int) -> dict[str, Any]:
         """Reads the body as coderd's httpapi.Read does, and nothing more."""
 
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-            raw, decoded = await read_go_json(receive, max_depth=max_json_depth)
-            context_of(scope)[REQUEST_BODY] = go_decode(decoded, self._schema)
+            limit = READ_LIMITS.get(str(self._schema.get("x-go-type")))
+            reading = receive if limit is None else read_limited(receive, limit)
+            raw, decoded = await read_go_json(reading, max_depth=max_json_depth)
+            if len(raw) <= DECODE_INLINE_BYTES:
+                body = go_decode(decoded, self._schema)
+            else:  # a walk of a long body (100k parts) would hold the event loop: a worker's
+                body = await asyncio.to_thread(go_decode, decoded, self._schema)
+            context_of(scope)[REQUEST_BODY] = body
             return replay(raw, receive), scope
 
     class HandlersReadParameters(ParameterValidator):  # type: ignore[misc]

@@ -14,12 +14,14 @@ from mockserver.current.api import CurrentChatsApi
 from mockserver.current.catalog import ModelCatalog
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
+from mockserver.current.inputs import MessageLimits
 from mockserver.current.routing import AnySegmentRoutingMiddleware
 from mockserver.current.stream import stream_middleware
 from mockserver.current.turns import TurnRunner
 from mockserver.current.watch import watch_middleware
 from mockserver.current.wire import chat_json, has_assistant_message
 from mockserver.edge.chat_param import chat_param_middleware
+from mockserver.edge.csrf import CsrfMiddleware
 from mockserver.edge.generation_parts import CoreParts, GenerationApp, load_document
 
 __all__ = ["current_generation"]
@@ -35,7 +37,14 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         ModelCatalog(DEFAULT_ORGANIZATION_ID),
         queue_limit=parts.queue_limit,
     )
-    api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
+    api = CurrentChatsApi(
+        store=parts.store,
+        engine=engine,
+        directory=parts.directory,
+        message_limits=MessageLimits(
+            max_parts=parts.limits.max_message_parts, max_bytes=parts.limits.max_message_bytes
+        ),
+    )
 
     def render(chat: Chat) -> dict[str, Any]:
         """A chat for the watch, as GET /chats/{chat} shows it (an evicted one has no messages)."""
@@ -51,8 +60,10 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
     return GenerationApp(
         document=loaded,
         resolve=api.resolve,
-        # The stream and watch WebSockets (WIRE.md section 7): not in the document.
         outer_middlewares=(
+            # coderd's CSRF check, before authentication or any body (WIRE.md section 2).
+            CsrfMiddleware,
+            # The stream and watch WebSockets (WIRE.md section 7): not in the document.
             stream_middleware(
                 parts.store,
                 parts.directory,

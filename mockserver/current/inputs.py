@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,9 @@ from mockserver.core.golang import parse_uuid, quote
 from mockserver.edge.coder_errors import CoderRefusal
 
 __all__ = [
+    "MessageLimits",
     "QueryParams",
+    "chat_labels",
     "content_parts",
     "go_trim_space",
     "parse_go_int",
@@ -49,11 +52,50 @@ def parse_go_int(text: str, bits: int, func: str = "ParseInt") -> int:
     return value
 
 
-def content_parts(raw: Any, field: str = "content") -> list[dict[str, Any]]:
-    """The stored parts of a request's `content`, or the 400 coderd sends for it."""
+@dataclass(frozen=True, slots=True)
+class MessageLimits:
+    """The mock's own bounds on a message's `content` (coderd has none but its body limit)."""
+
+    max_parts: int  # parts of one message (serve --max-message-parts)
+    max_bytes: int  # UTF-8 bytes of the text a message's parts carry (serve --max-message-bytes)
+
+
+# The strings a content part carries, as stored: what `max_bytes` counts.
+_PART_TEXT_FIELDS = ("text", "file_name", "content")
+
+
+def _content_bytes(parts: Sequence[Any]) -> int:
+    size = 0
+    for part in parts:
+        if isinstance(part, dict):
+            for name in _PART_TEXT_FIELDS:
+                value = part.get(name)
+                if isinstance(value, str):
+                    size += len(value.encode("utf-8", "surrogatepass"))
+    return size
+
+
+def content_parts(raw: Any, limits: MessageLimits, field: str = "content") -> list[dict[str, Any]]:
+    """The stored parts of a request's `content`, or the 400 coderd (or the mock's limits) send for it.
+
+    The limits are checked first, before any part is read: a refused message costs nothing more.
+    """
     parts = raw if isinstance(raw, list) else []
     if not parts:
         raise CoderRefusal(400, "Content is required.", "Content cannot be empty.")
+    if len(parts) > limits.max_parts:
+        raise CoderRefusal(
+            400,
+            "Content has too many parts.",
+            f"{field} has {len(parts)} parts; the mock takes at most {limits.max_parts} (--max-message-parts).",
+        )
+    size = _content_bytes(parts)
+    if size > limits.max_bytes:
+        raise CoderRefusal(
+            400,
+            "Content is too long.",
+            f"{field} is {size} bytes (UTF-8); the mock takes at most {limits.max_bytes} (--max-message-bytes).",
+        )
     stored: list[dict[str, Any]] = []
     for index, part in enumerate(parts):
         part = part if isinstance(part, dict) else {}
@@ -86,6 +128,57 @@ def content_parts(raw: Any, field: str = "content") -> list[dict[str, Any]]:
             case _:
                 raise _invalid_part(f"{field}[{index}].type {quote(kind)} is not supported.")
     return stored
+
+
+# httpapi.ValidateChatLabels (WIRE.md section 5): at most 50 labels, keys of at most 64 bytes
+# matching this, values of 1 to 256 bytes.
+_MAX_LABELS = 50
+_MAX_LABEL_KEY_BYTES = 64
+_MAX_LABEL_VALUE_BYTES = 256
+_LABEL_KEY = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._/-]*")
+_LABEL_KEY_TEXT = "^[a-zA-Z0-9][a-zA-Z0-9._/-]*$"  # as Go prints the regular expression
+
+
+def chat_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels of a create or an update, or coderd's 400 `Invalid labels.` with every fault.
+
+    coderd ranges over a Go map, so with several faulty labels its order is random; the mock
+    keeps the order they were sent in.
+    """
+    errors: list[dict[str, str]] = []
+    if len(labels) > _MAX_LABELS:
+        errors.append({"field": "labels", "detail": f"too many labels ({len(labels)}); maximum is {_MAX_LABELS}"})
+    for key, value in labels.items():
+        if key == "":
+            errors.append({"field": "labels", "detail": "label key must not be empty"})
+            continue
+        if len(key.encode("utf-8", "surrogatepass")) > _MAX_LABEL_KEY_BYTES:
+            errors.append(
+                {
+                    "field": "labels",
+                    "detail": f"label key {quote(key)} exceeds maximum length of {_MAX_LABEL_KEY_BYTES} bytes",
+                }
+            )
+        if _LABEL_KEY.fullmatch(key) is None:
+            errors.append(
+                {
+                    "field": "labels",
+                    "detail": f"label key {quote(key)} contains invalid characters; must match {_LABEL_KEY_TEXT}",
+                }
+            )
+        if value == "":
+            errors.append({"field": "labels", "detail": f"label value for key {quote(key)} must not be empty"})
+        if len(value.encode("utf-8", "surrogatepass")) > _MAX_LABEL_VALUE_BYTES:
+            errors.append(
+                {
+                    "field": "labels",
+                    "detail": f"label value for key {quote(key)} exceeds maximum length of "
+                    f"{_MAX_LABEL_VALUE_BYTES} bytes",
+                }
+            )
+    if errors:
+        raise CoderRefusal(400, "Invalid labels.", validations=errors)
+    return dict(labels)
 
 
 def _invalid_part(detail: str) -> CoderRefusal:

@@ -58,6 +58,7 @@ class Limits:
     max_header_bytes: int = 64 * 1024  # header fields of one request (431 past it)
     max_headers: int = 100  # header fields of one request (431 past it)
     max_message_bytes: int = 256 * 1024  # a posted message's content, UTF-8 (400 past it)
+    max_message_parts: int = 1000  # content parts of one message of today's API (400 past it)
     max_json_depth: int = 100  # nesting of arrays and objects in a body (400 past it)
     header_timeout: float = 10.0  # seconds from a connection's first byte to a request's last header
     body_timeout: float = 10.0  # seconds from a request's headers to its body's last byte

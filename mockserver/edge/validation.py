@@ -35,6 +35,7 @@ from mockserver.core.golang import MAX_NESTING, GoJSONError, decode_json, json_k
 from mockserver.edge.auth import context_of
 
 __all__ = [
+    "DECODE_INLINE_BYTES",
     "REQUEST_BODY",
     "GoRequestValidationMiddleware",
     "body_chunks",
@@ -119,7 +120,7 @@ def _go_check_required(body: dict[str, Any], schema: Mapping[str, Any]) -> None:
 
 # A body larger than this is decoded on a worker thread: the decoding (and the nesting check)
 # then shares the GIL with the event loop in slices, instead of holding up every other request.
-_DECODE_INLINE_BYTES = 64 * 1024
+DECODE_INLINE_BYTES = 64 * 1024
 
 
 def validator_map(*, max_json_depth: int = MAX_NESTING) -> dict[str, Any]:
@@ -249,7 +250,7 @@ async def read_go_json(receive: Receive, *, max_depth: int = MAX_NESTING) -> tup
     """
     raw = b"".join([chunk async for chunk in body_chunks(receive)])
     try:
-        if len(raw) <= _DECODE_INLINE_BYTES:
+        if len(raw) <= DECODE_INLINE_BYTES:
             return raw, decode_json(raw, max_depth=max_depth)
         return raw, await asyncio.to_thread(decode_json, raw, max_depth=max_depth)
     except GoJSONError as error:
