@@ -12,6 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
+from mockserver.core.golang import encode_json
+from mockserver.current.stream import snapshot_frames
 from mockserver.edge.csrf import BAD_TOKEN, MISMATCHED_AUTH
 from mockserver.edge.limits import Limits
 from tests.current_support import ALICE, ORG, Current, current_mock, text
@@ -293,3 +295,35 @@ def test_reads_with_the_cookie_alone_and_v1_writes_are_not_checked(mock: Current
     with TestClient(create_app(Settings())) as client:
         created = client.post("/api/v2/chats", headers=cookie, json={"provider": "p", "model": "m"})
     assert created.status_code == 201
+
+
+def test_a_long_page_and_a_long_chat_list_go_out_in_pieces_byte_for_byte_as_one_encoding(mock: Current) -> None:
+    chat = mock.create("hello")["id"]
+    mock.finish()
+    for n in range(4):  # 180 kB each, 420 kB encoded ("<" is escaped): pieces of 256 KiB
+        assert mock.send(chat, f"{n} " + "\u00e9<" * 60_000).status_code == 200
+        mock.finish()
+    for n in range(600):  # about 500 bytes each: two pieces
+        mock.create(f"chat {n}")
+    page = mock.client.get(f"/api/v2/chats/{chat}/messages?limit=200", headers=ALICE)
+    chats = mock.client.get("/api/v2/chats", headers=ALICE)
+    small = mock.client.get(f"/api/v2/chats/{chat}/messages?before_id=2&limit=1", headers=ALICE)
+    for answer in (page, chats):
+        assert answer.status_code == 200
+        assert "content-length" not in answer.headers  # sent in pieces
+        assert answer.content == encode_json(answer.json())
+    assert len(page.json()["messages"]) == 10 and page.json()["has_more"] is False
+    assert len(chats.json()) == 601
+    assert small.headers["content-length"] == str(len(small.content))  # one piece: whole
+    assert small.content == encode_json(small.json())
+
+
+def test_snapshot_frames_hold_at_most_256_events_and_close_past_the_size() -> None:
+    events = [f'"{n}"' for n in range(600)]
+    frames = list(snapshot_frames(iter(events)))
+    assert [len(json.loads(f)) for f in frames] == [256, 256, 88]
+    assert [e for f in frames for e in json.loads(f)] == [json.loads(e) for e in events]
+    big = ['"' + "x" * 100 + '"'] * 5
+    sized = list(snapshot_frames(iter(big), most_chars=250))
+    assert [len(json.loads(f)) for f in sized] == [3, 2]  # closed once a frame passed 250 characters
+    assert all(f.endswith("]\n") for f in sized)

@@ -711,7 +711,7 @@ def test_every_client_of_a_chat_shares_its_rows_encodings() -> None:
     feed = ChatStreamFeed(store, chat.id)
 
     # When: two clients connect
-    first, second = feed.snapshot(chat, 0).state, feed.snapshot(chat, 0).state
+    first, second = list(feed.snapshot(chat, 0).state), list(feed.snapshot(chat, 0).state)
 
     # Then: the same string objects for the same rows; the events read as before
     assert [json.loads(e)["type"] for e in first][:4] == ["message"] * 3 + ["status"]

@@ -7,7 +7,7 @@ order, with coderd's messages (openapi/current/WIRE.md section 5), before anythi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -20,8 +20,8 @@ from mockserver.core.errors import (
     WorkspaceForbidden,
     WorkspaceNotFound,
 )
-from mockserver.core.golang import encode_json, parse_uuid, quote
-from mockserver.core.models import Chat, User
+from mockserver.core.golang import encode_json, encode_json_array, parse_uuid, quote
+from mockserver.core.models import Chat, ChatMessage, QueuedMessage, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
 from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
@@ -37,6 +37,7 @@ from mockserver.current.inputs import (
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import chat_json, has_assistant_message, message_json, models_json, queued_json
 from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
+from mockserver.edge.sliced_body import PIECE_BYTES, sliced_json
 
 __all__ = ["CurrentChatsApi"]
 
@@ -108,7 +109,8 @@ class CurrentChatsApi:
         chats = chats[offset:]
         if limit:
             chats = chats[:limit]
-        return _json(200, [self._chat_json(chat) for chat in chats])
+        # In pieces, each chat encoded as it is sent: a long list holds up no other request.
+        return sliced_json(encode_json_array(map(self._chat_json, chats), chunk_bytes=PIECE_BYTES))
 
     async def create_chat(self, user: User, request_body: dict[str, Any]) -> Response:
         """POST /chats."""
@@ -224,14 +226,7 @@ class CurrentChatsApi:
             ascending=bool(after_id and not before_id),
         )
         queued = self._store.queue_of(chat.id) if not before_id and not after_id else ()
-        return _json(
-            200,
-            {
-                "messages": [message_json(m) for m in rows],
-                "queued_messages": [queued_json(q) for q in queued],
-                "has_more": has_more,
-            },
-        )
+        return sliced_json(_page_pieces(rows, queued, has_more))
 
     async def send_chat_message(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/messages."""
@@ -397,6 +392,22 @@ class CurrentChatsApi:
         if model is None:
             raise CoderRefusal(400, "Invalid model_config_id: model config not found or disabled.")
         return model
+
+
+def _page_pieces(
+    rows: Sequence[ChatMessage], queued: Sequence[QueuedMessage], has_more: bool
+) -> Iterator[bytes]:
+    """`encode_json({"messages", "queued_messages", "has_more"})` in pieces, each row encoded as sent.
+
+    200 rows of 256 KiB make a 50 MB page: at once, that would hold the event loop for a second.
+    """
+    tail = encode_json({"queued_messages": [queued_json(q) for q in queued], "has_more": has_more})
+    pieces = encode_json_array(map(message_json, rows), chunk_bytes=PIECE_BYTES)
+    previous = b'{"messages":' + next(pieces)
+    for piece in pieces:
+        yield previous
+        previous = piece
+    yield previous.removesuffix(b"\n") + b"," + tail[1:]
 
 
 def _queued_id(path: Mapping[str, str]) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
@@ -38,9 +39,27 @@ from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
 from mockserver.edge.streams import OpenStreams
 
-__all__ = ["STREAM_PATH", "StreamMiddleware", "stream_middleware"]
+__all__ = ["FRAME_CHARS", "STREAM_PATH", "StreamMiddleware", "snapshot_frames", "stream_middleware"]
 
 STREAM_PATH = re.compile(r"/api/v2/chats/(?P<chat>[^/]+)/stream")
+# Characters of events after which a snapshot frame is closed (see `snapshot_frames`).
+FRAME_CHARS = 256 * 1024
+
+
+def snapshot_frames(events: Iterator[str], most_chars: int = FRAME_CHARS) -> Iterator[str]:
+    """The snapshot's frames: at most 256 events each (coderd's batch), and, once a frame holds
+    `most_chars` characters of events, no more (the mock's choice: a client still reads arrays of
+    at most 256, and ten clients joining a long transcript hold ten small frames, not ten copies)."""
+    batch: list[str] = []
+    size = 0
+    for event in events:
+        batch.append(event)
+        size += len(event)
+        if len(batch) == BATCH_SIZE or size >= most_chars:
+            yield pack_batch(batch)
+            batch, size = [], 0
+    if batch:
+        yield pack_batch(batch)
 
 
 def after_id_of(scope: Scope) -> int:
@@ -121,10 +140,7 @@ class StreamMiddleware:
             snapshot = feed.snapshot(chat, after_id)
             for part in snapshot.parts:  # the open step's parts so far: the first live events
                 watcher.offer(part, None)
-            state = snapshot.state  # strings the chat's clients share; each frame is packed as sent
-            first = (
-                pack_batch(state[start : start + BATCH_SIZE]) for start in range(0, len(state), BATCH_SIZE)
-            )
+            first = snapshot_frames(snapshot.state)  # each packed (its rows encoded) as it is sent
             await websocket.accept()
             # The owner's stream marks the chat read on connect and on disconnect (markChatAsRead).
             self._mark_read(chat.id)

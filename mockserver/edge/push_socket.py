@@ -144,6 +144,8 @@ async def _pump(
             return
         async with fanout.turn_for(frame):
             await send({"type": "websocket.send", "text": frame})
+        # A send that did not wait still lets other work in: the next frame may be encoded now.
+        await asyncio.sleep(0)
     items = watcher.frames
     while True:
         await watcher.wait()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-from collections.abc import AsyncIterator, Iterator
 from typing import Any, Protocol
 from uuid import UUID
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from mockserver.core.clock import IdFactory
 from mockserver.core.directory import Directory
@@ -17,6 +14,7 @@ from mockserver.core.golang import encode_json, encode_json_array, parse_uuid
 from mockserver.core.models import Chat, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.edge.coder_errors import CONTENT_TYPE
+from mockserver.edge.sliced_body import PIECE_BYTES, sliced_json
 from mockserver.v1.agent import user_message_envelope
 from mockserver.v1.wire import chat_json, message_json
 
@@ -28,18 +26,6 @@ class Agent(Protocol):
 
     def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
         """Begin the run in the background and return at once."""
-
-
-# Bytes encoded between two chances for other requests to run, when a transcript is listed: a
-# few milliseconds of work. (Go's server sends such a body chunked too.)
-_PIECE_BYTES = 256 * 1024
-
-
-async def _yielding(pieces: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """The pieces, letting the event loop run other requests between two."""
-    for piece in pieces:
-        yield piece
-        await asyncio.sleep(0)
 
 
 def _json(status: int, body: Any) -> Response:
@@ -93,14 +79,7 @@ class ChatsApi:
     async def list_chat_messages(self, user: User, chat: Chat) -> Response:
         """GET /chats/{chat}/messages: a long transcript goes out in pieces, encoded as they are sent."""
         messages = self._store.list_messages(user, chat.id)
-        pieces = encode_json_array(map(message_json, messages), chunk_bytes=_PIECE_BYTES)
-        first = next(pieces)
-        rest = next(pieces, None)
-        if rest is None:  # one piece: the whole body, with its Content-Length
-            return Response(content=first, status_code=200, media_type=CONTENT_TYPE)
-        return StreamingResponse(
-            _yielding(itertools.chain((first, rest), pieces)), status_code=200, media_type=CONTENT_TYPE
-        )
+        return sliced_json(encode_json_array(map(message_json, messages), chunk_bytes=PIECE_BYTES))
 
     async def create_chat_message(self, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/messages: store the user message, answer, let the agent run."""

@@ -1,0 +1,40 @@
+"""A long JSON answer sent in pieces, each encoded as it is sent, with other requests served between.
+
+A transcript of 50 MB encoded at once holds the event loop for a second and the memory of the
+whole body; encoded a piece (about 256 KiB) at a time, every other request gets its turn
+between two pieces, and only the piece being sent is held. Go's server sends such a body
+chunked too. An answer of one piece goes out whole, with its Content-Length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Iterator
+
+from starlette.responses import Response, StreamingResponse
+
+from mockserver.edge.coder_errors import CONTENT_TYPE
+
+__all__ = ["PIECE_BYTES", "sliced_json"]
+
+# Bytes encoded between two chances for other requests to run: a few milliseconds of work.
+PIECE_BYTES = 256 * 1024
+
+
+async def _yielding(pieces: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """The pieces, letting the event loop run other requests between two."""
+    for piece in pieces:
+        yield piece
+        await asyncio.sleep(0)
+
+
+def sliced_json(pieces: Iterator[bytes], status: int = 200) -> Response:
+    """The answer whose body is `pieces` (encoded lazily; see `golang.encode_json_array`)."""
+    first = next(pieces)
+    rest = next(pieces, None)
+    if rest is None:  # one piece: the whole body, with its Content-Length
+        return Response(content=first, status_code=status, media_type=CONTENT_TYPE)
+    return StreamingResponse(
+        _yielding(itertools.chain((first, rest), pieces)), status_code=status, media_type=CONTENT_TYPE
+    )
