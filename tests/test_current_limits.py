@@ -12,6 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
+from mockserver.command.capacity_options import store_limits, store_line
+from mockserver.command.cli import build_parser
 from mockserver.core.golang import encode_json
 from mockserver.current.stream import snapshot_frames
 from mockserver.edge.csrf import BAD_TOKEN, MISMATCHED_AUTH
@@ -327,3 +329,12 @@ def test_snapshot_frames_hold_at_most_256_events_and_close_past_the_size() -> No
     sized = list(snapshot_frames(iter(big), most_chars=250))
     assert [len(json.loads(f)) for f in sized] == [3, 2]  # closed once a frame passed 250 characters
     assert all(f.endswith("]\n") for f in sized)
+
+
+def test_the_banner_says_when_the_store_is_unbounded_and_what_caps_it() -> None:
+    parser = build_parser()
+    unbounded = store_line(store_limits(parser.parse_args(["serve"])))
+    capped = store_line(store_limits(parser.parse_args(["serve", "--max-chats", "20", "--max-messages", "500"])))
+    assert unbounded.startswith("store: unbounded, every chat and message is kept")
+    assert "--max-chats / --max-messages" in unbounded
+    assert capped == "store: at most 20 chats and 500 messages, the oldest chats evicted past that"

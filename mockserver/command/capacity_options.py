@@ -7,7 +7,7 @@ from typing import Any
 
 from mockserver.core.store import StoreLimits
 
-__all__ = ["add_capacity_arguments", "capacity_settings", "store_limits"]
+__all__ = ["add_capacity_arguments", "capacity_settings", "store_limits", "store_line"]
 
 DEFAULT_WATCH_QUEUE = 1000
 
@@ -53,3 +53,18 @@ def store_limits(args: argparse.Namespace) -> StoreLimits:
 def capacity_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The Settings fields the options ask for."""
     return {"watch_queue": args.watch_queue}
+
+
+def store_line(limits: StoreLimits) -> str:
+    """The banner's line on what the store keeps: a long run without caps only grows."""
+    if limits.max_chats is None and limits.max_messages is None:
+        return (
+            "store: unbounded, every chat and message is kept (memory grows with use; "
+            "--max-chats / --max-messages cap it)"
+        )
+    caps = [
+        f"{limit} {name}"
+        for limit, name in ((limits.max_chats, "chats"), (limits.max_messages, "messages"))
+        if limit is not None
+    ]
+    return f"store: at most {' and '.join(caps)}, the oldest chats evicted past that"

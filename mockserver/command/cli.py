@@ -10,7 +10,12 @@ from typing import NoReturn, TextIO
 
 from contracts.cli import add_verify_command
 from mockserver.app.generations import API_GENERATIONS
-from mockserver.command.capacity_options import add_capacity_arguments, capacity_settings
+from mockserver.command.capacity_options import (
+    add_capacity_arguments,
+    capacity_settings,
+    store_limits,
+    store_line,
+)
 from mockserver.command.installation import missing_package_data
 from mockserver.command.scenario_options import add_fixtures_commands, add_serve_options
 from mockserver.control.options import add_control_arguments, control_settings
@@ -77,6 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     def started() -> None:
         _print_banner(sys.stdout, args.host, sockets[0].getsockname()[1], directory)
+        print(f"  {store_line(store_limits(args))}", flush=True)
         if settings.control:
             print("  control plane at /__mock (docs at /__mock/ui/)", flush=True)
 

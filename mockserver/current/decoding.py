@@ -20,6 +20,7 @@ from starlette.types import Message, Receive, Scope
 
 from mockserver.core.errors import BodyTooLarge, InvalidJSONBody
 from mockserver.core.golang import json_kind, parse_uuid
+from mockserver.current.inputs import check_part_count
 from mockserver.edge.auth import context_of
 from mockserver.edge.validation import DECODE_INLINE_BYTES, REQUEST_BODY, read_go_json, replay, validator_map
 
@@ -164,10 +165,19 @@ def read_limited(receive: Receive, limit: int) -> Receive:
     return limited
 
 
-def current_validator_map(*, max_json_depth: int) -> dict[str, Any]:
+def _content_length(body: Any, schema: Mapping[str, Any]) -> int:
+    """How many parts a decoded body's `content` has (a key Go would read into it), 0 if none."""
+    if not isinstance(body, dict) or "content" not in schema.get("properties", {}):
+        return 0
+    return max((len(v) for k, v in body.items() if k.lower() == "content" and isinstance(v, list)), default=0)
+
+
+def current_validator_map(*, max_json_depth: int, max_message_parts: int) -> dict[str, Any]:
     """The validator_map of today's API: Go decoding for bodies, parameters left to the handlers.
 
-    Bodies nested deeper than `max_json_depth` are refused as Go's decoder refuses them.
+    Bodies nested deeper than `max_json_depth` are refused as Go's decoder refuses them; a
+    message of more than `max_message_parts` parts is refused once the JSON is decoded, before
+    its parts are read into Go's struct (the mock's limit: its own place in the order).
     """
 
     class GoBodyDecoder(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -177,6 +187,7 @@ def current_validator_map(*, max_json_depth: int) -> dict[str, Any]:
             limit = READ_LIMITS.get(str(self._schema.get("x-go-type")))
             reading = receive if limit is None else read_limited(receive, limit)
             raw, decoded = await read_go_json(reading, max_depth=max_json_depth)
+            check_part_count(_content_length(decoded, self._schema), max_message_parts)
             if len(raw) <= DECODE_INLINE_BYTES:
                 body = go_decode(decoded, self._schema)
             else:  # a walk of a long body (100k parts) would hold the event loop: a worker's

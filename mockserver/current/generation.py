@@ -82,5 +82,7 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
         operation_middlewares=(chat_param_middleware(parts.store),),
         routing=AnySegmentRoutingMiddleware,
-        validators=current_validator_map(max_json_depth=parts.limits.max_json_depth),
+        validators=current_validator_map(
+            max_json_depth=parts.limits.max_json_depth, max_message_parts=parts.limits.max_message_parts
+        ),
     )

@@ -19,6 +19,7 @@ __all__ = [
     "MessageLimits",
     "QueryParams",
     "chat_labels",
+    "check_part_count",
     "content_parts",
     "go_trim_space",
     "parse_go_int",
@@ -75,6 +76,16 @@ def _content_bytes(parts: Sequence[Any]) -> int:
     return size
 
 
+def check_part_count(count: int, max_parts: int, field: str = "content") -> None:
+    """The mock's 400 for a message of more than `max_parts` parts."""
+    if count > max_parts:
+        raise CoderRefusal(
+            400,
+            "Content has too many parts.",
+            f"{field} has {count} parts; the mock takes at most {max_parts} (--max-message-parts).",
+        )
+
+
 def content_parts(raw: Any, limits: MessageLimits, field: str = "content") -> list[dict[str, Any]]:
     """The stored parts of a request's `content`, or the 400 coderd (or the mock's limits) send for it.
 
@@ -83,12 +94,7 @@ def content_parts(raw: Any, limits: MessageLimits, field: str = "content") -> li
     parts = raw if isinstance(raw, list) else []
     if not parts:
         raise CoderRefusal(400, "Content is required.", "Content cannot be empty.")
-    if len(parts) > limits.max_parts:
-        raise CoderRefusal(
-            400,
-            "Content has too many parts.",
-            f"{field} has {len(parts)} parts; the mock takes at most {limits.max_parts} (--max-message-parts).",
-        )
+    check_part_count(len(parts), limits.max_parts, field)
     size = _content_bytes(parts)
     if size > limits.max_bytes:
         raise CoderRefusal(
