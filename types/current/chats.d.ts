@@ -963,6 +963,21 @@ export interface components {
                 "application/json": components["schemas"]["codersdk.Response"];
             };
         };
+        /** @description The body is larger than the 256 KiB this route reads (httpapi.ReadLimit). */
+        BodyOver256KiB: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Request body too large.",
+                 *       "detail": "Maximum request body size is 262144 bytes."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
         /** @description The caller is not a member of `organization_id`. */
         CreateChatForbidden: {
             headers: {
@@ -1269,6 +1284,7 @@ export interface operations {
             400: components["responses"]["CreateChatBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["CreateChatForbidden"];
+            413: components["responses"]["BodyOver256KiB"];
         };
     };
     "get-chat-by-id": {
@@ -1541,6 +1557,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ToolResultsConflict"];
+            413: components["responses"]["BodyOver256KiB"];
         };
     };
     "delete-chat-queued-message": {
