@@ -17,6 +17,11 @@ slowest in the second before, alone, is printed too).
   (in a process of their own) and read its snapshot to the end. Reported: the slowest small GET
   meanwhile and the server's peak RSS over its RSS before the join, for one and for all.
 
+Over loopback the slowest small GET includes this machine's scheduling of three busy processes
+(the server, the readers, the ticker). So the same work is measured again **in-process**: the
+app on one event loop with a probe that sleeps 1 ms at a time and records how late it wakes (the
+longest the loop was held), the stream clients as ASGI WebSockets that take every frame at once.
+
 It prints a Markdown table. Bounded: every wait has a timeout, and it stops the server itself.
 """
 
@@ -24,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +51,7 @@ TOKEN = "alice00001-AliceDemoSessionSecret"
 ALICE = {"Coder-Session-Token": TOKEN}
 ORGANIZATION = "7c60d51f-b44e-4682-87d6-449835ea4de6"
 MIB = 1024 * 1024
+ROUNDS = 3  # each in-process measurement is repeated: the median and the worst of them are shown
 
 # Reads the snapshot of a chat's stream on N sockets at once (argv: url, N); prints the bytes read.
 _READER = """
@@ -192,11 +200,189 @@ async def _run(address: str, tree: ProcTree, posts: int, clients: int) -> dict[s
     return out
 
 
+class LagProbe:
+    """How late a 1 ms sleep on the event loop wakes, at worst, since the last `reset`."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.worst = max(self.worst, time.perf_counter() - started - 0.001)
+
+    def reset(self) -> None:
+        self.worst = 0.0
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def _asgi_stream_client(app: Any, path: str) -> int:
+    """An ASGI WebSocket client of the stream that reads the snapshot to its end; its characters."""
+    done = asyncio.Event()
+    read = 0
+    connected = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal connected
+        if not connected:
+            connected = True
+            return {"type": "websocket.connect"}
+        await done.wait()
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal read
+        if message["type"] == "websocket.send":
+            read += len(message["text"])
+            if '"type":"status"' in message["text"]:
+                done.set()
+
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"mock"), (b"coder-session-token", TOKEN.encode())],
+        "server": ("mock", 80),
+        "client": ("bench", 1),
+        "scheme": "ws",
+        "subprotocols": [],
+    }
+    await app(scope, receive, send)
+    return read
+
+
+async def _asgi_request(app: Any, method: str, path: str, raw: bytes = b"", query: bytes = b"") -> int:
+    """A request straight to the ASGI app, its answer read and dropped; its status. (httpx's ASGI
+    transport would add its own copying of a 3.9 MB body or a 50 MB answer to what the probe sees.)"""
+    given = False
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        await asyncio.sleep(3600)  # the client never leaves
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query,
+        "headers": [
+            (b"host", b"mock"),
+            (b"coder-session-token", TOKEN.encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(raw)).encode()),
+        ],
+        "server": ("mock", 80),
+        "client": ("bench", 1),
+    }
+    await app(scope, receive, send)
+    return statuses[0]
+
+
+async def _in_process(posts: int, clients: int) -> dict[str, Any]:
+    """The longest hold of the event loop (ms) during each heavy request, the app in-process."""
+    from mockserver import ImmediateScheduler, Settings, create_app
+
+    app = create_app(Settings(api="current", validate_responses=False), scheduler=ImmediateScheduler())
+    out: dict[str, Any] = {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock/api/v2", headers=ALICE) as http:
+        body = {"organization_id": ORGANIZATION, "content": [{"type": "text", "text": "big"}]}
+        chat = (await http.post("/chats", json=body)).json()["id"]
+        for _ in range(posts):
+            await http.post(f"/chats/{chat}/messages", json={"content": [{"type": "text", "text": "x" * 262_000}]})
+        # As `serve` runs: what start-up and the store made frozen, full collections rarer.
+        gc.freeze()
+        gc.set_threshold(700, 10, 1000)
+        probe = LagProbe()
+        await asyncio.sleep(0.2)
+        idle = []
+        for _ in range(ROUNDS):
+            probe.reset()
+            await asyncio.sleep(1.0)  # nothing to do: this machine's own noise
+            idle.append(probe.worst * 1000)
+        out["idle"] = idle
+        for name, content in (
+            ("admitted_post", [{"type": "text", "text": "x" * 262}] * 1000),
+            ("refused_post", [{"type": "text", "text": "x"}] * 125_000),
+        ):
+            raw = json.dumps({"content": content}).encode()
+            worst = []
+            for _ in range(ROUNDS):
+                probe.reset()
+                status = await _asgi_request(app, "POST", f"/api/v2/chats/{chat}/messages", raw)
+                await asyncio.sleep(0.01)
+                worst.append(probe.worst * 1000)
+            out[name] = (status, worst)
+        worst = []
+        for _ in range(ROUNDS):
+            probe.reset()
+            await _asgi_request(app, "GET", f"/api/v2/chats/{chat}/messages", query=b"limit=200")
+            worst.append(probe.worst * 1000)
+        page = await http.get(f"/chats/{chat}/messages", params={"limit": 200})
+        out["page"] = (len(page.content), worst)
+        path = f"/api/v2/chats/{chat}/stream"
+        for label, count in (("join_one", 1), ("join_all", clients)):
+            worst, took = [], []
+            for _ in range(ROUNDS):
+                probe.reset()
+                started = time.perf_counter()
+                sizes = await asyncio.gather(*(_asgi_stream_client(app, path) for _ in range(count)))
+                took.append(time.perf_counter() - started)
+                worst.append(probe.worst * 1000)
+            out[label] = (sum(sizes), statistics.median(took), worst)
+        probe.stop()
+    return out
+
+
+def _print_inside(inside: dict[str, Any], clients: int) -> None:
+    def shown(worst: list[float]) -> str:
+        return f"{statistics.median(worst):.1f} / {max(worst):.1f} ms"
+
+    print(f"\n**In-process: the longest hold of the event loop, median / worst of {ROUNDS} rounds**\n")
+    print("| request | longest hold |\n|---|---|")
+    print(f"| none, for 1 s (this machine's noise) | {shown(inside['idle'])} |")
+    status, worst = inside["admitted_post"]
+    print(f"| post of 1,000 parts, 262,000 bytes ({status}) | {shown(worst)} |")
+    status, worst = inside["refused_post"]
+    print(f"| post of 125,000 parts, 3.9 MB ({status}) | {shown(worst)} |")
+    size, worst = inside["page"]
+    print(f"| page of 200 messages, {size / 1e6:.1f} MB | {shown(worst)} |")
+    for label, key in (("1 stream client", "join_one"), (f"{clients} stream clients", "join_all")):
+        size, took, worst = inside[key]
+        print(f"| {label} reading the snapshot, {size / 1e6:.0f} MB in all, {took:.2f} s | {shown(worst)} |")
+
+
 def main() -> int:
+    """Run the measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=200, help="256 KiB posts in the long chat (default: 200)")
     parser.add_argument("--clients", type=int, default=10, help="stream clients joining at once (default: 10)")
+    parser.add_argument("--in-process-only", action="store_true", help="skip the loopback measurements")
     args = parser.parse_args()
+    if args.in_process_only:
+        _print_inside(asyncio.run(_in_process(args.posts, args.clients)), args.clients)
+        return 0
     process, address = _start("--clock", "instant")
     try:
         tree = ProcTree(process.pid)
@@ -207,6 +393,7 @@ def main() -> int:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+    inside = asyncio.run(_in_process(args.posts, args.clients))
     load = os.getloadavg()[0]
     print(f"load average (1 min) at the end: {load:.1f}\n")
     print("| measurement | figure | slowest small GET meanwhile |\n|---|---|---|")
@@ -233,7 +420,8 @@ def main() -> int:
         f"| peak RSS, {args.clients} clients over 1 | {every[4] / one[4]:.2f}x "
         f"(growth over the RSS before: {growth_all / growth_one:.2f}x) | |"
     )
-    print(json.dumps({k: v for k, v in result.items()}, default=str), file=sys.stderr)
+    _print_inside(inside, args.clients)
+    print(json.dumps({"outside": result, "inside": inside}, default=str), file=sys.stderr)
     return 0
 
 

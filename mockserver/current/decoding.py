@@ -10,7 +10,6 @@ with words Coder never sends).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +21,7 @@ from mockserver.core.errors import BodyTooLarge, InvalidJSONBody
 from mockserver.core.golang import json_kind, parse_uuid
 from mockserver.current.inputs import check_part_count
 from mockserver.edge.auth import context_of
-from mockserver.edge.validation import DECODE_INLINE_BYTES, REQUEST_BODY, read_go_json, replay, validator_map
+from mockserver.edge.validation import REQUEST_BODY, read_go_json_into, replay, validator_map
 
 __all__ = ["READ_LIMITS", "current_validator_map", "go_decode", "read_limited"]
 
@@ -183,15 +182,16 @@ def current_validator_map(*, max_json_depth: int, max_message_parts: int) -> dic
     class GoBodyDecoder(AbstractRequestBodyValidator):  # type: ignore[misc]
         """Reads the body as coderd's httpapi.Read does, and nothing more."""
 
+        def _go_struct(self, decoded: Any) -> dict[str, Any]:
+            check_part_count(_content_length(decoded, self._schema), max_message_parts)
+            return go_decode(decoded, self._schema)
+
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
             limit = READ_LIMITS.get(str(self._schema.get("x-go-type")))
             reading = receive if limit is None else read_limited(receive, limit)
-            raw, decoded = await read_go_json(reading, max_depth=max_json_depth)
-            check_part_count(_content_length(decoded, self._schema), max_message_parts)
-            if len(raw) <= DECODE_INLINE_BYTES:
-                body = go_decode(decoded, self._schema)
-            else:  # a walk of a long body (100k parts) would hold the event loop: a worker's
-                body = await asyncio.to_thread(go_decode, decoded, self._schema)
+            # Decoded, counted and read into Go's struct on one thread (a worker's, for a long
+            # body): 100k parts are made, walked and, when refused, dropped off the event loop.
+            raw, body = await read_go_json_into(reading, self._go_struct, max_depth=max_json_depth)
             context_of(scope)[REQUEST_BODY] = body
             return replay(raw, receive), scope
 
