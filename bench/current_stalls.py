@@ -44,7 +44,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.procstat import ProcTree  # noqa: E402
+from bench.procstat import ProcTree
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "alice00001-AliceDemoSessionSecret"
@@ -127,7 +127,15 @@ async def _during(ticker: Ticker, work: Callable[[], Awaitable[Any]]) -> tuple[A
 
 async def _curl(url: str) -> int:
     curl = await asyncio.create_subprocess_exec(
-        "curl", "-s", "-o", "/dev/null", "-w", "%{size_download}", "-H", f"Coder-Session-Token: {TOKEN}", url,
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{size_download}",
+        "-H",
+        f"Coder-Session-Token: {TOKEN}",
+        url,
         stdout=asyncio.subprocess.PIPE,
     )
     return int((await curl.communicate())[0])
@@ -177,7 +185,9 @@ async def _run(address: str, tree: ProcTree, posts: int, clients: int) -> dict[s
 
         text = "x" * 262_000
         for _ in range(posts):
-            sent = await http.post(f"/chats/{big}/messages", json={"content": [{"type": "text", "text": text}]})
+            sent = await http.post(
+                f"/chats/{big}/messages", json={"content": [{"type": "text", "text": text}]}
+            )
             assert sent.status_code == 200, sent.text
         await asyncio.sleep(0.5)
         size, took, slowest, count = await _during(
@@ -310,7 +320,9 @@ async def _in_process(posts: int, clients: int) -> dict[str, Any]:
         body = {"organization_id": ORGANIZATION, "content": [{"type": "text", "text": "big"}]}
         chat = (await http.post("/chats", json=body)).json()["id"]
         for _ in range(posts):
-            await http.post(f"/chats/{chat}/messages", json={"content": [{"type": "text", "text": "x" * 262_000}]})
+            await http.post(
+                f"/chats/{chat}/messages", json={"content": [{"type": "text", "text": "x" * 262_000}]}
+            )
         # As `serve` runs: what start-up and the store made frozen, full collections rarer.
         gc.freeze()
         gc.set_threshold(700, 10, 1000)
@@ -376,8 +388,12 @@ def _print_inside(inside: dict[str, Any], clients: int) -> None:
 def main() -> int:
     """Run the measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=200, help="256 KiB posts in the long chat (default: 200)")
-    parser.add_argument("--clients", type=int, default=10, help="stream clients joining at once (default: 10)")
+    parser.add_argument(
+        "--posts", type=int, default=200, help="256 KiB posts in the long chat (default: 200)"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=10, help="stream clients joining at once (default: 10)"
+    )
     parser.add_argument("--in-process-only", action="store_true", help="skip the loopback measurements")
     args = parser.parse_args()
     if args.in_process_only:
@@ -399,7 +415,9 @@ def main() -> int:
     print("| measurement | figure | slowest small GET meanwhile |\n|---|---|---|")
     print(f"| small GETs alone, for a second | | {result['alone_ms']:.1f} ms |")
     status, took, slowest = result["admitted_post"]
-    print(f"| post of 1,000 parts, 262,000 bytes of text (the most admitted) | {status} in {took:.2f} s | {slowest:.1f} ms |")
+    print(
+        f"| post of 1,000 parts, 262,000 bytes of text (the most admitted) | {status} in {took:.2f} s | {slowest:.1f} ms |"
+    )
     status, took, slowest = result["refused_post"]
     print(f"| post of 125,000 parts (3.9 MB) | {status} in {took:.2f} s | {slowest:.1f} ms |")
     size, took, slowest, count = result["page"]
@@ -408,7 +426,10 @@ def main() -> int:
     print(f"| chat list, 502 chats, {size / 1e6:.2f} MB | {took:.2f} s | {slowest:.1f} ms (of {count}) |")
     one = result["join_one"]
     every = result["join_all"]
-    for label, (size, took, slowest, before, peak) in (("1 stream client", one), (f"{args.clients} stream clients", every)):
+    for label, (size, took, slowest, before, peak) in (
+        ("1 stream client", one),
+        (f"{args.clients} stream clients", every),
+    ):
         print(
             f"| {label} joining, snapshot {size / 1e6 / (1 if label.startswith('1 ') else args.clients):.1f} MB each "
             f"| {took:.2f} s; RSS {before / MIB:.0f} -> peak {peak / MIB:.0f} MiB (+{(peak - before) / MIB:.0f}) "

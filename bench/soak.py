@@ -29,7 +29,7 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.procstat import ProcTree  # noqa: E402
+from bench.procstat import ProcTree
 
 ROOT = Path(__file__).resolve().parent.parent
 ALICE = {"Coder-Session-Token": "alice00001-AliceDemoSessionSecret"}
@@ -101,7 +101,8 @@ async def _runs(
         if time.monotonic() >= deadline:
             return
         sent = await http.post(
-            f"/chats/{chat}/messages", json={"content": [{"type": "text", "text": "/tool-use again " + "x" * message_bytes}]}
+            f"/chats/{chat}/messages",
+            json={"content": [{"type": "text", "text": "/tool-use again " + "x" * message_bytes}]},
         )
         done[0] += 1
         if sent.status_code != 200:
@@ -120,20 +121,28 @@ async def _soak(
     started = time.monotonic()
     deadline = started + seconds
     async with httpx.AsyncClient(base_url=f"http://{address}/api/v2", headers=ALICE, timeout=30) as http:
-        workers = [asyncio.ensure_future(_client(address, http, deadline, done, message_bytes)) for _ in range(clients)]
+        workers = [
+            asyncio.ensure_future(_client(address, http, deadline, done, message_bytes))
+            for _ in range(clients)
+        ]
         while time.monotonic() < deadline:
             await asyncio.sleep(min(every, max(0.0, deadline - time.monotonic())))
             rss = tree.rss_bytes()
             elapsed = time.monotonic() - started
             samples.append((elapsed, rss))
             load = os.getloadavg()[0]
-            print(f"{elapsed:7.0f} s  RSS {rss / MIB:7.1f} MiB  requests {done[0]:7d}  load {load:.1f}", flush=True)
+            print(
+                f"{elapsed:7.0f} s  RSS {rss / MIB:7.1f} MiB  requests {done[0]:7d}  load {load:.1f}",
+                flush=True,
+            )
         await asyncio.gather(*workers, return_exceptions=True)
     return samples
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--max-chats", type=int, default=20)

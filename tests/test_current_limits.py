@@ -132,7 +132,9 @@ def test_a_message_past_the_byte_limit_counts_every_parts_text_in_utf8() -> None
             {"type": "text", "text": "\u00e9\u00e9\u00e9"},  # 6 bytes
             {"type": "file-reference", "file_name": "a.go", "content": "x"},  # 5 bytes
         ]
-        over = mock.client.post("/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": content})
+        over = mock.client.post(
+            "/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": content}
+        )
         after = _stored(mock)
         at = mock.client.post(
             "/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": content[:1] + _parts(4)}
@@ -155,7 +157,10 @@ def test_v1_keeps_its_own_message_limit_words() -> None:
         over = client.post(f"/api/v2/chats/{chat}/messages", headers=ALICE, json={"content": "12345"})
     assert _answer(over) == (
         400,
-        {"message": "content is too long", "detail": "content is 5 bytes; the mock takes at most 4 (--max-message-bytes)."},
+        {
+            "message": "content is too long",
+            "detail": "content is 5 bytes; the mock takes at most 4 (--max-message-bytes).",
+        },
     )
 
 
@@ -173,12 +178,19 @@ LABEL_CASES = [
             'label value for key "-bad key" must not be empty',
         ],
     ),
-    ({"ok\n": "v"}, ['label key "ok\\n" contains invalid characters; must match ^[a-zA-Z0-9][a-zA-Z0-9._/-]*$']),
+    (
+        {"ok\n": "v"},
+        ['label key "ok\\n" contains invalid characters; must match ^[a-zA-Z0-9][a-zA-Z0-9._/-]*$'],
+    ),
     ({"k": "v" * 257}, ['label value for key "k" exceeds maximum length of 256 bytes']),
 ]
 
 
-@pytest.mark.parametrize(("labels", "details"), LABEL_CASES, ids=["51", "empty key", "long key", "bad key", "newline", "long value"])
+@pytest.mark.parametrize(
+    ("labels", "details"),
+    LABEL_CASES,
+    ids=["51", "empty key", "long key", "bad key", "newline", "long value"],
+)
 def test_labels_are_held_to_coderds_rules_on_create_and_update(
     mock: Current, labels: dict[str, str], details: list[str]
 ) -> None:
@@ -187,7 +199,10 @@ def test_labels_are_held_to_coderds_rules_on_create_and_update(
         "/api/v2/chats", headers=ALICE, json={"organization_id": ORG, "content": text("x"), "labels": labels}
     )
     updated = mock.patch(chat, labels=labels)
-    expected = (400, {"message": "Invalid labels.", "validations": [{"field": "labels", "detail": d} for d in details]})
+    expected = (
+        400,
+        {"message": "Invalid labels.", "validations": [{"field": "labels", "detail": d} for d in details]},
+    )
     assert _answer(created) == expected
     assert _answer(updated) == expected
     assert mock.chat(chat)["labels"] == {"team": "a"}
@@ -221,7 +236,9 @@ def test_a_body_at_the_256_kib_limit_is_read(mock: Current) -> None:
     body["unknown"] = "x" * (262_144 - size)
     raw = json.dumps(body, separators=(",", ":")).encode()
     assert len(raw) == 262_144
-    answer = mock.client.post("/api/v2/chats", headers={**ALICE, "Content-Type": "application/json"}, content=raw)
+    answer = mock.client.post(
+        "/api/v2/chats", headers={**ALICE, "Content-Type": "application/json"}, content=raw
+    )
     assert answer.status_code == 201
 
 
@@ -232,11 +249,17 @@ CSRF_MASKED = "KNKvagCBEHZK7ihe2t7fj6VeJ0UyTDco1yVUJE8N06oNqxLu5Zx1vRxZbgfC0mJJg
 SESSION = ALICE["Coder-Session-Token"]
 
 
-def test_a_cross_site_text_plain_post_with_the_session_cookie_is_refused_before_anything(mock: Current) -> None:
+def test_a_cross_site_text_plain_post_with_the_session_cookie_is_refused_before_anything(
+    mock: Current,
+) -> None:
     chat = mock.create("hello")["id"]
     mock.finish()
     before = _stored(mock)
-    cookie = {"Cookie": f"coder_session_token={SESSION}", "Content-Type": "text/plain", "Origin": "https://evil.example"}
+    cookie = {
+        "Cookie": f"coder_session_token={SESSION}",
+        "Content-Type": "text/plain",
+        "Origin": "https://evil.example",
+    }
     body = json.dumps({"organization_id": ORG, "content": text("pwned")})
     answers = [
         mock.client.post("/api/v2/chats", headers=cookie, content=body),
@@ -244,7 +267,9 @@ def test_a_cross_site_text_plain_post_with_the_session_cookie_is_refused_before_
         mock.client.patch(f"/api/v2/chats/{chat}", headers=cookie, content='{"title": "pwned"}'),
         mock.client.delete(f"/api/v2/chats/{chat}/queue/1", headers=cookie),
         # A session cookie that names no one is refused the same: the check comes before authentication
-        mock.client.post("/api/v2/chats", headers={**cookie, "Cookie": "coder_session_token=nobody"}, content=body),
+        mock.client.post(
+            "/api/v2/chats", headers={**cookie, "Cookie": "coder_session_token=nobody"}, content=body
+        ),
     ]
     after = _stored(mock)
     for answer in answers:
@@ -258,15 +283,29 @@ def test_a_cross_site_text_plain_post_with_the_session_cookie_is_refused_before_
 
 def test_a_cookie_and_a_different_header_token_get_coderds_mismatch_words(mock: Current) -> None:
     headers = {"Cookie": f"coder_session_token={SESSION}", "Coder-Session-Token": "other-token"}
-    answer = mock.client.post("/api/v2/chats", headers=headers, json={"organization_id": ORG, "content": text("x")})
+    answer = mock.client.post(
+        "/api/v2/chats", headers=headers, json={"organization_id": ORG, "content": text("x")}
+    )
     assert (answer.status_code, answer.text) == (400, MISMATCHED_AUTH + "\n")
 
 
 @pytest.mark.parametrize(
     ("extra", "query"),
     [
-        ({"X-CSRF-TOKEN": CSRF_MASKED, "Cookie": f"coder_session_token={SESSION}; csrf_token={CSRF_COOKIE}"}, ""),
-        ({"X-CSRF-TOKEN": CSRF_COOKIE, "Cookie": f"coder_session_token={SESSION}; csrf_token={CSRF_COOKIE}"}, ""),
+        (
+            {
+                "X-CSRF-TOKEN": CSRF_MASKED,
+                "Cookie": f"coder_session_token={SESSION}; csrf_token={CSRF_COOKIE}",
+            },
+            "",
+        ),
+        (
+            {
+                "X-CSRF-TOKEN": CSRF_COOKIE,
+                "Cookie": f"coder_session_token={SESSION}; csrf_token={CSRF_COOKIE}",
+            },
+            "",
+        ),
         ({"Cookie": f"coder_session_token={SESSION}", "Coder-Session-Token": SESSION}, ""),
         ({"Cookie": f"coder_session_token={SESSION}"}, f"?coder_session_token={SESSION}"),
         ({"Cookie": f"coder_session_token={SESSION}", "Authorization": f"Bearer {SESSION}"}, ""),
@@ -287,7 +326,9 @@ def test_a_csrf_token_that_does_not_match_its_cookie_is_refused(mock: Current) -
     other = base64.b64encode(b"\x01" * 32).decode()
     for cookie in (f"csrf_token={other}", "csrf_token=not-base64", ""):
         headers = {"Cookie": f"coder_session_token={SESSION}; {cookie}", "X-CSRF-TOKEN": CSRF_MASKED}
-        answer = mock.client.post("/api/v2/chats", headers=headers, json={"organization_id": ORG, "content": text("x")})
+        answer = mock.client.post(
+            "/api/v2/chats", headers=headers, json={"organization_id": ORG, "content": text("x")}
+        )
         assert (answer.status_code, answer.text) == (400, BAD_TOKEN + "\n")
 
 
@@ -299,7 +340,9 @@ def test_reads_with_the_cookie_alone_and_v1_writes_are_not_checked(mock: Current
     assert created.status_code == 201
 
 
-def test_a_long_page_and_a_long_chat_list_go_out_in_pieces_byte_for_byte_as_one_encoding(mock: Current) -> None:
+def test_a_long_page_and_a_long_chat_list_go_out_in_pieces_byte_for_byte_as_one_encoding(
+    mock: Current,
+) -> None:
     chat = mock.create("hello")["id"]
     mock.finish()
     for n in range(4):  # 180 kB each, 420 kB encoded ("<" is escaped): pieces of 256 KiB
@@ -334,7 +377,9 @@ def test_snapshot_frames_hold_at_most_256_events_and_close_past_the_size() -> No
 def test_the_banner_says_when_the_store_is_unbounded_and_what_caps_it() -> None:
     parser = build_parser()
     unbounded = store_line(store_limits(parser.parse_args(["serve"])))
-    capped = store_line(store_limits(parser.parse_args(["serve", "--max-chats", "20", "--max-messages", "500"])))
+    capped = store_line(
+        store_limits(parser.parse_args(["serve", "--max-chats", "20", "--max-messages", "500"]))
+    )
     assert unbounded.startswith("store: unbounded, every chat and message is kept")
     assert "--max-chats / --max-messages" in unbounded
     assert capped == "store: at most 20 chats and 500 messages, the oldest chats evicted past that"

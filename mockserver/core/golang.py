@@ -179,7 +179,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(
-    object_pairs_hook=_object, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_float64_int
+    object_pairs_hook=_object,
+    parse_constant=_refuse_constant,
+    parse_float=_finite_float,
+    parse_int=_float64_int,
 )
 
 # The deepest nesting of arrays and objects the mock reads (Go's encoding/json: 10000). Python's

@@ -153,7 +153,9 @@ def chat_labels(labels: Mapping[str, str]) -> dict[str, str]:
     """
     errors: list[dict[str, str]] = []
     if len(labels) > _MAX_LABELS:
-        errors.append({"field": "labels", "detail": f"too many labels ({len(labels)}); maximum is {_MAX_LABELS}"})
+        errors.append(
+            {"field": "labels", "detail": f"too many labels ({len(labels)}); maximum is {_MAX_LABELS}"}
+        )
     for key, value in labels.items():
         if key == "":
             errors.append({"field": "labels", "detail": "label key must not be empty"})
@@ -173,7 +175,9 @@ def chat_labels(labels: Mapping[str, str]) -> dict[str, str]:
                 }
             )
         if value == "":
-            errors.append({"field": "labels", "detail": f"label value for key {quote(key)} must not be empty"})
+            errors.append(
+                {"field": "labels", "detail": f"label value for key {quote(key)} must not be empty"}
+            )
         if len(value.encode("utf-8", "surrogatepass")) > _MAX_LABEL_VALUE_BYTES:
             errors.append(
                 {

@@ -127,9 +127,7 @@ class ChatStreamFeed:
         if position.history_version or position.generation_attempt:
             events.append(preview_reset_event(chat.id))
         parts = [encode_event(self._part(part, seq)) for seq, part in enumerate(position.preview, start=1)]
-        state = itertools.chain(
-            map(_encoded, first), map(self._rows.of, rows), [_encoded(e) for e in events]
-        )
+        state = itertools.chain(map(_encoded, first), map(self._rows.of, rows), [_encoded(e) for e in events])
         return Snapshot(state, parts)
 
     def _status_events(self, chat: Chat) -> list[dict[str, Any]]:

@@ -58,7 +58,9 @@ def csrf_token_matches(cookie: str, sent: str) -> bool:
     if real is None or token is None or len(real) != _TOKEN_BYTES:
         return False
     if len(token) == 2 * _TOKEN_BYTES:  # masked: a one-time pad, then the token under it
-        token = bytes(pad ^ masked for pad, masked in zip(token[:_TOKEN_BYTES], token[_TOKEN_BYTES:], strict=True))
+        token = bytes(
+            pad ^ masked for pad, masked in zip(token[:_TOKEN_BYTES], token[_TOKEN_BYTES:], strict=True)
+        )
     return hmac.compare_digest(real, token)
 
 
