@@ -388,4 +388,7 @@ def test_the_banner_says_when_the_store_is_unbounded_and_what_caps_it() -> None:
 def test_an_invalid_uuid_is_echoed_whole_as_coderd_does_within_the_head_limit(mock: Current) -> None:
     raw = "a" * 10_000  # coderd's ParseUUIDParam quotes the whole segment; only the head limit bounds it
     answer = mock.client.get(f"/api/v2/chats/{raw}", headers=ALICE)
-    assert _answer(answer) == (400, {"message": f'Invalid UUID "{raw}".', "detail": "invalid UUID length: 10000"})
+    assert _answer(answer) == (
+        400,
+        {"message": f'Invalid UUID "{raw}".', "detail": "invalid UUID length: 10000"},
+    )
