@@ -19,7 +19,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver.memory_return import c_allocator_environment
+from mockserver.server.memory_return import c_allocator_environment
 
 
 def main() -> int:
@@ -39,7 +39,7 @@ def main() -> int:
 
     from mockserver.core.stopping import Stopping
     from mockserver.edge.limits import Limits
-    from mockserver.serving import bind, serve
+    from mockserver.server.serving import bind, serve
 
     body = args.body.read_bytes()
 

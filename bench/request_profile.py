@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
 
 from bench.client import READ_CHAT_POSTS
 from bench.endpoints import CURRENT_SEND_BODY, WRITE_CHATS, Fixtures, endpoints_of
-from mockserver.app import Settings, create_app
+from mockserver.app.factory import Settings, create_app
 from mockserver.core.directory import DEMO_TOKENS
 
 __all__ = ["asgi_call", "main"]
