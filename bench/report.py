@@ -17,6 +17,7 @@ MIB = 1024 * 1024
 # Sections of bench/REPORT.md that other commands write; bench/run.py keeps them as they are.
 KEPT_SECTIONS = (
     "<!-- profile:",
+    "<!-- stream-bars:",
     "<!-- fanout:",
     "<!-- stream-load:",
 )
