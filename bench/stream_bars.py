@@ -101,7 +101,9 @@ def write_section(report: Path, section: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run both, print the figures, write the section."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs -m mockserver")
     parser.add_argument("--watchers", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=500)

@@ -435,9 +435,7 @@ def bench_posts(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         tracebacks = server.tracebacks()
     ends = [run_ends(log) for log in logs]
     latencies = [
-        max(mine[n] for mine in ends) - at
-        for n, at in enumerate(sent)
-        if all(len(mine) > n for mine in ends)
+        max(mine[n] for mine in ends) - at for n, at in enumerate(sent) if all(len(mine) > n for mine in ends)
     ]
     events = sum(len(log.keys) - log.snapshot_events for log in logs)
     return {
