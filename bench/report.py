@@ -157,10 +157,24 @@ def _servers(sessions: Sequence[Session], rows: Sequence[Row]) -> list[str]:
         "RSS idle MiB",
         "RSS after load MiB (max)",
     ]
+    by_round = [
+        f"- {api} {name}: "
+        + ", ".join(
+            f"{s.startup_s:.3f}"
+            + (f" (first {s.first_start_s:.3f})" if s.first_start_s == s.first_start_s else "")
+            for s in sessions
+            if s.server == name and s.api == api
+        )
+        for api, name in keys
+    ]
     return [
         "## Start-up and memory",
         "",
         *_table(header, body),
+        "",
+        "Start-up by round (s):",
+        "",
+        *by_round,
         "",
         "The mock's start-up is timed on the second of two starts in a row (the bar judges it, warm);",
         "the first start is timed too, unjudged: this machine's kernel pages out files nothing read",
