@@ -192,7 +192,8 @@ def _bars(rows: Sequence[Row], sessions: Sequence[Session]) -> list[str]:
         "",
         *_table(["bar", "measured", "verdict"], body),
         "",
-        "A bar against Prism or the ceiling is n/a when that server was not run or had errors.",
+        "A bar against Prism or the ceiling is n/a when that server was not run or the mock had errors",
+        "(Prism's errors are shown beside its ratio: on a loaded machine, answers slower than wrk's 2 s).",
         "",
     ]
 

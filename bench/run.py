@@ -1,4 +1,4 @@
-"""Benchmark the mock against Prism: python bench/run.py [--rounds N] [--duration S] ..."""
+"""Benchmark the mock against Prism (both generations) and a bare Starlette ceiling: python bench/run.py [--rounds N] ..."""
 
 from __future__ import annotations
 
@@ -320,6 +320,7 @@ def facts(
     for name, spec in specs.items():
         found[f"{name} command"] = "`" + " ".join(spec.argv) + "`"
         if name == "prism":
+            found[f"{name} command"] += " (`--api current`: `openapi/current/chats.yaml`)"
             found["prism version"] = _version([spec.argv[0], "--version"])
             found["node"] = _version(["node", "--version"])
         if name == "mock":
@@ -330,7 +331,7 @@ def facts(
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=6.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument(
         "--warmup",
         type=float,
