@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app import Settings
+from mockserver.app.factory import Settings
 from mockserver.core.models import ChatStatus
 from mockserver.current.states import ExecutionState, classify
 from mockserver.edge.limits import Limits
