@@ -28,7 +28,7 @@ import math
 import signal
 import socket
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import fields
 from http import HTTPStatus
 from types import FrameType
@@ -43,6 +43,7 @@ from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 from mockserver.edge.limits import Limits
+from mockserver.server.log_masking import masked_log_config
 from mockserver.server.memory_return import HeapTrimmer, malloc_trim
 
 __all__ = [
@@ -373,14 +374,18 @@ def build_server(
     access_log: bool = False,
     on_started: Callable[[], None] = lambda: None,
     trimmer: HeapTrimmer | None = None,
+    secrets: Iterable[str] = (),
 ) -> MockServer:
     """The server `serve` runs: uvicorn over `app`, held to `limits`; run it with `.run(sockets=...)`.
 
     `trimmer` returns memory after WebSockets close (default: glibc's malloc_trim when there is one).
+    `secrets`: the users' session tokens; no log line shows one (log_masking), nor anything shaped
+    like one.
     """
     config = uvicorn.Config(
         app,
         log_level=log_level,
+        log_config=masked_log_config(secrets, log_level),
         access_log=access_log,
         http=limited_http_protocol(limits),
         timeout_graceful_shutdown=math.ceil(shutdown_timeout),
