@@ -20,6 +20,7 @@ KEPT_SECTIONS = (
     "<!-- stream-bars:",
     "<!-- fanout:",
     "<!-- stream-load:",
+    "<!-- soak-current:",
 )
 
 
