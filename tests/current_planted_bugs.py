@@ -24,7 +24,7 @@ from mockserver.core.models import Chat, ChatStatus
 from mockserver.core.store import ChatStore
 from mockserver.current.engine import ChatEngine
 
-__all__ = ["PUSH", "VARIANTS", "Variant", "current_mock", "rewrite_requests"]
+__all__ = ["PUSH", "UNBREAKABLE_DOCUMENT_RULES", "VARIANTS", "Variant", "current_mock", "rewrite_requests"]
 
 ASGIApp = Callable[..., Any]
 Rewrite = Callable[[str, str, int, Any], tuple[int, Any]]  # (method, route, status, body) -> (status, body)
@@ -817,6 +817,100 @@ class _InterruptNeverReachesTheRun(ChatEngine):
         super()._turn_ended(chat_id, error)
 
 
+# --- chats.yaml: one planted bug per rule of the Schemathesis phase that a server can break ---
+
+
+def _create_answers_200(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks status_code_conformance: POST /chats answers 200, which the document does not name.
+    if (method, route, status) == ("POST", "/chats", 201):
+        return 200, body
+    return status, body
+
+
+def _invalid_json_is_a_crash(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks not_a_server_error: a body of the wrong JSON type crashes the handler (500).
+    if status == 400 and isinstance(body, dict) and body.get("message") == "Request body must be valid JSON.":
+        return 500, {"message": "An internal error occurred."}
+    return status, body
+
+
+class _ListAsText:
+    """Breaks content_type_conformance: GET /chats answers its JSON as `text/plain`."""
+
+    def __init__(self) -> None:
+        self._app = current_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or (scope["method"], _route(scope["path"])) != ("GET", "/chats"):
+            await self._app(scope, receive, send)
+            return
+
+        async def relabelled(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"content-type"]
+                message = {**message, "headers": [*headers, (b"content-type", b"text/plain")]}
+            await send(message)
+
+        await self._app(scope, receive, relabelled)
+
+
+def _bad_paging_lists_everything(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks negative_data_rejection: GET /chats with a paging value that does not parse lists anyway.
+    if (method, route, status) == ("GET", "/chats", 400):
+        return 200, []
+    return status, body
+
+
+def _list_signed_out(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks positive_data_acceptance: a valid GET /chats is answered 401 (documented, but not due).
+    if (method, route, status) == ("GET", "/chats", 200):
+        return 401, {
+            "message": "You are signed out or your session has expired. Please sign in again to continue."
+        }
+    return status, body
+
+
+class _AnonymousIsAlice:
+    """Breaks ignored_auth (and tokens_are_required): a request without a token is served as alice's."""
+
+    def __init__(self) -> None:
+        self._app = current_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        names = {k.lower() for k, _ in scope.get("headers", [])}
+        anonymous = not names & {b"coder-session-token", b"cookie", b"authorization"}
+        if scope["type"] == "http" and anonymous and b"coder_session_token" not in scope["query_string"]:
+            headers = [*scope["headers"], (b"coder-session-token", TOKENS[0].encode())]
+            scope = {**scope, "headers": headers}
+        await self._app(scope, receive, send)
+
+
+DOCUMENT_VARIANTS: tuple[Variant, ...] = (
+    Variant("create_answers_200", ("status_code_conformance",), _responses(_create_answers_200)),
+    Variant("invalid_json_is_a_crash", ("not_a_server_error",), _responses(_invalid_json_is_a_crash)),
+    Variant("list_as_text", ("content_type_conformance",), _ListAsText),
+    Variant(
+        "bad_paging_lists_everything", ("negative_data_rejection",), _responses(_bad_paging_lists_everything)
+    ),
+    Variant("list_signed_out", ("positive_data_acceptance",), _responses(_list_signed_out)),
+    Variant("anonymous_is_alice", ("ignored_auth",), _AnonymousIsAlice),
+)
+# The rules of the Schemathesis phase no server can break against this document: it names no
+# response header; verify's stateful driver gives Schemathesis no parent case, so a created chat
+# that cannot be read is never told (ensure_resource_availability, which verify reports not
+# exercised); the situations of the others never arise (not exercised either).
+UNBREAKABLE_DOCUMENT_RULES = frozenset(
+    {
+        "response_headers_conformance",
+        "ensure_resource_availability",
+        "missing_required_header",
+        "unsupported_method",
+        "allow_header_conformance",
+        "use_after_free",
+        "object_level_authorization",
+    }
+)
+
 ROUND_3_VARIANTS: tuple[Variant, ...] = (
     Variant(
         "session_cookie_not_read",
@@ -901,6 +995,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     *STREAM_VARIANTS,
     *ROUND_3_VARIANTS,
+    *DOCUMENT_VARIANTS,
     Variant("status_in_capitals", ("response_schema_conformance",), _responses(_status_in_capitals)),
     Variant(
         "error_without_message",

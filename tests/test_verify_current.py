@@ -16,7 +16,14 @@ from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, 
 from mockserver.command.cli import main
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from tests.current_correct_variants import CORRECT_VARIANTS, CorrectVariant
-from tests.current_planted_bugs import TOKENS, VARIANTS, Variant, current_mock, rewrite_requests
+from tests.current_planted_bugs import (
+    TOKENS,
+    UNBREAKABLE_DOCUMENT_RULES,
+    VARIANTS,
+    Variant,
+    current_mock,
+    rewrite_requests,
+)
 from tests.http_server import serving
 
 SUITE = suite_named("current")
@@ -141,10 +148,11 @@ def test_verify_current_fails_a_planted_bug_naming_its_rule(variant: Variant) ->
     assert set(report.violated_rules) & set(variant.rules), report.summary()
 
 
-def test_every_current_wire_rule_has_a_planted_bug() -> None:
+def test_every_current_rule_a_server_can_break_has_a_planted_bug() -> None:
     planted = {rule for variant in VARIANTS for rule in variant.rules}
 
     assert WIRE_RULES - planted == set()
+    assert DOCUMENT - UNBREAKABLE_DOCUMENT_RULES - planted == set()
 
 
 def test_every_scenario_rule_is_in_the_current_book_with_a_section() -> None:

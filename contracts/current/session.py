@@ -54,6 +54,7 @@ def fits(ctx: ScenarioContext, schema: str, value: Any, where: str, *, command: 
     `where` names the operation or event it was read from (the violation's operation).
     """
     ctx.exercise(SHAPES_RULE)
+    ctx.tally.add("payloads_judged")
     problems = ctx.facts.shapes.problems(schema, value)
     if problems:
         seen: set[tuple[str, str]] = ctx.memo.setdefault("misfits", set())
@@ -149,7 +150,10 @@ def settle(ctx: ScenarioContext, chat_id: str) -> dict[str, Any]:
         status = chat.get("status")
         if not seen or seen[-1] != status:
             seen.append(str(status))
-        if status in IDLE_STATUSES or chat_id in ctx.gave_up:
+        if status in IDLE_STATUSES:
+            ctx.tally.add("runs_judged")
+            return chat
+        if chat_id in ctx.gave_up:
             return chat
         if ctx.clock() >= deadline:
             ctx.gave_up.add(chat_id)

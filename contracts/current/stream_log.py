@@ -102,6 +102,7 @@ def _take(ctx: ScenarioContext, socket: StreamSocket, chat: str, log: StreamLog,
             rule=FRAMES_RULE,
             subject=f"stream of chat {chat}",
         )
+    ctx.tally.add("stream_events_read", len(value))
     for event in value:
         fits(
             ctx,

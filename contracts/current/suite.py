@@ -19,6 +19,8 @@ from contracts.current import (
 from contracts.current.facts import WireFacts, load_document
 from contracts.current.response_checks import response_checks
 from contracts.current.rules import CURRENT_RULES
+from contracts.current.session import organization
+from contracts.recognise import recogniser
 
 __all__ = ["CURRENT_SUITE", "fuzz_config"]
 
@@ -123,4 +125,6 @@ CURRENT_SUITE = Suite(
     WireFacts.from_document,
     response_checks,
     fuzz_config,
+    prepare=organization,
+    recognise=recogniser("current"),
 )

@@ -55,6 +55,7 @@ def _read_until_kind(
                     "WatchFrameNotAnEvent",
                     f"a watch frame is one {{kind, chat}} object, got {(frame.text or '')[:200]}",
                 )
+            ctx.tally.add("watch_events_read")
             events.append(fits(ctx, "codersdk.ChatWatchEvent", value, f"GET /chats/watch ({value['kind']})"))
             if value["kind"] == kind and value["chat"].get("id") == chat:
                 return value
