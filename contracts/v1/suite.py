@@ -31,6 +31,7 @@ V1_SUITE = Suite(
             ("watch_reads_every_token_source",), token_checks.watch_reads_every_token_source, marks=False
         ),
         Scenario(("history_is_append_only",), agent_runs.history_is_append_only),
+        Scenario(("post_leaves_the_chat_unchanged",), agent_runs.post_leaves_the_chat_unchanged),
         # Last: it waits for every run the checks above started.
         Scenario(
             ("run_finishes_once_last",),
