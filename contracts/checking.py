@@ -131,7 +131,7 @@ class Suite:
     # Schemathesis configuration the API needs, from what the scenario checks found (their memo).
     fuzz_config: Callable[[dict[str, Any]], dict[str, Any]] = lambda memo: {}
     # What every check (and the Schemathesis phase) shares, found once before them (the memo).
-    prepare: Callable[[ScenarioContext], None] = lambda ctx: None
+    prepare: Callable[[ScenarioContext], object] = lambda ctx: None
     # Why the server is not this generation's API (with a hint), or None: asked before any check.
     recognise: Callable[[Probe, str], str | None] = lambda probe, token: None
 

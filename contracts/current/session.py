@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -33,6 +33,7 @@ __all__ = [
     "user_texts",
 ]
 
+Judged = TypeVar("Judged")
 # The organization Coder creates first, and the mock's only one (WIRE.md §5, models route).
 DEFAULT_ORGANIZATION_NAME = "coder"
 
@@ -48,7 +49,9 @@ def unique_value() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def fits(ctx: ScenarioContext, schema: str, value: Any, where: str, *, command: str | None = None) -> Any:
+def fits(
+    ctx: ScenarioContext, schema: str, value: Judged, where: str, *, command: str | None = None
+) -> Judged:
     """`value`, after judging it against the document's `schema`; a misfit is recorded, once per place.
 
     `where` names the operation or event it was read from (the violation's operation).
