@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -143,29 +144,68 @@ def verify(
         options.progress(
             f"verify: {len(chosen)} scenario checks of {suite.book.title.split(' (')[0]}, {jobs} at a time"
         )
+        fuzz = _FuzzPhase(document, target, tokens[0], options, suite, facts, report, placeholders, ctx.memo)
+        # Over the network the Schemathesis phase runs beside the checks: they mostly wait on
+        # runs, it mostly computes, and it only touches the chats it creates (every link of the
+        # document starts from a chat its own POST made). In-process, one after the other.
+        beside = jobs > 1 and options.schemathesis
+        worker = threading.Thread(target=fuzz.run, name="schemathesis") if beside else None
+        if worker is not None:
+            worker.start()
         sent = _run_checks(chosen, ctx, report, jobs, options.progress)
         report.figures["scenario_requests"] = probe.sent + sent
         report.figures["runs_judged"] = len(ctx.runs) + ctx.tally.counts.get("runs_judged", 0)
         for name, count in sorted(ctx.tally.counts.items()):
             if name != "runs_judged":
                 report.figures[name] = count
-        memo = ctx.memo
-    if options.schemathesis:
+    if worker is not None:
+        worker.join()
+    elif options.schemathesis:
+        fuzz.run()
+    if not options.schemathesis:
+        report.notes.append("the Schemathesis phase was not run: its rules are not exercised")
+    elif fuzz.error is not None:
+        raise fuzz.error
+    report.figures["seconds"] = round(time.monotonic() - started, 2)
+    return report
+
+
+@dataclasses.dataclass(slots=True)
+class _FuzzPhase:
+    """The Schemathesis phase, run in the calling thread or beside the scenario checks."""
+
+    document: dict[str, Any]
+    target: Target
+    token: str
+    options: VerifyOptions
+    suite: Suite
+    facts: Any
+    report: Report
+    placeholders: dict[str, str]
+    memo: dict[str, Any]
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        options, report, suite = self.options, self.report, self.suite
         options.progress(
             "verify: the Schemathesis phase (every operation, positive and negative, then stateful)"
         )
-        stats = run_schemathesis(
-            document,
-            target,
-            tokens[0],
-            seed=options.seed,
-            budget=options.budget,
-            extra_checks=suite.response_checks(facts),
-            record=report.add,
-            mask=lambda command: mask_command(command, placeholders),
-            extra_config=suite.fuzz_config(memo),
-            progress=options.progress,
-        )
+        try:
+            stats = run_schemathesis(
+                self.document,
+                self.target,
+                self.token,
+                seed=options.seed,
+                budget=options.budget,
+                extra_checks=suite.response_checks(self.facts),
+                record=report.add,
+                mask=lambda command: mask_command(command, self.placeholders),
+                extra_config=suite.fuzz_config(self.memo),
+                progress=options.progress,
+            )
+        except BaseException as error:  # re-raised in the calling thread
+            self.error = error
+            return
         # Only the rules this suite's book holds: another generation's checks are not its own.
         report.exercise(*(_fuzz_exercised(stats) & set(suite.book.names())))
         report.figures.update(
@@ -173,10 +213,6 @@ def verify(
         )
         if stats.successes == 0:
             report.cannot_judge = "no generated request was accepted (2xx): the run tested nothing"
-    else:
-        report.notes.append("the Schemathesis phase was not run: its rules are not exercised")
-    report.figures["seconds"] = round(time.monotonic() - started, 2)
-    return report
 
 
 def _chosen(scenario: Scenario, options: VerifyOptions) -> bool:
