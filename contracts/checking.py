@@ -185,7 +185,9 @@ def json_list(response: httpx.Response, kind: str) -> list[Any]:
 
 def read_openapi(path: Path) -> dict[str, Any]:
     """An OpenAPI document read from `path` (YAML or JSON); a document that is no mapping is refused."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader when PyYAML has it: the same document, read ten times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     if not isinstance(document, dict):
         raise ValueError("the OpenAPI document is not a mapping")
     return document

@@ -16,7 +16,7 @@ def _verify(args: argparse.Namespace) -> int:
     Exits 0 when it conforms, 1 when it violates the contract (a summary grouped by rule, each
     with a curl reproduction), 2 when no verdict can be given (unreachable, token rejected).
     """
-    from contracts.fuzz import FuzzBudget
+    from contracts.fuzz_budget import FuzzBudget
     from contracts.report import ExitCode
     from contracts.runner import DEFAULT_AGENT_TIMEOUT, VerifyOptions, suite_named, verify
     from contracts.target import Target

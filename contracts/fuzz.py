@@ -24,21 +24,13 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation import GenerationMode
 
+from contracts.fuzz_budget import FuzzBudget
 from contracts.target import Target
 from contracts.violations import Violation
 
 __all__ = ["FuzzBudget", "FuzzStats", "run_schemathesis"]
 
 Record = Callable[[Violation], None]
-
-
-@dataclass(frozen=True, slots=True)
-class FuzzBudget:
-    """How much the Schemathesis phase may send."""
-
-    max_examples: int = 25  # per operation and mode (positive, negative)
-    stateful_examples: int = 15  # scenarios of the state machine
-    stateful_steps: int = 8  # steps per scenario
 
 
 @dataclass(slots=True)

@@ -12,16 +12,19 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from contracts.checking import Scenario, ScenarioContext, Suite
-from contracts.fuzz import FuzzBudget, FuzzStats, run_schemathesis
+from contracts.fuzz_budget import FuzzBudget
 from contracts.report import Report
 from contracts.shell import mask_command
 from contracts.target import Probe, Target
 from contracts.violations import ContractBroken, Violation
+
+if TYPE_CHECKING:
+    from contracts.fuzz import FuzzStats
 
 __all__ = [
     "API_NAMES",
@@ -110,8 +113,6 @@ def verify(
     if not 1 <= len(tokens) <= 2:
         report.cannot_judge = "give one or two --token values"
         return report
-    document = suite.load_document(options.document)
-    facts = suite.facts(document)
     placeholders = {"$TOKEN": tokens[0], **({"$TOKEN2": tokens[1]} if len(tokens) > 1 else {})}
     started = time.monotonic()
     with target.client() as client:
@@ -121,6 +122,9 @@ def verify(
         if reason is not None:
             report.cannot_judge = reason
             return report
+        # The document is read once the server is known to be this generation's (a second or two).
+        document = suite.load_document(options.document)
+        facts = suite.facts(document)
         ctx = ScenarioContext(
             probe=probe,
             target=target,
@@ -186,6 +190,8 @@ class _FuzzPhase:
     error: BaseException | None = None
 
     def run(self) -> None:
+        from contracts.fuzz import run_schemathesis  # Schemathesis and Hypothesis: only when the phase runs
+
         options, report, suite = self.options, self.report, self.suite
         options.progress(
             "verify: the Schemathesis phase (every operation, positive and negative, then stateful)"
