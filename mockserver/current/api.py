@@ -3,11 +3,14 @@
 Authentication and `{chat}` (400 `Invalid UUID`, 404) are done before a handler runs; the body
 arrives Go-decoded (`decoding`). Each handler then checks what coderd checks, in coderd's
 order, with coderd's messages (openapi/current/WIRE.md section 5), before anything changes.
+The `chat` a handler receives was read when the request's head arrived: it answers the checks
+coderd makes on `httpmw.ChatParam`, while every change goes to the engine by the chat's id, which
+decides on the chat as it is then (WIRE.md section 4.1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -20,11 +23,18 @@ from mockserver.core.errors import (
     WorkspaceForbidden,
     WorkspaceNotFound,
 )
-from mockserver.core.golang import encode_json, encode_json_array, parse_uuid, quote
-from mockserver.core.models import Chat, ChatMessage, QueuedMessage, User
+from mockserver.core.golang import encode_json, encode_json_text, parse_uuid, quote
+from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
-from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
+from mockserver.current.encoded import EncodedRows
+from mockserver.current.engine import (
+    ChatArchived,
+    ChatEngine,
+    EditedMessageNotUser,
+    QueueFull,
+    ToolResultsInvalid,
+)
 from mockserver.current.inputs import (
     MessageLimits,
     QueryParams,
@@ -35,20 +45,26 @@ from mockserver.current.inputs import (
     reasoning_effort,
 )
 from mockserver.current.states import TransitionNotAllowed
-from mockserver.current.wire import chat_json, has_assistant_message, message_json, models_json, queued_json
+from mockserver.current.wire import has_assistant_message, message_json, models_json, queued_json
 from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
-from mockserver.edge.sliced_body import PIECE_BYTES, sliced_json
+from mockserver.edge.sliced_body import joined_pieces, sliced_json
 
 __all__ = ["CurrentChatsApi"]
 
 _MAX_TITLE_RUNES = 200
 _MAX_DYNAMIC_TOOLS = 250
 _PLAN_MODES = ("", "plan")
+_ACTIVE_CHAT = "Cannot archive an active chat. Interrupt or wait for the chat to finish first."
 _CLIENT_TYPES = ("ui", "api")
 
 
 def _json(status: int, body: Any) -> Response:
     return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+
+
+def _encoded(status: int, text: str) -> Response:
+    """An answer whose JSON is encoded already (encode_json_text's pieces, joined)."""
+    return Response(content=(text + "\n").encode("utf-8"), status_code=status, media_type=CONTENT_TYPE)
 
 
 def _no_content() -> Response:
@@ -69,14 +85,15 @@ class CurrentChatsApi:
         self._engine = engine
         self._directory = directory
         self._message_limits = message_limits
+        self._encoded = EncodedRows()
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `list-chats` is `list_chats`."""
         return getattr(self, operation_id.replace("-", "_"))
 
-    def _chat_json(self, chat: Chat) -> dict[str, Any]:
+    def _chat_text(self, chat: Chat) -> str:
         messages = self._store.messages_of(chat.id)
-        return chat_json(
+        return self._encoded.chat(
             chat,
             self._engine.model_of(chat),
             has_unread=has_assistant_message(messages, chat.last_read_message_id),
@@ -109,8 +126,8 @@ class CurrentChatsApi:
         chats = chats[offset:]
         if limit:
             chats = chats[:limit]
-        # In pieces, each chat encoded as it is sent: a long list holds up no other request.
-        return sliced_json(encode_json_array(map(self._chat_json, chats), chunk_bytes=PIECE_BYTES))
+        # In pieces, each chat encoded (or found encoded) as it is sent: a long list holds up no one.
+        return sliced_json(joined_pieces("[", map(self._chat_text, chats), "]\n"))
 
     async def create_chat(self, user: User, request_body: dict[str, Any]) -> Response:
         """POST /chats."""
@@ -142,11 +159,11 @@ class CurrentChatsApi:
             workspace_id=workspace_id,
             attributes={"client_type": client_type, "plan_mode": plan_mode, "dynamic_tools": dynamic_tools},
         )
-        return _json(201, self._chat_json(chat))
+        return _encoded(201, self._chat_text(chat))
 
     async def get_chat_by_id(self, chat: Chat) -> Response:
         """GET /chats/{chat}."""
-        return _json(200, self._chat_json(chat))
+        return _encoded(200, self._chat_text(chat))
 
     async def update_chat(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
         """PATCH /chats/{chat}: every check first, then every change (coderd changes as it goes)."""
@@ -170,14 +187,9 @@ class CurrentChatsApi:
             if archived == chat.archived:
                 raise CoderRefusal(400, f"Chat is already {'archived' if archived else 'not archived'}.")
             try:
-                self._engine.check_archive(chat)
+                self._engine.check_archive(chat.id, archived)
             except TransitionNotAllowed as error:
-                raise _conflict(
-                    "Cannot archive an active chat. Interrupt or wait for the chat to finish first.", error
-                ) from None
-            changes["archived"] = archived
-            if archived:
-                changes["pin_order"] = 0  # an archived chat is never pinned
+                raise _conflict(_ACTIVE_CHAT, error) from None
         if "pin_order" in body:
             pin_order = body["pin_order"]
             if pin_order < 0:
@@ -192,7 +204,12 @@ class CurrentChatsApi:
             )
         if plan_mode is not None:
             changes["metadata"] = {**chat.metadata, "plan_mode": plan_mode}
-        if changes:
+        if "archived" in body:
+            try:
+                self._engine.set_archived(chat.id, archived, **changes)
+            except TransitionNotAllowed as error:
+                raise _conflict(_ACTIVE_CHAT, error) from None
+        elif changes:
             self._store.update_chat(chat.id, **changes)
         return _no_content()
 
@@ -226,7 +243,16 @@ class CurrentChatsApi:
             ascending=bool(after_id and not before_id),
         )
         queued = self._store.queue_of(chat.id) if not before_id and not after_id else ()
-        return sliced_json(_page_pieces(rows, queued, has_more))
+        # {"messages", "queued_messages", "has_more"}, each stored message encoded once (EncodedRows),
+        # in pieces as it is sent: 200 rows of 256 KiB are a 50 MB page.
+        tail = (
+            '],"queued_messages":'
+            + encode_json_text([queued_json(q) for q in queued])
+            + ',"has_more":'
+            + ("true" if has_more else "false")
+            + "}\n"
+        )
+        return sliced_json(joined_pieces('{"messages":[', map(self._encoded.message, rows), tail))
 
     async def send_chat_message(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/messages."""
@@ -243,7 +269,9 @@ class CurrentChatsApi:
         model = self._model(body.get("model_config_id"), nil_message=None)
         reasoning_effort(body.get("reasoning_effort"))
         try:
-            result = self._engine.send(user, chat, parts, interrupt=busy == "interrupt", model=model)
+            result = self._engine.send(user, chat.id, parts, interrupt=busy == "interrupt", model=model)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot send messages to an archived chat.") from None
         except QueueFull as error:
             raise CoderRefusal(
                 429, "Message queue is full.", f"Maximum {error.limit} messages can be queued."
@@ -278,7 +306,9 @@ class CurrentChatsApi:
         reasoning_effort(body.get("reasoning_effort"))
         _no_mcp_servers(body.get("mcp_server_ids"))
         try:
-            result = self._engine.edit(user, chat, message_id, parts, model)
+            result = self._engine.edit(user, chat.id, message_id, parts, model)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot edit messages in an archived chat.") from None
         except MessageNotFound:
             raise CoderRefusal(
                 404, "Chat message not found.", "Message does not belong to this chat."
@@ -300,10 +330,12 @@ class CurrentChatsApi:
         if chat.archived:
             raise CoderRefusal(400, "Cannot interrupt an archived chat.")
         try:
-            updated = self._engine.interrupt(chat)
+            updated = self._engine.interrupt(chat.id)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot interrupt an archived chat.") from None
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in an interruptible state.", error) from None
-        return _json(200, self._chat_json(updated))
+        return _encoded(200, self._chat_text(updated))
 
     async def submit_chat_tool_results(self, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/tool-results: the client's answers to the tool calls the turn waits for."""
@@ -313,12 +345,15 @@ class CurrentChatsApi:
         if not results:
             raise CoderRefusal(400, "At least one tool result is required.")
         try:
-            self._engine.submit_tool_results(chat, results)
+            self._engine.submit_tool_results(chat.id, results)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot submit tool results to an archived chat.") from None
         except TransitionNotAllowed:
+            status = self._store.chat(chat.id).status  # as the engine found it: nothing awaited since
             raise CoderRefusal(
                 409,
                 "Chat is not waiting for tool results.",
-                f'chat status is {quote(chat.status.value)}, expected "requires_action"',
+                f'chat status is {quote(status.value)}, expected "requires_action"',
             ) from None
         except ToolResultsInvalid as error:
             raise CoderRefusal(400, error.message, error.detail) from None
@@ -330,7 +365,7 @@ class CurrentChatsApi:
         """DELETE /chats/{chat}/queue/{queuedMessage}."""
         queued_id = _queued_id(path)
         try:
-            self._engine.delete_queued(chat, queued_id)
+            self._engine.delete_queued(chat.id, queued_id)
         except QueuedMessageNotFound:
             raise CoderRefusal(404, "Queued message not found.") from None
         except TransitionNotAllowed as error:
@@ -343,7 +378,9 @@ class CurrentChatsApi:
             raise CoderRefusal(400, "Cannot promote queued messages in an archived chat.")
         queued_id = _queued_id(path)
         try:
-            self._engine.promote(chat, queued_id)
+            self._engine.promote(chat.id, queued_id)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot promote queued messages in an archived chat.") from None
         except QueuedMessageNotFound:
             raise CoderRefusal(404, "Queued message not found.") from None
         except TransitionNotAllowed as error:
@@ -392,22 +429,6 @@ class CurrentChatsApi:
         if model is None:
             raise CoderRefusal(400, "Invalid model_config_id: model config not found or disabled.")
         return model
-
-
-def _page_pieces(
-    rows: Sequence[ChatMessage], queued: Sequence[QueuedMessage], has_more: bool
-) -> Iterator[bytes]:
-    """`encode_json({"messages", "queued_messages", "has_more"})` in pieces, each row encoded as sent.
-
-    200 rows of 256 KiB make a 50 MB page: at once, that would hold the event loop for a second.
-    """
-    tail = encode_json({"queued_messages": [queued_json(q) for q in queued], "has_more": has_more})
-    pieces = encode_json_array(map(message_json, rows), chunk_bytes=PIECE_BYTES)
-    previous = b'{"messages":' + next(pieces)
-    for piece in pieces:
-        yield previous
-        previous = piece
-    yield previous.removesuffix(b"\n") + b"," + tail[1:]
 
 
 def _queued_id(path: Mapping[str, str]) -> int:

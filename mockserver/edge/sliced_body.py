@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 
 from starlette.responses import Response, StreamingResponse
 
 from mockserver.edge.coder_errors import CONTENT_TYPE
 
-__all__ = ["PIECE_BYTES", "sliced_json"]
+__all__ = ["PIECE_BYTES", "joined_pieces", "sliced_json"]
 
 # Bytes encoded between two chances for other requests to run: a few milliseconds of work.
 PIECE_BYTES = 256 * 1024
@@ -38,3 +38,22 @@ def sliced_json(pieces: Iterator[bytes], status: int = 200) -> Response:
     return StreamingResponse(
         _yielding(itertools.chain((first, rest), pieces)), status_code=status, media_type=CONTENT_TYPE
     )
+
+
+def joined_pieces(
+    head: str, items: Iterable[str], tail: str, *, piece_chars: int = PIECE_BYTES
+) -> Iterator[bytes]:
+    """`head + ",".join(items) + tail` in UTF-8, in pieces of about `piece_chars` characters (a
+    longer item is one piece); the items (encoded JSON texts) are drawn as the pieces are asked for."""
+    parts = [head]
+    size = len(head)
+    for index, item in enumerate(items):
+        if index:
+            parts.append(",")
+        parts.append(item)
+        size += len(item) + 1
+        if size >= piece_chars:
+            yield "".join(parts).encode("utf-8")
+            parts, size = [], 0
+    parts.append(tail)
+    yield "".join(parts).encode("utf-8")
