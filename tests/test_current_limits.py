@@ -11,7 +11,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver import Settings, create_app
+from mockserver import DEMO_TOKENS, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver.core.directory import Directory
+from mockserver.core.models import Role
+from mockserver.core.store import ChatStore
+from mockserver.current.encoded import EncodedRows
 from mockserver.command.capacity_options import store_limits, store_line
 from mockserver.command.cli import build_parser
 from mockserver.core.golang import encode_json
@@ -392,3 +396,22 @@ def test_an_invalid_uuid_is_echoed_whole_as_coderd_does_within_the_head_limit(mo
         400,
         {"message": f'Invalid UUID "{raw}".', "detail": "invalid UUID length: 10000"},
     )
+
+
+def test_encoded_messages_kept_for_later_pages_are_held_to_a_character_budget() -> None:
+    store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(3))
+    alice = Directory.from_tokens(DEMO_TOKENS).authenticate(DEMO_TOKENS["alice"])
+    chat = store.create_chat(
+        alice, workspace_id=None, title="t", provider="p", model="m", metadata={}, system_prompt=None
+    )
+    rows = [
+        store.append_message(chat.id, Role.USER, {"parts": [{"type": "text", "text": str(n) * 1000}]})
+        for n in range(10)
+    ]
+    encoded = EncodedRows(message_chars=5000)
+    texts = [encoded.message(row) for row in rows]
+    assert all(json.loads(text)["id"] == row.id for text, row in zip(texts, rows, strict=True))
+    # Then: only the newest texts that fit are kept; an old one is encoded again, a new one reused
+    assert encoded.message(rows[-1]) is texts[-1]
+    assert encoded.message(rows[0]) is not texts[0]
+    assert encoded.message(rows[0]) == texts[0]

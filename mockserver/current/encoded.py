@@ -3,8 +3,9 @@
 A stored message never changes (`ChatMessage.content` is treated as immutable once stored), and
 a chat changes only by being replaced (`Chat` is frozen): so a list of fifty messages, or a page
 of chats, is the join of texts encoded before, not fifty encodings. Each cache keeps the most
-recently encoded `size` entries, with the object it was encoded from, so an entry is used only
-for that same object (and, for a chat, the same model and unread flag).
+recently encoded `size` entries (messages: and at most `message_chars` characters of them), with
+the object it was encoded from, so an entry is used only for that same object (and, for a chat,
+the same model and unread flag).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ _Entry = TypeVar("_Entry")
 
 # Entries each cache keeps: a few pages of the chats in use (about 1 KiB each).
 _DEFAULT_SIZE = 4096
+# Characters of message texts kept at most: 200 messages of 256 KiB (one page) would otherwise
+# hold 50 MB after they were listed, and 4096 of them 1 GB.
+_DEFAULT_MESSAGE_CHARS = 8 * 1024 * 1024
 
 
 def json_array(texts: Iterable[str]) -> str:
@@ -35,8 +39,10 @@ def json_array(texts: Iterable[str]) -> str:
 class EncodedRows:
     """The JSON text of chats and messages, as `encode_json` writes it (no newline)."""
 
-    def __init__(self, size: int = _DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = _DEFAULT_SIZE, message_chars: int = _DEFAULT_MESSAGE_CHARS) -> None:
         self._size = size
+        self._message_chars = message_chars  # most characters of message texts kept
+        self._kept_chars = 0
         self._messages: dict[tuple[UUID, int], tuple[ChatMessage, str]] = {}
         self._chats: dict[UUID, tuple[Chat, ChatModelConfig, bool, str]] = {}
 
@@ -47,7 +53,17 @@ class EncodedRows:
         if entry is not None and entry[0] is message:
             return entry[1]
         text = encode_json_text(message_json(message))
-        _keep(self._messages, key, (message, text), self._size)
+        if entry is not None:  # a replaced message: its old text goes
+            del self._messages[key]
+            self._kept_chars -= len(entry[1])
+        while self._messages and (
+            len(self._messages) >= self._size or self._kept_chars + len(text) > self._message_chars
+        ):
+            oldest = next(iter(self._messages))  # the text encoded longest ago
+            self._kept_chars -= len(self._messages.pop(oldest)[1])
+        if len(text) <= self._message_chars:
+            self._messages[key] = (message, text)
+            self._kept_chars += len(text)
         return text
 
     def chat(self, chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> str:
