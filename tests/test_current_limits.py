@@ -12,13 +12,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import DEMO_TOKENS, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver.command.capacity_options import store_limits, store_line
+from mockserver.command.cli import build_parser
 from mockserver.core.directory import Directory
+from mockserver.core.golang import encode_json
 from mockserver.core.models import Role
 from mockserver.core.store import ChatStore
 from mockserver.current.encoded import EncodedRows
-from mockserver.command.capacity_options import store_limits, store_line
-from mockserver.command.cli import build_parser
-from mockserver.core.golang import encode_json
 from mockserver.current.stream import snapshot_frames
 from mockserver.edge.csrf import BAD_TOKEN, MISMATCHED_AUTH
 from mockserver.edge.limits import Limits
