@@ -26,7 +26,14 @@ from typing import Any
 from uuid import UUID
 
 from mockserver.core.directory import Directory
-from mockserver.core.fixture_files import fixture_document, load_entries, load_files, owner_of, parse_time
+from mockserver.core.fixture_files import (
+    ServerOfAnotherGeneration,
+    fixture_document,
+    load_entries,
+    load_files,
+    owner_of,
+    parse_time,
+)
 from mockserver.core.models import Chat, ChatMessage, ChatStatus, QueuedMessage, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig, ModelCatalog
@@ -59,6 +66,9 @@ def fetch_fixture(
 def _fetch_chat(get_json: Callable[[str], Any], owner: str, chat_id: str, page_limit: int) -> dict[str, Any]:
     base = f"/chats/{chat_id}/messages?limit={page_limit}"
     page = get_json(base)
+    if not isinstance(page, dict) or not {"messages", "has_more"} <= page.keys():
+        # V1 answers the transcript as a JSON array (and ignores `limit`).
+        raise ServerOfAnotherGeneration(API, f"GET {base} answered no page of messages")
     queued = page.get("queued_messages") or []
     newest_first: list[Any] = list(page["messages"])
     while page["has_more"] and page["messages"]:
