@@ -119,10 +119,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class _PrintVersion(argparse.Action):
+    """`--version`: like argparse's version action, but the text is read only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from mockserver.command.version import version_text
+
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `chats-mock`."""
     parser: argparse.ArgumentParser = _Parser(
         prog="chats-mock", description="A stub backend and contract suite for Coder's Chats API."
+    )
+    parser.add_argument(
+        "--version",
+        action=_PrintVersion,
+        help="print the version and the coder/coder commit each --api generation is true to",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -35,7 +35,7 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     spec = subparsers.add_parser("spec", help="check the OpenAPI document")
     commands = spec.add_subparsers(dest="spec_command", required=True)
     validate = commands.add_parser(
-        "validate", help="validate an OpenAPI document (default: the packaged one)"
+        "validate", help="validate an OpenAPI 3.0 or AsyncAPI 3.0 document (default: the packaged one)"
     )
     validate.add_argument("path", nargs="?", type=Path, help="the document (YAML or JSON)")
     validate.add_argument(
@@ -78,13 +78,14 @@ def _packaged(name: str, accessor: str) -> Path:
 
 
 def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Validate an OpenAPI 3.0 document.
+    """Validate an OpenAPI 3.0 document, or an AsyncAPI 3.0 one (a document with `asyncapi`).
 
     Exit 0 when it is valid; 1 with one line per error (its JSON path and message) otherwise,
     including when the file does not read or parse.
     """
     path: Path = args.path or packaged_document(getattr(args, "api", "v1"))
     lines: list[str] = []
+    kind = ""
     try:
         document = _load(path)
     except (OSError, yaml.YAMLError) as error:
@@ -92,9 +93,15 @@ def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int
     else:
         if not isinstance(document, dict):
             lines.append(f"{path}: not a mapping at the top level")
+        elif "asyncapi" in document:
+            from mockserver.spec.asyncapi import asyncapi_errors  # imported here: serve never needs it
+
+            lines.extend(asyncapi_errors(path, document))
+            kind = f"AsyncAPI {document['asyncapi']}"
         else:
             lines.extend(_validation_errors(path, document))
-    return _report(lines, f"{path}: valid", out)
+            kind = f"OpenAPI {document.get('openapi')}"
+    return _report(lines, f"{path}: valid {kind}" if not lines else "", out)
 
 
 def check_docs_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
