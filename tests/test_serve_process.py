@@ -13,10 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
+import yaml
 
 from mockserver.command.cli import main
 from tests.server_process import serve_process
 
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "alice00001-AliceDemoSessionSecret"
 ALICE = {"Coder-Session-Token": TOKEN}
 
@@ -29,6 +31,31 @@ def test_the_banner_comes_once_the_port_listens() -> None:
             assert connection.getpeername()[1] == port
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+
+
+@pytest.mark.parametrize(
+    ("api", "which", "commit"),
+    [("v1", "the seed's generation", "57cb8559"), ("current", "today's generation", "004053e8")],
+)
+def test_the_banner_names_the_generation_and_the_documents_it_serves(
+    api: str, which: str, commit: str
+) -> None:
+    first: list[str] = []
+    with serve_process("--api", api, banner=first) as (process, port):
+        assert process.stdout is not None
+        documents = process.stdout.readline()
+        served = httpx.get(f"http://127.0.0.1:{port}/api/v2/openapi.json", timeout=30).json()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    assert first[0].endswith(
+        f"/api/v2, {which} (--api {api}: coder/coder@{commit}"
+        + (")\n" if api == "current" else "; today's Coder: --api current)\n")
+    )
+    named = documents.split("/api/v2/openapi.json (")[1].split(")")[0]
+    websockets_named = documents.rsplit("its WebSockets: ", 1)[1].strip()
+    assert yaml.safe_load((ROOT / named).read_text(encoding="utf-8"))["info"] == served["info"]
+    assert yaml.safe_load((ROOT / websockets_named).read_text(encoding="utf-8"))["asyncapi"] == "3.0.0"
+    assert "Swagger UI at /api/v2/ui/" in documents
 
 
 def test_a_taken_port_is_one_line_naming_it_and_no_banner() -> None:
