@@ -51,7 +51,15 @@ trap __stop_all EXIT
 trap 'echo "README.md line $__line: failed: $BASH_COMMAND" >&2' ERR
 curl() { command curl --fail-with-body --no-progress-meter "$@"; }
 __serve() {  # PORT FILE: run FILE in the background until PORT listens (60 s at most)
-  if [[ -v "__servers[$1]" ]]; then __stop "$1"; fi
+  if [[ -v "__servers[$1]" ]]; then
+    __stop "$1"
+    # The stopped server may still drain its connections: the port is free only once it is gone.
+    local gone
+    for gone in $(seq 300); do
+      if ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then break; fi
+      sleep 0.1
+    done
+  fi
   setsid bash "$2" >"$2.log" 2>&1 </dev/null &
   __servers[$1]=$!
   local tries
@@ -99,7 +107,8 @@ def _clone_venv(clone: Path) -> None:
         real_tool = shlex.quote(str(real / "bin" / tool))
         wrapper.write_text(
             "#!/bin/sh\n# The README test's: fewer generated cases than the README's run.\n"
-            f'if [ "$1" = {subcommand} ]; then exec {real_tool} "$@" {added}; fi\n'
+            # The subcommand may follow global options (`schemathesis --config-file F run ...`).
+            f'for arg in "$@"; do if [ "$arg" = {subcommand} ]; then exec {real_tool} "$@" {added}; fi; done\n'
             f'exec {real_tool} "$@"\n'
         )
         wrapper.chmod(0o755)

@@ -12,6 +12,7 @@ import yaml
 
 __all__ = [
     "add_spec_commands",
+    "path_command",
     "check_docs_command",
     "packaged_docs_page",
     "packaged_document",
@@ -27,6 +28,16 @@ _CHECKOUT = Path(__file__).resolve().parents[2]
 _GENERATION_DOCUMENTS = {
     "v1": ("chats.yaml", "document"),
     "current": ("current/chats.yaml", "current_document"),
+}
+
+# What `spec path` names: each packaged file a tool outside the checkout may want.
+_PACKAGED_FILES = {
+    "v1": ("chats.yaml", "document"),
+    "current": ("current/chats.yaml", "current_document"),
+    "v1-asyncapi": ("chats.asyncapi.yaml", "asyncapi_document"),
+    "current-asyncapi": ("current/chats.asyncapi.yaml", "current_asyncapi_document"),
+    "control": ("control.yaml", "control_document"),
+    "schemathesis-config": ("schemathesis.toml", "schemathesis_config"),
 }
 
 
@@ -45,6 +56,13 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         help="without PATH, whose packaged document: the seed's (v1, default) or today's (current)",
     )
     validate.set_defaults(func=validate_command)
+    path = commands.add_parser(
+        "path",
+        help="print where a packaged file is (for tools run outside the checkout)",
+        description=path_command.__doc__,
+    )
+    path.add_argument("what", choices=tuple(_PACKAGED_FILES), help="which file")
+    path.set_defaults(func=path_command)
     check = commands.add_parser(
         "check-docs", help="check that the document says everything a Coder docs page says"
     )
@@ -62,6 +80,16 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
 def packaged_document(api: str = "v1") -> Path:
     """The path of a generation's document: the checkout's when there is one, else the installed one."""
     return _packaged(*_GENERATION_DOCUMENTS[api])
+
+
+def path_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print the path of a packaged document, or of the Schemathesis config today's document needs.
+
+    E.g. `schemathesis --config-file "$(chats-mock spec path schemathesis-config)" run
+    "$(chats-mock spec path current)" --url ...` runs plain Schemathesis as the README does.
+    """
+    print(_packaged(*_PACKAGED_FILES[args.what]), file=out or sys.stdout)
+    return 0
 
 
 def packaged_docs_page() -> Path:
