@@ -26,12 +26,16 @@ def asyncapi_errors(path: Path, document: dict[str, Any]) -> list[str]:
 
     version = document.get("asyncapi")
     if version not in SUPPORTED_VERSIONS:
-        return [f"{path}: #/asyncapi: {version!r} is not an AsyncAPI version this checks ({', '.join(SUPPORTED_VERSIONS)})"]
+        return [
+            f"{path}: #/asyncapi: {version!r} is not an AsyncAPI version this checks ({', '.join(SUPPORTED_VERSIONS)})"
+        ]
     schema_file = resources.files(__package__).joinpath("asyncapi_schema", f"{version}.json")
     validator = Draft7Validator(json.loads(schema_file.read_text(encoding="utf-8")))
     lines = [
         f"{path}: {_pointer(found.absolute_path)}: {_message(found)}"
-        for found in sorted(validator.iter_errors(document), key=lambda error: list(map(str, error.absolute_path)))
+        for found in sorted(
+            validator.iter_errors(document), key=lambda error: list(map(str, error.absolute_path))
+        )
     ]
     lines.extend(f"{path}: {where}: {problem}" for where, problem in _dangling_refs(path, document))
     return lines

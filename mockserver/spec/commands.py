@@ -12,10 +12,10 @@ import yaml
 
 __all__ = [
     "add_spec_commands",
-    "path_command",
     "check_docs_command",
     "packaged_docs_page",
     "packaged_document",
+    "path_command",
     "validate_command",
 ]
 
