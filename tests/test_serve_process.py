@@ -4,10 +4,14 @@ one line, and SIGTERM with work in flight ending in a clean exit."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -150,3 +154,49 @@ def test_sigterm_with_work_in_flight_exits_0_and_closes_every_watcher() -> None:
     )
     assert "Traceback" not in log
     assert "ERROR" not in log
+
+
+def _send_whole_body_then_read(port: int, body: bytes) -> tuple[int, bytes]:
+    """Python's urllib: it sends the whole body before it reads a byte of the answer."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v2/chats",
+        data=body,
+        headers={**ALICE, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+async def _upload_with_httpx_then_read(port: int, body: bytes) -> tuple[int, bytes]:
+    """httpx's async client, still uploading (in pieces, no Content-Length) when the answer comes."""
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        answer = await client.post(f"http://127.0.0.1:{port}/api/v2/chats", content=pieces(), headers=ALICE)
+        return answer.status_code, answer.content
+
+
+@pytest.mark.parametrize("client", ["urllib", "httpx-async"])
+def test_a_client_that_sends_a_body_over_the_limit_before_reading_gets_the_413(client: str) -> None:
+    # A 24 MiB body: far more than the sockets' buffers hold, to a server that reads 64 KiB.
+    body = b'{"content":[{"type":"text","text":"' + b"x" * (24 * 1024 * 1024) + b'"}]}'
+    with serve_process("--api", "current", "--max-body-bytes", "65536") as (process, port):
+        # When the whole body is sent before the answer is read
+        if client == "urllib":
+            status, answer = _send_whole_body_then_read(port, body)
+        else:
+            status, answer = asyncio.run(_upload_with_httpx_then_read(port, body))
+        listed = httpx.get(f"http://127.0.0.1:{port}/api/v2/chats", headers=ALICE, timeout=30).json()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    # Then it reads Coder's 413, not a reset connection, and the body was not stored
+    assert status == 413
+    assert json.loads(answer)["message"] == "Request body too large."
+    assert listed == []
