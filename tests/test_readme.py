@@ -169,3 +169,27 @@ def test_every_readme_command_works_as_written(tmp_path: Path) -> None:
         f"README sh blocks at lines {ran}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     )
     assert len(ran) >= 8  # the README's commands did run: set-up, the four examples, spec, fixtures, verify
+
+
+def test_the_first_screen_names_both_generations_and_leads_a_ui_for_todays_coder_to_its_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    first_screen = "\n".join(text.splitlines()[:50])
+    assert "a UI for today's Coder wants today's" in first_screen
+    for command in (
+        'make serve ARGS="--api current"',
+        "make serve`",
+        "chats-mock verify --api current",
+        "chats-mock verify --base-url",
+    ):
+        assert command in first_screen, command
+    for document in ("openapi/current/chats.yaml", "openapi/chats.yaml"):
+        assert document in first_screen, document
+
+
+def test_a_fresh_machine_needs_two_set_up_commands_and_today_s_api_is_an_option() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    commands = [block.code.split("#")[0].strip() for block in code_blocks(section) if block.language == "sh"]
+    # The two set-up commands (serve on the default, the tests), then the option for today's API.
+    assert commands[:2] == ["make serve", "make test"]
+    assert commands[2] == 'make serve ARGS="--api current --port 8082"'
