@@ -145,6 +145,7 @@ def _namespaces() -> list[str]:
     return command
 
 
+@pytest.mark.slow  # ~30 CPU-seconds in one test: CI runs it in its own step (make test-slow)
 def test_every_readme_command_works_as_written(tmp_path: Path) -> None:
     unshare = _namespaces()
     clone = copy_checkout(ROOT, tmp_path / "clone")
