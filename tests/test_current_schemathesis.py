@@ -57,6 +57,7 @@ def schema() -> Any:
     return loaded
 
 
+@pytest.mark.slow  # CI runs it in its own step (make test-slow)
 def test_every_operation_passes_every_check_with_positive_and_negative_data(schema: Any) -> None:
     calls: dict[str, int] = {}
     failures: list[str] = []
@@ -88,6 +89,7 @@ def test_every_operation_passes_every_check_with_positive_and_negative_data(sche
     assert len(calls) == 12  # every operation was exercised
 
 
+@pytest.mark.slow  # CI runs it in its own step (make test-slow)
 def test_the_links_pass_every_check_statefully(schema: Any) -> None:
     reached: dict[str, int] = {}
     failures: list[str] = []
