@@ -12,6 +12,7 @@ from mockserver.core.errors import ChatNotFound
 from mockserver.core.models import Chat
 from mockserver.current.api import CurrentChatsApi
 from mockserver.current.catalog import ModelCatalog
+from mockserver.current.chat_router import chat_router_middleware, experimental_only_paths
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
 from mockserver.current.routing import AnySegmentRoutingMiddleware
@@ -19,10 +20,13 @@ from mockserver.current.stream import stream_middleware
 from mockserver.current.turns import TurnRunner
 from mockserver.current.watch import watch_middleware
 from mockserver.current.wire import chat_json, has_assistant_message
-from mockserver.edge.chat_param import chat_param_middleware
+from mockserver.edge.chat_param import chat_param_middleware, load_chat
 from mockserver.generation import CoreParts, GenerationApp, load_document
 
-__all__ = ["current_generation"]
+__all__ = ["SOCKET_PATHS", "current_generation"]
+
+# The WebSocket routes, which the AsyncAPI document describes rather than chats.yaml.
+SOCKET_PATHS = ("/chats/{chat}/stream", "/chats/watch")
 
 
 def current_generation(parts: CoreParts, *, document: Path | None) -> GenerationApp:
@@ -48,11 +52,19 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         )
 
     loaded = load_document(document or coder_chats_openapi.current_document())
+    experimental_only = experimental_only_paths(loaded["paths"])
     return GenerationApp(
         document=loaded,
         resolve=api.resolve,
-        # The stream and watch WebSockets (WIRE.md section 7): not in the document.
         outer_middlewares=(
+            # Both prefixes of the chat mount, and chi's answer where no route matches.
+            chat_router_middleware(
+                parts.directory,
+                resolve_chat=lambda user, raw: load_chat(parts.store, user, raw),
+                shared=[t for t in loaded["paths"] if t not in experimental_only] + list(SOCKET_PATHS),
+                experimental_only=experimental_only,
+            ),
+            # The stream and watch WebSockets (WIRE.md section 7): not in the document.
             stream_middleware(
                 parts.store,
                 parts.directory,
