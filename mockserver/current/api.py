@@ -24,6 +24,7 @@ from mockserver.core.golang import encode_json, parse_uuid, quote
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
+from mockserver.current.chat_search import ChatSearch, parse_chat_search
 from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
 from mockserver.current.inputs import (
     QueryParams,
@@ -33,7 +34,14 @@ from mockserver.current.inputs import (
     reasoning_effort,
 )
 from mockserver.current.states import TransitionNotAllowed
-from mockserver.current.wire import chat_json, has_assistant_message, message_json, models_json, queued_json
+from mockserver.current.wire import (
+    chat_json,
+    has_assistant_message,
+    message_json,
+    message_text,
+    models_json,
+    queued_json,
+)
 from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
 
 __all__ = ["CurrentChatsApi"]
@@ -85,14 +93,13 @@ class CurrentChatsApi:
         limit = params.integer("limit")
         offset = params.integer("offset")
         params.check()
-        archived, title = _search(params.first("q"))
+        search = parse_chat_search(params.first("q"))
         labels = _label_filter(params.all("label"))
         chats = [
             chat
             for chat in self._store.chats_of(user)
-            if chat.archived == archived
-            and (title is None or title in chat.title.lower())
-            and all(chat.labels.get(key) == value for key, value in labels.items())
+            if all(chat.labels.get(key) == value for key, value in labels.items())
+            and self._matches(chat, search)
         ]
         chats.sort(key=lambda c: (c.created_at, c.id.int), reverse=True)
         chats.sort(key=lambda c: c.updated_at, reverse=True)
@@ -104,6 +111,15 @@ class CurrentChatsApi:
         if limit:
             chats = chats[:limit]
         return _json(200, [self._chat_json(chat) for chat in chats])
+
+    def _matches(self, chat: Chat, search: ChatSearch) -> bool:
+        messages = self._store.messages_of(chat.id)
+        return search.matches(
+            title=chat.title,
+            archived=chat.archived,
+            has_unread=has_assistant_message(messages, chat.last_read_message_id),
+            texts=(message_text(message) for message in messages),
+        )
 
     async def create_chat(self, user: User, request_body: dict[str, Any]) -> Response:
         """POST /chats."""
@@ -435,48 +451,6 @@ def _title_of(parts: list[dict[str, Any]]) -> str:
     """The title of a new chat: its first text, cut to the title's 200 runes."""
     text = next((p["text"] for p in parts if p["type"] == "text"), "")
     return text[:_MAX_TITLE_RUNES]
-
-
-def _search(q: str) -> tuple[bool, str | None]:
-    """The `archived` filter and the lower-cased `title` substring of a search query."""
-    archived = False
-    title: str | None = None
-    errors: list[dict[str, str]] = []
-    for term in _terms(q):
-        key, sep, value = term.partition(":")
-        if sep and key == "archived" and value.lower() in ("true", "false", "1", "0", "t", "f"):
-            archived = value.lower() in ("true", "1", "t")
-        elif sep and key == "title" and value:
-            title = value.lower()
-        else:
-            errors.append(
-                {
-                    "field": "q",
-                    "detail": f"Unsupported search term {quote(term)}; use title:<value> or search:<value>",
-                }
-            )
-    if errors:
-        raise CoderRefusal(400, "Invalid chat search query.", validations=errors)
-    return archived, title
-
-
-def _terms(q: str) -> list[str]:
-    """Space-separated terms; a double-quoted value keeps its spaces (`title:"two words"`)."""
-    terms: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in q:
-        if char == '"':
-            quoted = not quoted
-        elif char == " " and not quoted:
-            if current:
-                terms.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    if current:
-        terms.append("".join(current))
-    return terms
 
 
 def _label_filter(raw: Sequence[str]) -> dict[str, str]:

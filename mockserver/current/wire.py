@@ -13,6 +13,7 @@ __all__ = [
     "has_assistant_message",
     "last_assistant_id",
     "message_json",
+    "message_text",
     "models_json",
     "part_json",
     "queued_json",
@@ -85,6 +86,12 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
     if content.get("usage"):
         out["usage"] = content["usage"]
     return out
+
+
+def message_text(message: ChatMessage) -> str:
+    """The text parts of a message, joined with spaces (what a search reads)."""
+    parts = message.content.get("parts") or ()
+    return " ".join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")
 
 
 def queued_json(queued: QueuedMessage) -> dict[str, Any]:
