@@ -20,7 +20,7 @@ from mockserver.core.errors import (
     WorkspaceForbidden,
     WorkspaceNotFound,
 )
-from mockserver.core.golang import encode_json, parse_uuid, quote
+from mockserver.core.golang import parse_uuid, quote
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
@@ -33,6 +33,8 @@ from mockserver.current.inputs import (
     parse_go_int,
     reasoning_effort,
 )
+from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITLE, check_orchestrator_create
+from mockserver.current.responses import json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import (
     chat_json,
@@ -42,7 +44,7 @@ from mockserver.current.wire import (
     models_json,
     queued_json,
 )
-from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
+from mockserver.edge.coder_errors import RESOURCE_NOT_FOUND, CoderRefusal
 
 __all__ = ["CurrentChatsApi"]
 
@@ -52,12 +54,8 @@ _PLAN_MODES = ("", "plan")
 _CLIENT_TYPES = ("ui", "api")
 
 
-def _json(status: int, body: Any) -> Response:
-    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
-
-
-def _no_content() -> Response:
-    return Response(status_code=204)
+_json = json_response
+_no_content = no_content
 
 
 def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:
@@ -130,6 +128,8 @@ class CurrentChatsApi:
         if parse_uuid(organization) != user.organization_id:
             raise CoderRefusal(403, "You are not a member of the specified organization.")
         parts = content_parts(body.get("content"))
+        orchestrator = bool(body.get("orchestrator"))
+        chat_id = check_orchestrator_create(self._store, user, body) if orchestrator else None
         workspace_id = self._workspace(user, body.get("workspace_id"))
         model = self._model(body.get("model_config_id"), nil_message="Invalid model config ID.")
         plan_mode = body.get("plan_mode") or ""
@@ -141,14 +141,18 @@ class CurrentChatsApi:
         if client_type not in _CLIENT_TYPES:
             raise CoderRefusal(400, "Invalid client_type.", f"got {quote(client_type)}, want one of [ui api]")
         reasoning_effort(body.get("reasoning_effort"))
+        attributes = {"client_type": client_type, "plan_mode": plan_mode, "dynamic_tools": dynamic_tools}
+        if orchestrator:
+            attributes["mode"] = ORCHESTRATOR_MODE
         chat = self._engine.create(
             user,
-            title=_title_of(parts),
+            title=ORCHESTRATOR_TITLE if orchestrator else _title_of(parts),
             model=model or self._engine.catalog.default,
             labels=dict(body.get("labels") or {}),
             parts=parts,
             workspace_id=workspace_id,
-            attributes={"client_type": client_type, "plan_mode": plan_mode, "dynamic_tools": dynamic_tools},
+            attributes=attributes,
+            chat_id=chat_id,
         )
         return _json(201, self._chat_json(chat))
 

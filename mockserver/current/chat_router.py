@@ -31,8 +31,9 @@ from starlette.websockets import WebSocket
 from mockserver.core.directory import Directory
 from mockserver.core.errors import MockError, RouteNotFound
 from mockserver.core.models import Chat, User
+from mockserver.current.legacy_providers import GONE, GONE_DETAIL
 from mockserver.edge.auth import session_token
-from mockserver.edge.coder_errors import coder_error, send_error
+from mockserver.edge.coder_errors import CoderRefusal, coder_error, send_error
 from mockserver.edge.push_socket import refuse
 
 __all__ = ["EXPERIMENTAL", "V2", "ChatMount", "chat_router_middleware", "experimental_only_paths"]
@@ -45,6 +46,8 @@ EXPERIMENTAL = "/api/experimental"
 # prefixes mount too (they take the prefix as an argument).
 _CHAT_PATH = re.compile(r"/chats(?:/.*)?|/organizations/[^/]+(?:/members/[^/]+)?/chats(?:/.*)?")
 _PARAM = re.compile(r"\\\{[^/]+?\\\}")
+_LEGACY_CONFIG = re.compile(r"/chats/(?P<name>providers|user-provider-configs)/[^/]+/?")
+_LEGACY_METHODS = {"providers": ("PATCH", "DELETE"), "user-provider-configs": ("PUT", "DELETE")}
 
 # Resolves a raw `{chat}` for the caller as ExtractChatParam does (with the `orchestrator` alias).
 ResolveChat = Callable[[User, str], Chat]
@@ -146,6 +149,12 @@ class ChatRouterMiddleware:
             raise RouteNotFound()
         if self._known[prefix].match(internal):
             return
+        legacy = _LEGACY_CONFIG.fullmatch(rest)
+        if prefix == EXPERIMENTAL and legacy and scope.get("method") in _LEGACY_METHODS[legacy["name"]]:
+            # The removed providers' per-config routes (not in the document, which they would
+            # make ambiguous with `/chats/{chat}/...`): 410 Gone, as their collections answer.
+            self._directory.authenticate(session_token(scope))
+            raise CoderRefusal(410, GONE, GONE_DETAIL)
         user = self._directory.authenticate(session_token(scope))
         if len(segments) > 3 and name not in mount.routers:
             self._resolve_chat(user, name)  # `/chats/{chat}/...`: the chat first (400, 404)

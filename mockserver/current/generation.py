@@ -9,24 +9,46 @@ import coder_chats_openapi
 
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.errors import ChatNotFound
-from mockserver.core.models import Chat
+from mockserver.core.models import Chat, User
 from mockserver.current.api import CurrentChatsApi
 from mockserver.current.catalog import ModelCatalog
+from mockserver.current.chat_config import ChatConfigApi
+from mockserver.current.chat_context import ChatContextApi
+from mockserver.current.chat_reports import ChatReportsApi
 from mockserver.current.chat_router import chat_router_middleware, experimental_only_paths
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
+from mockserver.current.legacy_providers import LegacyProvidersApi
+from mockserver.current.orchestrator import resolve_chat as resolve_orchestrator_alias
 from mockserver.current.routing import AnySegmentRoutingMiddleware
 from mockserver.current.stream import stream_middleware
 from mockserver.current.turns import TurnRunner
 from mockserver.current.watch import watch_middleware
 from mockserver.current.wire import chat_json, has_assistant_message
-from mockserver.edge.chat_param import chat_param_middleware, load_chat
+from mockserver.current.workspace_sockets import workspace_sockets_middleware
+from mockserver.edge.chat_param import chat_param_middleware
 from mockserver.generation import CoreParts, GenerationApp, load_document
 
-__all__ = ["SOCKET_PATHS", "current_generation"]
+__all__ = ["EXPERIMENTAL_SOCKET_PATHS", "SOCKET_PATHS", "current_generation"]
 
 # The WebSocket routes, which the AsyncAPI document describes rather than chats.yaml.
-SOCKET_PATHS = ("/chats/{chat}/stream", "/chats/watch")
+SOCKET_PATHS = (
+    "/chats/{chat}/stream",
+    "/chats/{chat}/stream/parts",
+    "/chats/{chat}/stream/git",
+    "/chats/watch",
+)
+# The experimental mount's own WebSocket (`watchChatDesktop`).
+EXPERIMENTAL_SOCKET_PATHS = ("/chats/{chat}/stream/desktop",)
+
+
+def _handler(handlers: tuple[Any, ...], operation_id: str) -> Any:
+    """The handler of an operation, found by name (`list-chats` is `list_chats`) in its family."""
+    name = operation_id.replace("-", "_")
+    for family in handlers:
+        if hasattr(family, name):
+            return getattr(family, name)
+    raise LookupError(f"no handler for operation {operation_id!r}")
 
 
 def current_generation(parts: CoreParts, *, document: Path | None) -> GenerationApp:
@@ -40,6 +62,16 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         queue_limit=parts.queue_limit,
     )
     api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
+    handlers = (
+        api,
+        ChatContextApi(store=parts.store, engine=engine),
+        ChatReportsApi(store=parts.store),
+        ChatConfigApi(catalog=engine.catalog),
+        LegacyProvidersApi(),
+    )
+
+    def resolve_chat(user: User, raw: str) -> Chat:
+        return resolve_orchestrator_alias(parts.store, user, raw)
 
     def render(chat: Chat) -> dict[str, Any]:
         """A chat for the watch, as GET /chats/{chat} shows it (an evicted one has no messages)."""
@@ -55,14 +87,14 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
     experimental_only = experimental_only_paths(loaded["paths"])
     return GenerationApp(
         document=loaded,
-        resolve=api.resolve,
+        resolve=lambda operation_id: _handler(handlers, operation_id),
         outer_middlewares=(
             # Both prefixes of the chat mount, and chi's answer where no route matches.
             chat_router_middleware(
                 parts.directory,
-                resolve_chat=lambda user, raw: load_chat(parts.store, user, raw),
+                resolve_chat=resolve_chat,
                 shared=[t for t in loaded["paths"] if t not in experimental_only] + list(SOCKET_PATHS),
-                experimental_only=experimental_only,
+                experimental_only=experimental_only + EXPERIMENTAL_SOCKET_PATHS,
             ),
             # The stream and watch WebSockets (WIRE.md section 7): not in the document.
             stream_middleware(
@@ -71,7 +103,9 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
                 origins=parts.origins,
                 queue_limit=parts.watch_queue,
                 streams=parts.streams,
+                resolve_chat=resolve_chat,
             ),
+            workspace_sockets_middleware(parts.directory, resolve_chat=resolve_chat),
             watch_middleware(
                 parts.store,
                 parts.directory,
@@ -81,7 +115,7 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
             ),
         ),
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
-        operation_middlewares=(chat_param_middleware(parts.store),),
+        operation_middlewares=(chat_param_middleware(parts.store, resolve_chat),),
         routing=AnySegmentRoutingMiddleware,
         validators=current_validator_map(max_json_depth=parts.limits.max_json_depth),
     )

@@ -88,10 +88,10 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
-def message_text(message: ChatMessage) -> str:
-    """The text parts of a message, joined with spaces (what a search reads)."""
+def message_text(message: ChatMessage, *, separator: str = " ") -> str:
+    """The text parts of a message, joined (with a space: what a search reads)."""
     parts = message.content.get("parts") or ()
-    return " ".join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")
+    return separator.join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")
 
 
 def queued_json(queued: QueuedMessage) -> dict[str, Any]:
@@ -118,6 +118,8 @@ def chat_json(chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> dict[s
     out["last_model_config_id"] = str(model.id)
     out["title"] = chat.title
     out["status"] = chat.status.value
+    if attributes.get("mode"):
+        out["mode"] = attributes["mode"]
     if attributes.get("plan_mode"):
         out["plan_mode"] = attributes["plan_mode"]
     if chat.last_error is not None:
