@@ -27,7 +27,7 @@ from mockserver.current.watch import watch_middleware
 from mockserver.current.wire import chat_json, has_assistant_message
 from mockserver.current.workspace_sockets import workspace_sockets_middleware
 from mockserver.edge.chat_param import chat_param_middleware
-from mockserver.generation import CoreParts, GenerationApp, load_document
+from mockserver.edge.generation_parts import CoreParts, GenerationApp, load_document
 
 __all__ = ["EXPERIMENTAL_SOCKET_PATHS", "SOCKET_PATHS", "current_generation"]
 
