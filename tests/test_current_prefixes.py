@@ -17,7 +17,7 @@ from starlette.testclient import TestClient, WebSocketDenialResponse
 
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.current.chat_router import experimental_only_paths
-from mockserver.generation import load_document
+from mockserver.edge.generation_parts import load_document
 from tests.current_support import ALICE, current_mock, text
 
 PREFIXES = ("/api/v2", "/api/experimental")
