@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import WebSocketDenialResponse
 
 from mockserver.current.orchestrator import orchestrator_chat_id
+from mockserver.edge.limits import Limits
 from tests.current_support import ALICE, BOB, ORG, current_mock, text
 
 ALICE_WORKSPACE = "9d31ba28-32c5-539c-b384-527e7adfb454"
@@ -427,3 +428,81 @@ def test_stream_parts_opens_with_the_streams_frames() -> None:
             with m.client.websocket_connect(path, headers=dict(ALICE)) as socket:
                 frames.append(json.loads(socket.receive_text()))
     assert frames[0] == frames[1]
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+
+def _upload(
+    m: Any, content: bytes, content_type: str, disposition: str = 'attachment; filename="notes.txt"'
+) -> Any:
+    headers = {**ALICE, "Content-Type": content_type, "Content-Disposition": disposition}
+    return m.client.post(f"{EXPERIMENTAL}/chats/files?organization={ORG}", headers=headers, content=content)
+
+
+def test_a_file_uploads_downloads_and_links_without_a_token() -> None:
+    with current_mock() as m:
+        # When alice uploads a text file named with non-ASCII characters (the UI's RFC 5987 name)
+        uploaded = _upload(
+            m, b"hello", "text/plain", "attachment; filename=\"file\"; filename*=UTF-8''notes%20%C3%A9.txt"
+        )
+        file_id = uploaded.json()["id"]
+        fetched = m.client.get(f"/api/v2/chats/files/{file_id}", headers=ALICE)
+        bobs = m.client.get(f"/api/v2/chats/files/{file_id}", headers=BOB)
+        link = m.client.post(f"/api/v2/chats/files/{file_id}/download-url", headers=ALICE).json()
+        downloaded = m.client.get(link["url"].split("testserver", 1)[1])
+        forged = m.client.get(f"{EXPERIMENTAL}/chats/files/{file_id}/download?token=forged")
+    # Then it is hers, named as sent, and the signed link needs no session token
+    assert uploaded.status_code == 201
+    assert fetched.content == b"hello" and fetched.headers["content-type"].startswith("text/plain")
+    assert fetched.headers["content-disposition"] == "attachment; filename*=utf-8''notes%20%C3%A9.txt"
+    assert bobs.status_code == 404
+    assert (link["name"], link["mime_type"], link["size_bytes"]) == ("notes é.txt", "text/plain", 5)
+    assert downloaded.content == b"hello" and downloaded.headers["cache-control"] == "no-store"
+    assert forged.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "disposition", "message"),
+    [
+        (
+            b"hello",
+            "image/png",
+            'attachment; filename="a.png"',
+            "File content type does not match Content-Type header.",
+        ),
+        (
+            b"\x00\xff\x00",
+            "application/octet-stream",
+            'attachment; filename="a.bin"',
+            "Unsupported file type.",
+        ),
+        (b"hello", "application/zip", 'attachment; filename="a.zip"', "Unsupported file type."),
+        (b"hello", "text/plain", "attachment", "Filename is required."),
+    ],
+)
+def test_a_file_that_is_not_what_it_says_is_refused(
+    content: bytes, content_type: str, disposition: str, message: str
+) -> None:
+    with current_mock() as m:
+        response = _upload(m, content, content_type, disposition)
+    assert response.status_code == 400
+    assert response.json()["message"] == message
+
+
+def test_a_file_over_ten_mebibytes_is_a_413() -> None:
+    with current_mock(limits=Limits(max_body_bytes=12 * 1024 * 1024)) as m:
+        response = _upload(m, b"x" * (10 * 1024 * 1024 + 1), "text/plain")
+    assert (response.status_code, response.json()["message"]) == (413, "File too large.")
+
+
+def test_an_upload_names_its_organization() -> None:
+    with current_mock() as m:
+        missing = m.client.post("/api/v2/chats/files", headers=ALICE, content=b"x")
+        bad = m.client.post("/api/v2/chats/files?organization=x", headers=ALICE, content=b"x")
+        other = m.client.post(
+            f"/api/v2/chats/files?organization={uuid.UUID(int=3)}", headers=ALICE, content=b"x"
+        )
+    assert _json(missing) == (400, {"message": "Missing organization query parameter."})
+    assert _json(bad) == (400, {"message": "Invalid organization ID."})
+    assert other.status_code == 403

@@ -14,6 +14,7 @@ from mockserver.current.api import CurrentChatsApi
 from mockserver.current.catalog import ModelCatalog
 from mockserver.current.chat_config import ChatConfigApi
 from mockserver.current.chat_context import ChatContextApi
+from mockserver.current.chat_files import ChatFilesApi
 from mockserver.current.chat_reports import ChatReportsApi
 from mockserver.current.chat_router import chat_router_middleware, experimental_only_paths
 from mockserver.current.decoding import current_validator_map
@@ -67,6 +68,7 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         ChatContextApi(store=parts.store, engine=engine),
         ChatReportsApi(store=parts.store),
         ChatConfigApi(catalog=engine.catalog),
+        ChatFilesApi(clock=parts.clock, new_id=parts.new_id),
         LegacyProvidersApi(),
     )
 
