@@ -79,7 +79,7 @@ class ChatFilesApi:
         self._links: dict[str, tuple[UUID, UUID, datetime]] = {}  # token -> file, user, expiry
 
     async def upload_chat_file(
-        self, user: User, query: dict[str, list[str]], headers: Mapping[str, str], body: bytes
+        self, user: User, query: dict[str, list[str]], request_headers: Mapping[str, str], raw_body: bytes
     ) -> Response:
         """POST /chats/files?organization=: the raw bytes, named by Content-Disposition."""
         raw_org = (query.get("organization") or [""])[0]
@@ -91,6 +91,7 @@ class ChatFilesApi:
             raise CoderRefusal(400, "Invalid organization ID.") from None
         if organization != user.organization_id:
             raise CoderRefusal(403, "Forbidden.", FORBIDDEN_DETAIL)
+        headers, body = request_headers, raw_body
         declared = _media_type(headers.get("content-type") or _OCTET)
         if declared != _OCTET and declared not in ALLOWED:
             raise _unsupported()
@@ -134,14 +135,14 @@ class ChatFilesApi:
         return _serve(self._file(user, path["file"]), "private, max-age=31536000, immutable")
 
     async def create_chat_file_download_url(
-        self, user: User, path: Mapping[str, str], headers: Mapping[str, str]
+        self, user: User, path: Mapping[str, str], request_headers: Mapping[str, str]
     ) -> Response:
         """POST /chats/files/{file}/download-url: a link that needs no session token, for an hour."""
         found = self._file(user, path["file"])
         token = self._new_id().hex  # the mock's opaque token (coderd signs a JWT)
         expires = (self._clock() + LINK_LIFETIME).replace(microsecond=0)
         self._links[token] = (found.id, user.id, expires)
-        host = headers.get("host", "localhost")
+        host = request_headers.get("host", "localhost")
         return json_response(
             200,
             {

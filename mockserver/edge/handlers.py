@@ -30,11 +30,12 @@ _CONTEXT_ARGUMENTS = frozenset({"user", "chat", REQUEST_BODY})
 # What a handler may read raw from the request, to refuse it in Coder's words itself: the
 # path parameters as sent, the query as Go's url.Values (every value of every name), the
 # headers (lower-cased names, latin-1 values), and a body no validator reads (a file's bytes).
-_RAW_ARGUMENTS = frozenset({"path", "query", "headers", "body"})
+# (`body` stays the control plane's: its handlers take the parsed JSON by that name.)
+_RAW_ARGUMENTS = frozenset({"path", "query", "request_headers", "raw_body"})
 
 
 def _raw(scope: Scope, name: str) -> Any:
-    if name == "headers":
+    if name == "request_headers":
         return {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
     if name == "path":
         return dict(scope.get("path_params", {}))
@@ -67,10 +68,10 @@ def _call_handler(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
         arguments = {
             name: context[name] if name not in _RAW_ARGUMENTS else _raw(scope, name)
             for name in names
-            if name != "body"
+            if name != "raw_body"
         }
-        if "body" in names:
-            arguments["body"] = await _body(receive)
+        if "raw_body" in names:
+            arguments["raw_body"] = await _body(receive)
         response = await handler(**arguments)
         await response(scope, receive, send)
 

@@ -1592,7 +1592,9 @@ export interface components {
             status: "in_progress" | "completed" | "error" | "interrupted";
             provider?: string;
             model?: string;
-            summary: Record<string, never> | null;
+            summary: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             started_at: string;
             /** Format: date-time */
@@ -1611,7 +1613,10 @@ export interface components {
             trigger_message_id?: number;
             /** Format: int64 */
             history_tip_message_id?: number;
-            steps: Record<string, never>[];
+            /** @description codersdk.ChatDebugStep (the mock records none). */
+            steps: {
+                [key: string]: unknown;
+            }[];
         };
         "codersdk.ChatSystemPromptResponse": {
             system_prompt: string;
