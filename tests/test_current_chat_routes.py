@@ -506,3 +506,119 @@ def test_an_upload_names_its_organization() -> None:
     assert _json(missing) == (400, {"message": "Missing organization query parameter."})
     assert _json(bad) == (400, {"message": "Invalid organization ID."})
     assert other.status_code == 403
+
+
+# --- the organization's models and overrides -----------------------------------------------------
+
+ORG_MODELS = "/api/v2/organizations/coder/chats/models"
+
+
+def test_a_model_made_in_the_organization_is_listed_fetched_and_deleted() -> None:
+    with current_mock() as m:
+        provider = m.client.get(ORG_MODELS, headers=ALICE).json()["providers"][0]["id"]
+        created = m.client.post(
+            ORG_MODELS,
+            headers=ALICE,
+            json={
+                "ai_provider_id": provider,
+                "model": " claude-haiku ",
+                "display_name": "Haiku",
+                "context_limit": 100000,
+            },
+        )
+        model = created.json()
+        listed = [x["id"] for x in m.client.get(ORG_MODELS, headers=ALICE).json()["models"]]
+        fetched = m.client.get(f"{ORG_MODELS}/{model['id']}", headers=ALICE)
+        chat = m.create("on haiku", model_config_id=model["id"])
+        patched = m.client.patch(
+            f"{ORG_MODELS}/{model['id']}", headers=ALICE, json={"is_default": True}
+        ).json()
+        deleted = m.client.delete(f"{ORG_MODELS}/{model['id']}", headers=ALICE)
+        gone = m.client.get(f"{ORG_MODELS}/{model['id']}", headers=ALICE)
+        defaults = [x for x in m.client.get(ORG_MODELS, headers=ALICE).json()["models"] if x["is_default"]]
+    assert created.status_code == 201
+    assert (model["model"], model["compression_threshold"], model["is_default"]) == (
+        "claude-haiku",
+        70,
+        False,
+    )
+    assert model["id"] in listed and fetched.json() == model
+    assert chat["last_model_config_id"] == model["id"]
+    assert patched["is_default"] is True
+    assert deleted.status_code == 204 and gone.status_code == 404
+    assert len(defaults) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"model": "x", "context_limit": 1}, "AI provider ID is required."),
+        ({"ai_provider_id": str(uuid.UUID(int=1)), "model": " ", "context_limit": 1}, "Model is required."),
+        ({"ai_provider_id": str(uuid.UUID(int=1)), "model": "x"}, "Context limit is required."),
+        (
+            {
+                "ai_provider_id": str(uuid.UUID(int=1)),
+                "model": "x",
+                "context_limit": 5,
+                "compression_threshold": 101,
+            },
+            "Invalid compression threshold.",
+        ),
+        (
+            {"group_acl": {}},
+            "Model ACLs cannot be set here. Use the nested /acl endpoint after creating the model.",
+        ),
+    ],
+)
+def test_a_model_without_what_coderd_requires_is_refused(body: dict[str, Any], message: str) -> None:
+    with current_mock() as m:
+        response = m.client.post(ORG_MODELS, headers=ALICE, json=body)
+    assert (response.status_code, response.json()["message"]) == (400, message)
+
+
+def test_overrides_of_the_organization_and_of_a_member() -> None:
+    with current_mock() as m:
+        base = "/api/v2/organizations/coder"
+        bad_context = _json(m.client.put(f"{base}/chats/model-overrides/x", headers=ALICE, json={}))
+        bad_model = _json(
+            m.client.put(
+                f"{base}/chats/model-overrides/general", headers=ALICE, json={"model_config_id": "x"}
+            )
+        )
+        set_ = _json(
+            m.client.put(
+                f"{base}/chats/model-overrides/general", headers=ALICE, json={"model_config_id": MODEL}
+            )
+        )
+        listed = m.client.get(f"{base}/chats/model-overrides", headers=ALICE).json()
+        member = m.client.get(f"{base}/members/me/chats/model-overrides", headers=ALICE).json()
+        personal = m.client.put(
+            f"{base}/members/me/chats/model-overrides/root",
+            headers=ALICE,
+            json={"mode": "model", "model_config_id": MODEL},
+        )
+        wrong = _json(
+            m.client.put(
+                f"{base}/members/me/chats/model-overrides/root",
+                headers=ALICE,
+                json={"mode": "chat_default", "model_config_id": MODEL},
+            )
+        )
+        after = m.client.get(f"{base}/members/me/chats/model-overrides", headers=ALICE).json()
+    assert bad_context[1]["message"] == "Invalid chat model override context."
+    assert bad_model == (
+        400,
+        {"message": "Invalid model_config_id.", "detail": 'Value "x" is not a valid UUID.'},
+    )
+    assert set_ == (200, {"context": "general", "model_config_id": MODEL})
+    assert listed == {"overrides": [{"context": "general", "model_config_id": MODEL}]}
+    assert member["root"] == {
+        "context": "root",
+        "mode": "chat_default",
+        "model_config_id": "",
+        "is_set": False,
+    }
+    assert member["deployment_defaults"]["general"]["model_config_id"] == MODEL
+    assert personal.status_code == 204
+    assert wrong == (400, {"message": "model_config_id must be empty unless mode is model."})
+    assert after["root"]["model_config_id"] == MODEL and after["root"]["is_set"] is True

@@ -15,6 +15,7 @@ from mockserver.current.catalog import ModelCatalog
 from mockserver.current.chat_config import ChatConfigApi
 from mockserver.current.chat_context import ChatContextApi
 from mockserver.current.chat_files import ChatFilesApi
+from mockserver.current.chat_models import ChatModelsApi
 from mockserver.current.chat_reports import ChatReportsApi
 from mockserver.current.chat_router import chat_router_middleware, experimental_only_paths
 from mockserver.current.decoding import current_validator_map
@@ -63,11 +64,19 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         queue_limit=parts.queue_limit,
     )
     api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
+    config = ChatConfigApi(catalog=engine.catalog)
     handlers = (
         api,
         ChatContextApi(store=parts.store, engine=engine),
         ChatReportsApi(store=parts.store),
-        ChatConfigApi(catalog=engine.catalog),
+        config,
+        ChatModelsApi(
+            catalog=engine.catalog,
+            directory=parts.directory,
+            clock=parts.clock,
+            new_id=parts.new_id,
+            personal_enabled=config.personal_model_overrides_enabled,
+        ),
         ChatFilesApi(clock=parts.clock, new_id=parts.new_id),
         LegacyProvidersApi(),
     )

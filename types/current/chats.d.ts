@@ -1065,6 +1065,239 @@ export interface paths {
          */
         get: operations["list-ai-models-and-provider-descriptors-in-an-organization"];
         put?: never;
+        /**
+         * Create an AI model in an organization
+         * @description A model config the organization's chats can run (the first one, or one with `is_default`, becomes the default). ACLs are set on its own `/acl` route.
+         */
+        post: operations["create-an-ai-model-in-an-organization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an AI model
+         * @description One model config of the organization.
+         */
+        get: operations["get-an-ai-model"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an AI model
+         * @description Removes the model config; the default passes to the first left (the mock's choice; coderd's handler was not read).
+         */
+        delete: operations["delete-an-ai-model"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an AI model
+         * @description Changes the fields sent (the mock applies the create's rules; coderd's handler was not read).
+         */
+        patch: operations["update-an-ai-model"];
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/models/{model}/acl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get AI model ACL
+         * @description Who may use the model: the organization's everyone group reads every model (seeded at create).
+         */
+        get: operations["get-ai-model-acl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update AI model ACL
+         * @description A sparse update (`""` removes an entry); the mock knows nobody else to share with, so any entry is refused.
+         */
+        patch: operations["update-ai-model-acl"];
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/models/{model}/acl/available": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List AI model ACL candidates
+         * @description Users and groups the model could be shared with (the mock has none to offer; coderd's shape was not read).
+         */
+        get: operations["list-ai-model-acl-available"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List organization chat model overrides
+         * @description The model each context uses instead of the default.
+         */
+        get: operations["list-organization-chat-model-overrides"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/model-overrides/{context}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Override context: general, explore, title_generation, compaction or advisor.
+                 * @example general
+                 */
+                context: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update organization chat model override
+         * @description Sets (or, with an empty `model_config_id`, clears) a context's model.
+         */
+        put: operations["update-organization-chat-model-override"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/members/{user}/chats/model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description User name, ID, or `me`.
+                 * @example me
+                 */
+                user: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get organization member chat model overrides
+         * @description A member's own default models (root, general, explore) and the deployment's defaults.
+         */
+        get: operations["get-organization-member-chat-model-overrides"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/members/{user}/chats/model-overrides/{context}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description User name, ID, or `me`.
+                 * @example me
+                 */
+                user: string;
+                /**
+                 * @description root, general or explore.
+                 * @example root
+                 */
+                context: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update organization member chat model override
+         * @description Sets a member's own model for one context.
+         */
+        put: operations["update-organization-member-chat-model-override"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1732,6 +1965,99 @@ export interface components {
             /** @deprecated */
             reasoning_effort?: string | null;
         } | null;
+        "codersdk.CreateChatModelRequest": {
+            /** Format: uuid */
+            ai_provider_id?: string | null;
+            model?: string | null;
+            display_name?: string | null;
+            enabled?: boolean | null;
+            is_default?: boolean | null;
+            /** Format: int64 */
+            context_limit?: number | null;
+            /** Format: int32 */
+            compression_threshold?: number | null;
+            model_config?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Refused when present (even `null`); a model's ACL is set on its `/acl` route. */
+            group_acl?: unknown;
+            /** @description Refused when present (even `null`); a model's ACL is set on its `/acl` route. */
+            user_acl?: unknown;
+        } | null;
+        /** @description The fields to change (the mock reads `model`, `display_name`, `is_default`, `context_limit`, `compression_threshold`). */
+        "codersdk.UpdateChatModelRequest": {
+            model?: string | null;
+            display_name?: string | null;
+            enabled?: boolean | null;
+            is_default?: boolean | null;
+            /** Format: int64 */
+            context_limit?: number | null;
+            /** Format: int32 */
+            compression_threshold?: number | null;
+            model_config?: {
+                [key: string]: unknown;
+            } | null;
+        } | null;
+        "codersdk.ChatModelACL": {
+            users: {
+                /** Format: uuid */
+                id: string;
+                username?: string;
+                role: components["schemas"]["codersdk.ChatRole"];
+            }[];
+            groups: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                role: components["schemas"]["codersdk.ChatRole"];
+            }[];
+        };
+        "codersdk.UpdateChatModelACLRequest": {
+            user_roles?: {
+                [key: string]: components["schemas"]["codersdk.ChatRole"];
+            } | null;
+            group_roles?: {
+                [key: string]: components["schemas"]["codersdk.ChatRole"];
+            } | null;
+        } | null;
+        "codersdk.ChatModelOverrideResponse": {
+            /** @enum {string} */
+            context: "general" | "explore" | "title_generation" | "compaction" | "advisor";
+            /** @description The model config ID, or "" for none. */
+            model_config_id: string;
+            reasoning_effort?: string;
+        };
+        "codersdk.ChatModelOverridesResponse": {
+            overrides: components["schemas"]["codersdk.ChatModelOverrideResponse"][];
+        };
+        "codersdk.UpdateChatModelOverrideRequest": {
+            model_config_id?: string | null;
+            reasoning_effort?: string | null;
+        } | null;
+        "codersdk.ChatPersonalModelOverride": {
+            /** @enum {string} */
+            context: "root" | "general" | "explore";
+            /** @enum {string} */
+            mode: "deployment_default" | "chat_default" | "model";
+            model_config_id: string;
+            reasoning_effort?: string;
+            is_set: boolean;
+        };
+        "codersdk.UserChatPersonalModelOverridesResponse": {
+            enabled: boolean;
+            root: components["schemas"]["codersdk.ChatPersonalModelOverride"];
+            general: components["schemas"]["codersdk.ChatPersonalModelOverride"];
+            explore: components["schemas"]["codersdk.ChatPersonalModelOverride"];
+            deployment_defaults: {
+                general: components["schemas"]["codersdk.ChatModelOverrideResponse"];
+                explore: components["schemas"]["codersdk.ChatModelOverrideResponse"];
+            };
+        };
+        "codersdk.UpdateUserChatPersonalModelOverrideRequest": {
+            mode?: string | null;
+            model_config_id?: string | null;
+            reasoning_effort?: string | null;
+        } | null;
         /**
          * @description One event of a chat's stream (Go's codersdk.ChatStreamEvent). `type` says which one
          *     payload field is set; every other payload field is omitted (Go `omitempty`). `chat_id`
@@ -2229,6 +2555,39 @@ export interface components {
                  *       "message": "Invalid file ID."
                  *     }
                  */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The body is not JSON of the right types, sets ACLs, or lacks a provider, a model or a positive context limit; the compression threshold is outside 0-100; the provider is unknown. */
+        CreateModelBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The model ID is not a UUID. */
+        InvalidModelID: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Invalid UUID \"x\".",
+                 *       "detail": "invalid UUID length: 1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The context is unknown, or the model config or reasoning effort is invalid. */
+        ModelOverrideBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/json": components["schemas"]["codersdk.Response"];
             };
         };
@@ -4180,6 +4539,387 @@ export interface operations {
                     "application/json": components["schemas"]["codersdk.OrganizationChatModelsResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "create-an-ai-model-in-an-organization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.CreateChatModelRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModel"];
+                };
+            };
+            400: components["responses"]["CreateModelBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-an-ai-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModel"];
+                };
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "delete-an-ai-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-an-ai-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatModelRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModel"];
+                };
+            };
+            400: components["responses"]["CreateModelBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-ai-model-acl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModelACL"];
+                };
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-ai-model-acl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatModelACLRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "list-ai-model-acl-available": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModelACL"];
+                };
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "list-organization-chat-model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModelOverridesResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-organization-chat-model-override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Override context: general, explore, title_generation, compaction or advisor.
+                 * @example general
+                 */
+                context: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatModelOverrideRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModelOverrideResponse"];
+                };
+            };
+            400: components["responses"]["ModelOverrideBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-organization-member-chat-model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description User name, ID, or `me`.
+                 * @example me
+                 */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.UserChatPersonalModelOverridesResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-organization-member-chat-model-override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description User name, ID, or `me`.
+                 * @example me
+                 */
+                user: string;
+                /**
+                 * @description root, general or explore.
+                 * @example root
+                 */
+                context: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateUserChatPersonalModelOverrideRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ModelOverrideBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
