@@ -132,6 +132,9 @@ class CurrentChatsApi:
         chat_id = check_orchestrator_create(self._store, user, body) if orchestrator else None
         workspace_id = self._workspace(user, body.get("workspace_id"))
         model = self._model(body.get("model_config_id"), nil_message="Invalid model config ID.")
+        if model is None and not self._engine.catalog.has_models:
+            # defaultCreateChatModelConfigID's noLocalChatModelResponse (its text was not read).
+            raise CoderRefusal(400, "No chat model is configured.")
         plan_mode = body.get("plan_mode") or ""
         if plan_mode not in _PLAN_MODES:
             raise CoderRefusal(400, "Invalid plan_mode value.")

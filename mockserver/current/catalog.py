@@ -48,6 +48,7 @@ class ModelCatalog:
         openai = Provider(uuid5(_NAMESPACE, "provider:openai"), "openai", "OpenAI")
         self.organization_id = organization_id
         self.providers = (anthropic, openai)
+        self._retired: tuple[ChatModelConfig, ...] = ()  # deleted configs, for the chats that ran them
         self.models: tuple[ChatModelConfig, ...] = (
             self._model(anthropic, "claude-sonnet-4-5", "Claude Sonnet 4.5", 200_000, default=True),
             self._model(openai, "gpt-5", "GPT-5", 400_000, default=False),
@@ -70,8 +71,14 @@ class ModelCatalog:
 
     @property
     def default(self) -> ChatModelConfig:
-        """The model a chat runs when it names none (the first, if none is marked)."""
-        return next((m for m in self.models if m.is_default), self.models[0])
+        """The model a chat runs when it names none; with none left, the last one deleted."""
+        every = (*self.models, *reversed(self._retired))
+        return next((m for m in every if m.is_default), every[0])
+
+    @property
+    def has_models(self) -> bool:
+        """Whether any model is left (a new chat needs one)."""
+        return bool(self.models)
 
     def get(self, model_config_id: UUID) -> ChatModelConfig | None:
         """The config of this id, or None."""
@@ -90,7 +97,8 @@ class ModelCatalog:
         )
 
     def remove(self, model_config_id: UUID) -> None:
-        """A config gone; if it was the default, the first left becomes the default."""
+        """A config gone (chats that ran it keep its name); the first left may become the default."""
+        self._retired += tuple(m for m in self.models if m.id == model_config_id)
         left = tuple(m for m in self.models if m.id != model_config_id)
         if left and not any(m.is_default for m in left):
             left = (replace(left[0], is_default=True), *left[1:])
@@ -102,7 +110,8 @@ class ModelCatalog:
 
     def named(self, provider: str, model: str) -> ChatModelConfig:
         """The config a stored chat runs (chats store the provider and model names)."""
-        found = next((m for m in self.models if m.provider.type == provider and m.model == model), None)
+        every = (*self.models, *self._retired)
+        found = next((m for m in every if m.provider.type == provider and m.model == model), None)
         return found or self.default
 
     def owns(self, organization: str) -> bool:

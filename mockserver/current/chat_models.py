@@ -64,7 +64,7 @@ class ChatModelsApi:
 
     def _model(self, path: Mapping[str, str]) -> ChatModelConfig:
         self._organization(path)
-        raw = path["model"]
+        raw = path["modelConfig"]
         try:
             model_id = parse_uuid(raw)
         except ValueError as error:

@@ -33,7 +33,7 @@ from mockserver.core.errors import MockError, RouteNotFound
 from mockserver.core.models import Chat, User
 from mockserver.current.legacy_providers import GONE, GONE_DETAIL
 from mockserver.edge.auth import session_token
-from mockserver.edge.coder_errors import CoderRefusal, coder_error, send_error
+from mockserver.edge.coder_errors import RESOURCE_NOT_FOUND, CoderRefusal, coder_error, send_error
 from mockserver.edge.push_socket import refuse
 
 __all__ = ["EXPERIMENTAL", "V2", "ChatMount", "chat_router_middleware", "experimental_only_paths"]
@@ -106,11 +106,13 @@ class ChatRouterMiddleware:
         *,
         directory: Directory,
         resolve_chat: ResolveChat,
+        owns_organization: Callable[[str], bool],
         shared: Iterable[str],
         experimental_only: Iterable[str],
     ) -> None:
         """`shared`: the templates both prefixes serve; `experimental_only`: those only it serves."""
         self._app = app
+        self._owns_organization = owns_organization
         self._directory = directory
         self._resolve_chat = resolve_chat
         shared = tuple(shared)
@@ -140,8 +142,12 @@ class ChatRouterMiddleware:
     def _check(self, prefix: str, rest: str, internal: str, scope: Scope) -> None:
         """Raise chi's refusal for a path no route of this prefix matches; return if one does."""
         segments = rest.split("/")  # ["", "chats", name, ...] for a /chats path
-        if segments[1] != "chats":
-            return  # organization routes: the document's own, answered by the app
+        if segments[1] == "organizations":
+            # ExtractOrganizationParam, before any handler reads a body.
+            self._directory.authenticate(session_token(scope))
+            if not self._owns_organization(segments[2]):
+                raise CoderRefusal(404, RESOURCE_NOT_FOUND)
+            return
         mount = MOUNTS[prefix]
         name = segments[2] if len(segments) > 2 else ""
         if name in mount.reserved:
@@ -179,6 +185,7 @@ def chat_router_middleware(
     directory: Directory,
     *,
     resolve_chat: ResolveChat,
+    owns_organization: Callable[[str], bool],
     shared: Iterable[str],
     experimental_only: Iterable[str],
 ) -> Any:
@@ -187,6 +194,7 @@ def chat_router_middleware(
         ChatRouterMiddleware,
         directory=directory,
         resolve_chat=resolve_chat,
+        owns_organization=owns_organization,
         shared=tuple(shared),
         experimental_only=tuple(experimental_only),
     )

@@ -104,6 +104,7 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
             chat_router_middleware(
                 parts.directory,
                 resolve_chat=resolve_chat,
+                owns_organization=engine.catalog.owns,
                 shared=[t for t in loaded["paths"] if t not in experimental_only] + list(SOCKET_PATHS),
                 experimental_only=experimental_only + EXPERIMENTAL_SOCKET_PATHS,
             ),

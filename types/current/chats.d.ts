@@ -1076,7 +1076,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/organizations/{organization}/chats/models/{model}": {
+    "/organizations/{organization}/chats/models/{modelConfig}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1087,10 +1087,10 @@ export interface paths {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
@@ -1115,7 +1115,7 @@ export interface paths {
         patch: operations["update-an-ai-model"];
         trace?: never;
     };
-    "/organizations/{organization}/chats/models/{model}/acl": {
+    "/organizations/{organization}/chats/models/{modelConfig}/acl": {
         parameters: {
             query?: never;
             header?: never;
@@ -1126,10 +1126,10 @@ export interface paths {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
@@ -1150,7 +1150,7 @@ export interface paths {
         patch: operations["update-ai-model-acl"];
         trace?: never;
     };
-    "/organizations/{organization}/chats/models/{model}/acl/available": {
+    "/organizations/{organization}/chats/models/{modelConfig}/acl/available": {
         parameters: {
             query?: never;
             header?: never;
@@ -1161,10 +1161,10 @@ export interface paths {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
@@ -4587,10 +4587,10 @@ export interface operations {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
@@ -4621,10 +4621,10 @@ export interface operations {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
@@ -4653,10 +4653,10 @@ export interface operations {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
@@ -4691,10 +4691,10 @@ export interface operations {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
@@ -4725,10 +4725,10 @@ export interface operations {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
@@ -4761,10 +4761,10 @@ export interface operations {
                  */
                 organization: string;
                 /**
-                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @description Model config ID (coderd's `{model}`); not a UUID is a 400 `Invalid UUID "<value>".`
                  * @example 37e97861-314b-58a9-9b95-bfb763a883be
                  */
-                model: string;
+                modelConfig: string;
             };
             cookie?: never;
         };
