@@ -3,6 +3,9 @@
 Authentication and `{chat}` (400 `Invalid UUID`, 404) are done before a handler runs; the body
 arrives Go-decoded (`decoding`). Each handler then checks what coderd checks, in coderd's
 order, with coderd's messages (openapi/current/WIRE.md section 5), before anything changes.
+The `chat` a handler receives was read when the request's head arrived: it answers the checks
+coderd makes on `httpmw.ChatParam`, while every change goes to the engine by the chat's id, which
+decides on the chat as it is then (WIRE.md section 4.1).
 """
 
 from __future__ import annotations
@@ -20,12 +23,19 @@ from mockserver.core.errors import (
     WorkspaceForbidden,
     WorkspaceNotFound,
 )
-from mockserver.core.golang import parse_uuid, quote
+from mockserver.core.golang import encode_json, encode_json_text, parse_uuid, quote
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
 from mockserver.current.chat_search import ChatSearch, parse_chat_search
-from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
+from mockserver.current.encoded import EncodedRows, json_array
+from mockserver.current.engine import (
+    ChatArchived,
+    ChatEngine,
+    EditedMessageNotUser,
+    QueueFull,
+    ToolResultsInvalid,
+)
 from mockserver.current.inputs import (
     QueryParams,
     content_parts,
@@ -34,28 +44,36 @@ from mockserver.current.inputs import (
     reasoning_effort,
 )
 from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITLE, check_orchestrator_create
-from mockserver.current.responses import json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import (
-    chat_json,
     has_assistant_message,
     message_json,
     message_text,
     models_json,
     queued_json,
 )
-from mockserver.edge.coder_errors import RESOURCE_NOT_FOUND, CoderRefusal
+from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
 
 __all__ = ["CurrentChatsApi"]
 
 _MAX_TITLE_RUNES = 200
 _MAX_DYNAMIC_TOOLS = 250
 _PLAN_MODES = ("", "plan")
+_ACTIVE_CHAT = "Cannot archive an active chat. Interrupt or wait for the chat to finish first."
 _CLIENT_TYPES = ("ui", "api")
 
 
-_json = json_response
-_no_content = no_content
+def _json(status: int, body: Any) -> Response:
+    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+
+
+def _encoded(status: int, text: str) -> Response:
+    """An answer whose JSON is encoded already (encode_json_text's pieces, joined)."""
+    return Response(content=(text + "\n").encode("utf-8"), status_code=status, media_type=CONTENT_TYPE)
+
+
+def _no_content() -> Response:
+    return Response(status_code=204)
 
 
 def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:
@@ -69,14 +87,15 @@ class CurrentChatsApi:
         self._store = store
         self._engine = engine
         self._directory = directory
+        self._encoded = EncodedRows()
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `list-chats` is `list_chats`."""
         return getattr(self, operation_id.replace("-", "_"))
 
-    def _chat_json(self, chat: Chat) -> dict[str, Any]:
+    def _chat_text(self, chat: Chat) -> str:
         messages = self._store.messages_of(chat.id)
-        return chat_json(
+        return self._encoded.chat(
             chat,
             self._engine.model_of(chat),
             has_unread=has_assistant_message(messages, chat.last_read_message_id),
@@ -108,7 +127,7 @@ class CurrentChatsApi:
         chats = chats[offset:]
         if limit:
             chats = chats[:limit]
-        return _json(200, [self._chat_json(chat) for chat in chats])
+        return _encoded(200, json_array(self._chat_text(chat) for chat in chats))
 
     def _matches(self, chat: Chat, search: ChatSearch) -> bool:
         messages = self._store.messages_of(chat.id)
@@ -157,11 +176,11 @@ class CurrentChatsApi:
             attributes=attributes,
             chat_id=chat_id,
         )
-        return _json(201, self._chat_json(chat))
+        return _encoded(201, self._chat_text(chat))
 
     async def get_chat_by_id(self, chat: Chat) -> Response:
         """GET /chats/{chat}."""
-        return _json(200, self._chat_json(chat))
+        return _encoded(200, self._chat_text(chat))
 
     async def update_chat(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
         """PATCH /chats/{chat}: every check first, then every change (coderd changes as it goes)."""
@@ -185,14 +204,9 @@ class CurrentChatsApi:
             if archived == chat.archived:
                 raise CoderRefusal(400, f"Chat is already {'archived' if archived else 'not archived'}.")
             try:
-                self._engine.check_archive(chat)
+                self._engine.check_archive(chat.id, archived)
             except TransitionNotAllowed as error:
-                raise _conflict(
-                    "Cannot archive an active chat. Interrupt or wait for the chat to finish first.", error
-                ) from None
-            changes["archived"] = archived
-            if archived:
-                changes["pin_order"] = 0  # an archived chat is never pinned
+                raise _conflict(_ACTIVE_CHAT, error) from None
         if "pin_order" in body:
             pin_order = body["pin_order"]
             if pin_order < 0:
@@ -207,7 +221,12 @@ class CurrentChatsApi:
             )
         if plan_mode is not None:
             changes["metadata"] = {**chat.metadata, "plan_mode": plan_mode}
-        if changes:
+        if "archived" in body:
+            try:
+                self._engine.set_archived(chat.id, archived, **changes)
+            except TransitionNotAllowed as error:
+                raise _conflict(_ACTIVE_CHAT, error) from None
+        elif changes:
             self._store.update_chat(chat.id, **changes)
         return _no_content()
 
@@ -241,13 +260,16 @@ class CurrentChatsApi:
             ascending=bool(after_id and not before_id),
         )
         queued = self._store.queue_of(chat.id) if not before_id and not after_id else ()
-        return _json(
+        # {"messages", "queued_messages", "has_more"}, each stored message encoded once (EncodedRows).
+        return _encoded(
             200,
-            {
-                "messages": [message_json(m) for m in rows],
-                "queued_messages": [queued_json(q) for q in queued],
-                "has_more": has_more,
-            },
+            '{"messages":'
+            + json_array(self._encoded.message(m) for m in rows)
+            + ',"queued_messages":'
+            + encode_json_text([queued_json(q) for q in queued])
+            + ',"has_more":'
+            + ("true" if has_more else "false")
+            + "}",
         )
 
     async def send_chat_message(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
@@ -265,7 +287,9 @@ class CurrentChatsApi:
         model = self._model(body.get("model_config_id"), nil_message=None)
         reasoning_effort(body.get("reasoning_effort"))
         try:
-            result = self._engine.send(user, chat, parts, interrupt=busy == "interrupt", model=model)
+            result = self._engine.send(user, chat.id, parts, interrupt=busy == "interrupt", model=model)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot send messages to an archived chat.") from None
         except QueueFull as error:
             raise CoderRefusal(
                 429, "Message queue is full.", f"Maximum {error.limit} messages can be queued."
@@ -300,7 +324,9 @@ class CurrentChatsApi:
         reasoning_effort(body.get("reasoning_effort"))
         _no_mcp_servers(body.get("mcp_server_ids"))
         try:
-            result = self._engine.edit(user, chat, message_id, parts, model)
+            result = self._engine.edit(user, chat.id, message_id, parts, model)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot edit messages in an archived chat.") from None
         except MessageNotFound:
             raise CoderRefusal(
                 404, "Chat message not found.", "Message does not belong to this chat."
@@ -322,10 +348,12 @@ class CurrentChatsApi:
         if chat.archived:
             raise CoderRefusal(400, "Cannot interrupt an archived chat.")
         try:
-            updated = self._engine.interrupt(chat)
+            updated = self._engine.interrupt(chat.id)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot interrupt an archived chat.") from None
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in an interruptible state.", error) from None
-        return _json(200, self._chat_json(updated))
+        return _encoded(200, self._chat_text(updated))
 
     async def submit_chat_tool_results(self, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/tool-results: the client's answers to the tool calls the turn waits for."""
@@ -335,12 +363,15 @@ class CurrentChatsApi:
         if not results:
             raise CoderRefusal(400, "At least one tool result is required.")
         try:
-            self._engine.submit_tool_results(chat, results)
+            self._engine.submit_tool_results(chat.id, results)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot submit tool results to an archived chat.") from None
         except TransitionNotAllowed:
+            status = self._store.chat(chat.id).status  # as the engine found it: nothing awaited since
             raise CoderRefusal(
                 409,
                 "Chat is not waiting for tool results.",
-                f'chat status is {quote(chat.status.value)}, expected "requires_action"',
+                f'chat status is {quote(status.value)}, expected "requires_action"',
             ) from None
         except ToolResultsInvalid as error:
             raise CoderRefusal(400, error.message, error.detail) from None
@@ -352,7 +383,7 @@ class CurrentChatsApi:
         """DELETE /chats/{chat}/queue/{queuedMessage}."""
         queued_id = _queued_id(path)
         try:
-            self._engine.delete_queued(chat, queued_id)
+            self._engine.delete_queued(chat.id, queued_id)
         except QueuedMessageNotFound:
             raise CoderRefusal(404, "Queued message not found.") from None
         except TransitionNotAllowed as error:
@@ -365,7 +396,9 @@ class CurrentChatsApi:
             raise CoderRefusal(400, "Cannot promote queued messages in an archived chat.")
         queued_id = _queued_id(path)
         try:
-            self._engine.promote(chat, queued_id)
+            self._engine.promote(chat.id, queued_id)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot promote queued messages in an archived chat.") from None
         except QueuedMessageNotFound:
             raise CoderRefusal(404, "Queued message not found.") from None
         except TransitionNotAllowed as error:
