@@ -30,10 +30,17 @@ from starlette.websockets import WebSocket
 
 from mockserver.core.directory import Directory
 from mockserver.core.errors import MockError, RouteNotFound
+from mockserver.core.golang import encode_json
 from mockserver.core.models import Chat, User
 from mockserver.current.legacy_providers import GONE, GONE_DETAIL
 from mockserver.edge.auth import session_token
-from mockserver.edge.coder_errors import RESOURCE_NOT_FOUND, CoderRefusal, coder_error, send_error
+from mockserver.edge.coder_errors import (
+    CONTENT_TYPE,
+    RESOURCE_NOT_FOUND,
+    CoderRefusal,
+    coder_error,
+    send_error,
+)
 from mockserver.edge.push_socket import refuse
 
 __all__ = ["EXPERIMENTAL", "V2", "ChatMount", "chat_router_middleware", "experimental_only_paths"]
@@ -109,9 +116,12 @@ class ChatRouterMiddleware:
         owns_organization: Callable[[str], bool],
         shared: Iterable[str],
         experimental_only: Iterable[str],
+        methods: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
-        """`shared`: the templates both prefixes serve; `experimental_only`: those only it serves."""
+        """`shared`: the templates both prefixes serve; `experimental_only`: those only it serves;
+        `methods`: the methods each template's operations take (the document's)."""
         self._app = app
+        self._methods = dict(methods or {})
         self._owns_organization = owns_organization
         self._directory = directory
         self._resolve_chat = resolve_chat
@@ -153,6 +163,12 @@ class ChatRouterMiddleware:
         if name in mount.reserved:
             self._directory.authenticate(session_token(scope))
             raise RouteNotFound()
+        allowed = self._methods.get(f"/chats/{name}", ())
+        if len(segments) == 3 and name in mount.routers and allowed and scope.get("method") not in allowed:
+            # A sub-router's own root (`/chats/files`): chi answers a method it lacks with 405
+            # there, where the `{chat}` route would otherwise take the name as a chat id.
+            self._directory.authenticate(session_token(scope))
+            raise MethodNotAllowed(allowed)
         if self._known[prefix].match(internal):
             return
         legacy = _LEGACY_CONFIG.fullmatch(rest)
@@ -172,9 +188,28 @@ def _raw_path(scope: Scope, prefix: str) -> bytes:
     return V2.encode() + raw[len(prefix) :]
 
 
+class MethodNotAllowed(MockError):
+    """A method the route does not take (405, with the ones it does in `Allow`)."""
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        super().__init__("Method not allowed.")
+        self.allowed = allowed
+
+
 async def _answer(scope: Scope, receive: Receive, send: Send, error: MockError) -> None:
     if scope["type"] == "websocket":
         await refuse(WebSocket(scope, receive, send), error)
+        return
+    if isinstance(error, MethodNotAllowed):
+        content = encode_json({"message": "Method not allowed."})
+        headers = [
+            (b"content-type", CONTENT_TYPE.encode()),
+            (b"content-length", str(len(content)).encode()),
+            (b"allow", ", ".join(error.allowed).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 405, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
         return
     status, body = coder_error(error)
     # A body left unread (a POST to no route) ends the connection after the answer.
@@ -188,6 +223,7 @@ def chat_router_middleware(
     owns_organization: Callable[[str], bool],
     shared: Iterable[str],
     experimental_only: Iterable[str],
+    methods: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Any:
     """The middleware, bound to its parts, in the form Connexion's list takes."""
     return partial(
@@ -197,4 +233,5 @@ def chat_router_middleware(
         owns_organization=owns_organization,
         shared=tuple(shared),
         experimental_only=tuple(experimental_only),
+        methods=dict(methods or {}),
     )

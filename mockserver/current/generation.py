@@ -107,6 +107,10 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
                 owns_organization=engine.catalog.owns,
                 shared=[t for t in loaded["paths"] if t not in experimental_only] + list(SOCKET_PATHS),
                 experimental_only=experimental_only + EXPERIMENTAL_SOCKET_PATHS,
+                methods={
+                    template: tuple(m.upper() for m in item if m in ("get", "put", "post", "delete", "patch"))
+                    for template, item in loaded["paths"].items()
+                },
             ),
             # The stream and watch WebSockets (WIRE.md section 7): not in the document.
             stream_middleware(
