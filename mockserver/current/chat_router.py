@@ -164,9 +164,11 @@ class ChatRouterMiddleware:
             self._directory.authenticate(session_token(scope))
             raise RouteNotFound()
         allowed = self._methods.get(f"/chats/{name}", ())
-        if len(segments) == 3 and name in mount.routers and allowed and scope.get("method") not in allowed:
-            # A sub-router's own root (`/chats/files`): chi answers a method it lacks with 405
-            # there, where the `{chat}` route would otherwise take the name as a chat id.
+        if len(segments) == 3 and allowed and scope.get("method") not in allowed:
+            # A static route's own path (`/chats/files`, `/chats/by-workspace`): a method it lacks
+            # is 405, not the `{chat}` route's `Invalid UUID`. chi answers so for the `files`
+            # sub-router; for `by-workspace` chi would hand the method to `{chat}` (400), and the
+            # mock answers 405 as an OpenAPI client expects (WIRE.md section 1).
             self._directory.authenticate(session_token(scope))
             raise MethodNotAllowed(allowed)
         if self._known[prefix].match(internal):
