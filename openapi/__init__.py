@@ -12,6 +12,7 @@ __all__ = [
     "current_document",
     "docs_page",
     "document",
+    "schemathesis_config",
 ]
 
 
@@ -43,3 +44,8 @@ def control_document() -> Traversable:
 def asyncapi_document() -> Traversable:
     """The AsyncAPI 3.0 document of the live transcript (watch WebSocket); refers to chats.yaml."""
     return files(__name__) / "chats.asyncapi.yaml"
+
+
+def schemathesis_config() -> Traversable:
+    """The `schemathesis.toml` plain Schemathesis needs for today's document (and reads for V1's)."""
+    return files(__name__) / "schemathesis.toml"

@@ -45,6 +45,10 @@ class NpmTools:
         """The path of an installed tool's command (node_modules/.bin)."""
         return str(TOOLS / "node_modules" / ".bin" / name)
 
+    def node_types(self) -> list[str]:
+        """tsc's options that find Node's types in tools/npm (examples/ts's own install has them too)."""
+        return ["--typeRoots", str(TOOLS / "node_modules" / "@types")]
+
     def run(
         self, argv: Sequence[str], *, cwd: Path = ROOT, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:

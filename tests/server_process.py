@@ -79,9 +79,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def serve_process(
-    *argv: str, env: Mapping[str, str] | None = None
+    *argv: str, env: Mapping[str, str] | None = None, banner: list[str] | None = None
 ) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """`python -m mockserver serve --port 0 ARGV`, once its banner says it listens; yields it and its port.
+
+    `banner`, when given, receives the banner's first line (the rest is the caller's to read).
 
     Killed at the end if it still runs; the caller may stop it first and read its exit code.
     """
@@ -93,9 +95,11 @@ def serve_process(
         env=None if env is None else dict(env),
     ) as process:
         try:
-            banner = process.stdout.readline() if process.stdout else ""
-            assert banner.startswith("coder-chats-mock: the Chats API at http://127.0.0.1:"), banner
-            port = int(banner.split("http://127.0.0.1:")[1].split("/")[0])
+            first_line = process.stdout.readline() if process.stdout else ""
+            assert first_line.startswith("coder-chats-mock: the Chats API at http://127.0.0.1:"), first_line
+            port = int(first_line.split("http://127.0.0.1:")[1].split("/")[0])
+            if banner is not None:
+                banner.append(first_line)
             yield process, port
         finally:
             if process.poll() is None:

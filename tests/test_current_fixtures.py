@@ -219,6 +219,38 @@ def test_fixtures_export_api_current_reads_a_running_server_page_by_page(
     assert entry["queued_messages"] == []
 
 
+@pytest.mark.parametrize(("served", "asked"), [("v1", "current"), ("current", "v1")])
+def test_fixtures_export_against_a_server_of_the_other_generation_stops_in_one_line_naming_api(
+    served: str, asked: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(
+        Settings(api=served), clock=SteppingClock(), new_id=seeded_uuids(5), scheduler=ImmediateScheduler()
+    )
+    with (
+        serve_on_free_port(app) as address,
+        httpx.Client(base_url=f"http://{address}/api/v2", headers=ALICE) as http,
+    ):
+        org = str(DIRECTORY.users[0].organization_id)
+        body = (
+            {"organization_id": org, "content": text("hi")}
+            if served == "current"
+            else {"provider": "p", "model": "m"}
+        )
+        chat = http.post("/chats", json=body).json()["id"]
+        code = main(
+            [
+                *("fixtures", "export", "--api", asked, "--base-url", f"http://{address}"),
+                *("--token", DEMO_TOKENS["alice"], "--chat", chat),
+            ]
+        )
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"does not answer as the {asked} API" in err
+    assert f"give --api {served}" in err
+
+
 @pytest.mark.parametrize(
     ("status", "archived", "queued", "why"),
     [

@@ -66,6 +66,7 @@ def schema() -> Any:
     return loaded
 
 
+@pytest.mark.slow  # CI runs it in its own step (make test-slow)
 def test_every_operation_passes_every_check_with_positive_and_negative_data(schema: Any) -> None:
     calls: dict[str, int] = {}
     failures: list[str] = []
@@ -99,6 +100,7 @@ def test_every_operation_passes_every_check_with_positive_and_negative_data(sche
     assert "GET /organizations/{organization}/chats/models" in unnegatable
 
 
+@pytest.mark.slow  # CI runs it in its own step (make test-slow)
 def test_the_links_pass_every_check_statefully(schema: Any) -> None:
     reached: dict[str, int] = {}
     failures: list[str] = []

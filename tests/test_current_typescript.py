@@ -115,7 +115,9 @@ def _compile(npm_tools: NpmTools, source: Path, out: Path) -> tuple[int, str]:
 def test_the_strict_stream_consumer_compiles_under_the_example_tsconfig(
     npm_tools: NpmTools, tmp_path: Path
 ) -> None:
-    compiled = npm_tools.run([npm_tools.bin("tsc"), "-p", str(EXAMPLE), "--outDir", str(tmp_path)])
+    compiled = npm_tools.run(
+        [npm_tools.bin("tsc"), "-p", str(EXAMPLE), *npm_tools.node_types(), "--outDir", str(tmp_path)]
+    )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     assert (tmp_path / "stream.mjs").is_file()
 
@@ -240,7 +242,9 @@ class Lines:
 def test_the_stream_consumer_renders_a_run_and_survives_a_forced_disconnect(
     npm_tools: NpmTools, tmp_path: Path
 ) -> None:
-    compiled = npm_tools.run([npm_tools.bin("tsc"), "-p", str(EXAMPLE), "--outDir", str(tmp_path)])
+    compiled = npm_tools.run(
+        [npm_tools.bin("tsc"), "-p", str(EXAMPLE), *npm_tools.node_types(), "--outDir", str(tmp_path)]
+    )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     # Node 22 has the browser's WebSocket; Node 20 behind a flag (which later versions may not take).
     has_websocket = npm_tools.run(

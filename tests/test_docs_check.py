@@ -279,7 +279,7 @@ def test_check_docs_finds_no_difference_on_seed_page(document: dict[str, Any]) -
 def test_validate_accepts_the_document() -> None:
     out = io.StringIO()
     assert validate_command(argparse.Namespace(path=DOCUMENT), out) == 0
-    assert out.getvalue() == f"{DOCUMENT}: valid\n"
+    assert out.getvalue() == f"{DOCUMENT}: valid OpenAPI 3.0.3\n"
 
 
 def test_validate_rejects_a_broken_copy_with_one_line_per_error(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -25,8 +27,10 @@ import pytest
 from mockserver import DEMO_TOKENS
 from tests.agent_support import shape
 from tests.checkout_copy import copy_checkout
+from tests.npm_tools import NpmTools
 from tests.server_process import free_port, serving_command
 from tests.test_agent_runs import EXPECTED, HEAD
+from tests.test_typescript import EXPECTED_OUTPUT as TRANSCRIPT_OUTPUT
 
 pytestmark = pytest.mark.installed
 
@@ -195,7 +199,7 @@ def test_spec_validate_checks_the_installed_document(installed: Installed) -> No
     done = installed.run("spec", "validate")
     assert (done.returncode, done.stderr) == (0, "")
     path, _, verdict = done.stdout.strip().rpartition(": ")
-    assert verdict == "valid"
+    assert verdict == "valid OpenAPI 3.0.3"
     assert Path(path).is_relative_to(installed.venv)
 
 
@@ -277,3 +281,78 @@ def test_wheel_without_its_document_fails_in_one_line(built: Built, tmp_path: Pa
         assert done.stderr.count("\n") == 1, done.stderr
         assert "lacks its data" in done.stderr
         assert missing in done.stderr
+
+
+@pytest.fixture(scope="module")
+def from_wheel(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The wheel installed in a fresh venv, for what a user outside the checkout runs with it."""
+    return _fresh_venv(built.wheel, tmp_path_factory.mktemp("wheel-user"))
+
+
+@pytest.mark.parametrize("api", ["v1", "current"])
+def test_plain_schemathesis_with_the_shipped_config_finds_nothing_on_the_installed_mock(
+    from_wheel: Installed, api: str
+) -> None:
+    # Given the installed mock of one generation, and the paths the installed package names
+    config = from_wheel.run("spec", "path", "schemathesis-config").stdout.strip()
+    document = from_wheel.run("spec", "path", api).stdout.strip()
+    assert Path(config).is_relative_to(from_wheel.venv) and Path(document).is_relative_to(from_wheel.venv)
+    port = free_port()
+    command = [str(from_wheel.venv / "bin" / "chats-mock"), "serve", "--api", api, "--port", str(port)]
+    with serving_command(command, port, cwd=from_wheel.elsewhere, env=_clean_env()) as url:
+        # When plain Schemathesis runs from elsewhere (no schemathesis.toml there) with that config
+        done = subprocess.run(
+            [
+                *(str(from_wheel.venv / "bin" / "schemathesis"), "--config-file", config, "run", document),
+                *("--url", f"{url}/api/v2", "-H", f"Coder-Session-Token: {DEMO_TOKENS['alice']}"),
+                *("--checks", "all", "--mode", "all", "--seed", "1", "--max-examples", "5"),
+            ],
+            cwd=from_wheel.elsewhere,
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    # Then it finds nothing
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    summary = re.search(r"(\d+) generated, (\d+) passed(, \d+ skipped)?\n", done.stdout)
+    assert summary is not None, done.stdout[-4000:]
+    assert int(summary.group(2)) > 0 and "failed" not in summary.group(0)
+    assert "FAILURES" not in done.stdout
+
+
+def test_the_typescript_examples_build_and_run_from_a_copy_outside_the_checkout(
+    npm_tools: NpmTools, from_wheel: Installed, tmp_path: Path
+) -> None:
+    # Given a copy of examples/ts and the generated types beside it, as the README says to copy them
+    copy = tmp_path / "my-ui"
+    for folder in ("examples/ts", "types"):
+        shutil.copytree(ROOT / folder, copy / folder, ignore=shutil.ignore_patterns("node_modules", "dist"))
+    example = copy / "examples" / "ts"
+    # When the documented npm commands install its tools (pinned in its package-lock.json) and build it
+    installed_tools = npm_tools.run(
+        ["npm", "ci", "--prefix", str(example), "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=copy,
+        timeout=600,
+    )
+    assert installed_tools.returncode == 0, installed_tools.stdout + installed_tools.stderr
+    built_example = npm_tools.run(["npm", "run", "--prefix", str(example), "build"], cwd=copy)
+    # Then it type-checks (no typeRoots into tools/npm) and runs against the installed mock
+    assert built_example.returncode == 0, built_example.stdout + built_example.stderr
+    port = free_port()
+    command = [
+        str(from_wheel.venv / "bin" / "chats-mock"),
+        "serve",
+        "--port",
+        str(port),
+        "--clock",
+        "instant",
+    ]
+    with serving_command(command, port, cwd=from_wheel.elsewhere, env=_clean_env()) as url:
+        ran = npm_tools.run(
+            [npm_tools.node, str(example / "dist" / "transcript.mjs"), f"{url}/api/v2", DEMO_TOKENS["alice"]],
+            cwd=copy,
+            timeout=60,
+        )
+    assert (ran.returncode, ran.stderr) == (0, ""), ran.stdout
+    assert ran.stdout.splitlines() == TRANSCRIPT_OUTPUT

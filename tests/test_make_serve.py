@@ -50,3 +50,19 @@ def test_make_serve_with_broken_args_says_what_is_wrong_in_one_line() -> None:
     assert own == [
         "chats-mock serve: error: argument --port: invalid int value: 'nine' (see chats-mock serve --help)"
     ]
+
+
+def test_make_serve_with_api_current_serves_todays_api(tmp_path: Path) -> None:
+    port = free_port()
+    # When make serves as the README's first screen says, for today's Coder
+    with (
+        serving_command(
+            _make("serve", f"ARGS=--api current --port {port}"), port, cwd=tmp_path, env=os.environ
+        ) as url,
+        httpx.Client(base_url=f"{url}/api/v2", headers=ALICE) as client,
+    ):
+        models = client.get("/organizations/coder/chats/models")
+        document = client.get("/openapi.json").json()
+    # Then today's API answers (V1 has no such route) with today's document
+    assert models.status_code == 200 and models.json()["models"]
+    assert document["info"]["title"] == "Coder Chats API (current)"

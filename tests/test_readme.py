@@ -51,7 +51,15 @@ trap __stop_all EXIT
 trap 'echo "README.md line $__line: failed: $BASH_COMMAND" >&2' ERR
 curl() { command curl --fail-with-body --no-progress-meter "$@"; }
 __serve() {  # PORT FILE: run FILE in the background until PORT listens (60 s at most)
-  if [[ -v "__servers[$1]" ]]; then __stop "$1"; fi
+  if [[ -v "__servers[$1]" ]]; then
+    __stop "$1"
+    # The stopped server may still drain its connections: the port is free only once it is gone.
+    local gone
+    for gone in $(seq 300); do
+      if ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then break; fi
+      sleep 0.1
+    done
+  fi
   setsid bash "$2" >"$2.log" 2>&1 </dev/null &
   __servers[$1]=$!
   local tries
@@ -99,7 +107,8 @@ def _clone_venv(clone: Path) -> None:
         real_tool = shlex.quote(str(real / "bin" / tool))
         wrapper.write_text(
             "#!/bin/sh\n# The README test's: fewer generated cases than the README's run.\n"
-            f'if [ "$1" = {subcommand} ]; then exec {real_tool} "$@" {added}; fi\n'
+            # The subcommand may follow global options (`schemathesis --config-file F run ...`).
+            f'for arg in "$@"; do if [ "$arg" = {subcommand} ]; then exec {real_tool} "$@" {added}; fi; done\n'
             f'exec {real_tool} "$@"\n'
         )
         wrapper.chmod(0o755)
@@ -136,6 +145,7 @@ def _namespaces() -> list[str]:
     return command
 
 
+@pytest.mark.slow  # ~30 CPU-seconds in one test: CI runs it in its own step (make test-slow)
 def test_every_readme_command_works_as_written(tmp_path: Path) -> None:
     unshare = _namespaces()
     clone = copy_checkout(ROOT, tmp_path / "clone")
@@ -160,3 +170,27 @@ def test_every_readme_command_works_as_written(tmp_path: Path) -> None:
         f"README sh blocks at lines {ran}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     )
     assert len(ran) >= 8  # the README's commands did run: set-up, the four examples, spec, fixtures, verify
+
+
+def test_the_first_screen_names_both_generations_and_leads_a_ui_for_todays_coder_to_its_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    first_screen = "\n".join(text.splitlines()[:50])
+    assert "a UI for today's Coder wants today's" in first_screen
+    for command in (
+        'make serve ARGS="--api current"',
+        "make serve`",
+        "chats-mock verify --api current",
+        "chats-mock verify --base-url",
+    ):
+        assert command in first_screen, command
+    for document in ("openapi/current/chats.yaml", "openapi/chats.yaml"):
+        assert document in first_screen, document
+
+
+def test_a_fresh_machine_needs_two_set_up_commands_and_today_s_api_is_an_option() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    commands = [block.code.split("#")[0].strip() for block in code_blocks(section) if block.language == "sh"]
+    # The two set-up commands (serve on the default, the tests), then the option for today's API.
+    assert commands[:2] == ["make serve", "make test"]
+    assert commands[2] == 'make serve ARGS="--api current --port 8082"'

@@ -10,15 +10,20 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 import websockets
+import yaml
 
 from mockserver.command.cli import main
 from tests.server_process import serve_process
 
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "alice00001-AliceDemoSessionSecret"
 ALICE = {"Coder-Session-Token": TOKEN}
 
@@ -31,6 +36,31 @@ def test_the_banner_comes_once_the_port_listens() -> None:
             assert connection.getpeername()[1] == port
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+
+
+@pytest.mark.parametrize(
+    ("api", "which", "commit"),
+    [("v1", "the seed's generation", "57cb8559"), ("current", "today's generation", "004053e8")],
+)
+def test_the_banner_names_the_generation_and_the_documents_it_serves(
+    api: str, which: str, commit: str
+) -> None:
+    first: list[str] = []
+    with serve_process("--api", api, banner=first) as (process, port):
+        assert process.stdout is not None
+        documents = process.stdout.readline()
+        served = httpx.get(f"http://127.0.0.1:{port}/api/v2/openapi.json", timeout=30).json()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    assert first[0].endswith(
+        f"/api/v2, {which} (--api {api}: coder/coder@{commit}"
+        + (")\n" if api == "current" else "; today's Coder: --api current)\n")
+    )
+    named = documents.split("/api/v2/openapi.json (")[1].split(")")[0]
+    websockets_named = documents.rsplit("its WebSockets: ", 1)[1].strip()
+    assert yaml.safe_load((ROOT / named).read_text(encoding="utf-8"))["info"] == served["info"]
+    assert yaml.safe_load((ROOT / websockets_named).read_text(encoding="utf-8"))["asyncapi"] == "3.0.0"
+    assert "Swagger UI at /api/v2/ui/" in documents
 
 
 def test_a_taken_port_is_one_line_naming_it_and_no_banner() -> None:
@@ -125,6 +155,52 @@ def test_sigterm_with_work_in_flight_exits_0_and_closes_every_watcher() -> None:
     )
     assert "Traceback" not in log
     assert "ERROR" not in log
+
+
+def _send_whole_body_then_read(port: int, body: bytes) -> tuple[int, bytes]:
+    """Python's urllib: it sends the whole body before it reads a byte of the answer."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v2/chats",
+        data=body,
+        headers={**ALICE, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+async def _upload_with_httpx_then_read(port: int, body: bytes) -> tuple[int, bytes]:
+    """httpx's async client, still uploading (in pieces, no Content-Length) when the answer comes."""
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        answer = await client.post(f"http://127.0.0.1:{port}/api/v2/chats", content=pieces(), headers=ALICE)
+        return answer.status_code, answer.content
+
+
+@pytest.mark.parametrize("client", ["urllib", "httpx-async"])
+def test_a_client_that_sends_a_body_over_the_limit_before_reading_gets_the_413(client: str) -> None:
+    # A 24 MiB body: far more than the sockets' buffers hold, to a server that reads 64 KiB.
+    body = b'{"content":[{"type":"text","text":"' + b"x" * (24 * 1024 * 1024) + b'"}]}'
+    with serve_process("--api", "current", "--max-body-bytes", "65536") as (process, port):
+        # When the whole body is sent before the answer is read
+        if client == "urllib":
+            status, answer = _send_whole_body_then_read(port, body)
+        else:
+            status, answer = asyncio.run(_upload_with_httpx_then_read(port, body))
+        listed = httpx.get(f"http://127.0.0.1:{port}/api/v2/chats", headers=ALICE, timeout=30).json()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    # Then it reads Coder's 413, not a reset connection, and the body was not stored
+    assert status == 413
+    assert json.loads(answer)["message"] == "Request body too large."
+    assert listed == []
 
 
 def test_sigterm_while_a_large_many_part_post_is_decoded_exits_0_at_the_deadline() -> None:

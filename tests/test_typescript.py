@@ -112,7 +112,9 @@ def test_the_strict_example_compiles_and_reads_a_tool_use_run_from_chats_mock_se
     npm_tools: NpmTools, tmp_path: Path
 ) -> None:
     # When: the example compiles under its strict tsconfig (TypeScript 5 from tools/npm)
-    compiled = npm_tools.run([npm_tools.bin("tsc"), "-p", str(EXAMPLE), "--outDir", str(tmp_path)])
+    compiled = npm_tools.run(
+        [npm_tools.bin("tsc"), "-p", str(EXAMPLE), *npm_tools.node_types(), "--outDir", str(tmp_path)]
+    )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     version = npm_tools.run([npm_tools.bin("tsc"), "--version"]).stdout
     assert version.startswith("Version 5."), version

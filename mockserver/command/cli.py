@@ -76,9 +76,12 @@ def _serve(args: argparse.Namespace) -> int:
     gc.enable()
 
     def started() -> None:
-        _print_banner(sys.stdout, args.host, sockets[0].getsockname()[1], directory)
+        _print_banner(sys.stdout, args.api, args.host, sockets[0].getsockname()[1], directory)
         if settings.control:
-            print("  control plane at /__mock (docs at /__mock/ui/)", flush=True)
+            print(
+                "  control plane at /__mock: /__mock/openapi.json (openapi/control.yaml), Swagger UI at /__mock/ui/",
+                flush=True,
+            )
 
     serve(
         app,
@@ -99,9 +102,25 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-def _print_banner(out: TextIO, host: str, port: int, directory: Directory) -> None:
+# What the banner says of each generation: which API it is, and its documents under openapi/.
+_GENERATION_BANNERS = {
+    "v1": ("the seed's generation", "openapi/chats.yaml", "openapi/chats.asyncapi.yaml"),
+    "current": ("today's generation", "openapi/current/chats.yaml", "openapi/current/chats.asyncapi.yaml"),
+}
+
+
+def _print_banner(out: TextIO, api: str, host: str, port: int, directory: Directory) -> None:
+    from mockserver.command.version import pinned_coder_commit
+
     shown_host = f"[{host}]" if ":" in host else host
-    out.write(f"coder-chats-mock: the Chats API at http://{shown_host}:{port}/api/v2 (docs at /api/v2/ui/)\n")
+    which, document, websockets = _GENERATION_BANNERS[api]
+    other = "; today's Coder: --api current" if api != "current" else ""
+    out.write(
+        f"coder-chats-mock: the Chats API at http://{shown_host}:{port}/api/v2, {which}"
+        f" (--api {api}: coder/coder@{pinned_coder_commit(api)[:8]}{other})\n"
+        f"  documents: /api/v2/openapi.json ({document}), Swagger UI at /api/v2/ui/;"
+        f" its WebSockets: {websockets}\n"
+    )
     for user in directory.users:
         workspaces = ", ".join(str(w.id) for w in directory.workspaces_of(user))
         # The demo users' tokens are public (README); a --token user's is shown by its id only.
@@ -122,10 +141,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class _PrintVersion(argparse.Action):
+    """`--version`: like argparse's version action, but the text is read only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from mockserver.command.version import version_text
+
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `chats-mock`."""
     parser: argparse.ArgumentParser = _Parser(
         prog="chats-mock", description="A stub backend and contract suite for Coder's Chats API."
+    )
+    parser.add_argument(
+        "--version",
+        action=_PrintVersion,
+        help="print the version and the coder/coder commit each --api generation is true to",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -17,7 +17,7 @@ from mockserver.app.generations import API_GENERATIONS
 from mockserver.command.capacity_options import store_limits
 from mockserver.core.clock import system_clock
 from mockserver.core.directory import Directory
-from mockserver.core.fixture_files import FixtureError, fixture_text
+from mockserver.core.fixture_files import FixtureError, ServerOfAnotherGeneration, fixture_text
 from mockserver.core.scenarios import ScenarioError, ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler, Scheduler
 from mockserver.core.store import ChatStore
@@ -177,5 +177,14 @@ def _export(args: argparse.Namespace) -> int:
     except (urllib.error.URLError, OSError) as error:
         print(f"chats-mock: cannot reach {base}: {error}", file=sys.stderr)
         return 1
+    except ServerOfAnotherGeneration as error:
+        # Exit 2 as for a wrong option: the command, not the server, is what to change.
+        others = " or ".join(f"--api {api}" for api in API_GENERATIONS if api != args.api)
+        print(
+            f"chats-mock fixtures export: {base} does not answer as the {args.api} API ({error});"
+            f" for a server of another generation give {others}",
+            file=sys.stderr,
+        )
+        return 2
     sys.stdout.write(fixture_text(fixture, as_json=args.json))
     return 0

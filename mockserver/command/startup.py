@@ -27,6 +27,8 @@ from typing import Any
 
 __all__ = ["import_connexion_lazily", "run"]
 
+# 128 + SIGPIPE: what a shell reports for a program whose reader closed the pipe.
+_SIGPIPE_EXIT = 141
 _DEFERRED = ("starlette.testclient", "httpx", "requests")
 
 
@@ -85,4 +87,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     import_connexion_lazily()
     from mockserver.command.cli import main
 
-    return main(argv)
+    try:
+        return main(argv)
+    except BrokenPipeError:
+        # The reader left early (`chats-mock verify --list-rules | head`): what it read is all it
+        # wanted. Python's own recipe: point stdout at devnull, so that the flush at exit cannot
+        # fail again, and exit as a program killed by SIGPIPE would be reported by a shell.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return _SIGPIPE_EXIT

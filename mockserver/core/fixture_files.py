@@ -26,6 +26,7 @@ from mockserver.core.models import User
 __all__ = [
     "FIXTURE_VERSION",
     "FixtureError",
+    "ServerOfAnotherGeneration",
     "fixture_document",
     "fixture_text",
     "load_entries",
@@ -46,6 +47,14 @@ EntryLoader = Callable[[Mapping[str, Any]], None]
 
 class FixtureError(ValueError):
     """A fixture the mock cannot load; the message says where and why."""
+
+
+class ServerOfAnotherGeneration(ValueError):
+    """An export read answers of another generation's shape; the message says which answer."""
+
+    def __init__(self, api: str, what: str) -> None:
+        super().__init__(what)
+        self.api = api  # the generation the export expected
 
 
 def fixture_document(entries: Iterable[Mapping[str, Any]], api: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from uuid import UUID
 from mockserver.core.directory import Directory
 from mockserver.core.fixture_files import (
     FixtureError,
+    ServerOfAnotherGeneration,
     fixture_document,
     load_entries,
     load_files,
@@ -72,6 +73,9 @@ def fetch_fixture(
 def _fetch_chat(get_json: Callable[[str], Any], owner: str, chat_id: str, page_limit: int) -> dict[str, Any]:
     base = f"/chats/{chat_id}/messages?limit={page_limit}"
     page = get_json(base)
+    if not isinstance(page, dict) or not {"messages", "has_more"} <= page.keys():
+        # V1 answers the transcript as a JSON array (and ignores `limit`).
+        raise ServerOfAnotherGeneration(API, f"GET {base} answered no page of messages")
     queued = page.get("queued_messages") or []
     newest_first: list[Any] = list(page["messages"])
     while page["has_more"] and page["messages"]:

@@ -68,12 +68,14 @@ def context_of(scope: Scope) -> dict[str, Any]:
 def authentication_middleware(directory: Directory) -> type[RoutedMiddleware[Any]]:
     """Replaces Connexion's security middleware: one token, found in Coder's order, one check.
 
-    An operation with `security` in the document gets the authenticated user in its
+    An operation with `security` in the document (none of its requirements empty) gets the authenticated user in its
     context (the handler's `user` argument); a failure raises `Unauthenticated`.
     """
 
     def make_step(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
-        if not operation.security:
+        if not operation.security or {} in operation.security:
+            # No requirement, or an empty one (OpenAPI's "anonymous allowed"; /__mock's own
+            # token is checked by the control plane's guard, never a session token).
             return next_app
 
         async def authenticate(scope: Scope, receive: Receive, send: Send) -> None:

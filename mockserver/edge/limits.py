@@ -5,7 +5,11 @@ the same answers, each Coder's error body (`coder_errors`), each before anything
 - more header fields than `max_headers`, or more bytes of them than `max_header_bytes`: 431;
 - a body over `max_body_bytes`: 413 when the handler first reads it, before any of it is read
   (by its Content-Length) or as soon as the count passes the limit (a chunked body); the answer
-  closes the connection, so the rest is never read;
+  closes the connection, and nothing of the body is kept. A client that sends its whole body
+  before it reads (Python's urllib, many HTTP libraries) would find the connection reset, its
+  answer lost, if the server closed with the body unread: so once the answer is sent, what
+  the client still sends is read and dropped, up to `DISCARD_BYTES` and within `body_timeout`,
+  then the connection closes (a client that asked `Expect: 100-continue` sends nothing unasked);
 - a body that has not arrived `body_timeout` seconds after the request began: 408, closed;
 - more WebSockets open at once than `max_websockets`: 503 before the upgrade;
 - once the server begins to stop (`Stopping`): a body still awaited is let go with 503, and a
@@ -41,9 +45,12 @@ from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 
-__all__ = ["GOING_AWAY", "Cut", "Limits", "LimitsMiddleware", "header_refusal"]
+__all__ = ["DISCARD_BYTES", "GOING_AWAY", "Cut", "Limits", "LimitsMiddleware", "header_refusal"]
 
 MIB = 1024 * 1024
+# The most of a refused body read and dropped after the answer, so that the client reads the
+# answer before the connection closes (see the module docstring). Past it, the connection closes.
+DISCARD_BYTES = 64 * MIB
 # The WebSocket close code for a server going down (RFC 6455, 7.4.1).
 GOING_AWAY = 1001
 # The close code for a WebSocket refused where the server cannot answer HTTP before the upgrade.
@@ -150,12 +157,15 @@ class _Wait:
 class _Body:
     """A request's body as the handler reads it, held to the size limit and the deadline."""
 
-    __slots__ = ("_length", "_limits", "_read", "_receive", "complete", "wait")
+    __slots__ = ("_expects_continue", "_length", "_limits", "_read", "_receive", "complete", "wait")
 
-    def __init__(self, receive: Receive, length: int | None, limits: Limits) -> None:
+    def __init__(
+        self, receive: Receive, length: int | None, limits: Limits, *, expects_continue: bool
+    ) -> None:
         self._receive = receive
         self._length = length  # the Content-Length; None for a chunked body
         self._limits = limits
+        self._expects_continue = expects_continue  # Expect: 100-continue: nothing comes unasked
         self._read = 0
         self.complete = False  # the last byte is in (or the client went away)
         self.wait = _Wait()
@@ -185,6 +195,18 @@ class _Body:
             raise _too_large(self._limits, f"over {self._read}")
         self.complete = not message.get("more_body", False)
         return message
+
+    async def discard(self) -> None:
+        """Read and drop what is left of the body, up to DISCARD_BYTES, within the deadline."""
+        if self._expects_continue and self._read == 0:
+            return  # the client waits for a 100 Continue it will not get: it sends nothing
+        dropped = 0
+        while not self.complete and dropped <= DISCARD_BYTES:
+            message = await self.wait.receive(self._receive)
+            if message is None or message["type"] != "http.request":
+                return  # out of time, the server stops, or the client left
+            dropped += len(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
 
 
 def _stopping_refusal() -> ShuttingDown:
@@ -252,13 +274,15 @@ class _Socket:
 
 class _ClosingSend:
     """The server's send, but an answer before the whole body is in (a 401, a 413) closes the
-    connection: the rest of the body is never read."""
+    connection: the rest of the body is read and dropped (`_Body.discard`), never kept, once the
+    answer is out, so that a client still sending it gets to read that answer."""
 
-    __slots__ = ("_body", "_send")
+    __slots__ = ("_body", "_early", "_send")
 
     def __init__(self, send: Send, body: _Body) -> None:
         self._send = send
         self._body = body
+        self._early = False  # the answer began before the body was in
 
     @property
     def transport(self) -> Any:
@@ -267,7 +291,14 @@ class _ClosingSend:
 
     async def send(self, message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start" and not self._body.complete:
+            self._early = True
             message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
+        elif self._early and message["type"] == "http.response.body" and not message.get("more_body", False):
+            # The whole answer goes out, but the server would close the connection as soon as
+            # the response is complete: drop what the client still sends first, then complete it.
+            await self._send({**message, "more_body": True})
+            await self._body.discard()
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
         await self._send(message)
 
 
@@ -308,7 +339,8 @@ class LimitsMiddleware:
         if not has_body:
             await self._app(scope, receive, send)
             return
-        body = _Body(receive, length, self._limits)
+        expects_continue = (b"expect", b"100-continue") in ((k, v.lower()) for k, v in headers)
+        body = _Body(receive, length, self._limits, expects_continue=expects_continue)
         loop = self._on_loop()
         self._bodies[body] = loop.time() + self._limits.body_timeout
         if self._sweeping is None:

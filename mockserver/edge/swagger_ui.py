@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from typing import Any
+
+from connexion.middleware.swagger_ui import SwaggerUIAPI, SwaggerUIMiddleware
 from starlette.types import Receive, Scope, Send
 
 __all__ = ["SwaggerUIOnItsPaths"]
@@ -16,9 +18,32 @@ class SwaggerUIOnItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]  # connexi
     this sends past it would have fallen through that router to the same next app.
     """
 
+    def add_api(
+        self, specification: Any, base_path: str | None = None, arguments: Any = None, **kwargs: Any
+    ) -> None:
+        api = _DocumentAsWritten(
+            specification, base_path=base_path, arguments=arguments, default=self.default_fn, **kwargs
+        )
+        self.router.mount(api.base_path, app=api.router)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and ("/ui" in path or path.endswith(".json")):
             await super().__call__(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+class _DocumentAsWritten(SwaggerUIAPI):  # type: ignore[misc]  # connexion is untyped
+    """`openapi.json` / `openapi.yaml` as the document is written: its `$ref`s kept, not inlined.
+
+    Connexion serves the document with every `$ref` resolved in place, which cannot be written
+    out for a schema that refers to itself (today's `codersdk.Chat.children` holds Chats): the
+    encoder raises "Circular reference detected" and the UI gets a 500. Swagger UI resolves
+    `$ref`s itself, and so does every other tool that reads the served document.
+    """
+
+    def _spec_for_prefix(self, request: Any) -> dict[str, Any]:
+        base_path = self._base_path_for_prefix(request)
+        raw: dict[str, Any] = self.specification.with_base_path(base_path).raw
+        return raw

@@ -15,6 +15,7 @@ __all__ = [
     "check_docs_command",
     "packaged_docs_page",
     "packaged_document",
+    "path_command",
     "validate_command",
 ]
 
@@ -29,13 +30,23 @@ _GENERATION_DOCUMENTS = {
     "current": ("current/chats.yaml", "current_document"),
 }
 
+# What `spec path` names: each packaged file a tool outside the checkout may want.
+_PACKAGED_FILES = {
+    "v1": ("chats.yaml", "document"),
+    "current": ("current/chats.yaml", "current_document"),
+    "v1-asyncapi": ("chats.asyncapi.yaml", "asyncapi_document"),
+    "current-asyncapi": ("current/chats.asyncapi.yaml", "current_asyncapi_document"),
+    "control": ("control.yaml", "control_document"),
+    "schemathesis-config": ("schemathesis.toml", "schemathesis_config"),
+}
+
 
 def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `spec validate [PATH]` and `spec check-docs [DOCS.md] [--document PATH]`."""
     spec = subparsers.add_parser("spec", help="check the OpenAPI document")
     commands = spec.add_subparsers(dest="spec_command", required=True)
     validate = commands.add_parser(
-        "validate", help="validate an OpenAPI document (default: the packaged one)"
+        "validate", help="validate an OpenAPI 3.0 or AsyncAPI 3.0 document (default: the packaged one)"
     )
     validate.add_argument("path", nargs="?", type=Path, help="the document (YAML or JSON)")
     validate.add_argument(
@@ -45,6 +56,13 @@ def add_spec_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         help="without PATH, whose packaged document: the seed's (v1, default) or today's (current)",
     )
     validate.set_defaults(func=validate_command)
+    path = commands.add_parser(
+        "path",
+        help="print where a packaged file is (for tools run outside the checkout)",
+        description=path_command.__doc__,
+    )
+    path.add_argument("what", choices=tuple(_PACKAGED_FILES), help="which file")
+    path.set_defaults(func=path_command)
     check = commands.add_parser(
         "check-docs", help="check that the document says everything a Coder docs page says"
     )
@@ -64,6 +82,16 @@ def packaged_document(api: str = "v1") -> Path:
     return _packaged(*_GENERATION_DOCUMENTS[api])
 
 
+def path_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print the path of a packaged document, or of the Schemathesis config today's document needs.
+
+    E.g. `schemathesis --config-file "$(chats-mock spec path schemathesis-config)" run
+    "$(chats-mock spec path current)" --url ...` runs plain Schemathesis as the README does.
+    """
+    print(_packaged(*_PACKAGED_FILES[args.what]), file=out or sys.stdout)
+    return 0
+
+
 def packaged_docs_page() -> Path:
     """The path of Coder's docs page for the Chats API: the checkout's, else the installed one."""
     return _packaged("chats-api-docs.md", "docs_page")
@@ -78,13 +106,14 @@ def _packaged(name: str, accessor: str) -> Path:
 
 
 def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Validate an OpenAPI 3.0 document.
+    """Validate an OpenAPI 3.0 document, or an AsyncAPI 3.0 one (a document with `asyncapi`).
 
     Exit 0 when it is valid; 1 with one line per error (its JSON path and message) otherwise,
     including when the file does not read or parse.
     """
     path: Path = args.path or packaged_document(getattr(args, "api", "v1"))
     lines: list[str] = []
+    kind = ""
     try:
         document = _load(path)
     except (OSError, yaml.YAMLError) as error:
@@ -92,9 +121,15 @@ def validate_command(args: argparse.Namespace, out: TextIO | None = None) -> int
     else:
         if not isinstance(document, dict):
             lines.append(f"{path}: not a mapping at the top level")
+        elif "asyncapi" in document:
+            from mockserver.spec.asyncapi import asyncapi_errors  # imported here: serve never needs it
+
+            lines.extend(asyncapi_errors(path, document))
+            kind = f"AsyncAPI {document['asyncapi']}"
         else:
             lines.extend(_validation_errors(path, document))
-    return _report(lines, f"{path}: valid", out)
+            kind = f"OpenAPI {document.get('openapi')}"
+    return _report(lines, f"{path}: valid {kind}" if not lines else "", out)
 
 
 def check_docs_command(args: argparse.Namespace, out: TextIO | None = None) -> int:

@@ -24,6 +24,7 @@ from mockserver.core.directory import Directory
 from mockserver.core.fixture_files import (
     FIXTURE_VERSION,
     FixtureError,
+    ServerOfAnotherGeneration,
     fixture_document,
     fixture_text,
     load_entries,
@@ -70,15 +71,19 @@ def fetch_fixture(get_json: Callable[[str], Any], owner: str, chat_ids: Iterable
     Works against the mock or a real Coder; `owner` is what the fixture records (a username
     or the token's id).
     """
-    entries = [
-        {
-            "owner": owner,
-            "chat": get_json(f"/chats/{chat_id}"),
-            "messages": get_json(f"/chats/{chat_id}/messages"),
-        }
-        for chat_id in chat_ids
-    ]
+    entries = [_fetch_chat(get_json, owner, chat_id) for chat_id in chat_ids]
     return fixture_document(entries, API)
+
+
+def _fetch_chat(get_json: Callable[[str], Any], owner: str, chat_id: str) -> dict[str, Any]:
+    chat = get_json(f"/chats/{chat_id}")
+    if not isinstance(chat, dict) or "provider" not in chat:
+        # Today's chats have no provider: a fixture without it fails to load (`KeyError`).
+        raise ServerOfAnotherGeneration(API, f"GET /chats/{chat_id} answered a chat without provider")
+    messages = get_json(f"/chats/{chat_id}/messages")
+    if not isinstance(messages, list):
+        raise ServerOfAnotherGeneration(API, f"GET /chats/{chat_id}/messages answered no JSON array")
+    return {"owner": owner, "chat": chat, "messages": messages}
 
 
 def import_fixture(store: ChatStore, directory: Directory, fixture: Any, *, source: str = "<fixture>") -> int:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from mockserver.control import CorsPolicy
+from tests.headless_browser import needs_chromium, rendered
 
 from .conftest import ALICE, app, served
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine")
+pytestmark = needs_chromium
 
 _PAGE = """<!doctype html><html><body><pre id="out">pending</pre><script>
 const out = document.getElementById("out");
@@ -35,27 +30,11 @@ def _page_app(mock: str) -> Starlette:
     return Starlette(routes=[Route("/", lambda _: HTMLResponse(page))])
 
 
-def _rendered(page: str) -> str:
-    """The page's DOM once headless Chromium has run its script."""
-    assert CHROMIUM is not None
-    argv = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        page,
-    ]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True).stdout
-
-
 def test_a_page_on_another_port_creates_a_chat_through_cors() -> None:
-    assert CHROMIUM is not None
     with served(app()) as mock, served(_page_app(mock)) as page_base:
         # The page is served by name (localhost), the mock by address: two origins.
         page = page_base.replace("127.0.0.1", "localhost")
-        dom = _rendered(page)
+        dom = rendered(page)
         journal = httpx.get(f"{mock}/__mock/requests").json()["requests"]
 
     assert '201 {"id":' in dom
@@ -67,13 +46,12 @@ def test_a_page_on_another_port_creates_a_chat_through_cors() -> None:
 
 
 def test_a_page_of_an_origin_not_allowed_is_refused_by_the_browser() -> None:
-    assert CHROMIUM is not None
     with (
         served(app(cors=CorsPolicy(origins=(), origin_regex=None))) as mock,
         served(_page_app(mock)) as base,
     ):
         page = base.replace("127.0.0.1", "localhost")
-        dom = _rendered(page)
+        dom = rendered(page)
         journal = httpx.get(f"{mock}/__mock/requests").json()["requests"]
 
     assert '<pre id="out">failed TypeError: Failed to fetch</pre>' in dom

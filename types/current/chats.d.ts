@@ -1589,7 +1589,6 @@ export interface components {
             text: string;
             tool_call_id?: string;
             tool_name?: string;
-            /** Format: uuid */
             mcp_server_config_id: string | null;
             /** @description The tool call's arguments (any JSON value). */
             args?: unknown;
@@ -1608,7 +1607,6 @@ export interface components {
             name?: string;
             /** Format: byte */
             data?: string;
-            /** Format: uuid */
             file_id: string | null;
             file_name: string;
             start_line: number;
@@ -1622,7 +1620,6 @@ export interface components {
             completed_at?: string;
             context_file_path: string;
             context_file_truncated?: boolean;
-            /** Format: uuid */
             context_file_agent_id: string | null;
             skill_name: string;
             skill_description?: string;
@@ -3678,7 +3675,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description The file's bytes (none is an empty file, which reads as text). */
+        requestBody?: {
             content: {
                 "application/octet-stream": string;
             };

@@ -7,7 +7,7 @@
 // Every `switch` over a closed set ends in `assertNever`: a new event type, status, role or part
 // type in the document stops this file from compiling.
 //
-//   npm run --prefix tools/npm example           # compiles to examples/ts/dist
+//   npm ci --prefix examples/ts && npm run --prefix examples/ts build   # compiles to examples/ts/dist
 //   node --experimental-websocket examples/ts/dist/stream.mjs http://127.0.0.1:8082/api/v2 \
 //     alice00001-AliceDemoSessionSecret          # against `chats-mock serve --api current`
 //

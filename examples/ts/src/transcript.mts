@@ -3,7 +3,7 @@
 // and say what each row is. Every `switch` over a closed set ends in `assertNever`, so a new
 // role, envelope, event, part or error code in the document stops this file from compiling.
 //
-//   npm run --prefix tools/npm example           # compiles to examples/ts/dist
+//   npm ci --prefix examples/ts && npm run --prefix examples/ts build   # compiles to examples/ts/dist
 //   node examples/ts/dist/transcript.mjs http://127.0.0.1:8080/api/v2 alice00001-AliceDemoSessionSecret
 import type { components } from "../../../types/chats.js";
 
