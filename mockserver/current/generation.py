@@ -9,22 +9,50 @@ import coder_chats_openapi
 
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.errors import ChatNotFound
-from mockserver.core.models import Chat
+from mockserver.core.models import Chat, User
 from mockserver.current.api import CurrentChatsApi
 from mockserver.current.catalog import ModelCatalog
+from mockserver.current.chat_config import ChatConfigApi
+from mockserver.current.chat_context import ChatContextApi
+from mockserver.current.chat_files import ChatFilesApi
+from mockserver.current.chat_models import ChatModelsApi
+from mockserver.current.chat_reports import ChatReportsApi
+from mockserver.current.chat_router import chat_router_middleware, experimental_only_paths
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
 from mockserver.current.inputs import MessageLimits
+from mockserver.current.legacy_providers import LegacyProvidersApi
+from mockserver.current.orchestrator import resolve_chat as resolve_orchestrator_alias
 from mockserver.current.routing import AnySegmentRoutingMiddleware
 from mockserver.current.stream import stream_middleware
 from mockserver.current.turns import TurnRunner
 from mockserver.current.watch import watch_middleware
 from mockserver.current.wire import chat_json, has_assistant_message
+from mockserver.current.workspace_sockets import workspace_sockets_middleware
 from mockserver.edge.chat_param import chat_param_middleware
 from mockserver.edge.csrf import CsrfMiddleware
 from mockserver.edge.generation_parts import CoreParts, GenerationApp, load_document
 
-__all__ = ["current_generation"]
+__all__ = ["EXPERIMENTAL_SOCKET_PATHS", "SOCKET_PATHS", "current_generation"]
+
+# The WebSocket routes, which the AsyncAPI document describes rather than chats.yaml.
+SOCKET_PATHS = (
+    "/chats/{chat}/stream",
+    "/chats/{chat}/stream/parts",
+    "/chats/{chat}/stream/git",
+    "/chats/watch",
+)
+# The experimental mount's own WebSocket (`watchChatDesktop`).
+EXPERIMENTAL_SOCKET_PATHS = ("/chats/{chat}/stream/desktop",)
+
+
+def _handler(handlers: tuple[Any, ...], operation_id: str) -> Any:
+    """The handler of an operation, found by name (`list-chats` is `list_chats`) in its family."""
+    name = operation_id.replace("-", "_")
+    for family in handlers:
+        if hasattr(family, name):
+            return getattr(family, name)
+    raise LookupError(f"no handler for operation {operation_id!r}")
 
 
 def current_generation(parts: CoreParts, *, document: Path | None) -> GenerationApp:
@@ -45,6 +73,25 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
             max_parts=parts.limits.max_message_parts, max_bytes=parts.limits.max_message_bytes
         ),
     )
+    config = ChatConfigApi(catalog=engine.catalog)
+    handlers = (
+        api,
+        ChatContextApi(store=parts.store, engine=engine),
+        ChatReportsApi(store=parts.store),
+        config,
+        ChatModelsApi(
+            catalog=engine.catalog,
+            directory=parts.directory,
+            clock=parts.clock,
+            new_id=parts.new_id,
+            personal_enabled=config.personal_model_overrides_enabled,
+        ),
+        ChatFilesApi(clock=parts.clock, new_id=parts.new_id),
+        LegacyProvidersApi(),
+    )
+
+    def resolve_chat(user: User, raw: str) -> Chat:
+        return resolve_orchestrator_alias(parts.store, user, raw)
 
     def render(chat: Chat) -> dict[str, Any]:
         """A chat for the watch, as GET /chats/{chat} shows it (an evicted one has no messages)."""
@@ -57,12 +104,25 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         )
 
     loaded = load_document(document or coder_chats_openapi.current_document())
+    experimental_only = experimental_only_paths(loaded["paths"])
     return GenerationApp(
         document=loaded,
-        resolve=api.resolve,
+        resolve=lambda operation_id: _handler(handlers, operation_id),
         outer_middlewares=(
             # coderd's CSRF check, before authentication or any body (WIRE.md section 2).
             CsrfMiddleware,
+            # Both prefixes of the chat mount, and chi's answer where no route matches.
+            chat_router_middleware(
+                parts.directory,
+                resolve_chat=resolve_chat,
+                owns_organization=engine.catalog.owns,
+                shared=[t for t in loaded["paths"] if t not in experimental_only] + list(SOCKET_PATHS),
+                experimental_only=experimental_only + EXPERIMENTAL_SOCKET_PATHS,
+                methods={
+                    template: tuple(m.upper() for m in item if m in ("get", "put", "post", "delete", "patch"))
+                    for template, item in loaded["paths"].items()
+                },
+            ),
             # The stream and watch WebSockets (WIRE.md section 7): not in the document.
             stream_middleware(
                 parts.store,
@@ -70,7 +130,9 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
                 origins=parts.origins,
                 queue_limit=parts.watch_queue,
                 streams=parts.streams,
+                resolve_chat=resolve_chat,
             ),
+            workspace_sockets_middleware(parts.directory, resolve_chat=resolve_chat),
             watch_middleware(
                 parts.store,
                 parts.directory,
@@ -80,7 +142,7 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
             ),
         ),
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
-        operation_middlewares=(chat_param_middleware(parts.store),),
+        operation_middlewares=(chat_param_middleware(parts.store, resolve_chat),),
         routing=AnySegmentRoutingMiddleware,
         validators=current_validator_map(
             max_json_depth=parts.limits.max_json_depth, max_message_parts=parts.limits.max_message_parts

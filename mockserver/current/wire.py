@@ -13,6 +13,8 @@ __all__ = [
     "has_assistant_message",
     "last_assistant_id",
     "message_json",
+    "message_text",
+    "model_json",
     "models_json",
     "part_json",
     "queued_json",
@@ -87,6 +89,12 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
+def message_text(message: ChatMessage, *, separator: str = " ") -> str:
+    """The text parts of a message, joined (with a space: what a search reads)."""
+    parts = message.content.get("parts") or ()
+    return separator.join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")
+
+
 def queued_json(queued: QueuedMessage) -> dict[str, Any]:
     """A codersdk.ChatQueuedMessage."""
     content: dict[str, Any] = queued.content
@@ -111,6 +119,8 @@ def chat_json(chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> dict[s
     out["last_model_config_id"] = str(model.id)
     out["title"] = chat.title
     out["status"] = chat.status.value
+    if attributes.get("mode"):
+        out["mode"] = attributes["mode"]
     if attributes.get("plan_mode"):
         out["plan_mode"] = attributes["plan_mode"]
     if chat.last_error is not None:
@@ -147,25 +157,27 @@ def last_assistant_id(messages: tuple[ChatMessage, ...]) -> int | None:
     return next((message.id for message in reversed(messages) if message.role is Role.ASSISTANT), None)
 
 
+def model_json(m: ChatModelConfig) -> dict[str, Any]:
+    """A codersdk.ChatModel."""
+    return {
+        "id": str(m.id),
+        "organization_id": str(m.organization_id),
+        "ai_provider_id": str(m.provider.id),
+        "model": m.model,
+        "display_name": m.display_name,
+        "enabled": True,
+        "is_default": m.is_default,
+        "context_limit": m.context_limit,
+        "compression_threshold": m.compression_threshold,
+        "created_at": format_time(m.created_at),
+        "updated_at": format_time(m.created_at),
+    }
+
+
 def models_json(catalog: ModelCatalog) -> dict[str, Any]:
     """A codersdk.OrganizationChatModelsResponse."""
     return {
-        "models": [
-            {
-                "id": str(m.id),
-                "organization_id": str(m.organization_id),
-                "ai_provider_id": str(m.provider.id),
-                "model": m.model,
-                "display_name": m.display_name,
-                "enabled": True,
-                "is_default": m.is_default,
-                "context_limit": m.context_limit,
-                "compression_threshold": m.compression_threshold,
-                "created_at": format_time(m.created_at),
-                "updated_at": format_time(m.created_at),
-            }
-            for m in catalog.models
-        ],
+        "models": [model_json(m) for m in catalog.models],
         "providers": [
             {
                 "id": str(p.id),
