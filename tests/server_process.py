@@ -95,7 +95,7 @@ def serve_process(
         env=None if env is None else dict(env),
     ) as process:
         try:
-            first_line = process.stdout.readline() if process.stdout else ""
+            first_line = _first_line(process)
             assert first_line.startswith("coder-chats-mock: the Chats API at http://127.0.0.1:"), first_line
             port = int(first_line.split("http://127.0.0.1:")[1].split("/")[0])
             if banner is not None:
@@ -105,3 +105,19 @@ def serve_process(
             if process.poll() is None:
                 process.kill()
             process.communicate(timeout=30)
+
+
+def _first_line(process: subprocess.Popen[str]) -> str:
+    """The process's first line of output, read a byte at a time from the pipe itself.
+
+    `readline` on the text stream would buffer what follows it (the banner's other lines), and
+    `communicate` reads the pipe's file descriptor, not that buffer: those lines would be lost.
+    """
+    assert process.stdout is not None
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        byte = os.read(process.stdout.fileno(), 1)
+        if not byte:
+            break
+        line += byte
+    return line.decode()

@@ -65,8 +65,8 @@ def test_an_error_with_a_token_in_its_traceback_is_masked() -> None:
 
 def test_the_banner_shows_the_demo_tokens_and_masks_the_others() -> None:
     demo, own = io.StringIO(), io.StringIO()
-    _print_banner(demo, "127.0.0.1", 8080, Directory.from_tokens(DEMO_TOKENS))
-    _print_banner(own, "127.0.0.1", 8080, Directory.from_tokens({"carol": CAROL}))
+    _print_banner(demo, "v1", "127.0.0.1", 8080, Directory.from_tokens(DEMO_TOKENS))
+    _print_banner(own, "v1", "127.0.0.1", 8080, Directory.from_tokens({"carol": CAROL}))
     # The demo users' tokens are public (the README prints them): shown whole
     assert DEMO_TOKENS["alice"] in demo.getvalue()
     assert DEMO_TOKENS["bob"] in demo.getvalue()
