@@ -61,6 +61,9 @@ class Settings:
     # Under load and over long runs (README, "Many watchers, slow watchers"):
     watch_queue: int = 1000  # frames a watch-ws client may fall behind before it is closed (1008)
     control_hosts: HostAllowlist | None = None  # Host names /__mock answers (serve: loopback + --host)
+    # `--api current`: also the dashboard shell Coder's web UI boots in (users/me, entitlements,
+    # ...; mockserver/current/dashboard). serve --no-dashboard turns it off.
+    dashboard: bool = True
 
 
 def create_app(
@@ -133,6 +136,7 @@ def create_app(
             origins=settings.cors,
             watch_queue=settings.watch_queue,
             streams=streams,
+            dashboard=settings.dashboard,
         ),
         agent=agent,
         document=settings.document,

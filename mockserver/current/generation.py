@@ -11,7 +11,9 @@ from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.errors import ChatNotFound
 from mockserver.core.models import Chat
 from mockserver.current.api import CurrentChatsApi
-from mockserver.current.catalog import ModelCatalog
+from mockserver.current.catalog import ORGANIZATION_NAME, ModelCatalog
+from mockserver.current.dashboard import dashboard_middleware
+from mockserver.current.dashboard.deployment import Deployment
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
 from mockserver.current.routing import AnySegmentRoutingMiddleware
@@ -27,12 +29,13 @@ __all__ = ["current_generation"]
 
 def current_generation(parts: CoreParts, *, document: Path | None) -> GenerationApp:
     """Today's API over `parts`: turns play `parts.library` into assistant and tool messages."""
+    catalog = ModelCatalog(DEFAULT_ORGANIZATION_ID)
     runner = TurnRunner(parts.store, parts.scheduler, parts.library, clock=parts.clock, new_id=parts.new_id)
     engine = ChatEngine(
         parts.store,
         runner,
         parts.scheduler,
-        ModelCatalog(DEFAULT_ORGANIZATION_ID),
+        catalog,
         queue_limit=parts.queue_limit,
     )
     api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
@@ -66,6 +69,16 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
                 origins=parts.origins,
                 queue_limit=parts.watch_queue,
                 render=render,
+            ),
+            # What Coder's web UI asks around its Agents page (openapi/current/dashboard.yaml).
+            *(
+                [
+                    dashboard_middleware(
+                        parts.directory, catalog, Deployment(DEFAULT_ORGANIZATION_ID, ORGANIZATION_NAME)
+                    )
+                ]
+                if parts.dashboard
+                else []
             ),
         ),
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).

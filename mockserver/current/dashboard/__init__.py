@@ -1,0 +1,13 @@
+"""The dashboard shell: what Coder's web UI asks before and around its Agents page.
+
+Not the Chats API: the signed-in user, the deployment's build, entitlements and appearance,
+the organization, the user's workspace and settings (openapi/current/dashboard.yaml,
+openapi/current/DASHBOARD.md). On by default with `--api current`; `--no-dashboard` leaves
+those paths to the Chats API's 404.
+"""
+
+from __future__ import annotations
+
+from mockserver.current.dashboard.shell import dashboard_middleware
+
+__all__ = ["dashboard_middleware"]
