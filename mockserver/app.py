@@ -64,6 +64,9 @@ class Settings:
     # `--api current`: also the dashboard shell Coder's web UI boots in (users/me, entitlements,
     # ...; mockserver/current/dashboard). serve --no-dashboard turns it off.
     dashboard: bool = True
+    # With it, the model list a Coder UI older than the pinned server reads (serve --ui-model-routes;
+    # the pinned coderd answers 404 there): mockserver/current/dashboard/model_picker.py.
+    ui_model_routes: bool = False
 
 
 def create_app(
@@ -137,6 +140,7 @@ def create_app(
             watch_queue=settings.watch_queue,
             streams=streams,
             dashboard=settings.dashboard,
+            ui_model_routes=settings.ui_model_routes,
         ),
         agent=agent,
         document=settings.document,

@@ -50,6 +50,8 @@ class CoreParts:
     # Today's generation: also answer what Coder's web UI asks around its Agents page
     # (mockserver/current/dashboard); off, those paths are the Chats API's 404.
     dashboard: bool = True
+    # ... and the two model-picker routes the pinned server removed (dashboard/model_picker.py).
+    ui_model_routes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

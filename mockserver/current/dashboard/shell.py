@@ -32,6 +32,7 @@ from mockserver.current.dashboard.accounts import (
 )
 from mockserver.current.dashboard.authcheck import authorize
 from mockserver.current.dashboard.deployment import Deployment
+from mockserver.current.dashboard.model_picker import MODEL_CONFIGS_PATH, MODELS_PATH, model_configs, models
 from mockserver.current.dashboard.workspaces import WorkspaceQuery, workspaces_json
 from mockserver.current.inputs import QueryParams
 from mockserver.edge.auth import session_token
@@ -81,13 +82,26 @@ class DashboardMiddleware:
     """Answers the dashboard shell's routes; everything else goes on to the next app."""
 
     def __init__(
-        self, app: ASGIApp, *, directory: Directory, catalog: ModelCatalog, deployment: Deployment
+        self,
+        app: ASGIApp,
+        *,
+        directory: Directory,
+        catalog: ModelCatalog,
+        deployment: Deployment,
+        model_routes: bool = False,
     ) -> None:
         self._app = app
         self._directory = directory
         self._catalog = catalog
         self._deployment = deployment
-        self._routes = self._table()
+        self._routes = self._table() + (self._model_picker() if model_routes else ())
+
+    def _model_picker(self) -> tuple[_Route, ...]:
+        # The two routes a UI older than the pinned server reads (model_picker.py).
+        return (
+            _Route("GET", _path(MODELS_PATH), lambda _r: models(self._catalog)),
+            _Route("GET", _path(MODEL_CONFIGS_PATH), lambda _r: model_configs(self._catalog)),
+        )
 
     def _table(self) -> tuple[_Route, ...]:
         d = self._deployment
@@ -121,6 +135,9 @@ class DashboardMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/latency-check" and scope["method"] == "GET":
+            await _latency_check(send)
+            return
         found = self._match(scope) if scope["type"] == "http" else None
         if found is None:
             await self._app(scope, receive, send)
@@ -237,6 +254,25 @@ async def _send_json(send: Send, status: int, value: Any) -> None:
     await send({"type": "http.response.body", "body": content})
 
 
-def dashboard_middleware(directory: Directory, catalog: ModelCatalog, deployment: Deployment) -> Any:
+async def _latency_check(send: Send) -> None:
+    """coderd's `GET /latency-check` (latencycheck.go): the UI times the primary region with it."""
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", b"2"),
+        (b"timing-allow-origin", b"*"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"OK"})
+
+
+def dashboard_middleware(
+    directory: Directory, catalog: ModelCatalog, deployment: Deployment, *, model_routes: bool = False
+) -> Any:
     """The middleware, bound to its parts, in the form Connexion's list takes."""
-    return partial(DashboardMiddleware, directory=directory, catalog=catalog, deployment=deployment)
+    return partial(
+        DashboardMiddleware,
+        directory=directory,
+        catalog=catalog,
+        deployment=deployment,
+        model_routes=model_routes,
+    )
