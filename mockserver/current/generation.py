@@ -74,7 +74,10 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
             *(
                 [
                     dashboard_middleware(
-                        parts.directory, catalog, Deployment(DEFAULT_ORGANIZATION_ID, ORGANIZATION_NAME)
+                        parts.directory,
+                        catalog,
+                        Deployment(DEFAULT_ORGANIZATION_ID, ORGANIZATION_NAME),
+                        model_routes=parts.ui_model_routes,
                     )
                 ]
                 if parts.dashboard
