@@ -32,7 +32,14 @@ from mockserver.current.dashboard.accounts import (
 )
 from mockserver.current.dashboard.authcheck import authorize
 from mockserver.current.dashboard.deployment import Deployment
-from mockserver.current.dashboard.model_picker import MODEL_CONFIGS_PATH, MODELS_PATH, model_configs, models
+from mockserver.current.dashboard.model_picker import (
+    MODEL_CONFIGS_PATH,
+    MODELS_PATH,
+    PERSONAL_OVERRIDES_PATH,
+    model_configs,
+    models,
+    personal_overrides,
+)
 from mockserver.current.dashboard.workspaces import WorkspaceQuery, workspaces_json
 from mockserver.current.inputs import QueryParams
 from mockserver.edge.auth import session_token
@@ -101,6 +108,7 @@ class DashboardMiddleware:
         return (
             _Route("GET", _path(MODELS_PATH), lambda _r: models(self._catalog)),
             _Route("GET", _path(MODEL_CONFIGS_PATH), lambda _r: model_configs(self._catalog)),
+            _Route("GET", _path(PERSONAL_OVERRIDES_PATH), lambda _r: personal_overrides(self._catalog)),
         )
 
     def _table(self) -> tuple[_Route, ...]:
@@ -135,8 +143,8 @@ class DashboardMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/latency-check" and scope["method"] == "GET":
-            await _latency_check(send)
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in _ROOT_FILES:
+            await _send_file(send, *_ROOT_FILES[scope["path"]])
             return
         found = self._match(scope) if scope["type"] == "http" else None
         if found is None:
@@ -254,15 +262,25 @@ async def _send_json(send: Send, status: int, value: Any) -> None:
     await send({"type": "http.response.body", "body": content})
 
 
-async def _latency_check(send: Send) -> None:
-    """coderd's `GET /latency-check` (latencycheck.go): the UI times the primary region with it."""
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", b"2"),
-        (b"timing-allow-origin", b"*"),
-    ]
+# Outside /api/: what coderd's root router serves that the UI fetches before its pages.
+# `/latency-check` (latencycheck.go): the UI times the primary region with it; `/serviceWorker.js`
+# (the site's push-notification worker): registered on every load. The mock's worker does nothing.
+_ROOT_FILES = {
+    "/latency-check": (b"text/plain; charset=utf-8", b"OK", ((b"timing-allow-origin", b"*"),)),
+    "/serviceWorker.js": (
+        b"application/javascript",
+        b"// chats-mock: a service worker that handles nothing (the mock sends no push notifications).\n",
+        (),
+    ),
+}
+
+
+async def _send_file(
+    send: Send, content_type: bytes, body: bytes, extra: tuple[tuple[bytes, bytes], ...]
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": b"OK"})
+    await send({"type": "http.response.body", "body": body})
 
 
 def dashboard_middleware(
