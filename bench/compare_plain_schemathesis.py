@@ -24,7 +24,7 @@ from pathlib import Path
 import coder_chats_openapi
 
 from mockserver import DEMO_TOKENS
-from mockserver.cli import main as chats_mock
+from mockserver.command.cli import main as chats_mock
 from tests.correct_variants import CORRECT_VARIANTS
 from tests.http_server import serving
 from tests.planted_bugs import VARIANTS

@@ -30,7 +30,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver.app import Settings, create_app
+from mockserver.app.factory import Settings, create_app
 from mockserver.core.clock import system_clock
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import Role

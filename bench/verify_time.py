@@ -17,7 +17,7 @@ import sys
 import time
 
 from mockserver import DEMO_TOKENS, AsyncioScheduler, create_app
-from mockserver.cli import main as chats_mock
+from mockserver.command.cli import main as chats_mock
 from tests.http_server import serving
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`", category=UserWarning)
 
 if TYPE_CHECKING:
-    from mockserver.app import Settings, create_app
+    from mockserver.app.factory import Settings, create_app
     from mockserver.core.clock import SteppingClock, seeded_uuids, system_clock
     from mockserver.core.directory import DEMO_TOKENS, Directory
     from mockserver.core.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 # Where each public name lives. They load on first use, so that the `chats-mock` command can set
-# up its start-up (mockserver.startup) before Connexion is imported.
+# up its start-up (mockserver.command.startup) before Connexion is imported.
 _HOMES = {
     "DEMO_TOKENS": "mockserver.core.directory",
     "AsyncioScheduler": "mockserver.core.scheduler",
@@ -40,9 +40,9 @@ _HOMES = {
     "Directory": "mockserver.core.directory",
     "ImmediateScheduler": "mockserver.core.scheduler",
     "ManualScheduler": "mockserver.core.scheduler",
-    "Settings": "mockserver.app",
+    "Settings": "mockserver.app.factory",
     "SteppingClock": "mockserver.core.clock",
-    "create_app": "mockserver.app",
+    "create_app": "mockserver.app.factory",
     "seeded_uuids": "mockserver.core.clock",
     "system_clock": "mockserver.core.clock",
 }

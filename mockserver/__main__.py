@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from mockserver.startup import run
+from mockserver.command.startup import run
 
 sys.exit(run())

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from mockserver.app import create_app
+from mockserver.app.factory import create_app
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.scenarios import ScenarioLibrary

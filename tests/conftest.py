@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import DEMO_TOKENS, ImmediateScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app import Settings
+from mockserver.app.factory import Settings
 from tests.npm_tools import NpmTools, install
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}

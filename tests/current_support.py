@@ -10,7 +10,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from mockserver import DEMO_TOKENS, ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app import Settings
+from mockserver.app.factory import Settings
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}

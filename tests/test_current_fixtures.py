@@ -13,8 +13,8 @@ import yaml
 from starlette.testclient import TestClient
 
 from mockserver import ImmediateScheduler, ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app import Settings
-from mockserver.cli import main
+from mockserver.app.factory import Settings
+from mockserver.command.cli import main
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.fixture_files import FixtureError, fixture_text
 from mockserver.core.store import ChatStore

@@ -22,7 +22,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 
 from mockserver import DEMO_TOKENS, ImmediateScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app import Settings
+from mockserver.app.factory import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"Coder-Session-Token": DEMO_TOKENS["alice"]}

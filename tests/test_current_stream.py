@@ -22,8 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.sync.client import connect
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app import Settings
-from mockserver.control.cors import CorsPolicy
+from mockserver.app.factory import Settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatStatus, Role
 from mockserver.core.scheduler import ImmediateScheduler
@@ -32,6 +31,7 @@ from mockserver.core.store import ChatStore
 from mockserver.current.stream import StreamMiddleware
 from mockserver.current.stream_feed import ChatStreamFeed
 from mockserver.edge.fanout import Fanout
+from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.streams import OpenStreams
 from tests.agent_support import serve_on_free_port
 from tests.current_support import ALICE, BOB, ORG, text, text_of

@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app import Settings
+from mockserver.app.factory import Settings
 from mockserver.core.changes import ChatChanged, ChatEvent, PreviewReset, QueueChanged, RetryScheduled
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.models import ChatMessage, LivePart

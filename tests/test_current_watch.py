@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app import Settings
+from mockserver.app.factory import Settings
 from mockserver.core.models import ChatStatus, Role
 from mockserver.core.store import ChatStore, StoreLimits
 from tests.current_support import ALICE, BOB, ORG, text

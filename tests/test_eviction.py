@@ -9,9 +9,9 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from mockserver.app import create_app
-from mockserver.capacity_options import capacity_settings, store_limits
-from mockserver.cli import build_parser
+from mockserver.app.factory import create_app
+from mockserver.command.capacity_options import capacity_settings, store_limits
+from mockserver.command.cli import build_parser
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.errors import ChatEvicted, ChatNotFound

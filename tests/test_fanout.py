@@ -13,8 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from mockserver.app import Settings, create_app
-from mockserver.control.cors import CorsPolicy
+from mockserver.app.factory import Settings, create_app
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatMessage, LivePart, Role
@@ -22,6 +21,7 @@ from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.edge.fanout import LARGE_FRAME, CloseCode, Fanout, RowsAndParts
+from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.row_frames import RowFrames
 from mockserver.v1.watch import WatchMiddleware
 from tests.agent_support import ALICE, new_chat

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from mockserver import Settings, create_app
-from mockserver.cli import build_parser
-from mockserver.generation import API_GENERATIONS
+from mockserver.app.generations import API_GENERATIONS
+from mockserver.command.cli import build_parser
 
 
 def test_v1_is_the_default_generation() -> None:
@@ -42,7 +42,7 @@ def test_current_is_served_when_settings_name_it() -> None:
 
 
 def test_spec_validate_checks_the_current_document(capsys: pytest.CaptureFixture[str]) -> None:
-    from mockserver.cli import main
+    from mockserver.command.cli import main
 
     assert main(["spec", "validate", "--api", "current"]) == 0
     assert capsys.readouterr().out.strip().endswith("openapi/current/chats.yaml: valid")
@@ -51,7 +51,7 @@ def test_spec_validate_checks_the_current_document(capsys: pytest.CaptureFixture
 def test_serve_refuses_v1_fixtures_for_the_current_api(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mockserver.cli import main
+    from mockserver.command.cli import main
 
     path = tmp_path / "v1.yaml"
     path.write_text("chats_mock_fixture: 1\nchats: []\n")

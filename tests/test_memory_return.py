@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.memory_return import HeapTrimmer, c_allocator_environment, malloc_trim
+from mockserver.server.memory_return import HeapTrimmer, c_allocator_environment, malloc_trim
 from tests.server_process import serve_process
 
 GLIBC = malloc_trim() is not None

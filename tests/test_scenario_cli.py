@@ -8,8 +8,8 @@ import httpx
 import pytest
 import yaml
 
-from mockserver.app import create_app
-from mockserver.cli import main
+from mockserver.app.factory import create_app
+from mockserver.command.cli import main
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS
 from mockserver.core.scheduler import ImmediateScheduler

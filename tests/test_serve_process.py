@@ -14,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from mockserver.cli import main
+from mockserver.command.cli import main
 from tests.server_process import serve_process
 
 TOKEN = "alice00001-AliceDemoSessionSecret"

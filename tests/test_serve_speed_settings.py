@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
 from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
-from mockserver.cli import build_parser
+from mockserver.command.cli import build_parser
 
 ALICE = {"Coder-Session-Token": "alice00001-AliceDemoSessionSecret"}
 

@@ -18,11 +18,11 @@ from websockets.server import ServerProtocol
 from websockets.sync.client import connect
 
 from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
-from mockserver.cli import build_parser, main
+from mockserver.command.cli import build_parser, main
 from mockserver.core.golang import encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.limits import Limits
-from mockserver.serving import BindError, bind, build_server, limits_from_args
+from mockserver.server.serving import BindError, bind, build_server, limits_from_args
 
 TOKEN = b"alice00001-AliceDemoSessionSecret"
 

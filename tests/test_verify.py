@@ -14,7 +14,7 @@ import pytest
 from contracts import ExitCode, FuzzBudget, Report, Target, VerifyOptions, verify
 from contracts.v1.rules import V1_RULES
 from mockserver import DEMO_TOKENS
-from mockserver.cli import main
+from mockserver.command.cli import main
 from tests.correct_variants import CORRECT_VARIANTS, CorrectVariant
 from tests.http_server import serving
 from tests.independent_server import TOKENS, build_app

@@ -13,7 +13,7 @@ from contracts import ExitCode, FuzzBudget, Report, Target, VerifyOptions, verif
 from contracts.current.rules import CURRENT_RULES, DOCUMENT_RULES
 from contracts.runner import suite_named
 from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
-from mockserver.cli import main
+from mockserver.command.cli import main
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from tests.current_correct_variants import CORRECT_VARIANTS, CorrectVariant
 from tests.current_planted_bugs import TOKENS, VARIANTS, Variant, current_mock, rewrite_requests

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 from websockets.sync.client import connect
 
-from mockserver.app import create_app
+from mockserver.app.factory import create_app
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.scheduler import ImmediateScheduler, ManualScheduler
 from tests.agent_support import ALICE, BOB, mock_client, new_chat, post, serve_on_free_port, transcript

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 
-from mockserver.app import Settings, create_app
-from mockserver.control.cors import CorsPolicy
+from mockserver.app.factory import Settings, create_app
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.scheduler import ImmediateScheduler
+from mockserver.edge.origins import CorsPolicy
 from tests.agent_support import ALICE, new_chat
 
 

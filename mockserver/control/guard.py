@@ -8,8 +8,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.errors import RouteNotFound
 from mockserver.edge.coder_errors import coder_error, error_body, send_error
+from mockserver.edge.origins import CONTROL_TOKEN_HEADER, CorsPolicy
 
-from .cors import CONTROL_TOKEN_HEADER, CorsPolicy
 from .hosts import HostAllowlist
 from .paths import CONTROL_PREFIX
 

@@ -7,7 +7,8 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-from .cors import CONTROL_TOKEN_HEADER, LOCALHOST_ORIGINS, CorsPolicy
+from mockserver.edge.origins import CONTROL_TOKEN_HEADER, LOCALHOST_ORIGINS, CorsPolicy
+
 from .faults import MAX_LATENCY_MS, FaultRule, load_fault_rules
 from .hosts import HostAllowlist
 

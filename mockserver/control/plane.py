@@ -16,10 +16,10 @@ from mockserver.core.clock import Clock
 from mockserver.core.directory import Directory
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore, Eviction
+from mockserver.edge.origins import CorsPolicy, cors_options
 from mockserver.edge.streams import OpenStreams
 
 from .api import ControlApi, Steppable
-from .cors import CorsPolicy, cors_options
 from .faults import ConnectionDropper, FaultMiddleware, FaultRule, Faults
 from .guard import ControlGuard
 from .hosts import HostAllowlist

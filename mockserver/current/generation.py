@@ -22,7 +22,7 @@ from mockserver.current.turns import TurnRunner
 from mockserver.current.watch import watch_middleware
 from mockserver.current.wire import chat_json, has_assistant_message
 from mockserver.edge.chat_param import chat_param_middleware
-from mockserver.generation import CoreParts, GenerationApp, load_document
+from mockserver.edge.generation_parts import CoreParts, GenerationApp, load_document
 
 __all__ = ["current_generation"]
 

@@ -23,7 +23,6 @@ from uuid import UUID
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from mockserver.control.cors import CorsPolicy
 from mockserver.core.directory import Directory
 from mockserver.core.errors import ChatNotFound, InvalidQueryParam, MockError
 from mockserver.core.models import Chat
@@ -35,6 +34,7 @@ from mockserver.current.wire import last_assistant_id
 from mockserver.edge.auth import session_token
 from mockserver.edge.chat_param import load_chat
 from mockserver.edge.fanout import Fanout
+from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
 from mockserver.edge.streams import OpenStreams
 

@@ -21,7 +21,6 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from mockserver.control.cors import CorsPolicy
 from mockserver.core.changes import ChatChanged
 from mockserver.core.directory import Directory
 from mockserver.core.errors import MockError
@@ -30,6 +29,7 @@ from mockserver.core.store import ChatStore, Eviction
 from mockserver.current.stream_wire import pending_tool_calls, watch_event
 from mockserver.edge.auth import session_token
 from mockserver.edge.fanout import Fanout, Frame
+from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.push_socket import (
     PushOptions,
     check_origin,

@@ -15,7 +15,7 @@ A body is only ever read when a handler asks for it, so coderd's order of refusa
 unauthenticated request with a huge body is a 401, and its body is never read.
 
 The limits the server itself must hold (the bytes of a request head while they arrive, the
-header timeout, open connections) are in `mockserver.serving`, which reads the same `Limits`.
+header timeout, open connections) are in `mockserver.server.serving`, which reads the same `Limits`.
 """
 
 from __future__ import annotations

@@ -20,11 +20,11 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from mockserver.control.cors import CorsPolicy
 from mockserver.core.errors import CrossOriginHandshake, MockError
 from mockserver.core.golang import encode_json, quote
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
 from mockserver.edge.fanout import CloseCode, Fanout, Watcher
+from mockserver.edge.origins import CorsPolicy
 
 __all__ = ["PushOptions", "check_origin", "one_item_a_frame", "refuse", "refuse_plain_http", "serve"]
 

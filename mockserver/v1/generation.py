@@ -8,7 +8,7 @@ from typing import Any
 import coder_chats_openapi
 
 from mockserver.edge.chat_param import chat_param_middleware
-from mockserver.generation import CoreParts, GenerationApp, load_document
+from mockserver.edge.generation_parts import CoreParts, GenerationApp, load_document
 from mockserver.v1.agent import ScenarioAgent
 from mockserver.v1.api import ChatsApi
 from mockserver.v1.watch import watch_middleware

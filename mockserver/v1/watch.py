@@ -20,7 +20,6 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from mockserver.control.cors import CorsPolicy
 from mockserver.core.directory import Directory
 from mockserver.core.errors import InvalidQueryParam, MockError
 from mockserver.core.golang import encode_json
@@ -29,6 +28,7 @@ from mockserver.core.store import ChatStore
 from mockserver.edge.auth import session_token
 from mockserver.edge.chat_param import load_chat
 from mockserver.edge.fanout import Fanout, RowsAndParts
+from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.push_socket import PushOptions, check_origin, one_item_a_frame, refuse, serve
 from mockserver.edge.streams import OpenStreams
 from mockserver.v1.wire import message_json

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver.cli import build_parser
+from mockserver.command.cli import build_parser
 from mockserver.control.hosts import HostAllowlist
 from mockserver.control.options import control_settings
 from tests.control.conftest import ALICE, app

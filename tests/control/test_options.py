@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.cli import build_parser
+from mockserver.command.cli import build_parser
 from mockserver.control import FaultRule
-from mockserver.control.cors import LOCALHOST_ORIGINS
 from mockserver.control.options import control_settings
 from mockserver.control.paths import PathPattern
+from mockserver.edge.origins import LOCALHOST_ORIGINS
 
 
 def _settings(*argv: str) -> dict[str, object]:

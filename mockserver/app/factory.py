@@ -17,6 +17,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
 
+from mockserver.app.generations import API_GENERATIONS, build_generation
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
 from mockserver.control.hosts import HostAllowlist
 from mockserver.core.clock import Clock, IdFactory, system_clock
@@ -27,13 +28,13 @@ from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.edge.auth import authentication_middleware
 from mockserver.edge.coder_errors import install_error_handlers
+from mockserver.edge.generation_parts import CoreParts
 from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.limits import Limits, LimitsMiddleware
 from mockserver.edge.methods import MethodIndex
 from mockserver.edge.streams import OpenStreams
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
-from mockserver.generation import API_GENERATIONS, CoreParts, build_generation
 
 __all__ = ["Settings", "create_app"]
 
@@ -96,7 +97,7 @@ def create_app(
       here brings its own);
     - `seed_store`: fills the store at start-up, and again on `POST /__mock/reset`;
     - `stopping`: set by the server when it begins to stop; what waits on a client or a timer
-      (a body, a fault's latency, a WebSocket) lets go then (mockserver.serving).
+      (a body, a fault's latency, a WebSocket) lets go then (mockserver.server.serving).
 
     `settings.api` names the generation: "v1" (the default, `openapi/chats.yaml`) or "current"
     (today's Coder, `openapi/current/chats.yaml`).

@@ -1,7 +1,7 @@
 """The `chats-mock` command's entry point: what must happen before the heavy imports.
 
 `serve` first starts itself again on the C allocator (`PYTHONMALLOC=malloc`), unless an allocator
-was chosen: memory that WebSockets freed can then go back to the OS (`mockserver.memory_return`).
+was chosen: memory that WebSockets freed can then go back to the OS (`mockserver.server.memory_return`).
 It is an `exec`: the same process id, arguments and environment, before any import of weight.
 
 Start-up to the first answered request is a bar (0.5 s on a 2-core machine), and two thirds of it
@@ -67,7 +67,7 @@ def import_connexion_lazily() -> None:
 
 def _restart_on_c_allocator() -> None:
     """Start `chats-mock serve` again on the C allocator, if it is not (returns only if not)."""
-    from mockserver.memory_return import c_allocator_environment
+    from mockserver.server.memory_return import c_allocator_environment
 
     environment = c_allocator_environment(os.environ)
     if environment is not None and sys.executable:
@@ -83,6 +83,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         _restart_on_c_allocator()
     gc.disable()
     import_connexion_lazily()
-    from mockserver.cli import main
+    from mockserver.command.cli import main
 
     return main(argv)

@@ -1,32 +1,29 @@
-"""An API generation: what one version of Coder's Chats API adds to the core's app.
+"""What a generation is handed (CoreParts) and what it hands back (GenerationApp).
 
 The core (store, directory, scheduler, clock, edge, control plane) is the same for every
 generation; a generation brings its document, its handlers and the middleware that only its
-routes need. `create_app` asks `build_generation` for the one `Settings.api` names.
+routes need. Generations import these from here, below them; `mockserver.app.generations`
+picks one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mockserver.control.cors import CorsPolicy
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.directory import Directory
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.edge.limits import Limits
+from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.streams import OpenStreams
 
-__all__ = ["API_GENERATIONS", "CoreParts", "GenerationApp", "build_generation", "load_document"]
-
-# The generations the mock serves, by the name `--api` takes; the first is the default.
-API_GENERATIONS = ("v1", "current")
+__all__ = ["CoreParts", "GenerationApp", "load_document"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +74,3 @@ def load_document(source: Any) -> Mapping[str, Any]:
         source.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     )
     return loaded
-
-
-def build_generation(name: str, parts: CoreParts, *, agent: Any, document: Path | None) -> GenerationApp:
-    """The generation called `name`, over `parts`; `agent` and `document` replace its defaults."""
-    if name == "v1":
-        from mockserver.v1.generation import v1_generation
-
-        return v1_generation(parts, agent=agent, document=document)
-    if name == "current":
-        from mockserver.current.generation import current_generation
-
-        return current_generation(parts, document=document)
-    raise ValueError(f"unknown API generation {name!r}; known: {', '.join(API_GENERATIONS)}")

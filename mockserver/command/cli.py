@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from contracts.cli import add_verify_command
-from mockserver.capacity_options import add_capacity_arguments, capacity_settings
+from mockserver.app.generations import API_GENERATIONS
+from mockserver.command.capacity_options import add_capacity_arguments, capacity_settings
+from mockserver.command.installation import missing_package_data
+from mockserver.command.scenario_options import add_fixtures_commands, add_serve_options
 from mockserver.control.options import add_control_arguments, control_settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
-from mockserver.generation import API_GENERATIONS
-from mockserver.installation import missing_package_data
-from mockserver.scenario_cli import add_fixtures_commands, add_serve_options
-from mockserver.serving import add_serving_arguments
+from mockserver.server.serving import add_serving_arguments
 from mockserver.spec.commands import add_spec_commands
 
 __all__ = ["main"]
@@ -36,10 +36,10 @@ def _parse_tokens(values: Sequence[str]) -> dict[str, str]:
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve the mock until interrupted (SIGTERM or Ctrl-C stop it within --shutdown-timeout, exit code 0)."""
-    from mockserver.app import Settings, create_app
+    from mockserver.app.factory import Settings, create_app
+    from mockserver.command.scenario_options import StartupError, serve_parts
     from mockserver.core.stopping import Stopping
-    from mockserver.scenario_cli import StartupError, serve_parts
-    from mockserver.serving import BindError, bind, limits_from_args, serve
+    from mockserver.server.serving import BindError, bind, limits_from_args, serve
 
     try:
         directory = Directory.from_tokens(_parse_tokens(args.token) if args.token else DEMO_TOKENS)
@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     if args.func is not _serve:
-        gc.enable()  # paused by mockserver.startup; only `serve` keeps it off until it is built
+        gc.enable()  # paused by mockserver.command.startup; only `serve` keeps it off until it is built
     code: int = args.func(args)
     return code
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mockserver.capacity_options import store_limits
+from mockserver.app.generations import API_GENERATIONS
+from mockserver.command.capacity_options import store_limits
 from mockserver.core.clock import system_clock
 from mockserver.core.directory import Directory
 from mockserver.core.fixture_files import FixtureError, fixture_text
@@ -21,7 +22,6 @@ from mockserver.core.scenarios import ScenarioError, ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler, Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.current import fixtures as current_fixtures
-from mockserver.generation import API_GENERATIONS
 from mockserver.v1 import fixtures as v1_fixtures
 from mockserver.v1.agent import ScenarioAgent
 

@@ -4,7 +4,7 @@ CPython's small-object allocator (pymalloc) keeps a whole 1 MiB arena while any 
 lives. A thousand watchers take about 30 MiB of small objects; when they leave, the few objects
 made meanwhile that outlive them (a stored row, a cached date string, a grown dict) sit in most
 of those arenas, and RSS stays near its peak for good. So `serve` runs on the C allocator
-(`PYTHONMALLOC=malloc`, which `mockserver.startup` sets by starting itself again, once) and,
+(`PYTHONMALLOC=malloc`, which `mockserver.command.startup` sets by starting itself again, once) and,
 a moment after a burst of WebSockets closed, collects garbage and asks glibc to give back every
 free page (`malloc_trim(0)`): a survivor then keeps its 4 KiB page, not its arena. Where the C
 library has no `malloc_trim` (macOS, musl) neither happens: memory is reused, not returned.

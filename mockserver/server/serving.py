@@ -43,7 +43,7 @@ from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 from mockserver.edge.limits import Limits
-from mockserver.memory_return import HeapTrimmer, malloc_trim
+from mockserver.server.memory_return import HeapTrimmer, malloc_trim
 
 __all__ = [
     "BindError",

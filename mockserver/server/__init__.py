@@ -1,0 +1,1 @@
+"""How `serve` runs the app: uvicorn held to serve's limits, its banner, its stop, its memory."""
