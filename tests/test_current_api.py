@@ -429,12 +429,7 @@ LIST_CHATS_ERRORS = [
         "?q=hello",
         {
             "message": "Invalid chat search query.",
-            "validations": [
-                {
-                    "field": "q",
-                    "detail": 'Unsupported search term "hello"; use title:<value> or search:<value>',
-                }
-            ],
+            "validations": [{"field": "q", "detail": 'unsupported search term: "hello"'}],
         },
     ),
     (

@@ -146,14 +146,16 @@ class ChatStore:
         labels: dict[str, str] | None = None,
         system_prompt: Any = SYSTEM_PROMPT,
         status: ChatStatus | None = None,
+        chat_id: UUID | None = None,
     ) -> Chat:
         """Store a new chat and, unless `system_prompt` is None, its system-prompt message.
 
-        `status` is the chat's status from its first moment (today's Coder creates chats running).
+        `status` is the chat's status from its first moment (today's Coder creates chats running);
+        `chat_id` a fixed id (today's orchestrator chat), else the id factory's next.
         """
         now = self._clock()
         chat = Chat(
-            id=self._new_id(),
+            id=chat_id or self._new_id(),
             created_at=now,
             updated_at=now,
             organization_id=owner.organization_id,

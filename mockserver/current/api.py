@@ -20,10 +20,11 @@ from mockserver.core.errors import (
     WorkspaceForbidden,
     WorkspaceNotFound,
 )
-from mockserver.core.golang import encode_json, parse_uuid, quote
+from mockserver.core.golang import parse_uuid, quote
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
+from mockserver.current.chat_search import ChatSearch, parse_chat_search
 from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
 from mockserver.current.inputs import (
     QueryParams,
@@ -32,9 +33,18 @@ from mockserver.current.inputs import (
     parse_go_int,
     reasoning_effort,
 )
+from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITLE, check_orchestrator_create
+from mockserver.current.responses import json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
-from mockserver.current.wire import chat_json, has_assistant_message, message_json, models_json, queued_json
-from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
+from mockserver.current.wire import (
+    chat_json,
+    has_assistant_message,
+    message_json,
+    message_text,
+    models_json,
+    queued_json,
+)
+from mockserver.edge.coder_errors import RESOURCE_NOT_FOUND, CoderRefusal
 
 __all__ = ["CurrentChatsApi"]
 
@@ -44,12 +54,8 @@ _PLAN_MODES = ("", "plan")
 _CLIENT_TYPES = ("ui", "api")
 
 
-def _json(status: int, body: Any) -> Response:
-    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
-
-
-def _no_content() -> Response:
-    return Response(status_code=204)
+_json = json_response
+_no_content = no_content
 
 
 def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:
@@ -85,14 +91,13 @@ class CurrentChatsApi:
         limit = params.integer("limit")
         offset = params.integer("offset")
         params.check()
-        archived, title = _search(params.first("q"))
+        search = parse_chat_search(params.first("q"))
         labels = _label_filter(params.all("label"))
         chats = [
             chat
             for chat in self._store.chats_of(user)
-            if chat.archived == archived
-            and (title is None or title in chat.title.lower())
-            and all(chat.labels.get(key) == value for key, value in labels.items())
+            if all(chat.labels.get(key) == value for key, value in labels.items())
+            and self._matches(chat, search)
         ]
         chats.sort(key=lambda c: (c.created_at, c.id.int), reverse=True)
         chats.sort(key=lambda c: c.updated_at, reverse=True)
@@ -105,6 +110,15 @@ class CurrentChatsApi:
             chats = chats[:limit]
         return _json(200, [self._chat_json(chat) for chat in chats])
 
+    def _matches(self, chat: Chat, search: ChatSearch) -> bool:
+        messages = self._store.messages_of(chat.id)
+        return search.matches(
+            title=chat.title,
+            archived=chat.archived,
+            has_unread=has_assistant_message(messages, chat.last_read_message_id),
+            texts=(message_text(message) for message in messages),
+        )
+
     async def create_chat(self, user: User, request_body: dict[str, Any]) -> Response:
         """POST /chats."""
         body = request_body
@@ -114,6 +128,8 @@ class CurrentChatsApi:
         if parse_uuid(organization) != user.organization_id:
             raise CoderRefusal(403, "You are not a member of the specified organization.")
         parts = content_parts(body.get("content"))
+        orchestrator = bool(body.get("orchestrator"))
+        chat_id = check_orchestrator_create(self._store, user, body) if orchestrator else None
         workspace_id = self._workspace(user, body.get("workspace_id"))
         model = self._model(body.get("model_config_id"), nil_message="Invalid model config ID.")
         plan_mode = body.get("plan_mode") or ""
@@ -125,14 +141,18 @@ class CurrentChatsApi:
         if client_type not in _CLIENT_TYPES:
             raise CoderRefusal(400, "Invalid client_type.", f"got {quote(client_type)}, want one of [ui api]")
         reasoning_effort(body.get("reasoning_effort"))
+        attributes = {"client_type": client_type, "plan_mode": plan_mode, "dynamic_tools": dynamic_tools}
+        if orchestrator:
+            attributes["mode"] = ORCHESTRATOR_MODE
         chat = self._engine.create(
             user,
-            title=_title_of(parts),
+            title=ORCHESTRATOR_TITLE if orchestrator else _title_of(parts),
             model=model or self._engine.catalog.default,
             labels=dict(body.get("labels") or {}),
             parts=parts,
             workspace_id=workspace_id,
-            attributes={"client_type": client_type, "plan_mode": plan_mode, "dynamic_tools": dynamic_tools},
+            attributes=attributes,
+            chat_id=chat_id,
         )
         return _json(201, self._chat_json(chat))
 
@@ -435,48 +455,6 @@ def _title_of(parts: list[dict[str, Any]]) -> str:
     """The title of a new chat: its first text, cut to the title's 200 runes."""
     text = next((p["text"] for p in parts if p["type"] == "text"), "")
     return text[:_MAX_TITLE_RUNES]
-
-
-def _search(q: str) -> tuple[bool, str | None]:
-    """The `archived` filter and the lower-cased `title` substring of a search query."""
-    archived = False
-    title: str | None = None
-    errors: list[dict[str, str]] = []
-    for term in _terms(q):
-        key, sep, value = term.partition(":")
-        if sep and key == "archived" and value.lower() in ("true", "false", "1", "0", "t", "f"):
-            archived = value.lower() in ("true", "1", "t")
-        elif sep and key == "title" and value:
-            title = value.lower()
-        else:
-            errors.append(
-                {
-                    "field": "q",
-                    "detail": f"Unsupported search term {quote(term)}; use title:<value> or search:<value>",
-                }
-            )
-    if errors:
-        raise CoderRefusal(400, "Invalid chat search query.", validations=errors)
-    return archived, title
-
-
-def _terms(q: str) -> list[str]:
-    """Space-separated terms; a double-quoted value keeps its spaces (`title:"two words"`)."""
-    terms: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in q:
-        if char == '"':
-            quoted = not quoted
-        elif char == " " and not quoted:
-            if current:
-                terms.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    if current:
-        terms.append("".join(current))
-    return terms
 
 
 def _label_filter(raw: Sequence[str]) -> dict[str, str]:

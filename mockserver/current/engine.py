@@ -124,8 +124,9 @@ class ChatEngine:
         parts: list[dict[str, Any]],
         workspace_id: UUID | None,
         attributes: dict[str, Any],
+        chat_id: UUID | None = None,
     ) -> Chat:
-        """A new chat running its first turn on the user's message."""
+        """A new chat running its first turn on the user's message (`chat_id`: a fixed id)."""
         chat = self._store.create_chat(
             owner,
             workspace_id=workspace_id,
@@ -136,6 +137,7 @@ class ChatEngine:
             labels=labels,
             system_prompt=None,
             status=ChatStatus.RUNNING,  # coderd's CreateChat: N -> R0 in one step (watch `created`)
+            chat_id=chat_id,
         )
         self._insert_user(chat.id, owner.id, parts, model)
         return self._run(chat.id, parts, model)

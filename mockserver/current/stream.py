@@ -32,7 +32,7 @@ from mockserver.current.stream_feed import ChatStreamFeed
 from mockserver.current.stream_wire import BATCH_SIZE, pack_batch
 from mockserver.current.wire import last_assistant_id
 from mockserver.edge.auth import session_token
-from mockserver.edge.chat_param import load_chat
+from mockserver.edge.chat_param import ResolveChat, load_chat
 from mockserver.edge.fanout import Fanout
 from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
@@ -40,7 +40,7 @@ from mockserver.edge.streams import OpenStreams
 
 __all__ = ["STREAM_PATH", "StreamMiddleware", "stream_middleware"]
 
-STREAM_PATH = re.compile(r"/api/v2/chats/(?P<chat>[^/]+)/stream")
+STREAM_PATH = re.compile(r"/api/v2/chats/(?P<chat>[^/]+)/stream(?:/parts)?")
 
 
 def after_id_of(scope: Scope) -> int:
@@ -70,11 +70,13 @@ class StreamMiddleware:
         origins: CorsPolicy,
         queue_limit: int,
         streams: OpenStreams,
+        resolve_chat: ResolveChat | None = None,
         close_timeout: float = 2.0,
     ) -> None:
         """`close_timeout`: how long a close frame may wait for a client that stopped reading."""
         self._app = app
         self._store = store
+        self._resolve_chat = resolve_chat or (lambda user, raw: load_chat(store, user, raw))
         self._directory = directory
         self._origins = origins
         self._fanout = Fanout(store, limit=queue_limit, feed=lambda chat_id: ChatStreamFeed(store, chat_id))
@@ -101,7 +103,7 @@ class StreamMiddleware:
     def _checked(self, scope: Scope, raw_chat: str) -> tuple[Chat, int]:
         """The chat and `after_id`, or the refusal, in coderd's order."""
         user = self._directory.authenticate(session_token(scope))
-        chat = load_chat(self._store, user, raw_chat)
+        chat = self._resolve_chat(user, raw_chat)
         return chat, after_id_of(scope)
 
     async def _stream(self, websocket: WebSocket, raw_chat: str, receive: Receive, send: Send) -> None:
@@ -151,6 +153,7 @@ def stream_middleware(
     origins: CorsPolicy,
     queue_limit: int,
     streams: OpenStreams,
+    resolve_chat: ResolveChat | None = None,
 ) -> Any:
     """The middleware, bound to its parts, in the form Connexion's list takes."""
     return partial(
@@ -160,4 +163,5 @@ def stream_middleware(
         origins=origins,
         queue_limit=queue_limit,
         streams=streams,
+        resolve_chat=resolve_chat,
     )

@@ -13,6 +13,7 @@ __all__ = [
     "has_assistant_message",
     "last_assistant_id",
     "message_json",
+    "message_text",
     "models_json",
     "part_json",
     "queued_json",
@@ -87,6 +88,12 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
+def message_text(message: ChatMessage, *, separator: str = " ") -> str:
+    """The text parts of a message, joined (with a space: what a search reads)."""
+    parts = message.content.get("parts") or ()
+    return separator.join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")
+
+
 def queued_json(queued: QueuedMessage) -> dict[str, Any]:
     """A codersdk.ChatQueuedMessage."""
     content: dict[str, Any] = queued.content
@@ -111,6 +118,8 @@ def chat_json(chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> dict[s
     out["last_model_config_id"] = str(model.id)
     out["title"] = chat.title
     out["status"] = chat.status.value
+    if attributes.get("mode"):
+        out["mode"] = attributes["mode"]
     if attributes.get("plan_mode"):
         out["plan_mode"] = attributes["plan_mode"]
     if chat.last_error is not None:

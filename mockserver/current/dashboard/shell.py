@@ -51,7 +51,7 @@ from mockserver.edge.coder_errors import (
     send_error,
 )
 
-__all__ = ["DashboardMiddleware", "dashboard_middleware"]
+__all__ = ["DashboardMiddleware", "dashboard_middleware", "model_picker_middleware"]
 
 _V2 = "/api/v2"
 _EXP = "/api/experimental"
@@ -95,13 +95,15 @@ class DashboardMiddleware:
         directory: Directory,
         catalog: ModelCatalog,
         deployment: Deployment,
+        shell: bool = True,
         model_routes: bool = False,
     ) -> None:
         self._app = app
         self._directory = directory
         self._catalog = catalog
         self._deployment = deployment
-        self._routes = self._table() + (self._model_picker() if model_routes else ())
+        self._shell = shell
+        self._routes = (self._table() if shell else ()) + (self._model_picker() if model_routes else ())
 
     def _model_picker(self) -> tuple[_Route, ...]:
         # The two routes a UI older than the pinned server reads (model_picker.py).
@@ -143,7 +145,12 @@ class DashboardMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in _ROOT_FILES:
+        if (
+            self._shell
+            and scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"] in _ROOT_FILES
+        ):
             await _send_file(send, *_ROOT_FILES[scope["path"]])
             return
         found = self._match(scope) if scope["type"] == "http" else None
@@ -283,14 +290,18 @@ async def _send_file(
     await send({"type": "http.response.body", "body": body})
 
 
-def dashboard_middleware(
-    directory: Directory, catalog: ModelCatalog, deployment: Deployment, *, model_routes: bool = False
-) -> Any:
-    """The middleware, bound to its parts, in the form Connexion's list takes."""
+def dashboard_middleware(directory: Directory, catalog: ModelCatalog, deployment: Deployment) -> Any:
+    """The shell's middleware, bound to its parts, in the form Connexion's list takes."""
+    return partial(DashboardMiddleware, directory=directory, catalog=catalog, deployment=deployment)
+
+
+def model_picker_middleware(directory: Directory, catalog: ModelCatalog, deployment: Deployment) -> Any:
+    """The 2026-08 UI's model-picker routes (model_picker.py), to sit before the chat router."""
     return partial(
         DashboardMiddleware,
         directory=directory,
         catalog=catalog,
         deployment=deployment,
-        model_routes=model_routes,
+        shell=False,
+        model_routes=True,
     )

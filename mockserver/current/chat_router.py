@@ -1,0 +1,192 @@
+"""coderd's chat mount as its chi router sees it: two prefixes, their reservations, and chi's not-found.
+
+coderd mounts the chat routes twice (routes `registerChatAPIRoutes`, openapi/current/WIRE.md
+section 1): `/api/v2` and `/api/experimental` serve the same promoted routes; the experimental
+mount also serves the routes that were not promoted, and each mount reserves a few collection
+names so that they answer 404 `Route not found.` instead of falling into `{chat}` (400 `Invalid
+UUID`).
+
+The app serves each documented operation once, under `/api/v2` (the document's server). This
+layer sits in front of it, inside the control plane, so the journal and the fault rules see the
+path the client sent: a chat path under `/api/experimental` is served by the same operation, its
+path rewritten to `/api/v2`; a documented path that only the experimental mount serves (its path
+item names `/api/experimental` as its only server) is unknown under `/api/v2`.
+
+Unknown paths answer as chi does: the `/chats` router authenticates first (401), a path under
+`/chats/{chat}/` then resolves the chat (400 `Invalid UUID`, 404), and only then is the route
+missing (404 `Route not found.`), for plain requests and WebSocket handshakes alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from mockserver.core.directory import Directory
+from mockserver.core.errors import MockError, RouteNotFound
+from mockserver.core.models import Chat, User
+from mockserver.current.legacy_providers import GONE, GONE_DETAIL
+from mockserver.edge.auth import session_token
+from mockserver.edge.coder_errors import CoderRefusal, coder_error, send_error
+from mockserver.edge.push_socket import refuse
+
+__all__ = ["EXPERIMENTAL", "V2", "ChatMount", "chat_router_middleware", "experimental_only_paths"]
+
+V2 = "/api/v2"
+EXPERIMENTAL = "/api/experimental"
+
+# The chat paths of a prefix: `/chats...`, and the organization-scoped chat routes
+# (`registerOrganizationChatRoutes`, `registerOrganizationMemberChatRoutes`), which both
+# prefixes mount too (they take the prefix as an argument).
+_CHAT_PATH = re.compile(r"/chats(?:/.*)?|/organizations/[^/]+(?:/members/[^/]+)?/chats(?:/.*)?")
+_PARAM = re.compile(r"\\\{[^/]+?\\\}")
+_LEGACY_CONFIG = re.compile(r"/chats/(?P<name>providers|user-provider-configs)/[^/]+/?")
+_LEGACY_METHODS = {"providers": ("PATCH", "DELETE"), "user-provider-configs": ("PUT", "DELETE")}
+
+# Resolves a raw `{chat}` for the caller as ExtractChatParam does (with the `orchestrator` alias).
+ResolveChat = Callable[[User, str], Chat]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMount:
+    """What one prefix mounts under `/chats` beyond the routes both share."""
+
+    # Collection names that answer 404 `Route not found.` (after authentication), for
+    # themselves and every path below them.
+    reserved: frozenset[str]
+    # Names of sub-routers under `/chats` (not `{chat}`): a path below one that no route
+    # matches is a plain 404, with no chat to resolve.
+    routers: frozenset[str]
+
+
+# routes `registerChatAPIRoutes` (WIRE.md section 1).
+MOUNTS = {
+    V2: ChatMount(
+        reserved=frozenset({"model-configs", "providers", "user-provider-configs"}),
+        routers=frozenset({"files", "config"}),
+    ),
+    EXPERIMENTAL: ChatMount(
+        reserved=frozenset({"models", "model-configs"}),
+        routers=frozenset({"files", "config", "providers", "user-provider-configs"}),
+    ),
+}
+
+
+def experimental_only_paths(paths: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """The document's path templates whose only server is `/api/experimental`."""
+    return tuple(
+        template
+        for template, item in paths.items()
+        if item.get("servers") and all(s.get("url") == EXPERIMENTAL for s in item["servers"])
+    )
+
+
+class _Templates:
+    """Path templates (under `/api/v2`), matched as chi matches a segment: any characters but `/`."""
+
+    def __init__(self, templates: Iterable[str]) -> None:
+        self._patterns = [re.compile(_PARAM.sub("[^/]+", re.escape(V2 + t)) + "/?") for t in templates]
+
+    def match(self, path: str) -> bool:
+        return any(pattern.fullmatch(path) for pattern in self._patterns)
+
+
+class ChatRouterMiddleware:
+    """Both prefixes of the chat mount in front of the app, and chi's answer where no route matches."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        directory: Directory,
+        resolve_chat: ResolveChat,
+        shared: Iterable[str],
+        experimental_only: Iterable[str],
+    ) -> None:
+        """`shared`: the templates both prefixes serve; `experimental_only`: those only it serves."""
+        self._app = app
+        self._directory = directory
+        self._resolve_chat = resolve_chat
+        shared = tuple(shared)
+        only = tuple(experimental_only)
+        self._known = {V2: _Templates(shared), EXPERIMENTAL: _Templates(shared + only)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self._app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        prefix = next((p for p in (V2, EXPERIMENTAL) if path.startswith(p + "/")), None)
+        rest = path[len(prefix) :] if prefix else ""
+        if prefix is None or not _CHAT_PATH.fullmatch(rest):
+            await self._app(scope, receive, send)
+            return
+        internal = V2 + rest
+        try:
+            self._check(prefix, rest, internal, scope)
+        except MockError as error:
+            await _answer(scope, receive, send, error)
+            return
+        if prefix == EXPERIMENTAL:
+            scope = dict(scope, path=internal, raw_path=_raw_path(scope, prefix))
+        await self._app(scope, receive, send)
+
+    def _check(self, prefix: str, rest: str, internal: str, scope: Scope) -> None:
+        """Raise chi's refusal for a path no route of this prefix matches; return if one does."""
+        segments = rest.split("/")  # ["", "chats", name, ...] for a /chats path
+        if segments[1] != "chats":
+            return  # organization routes: the document's own, answered by the app
+        mount = MOUNTS[prefix]
+        name = segments[2] if len(segments) > 2 else ""
+        if name in mount.reserved:
+            self._directory.authenticate(session_token(scope))
+            raise RouteNotFound()
+        if self._known[prefix].match(internal):
+            return
+        legacy = _LEGACY_CONFIG.fullmatch(rest)
+        if prefix == EXPERIMENTAL and legacy and scope.get("method") in _LEGACY_METHODS[legacy["name"]]:
+            # The removed providers' per-config routes (not in the document, which they would
+            # make ambiguous with `/chats/{chat}/...`): 410 Gone, as their collections answer.
+            self._directory.authenticate(session_token(scope))
+            raise CoderRefusal(410, GONE, GONE_DETAIL)
+        user = self._directory.authenticate(session_token(scope))
+        if len(segments) > 3 and name not in mount.routers:
+            self._resolve_chat(user, name)  # `/chats/{chat}/...`: the chat first (400, 404)
+        raise RouteNotFound()
+
+
+def _raw_path(scope: Scope, prefix: str) -> bytes:
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    return V2.encode() + raw[len(prefix) :]
+
+
+async def _answer(scope: Scope, receive: Receive, send: Send, error: MockError) -> None:
+    if scope["type"] == "websocket":
+        await refuse(WebSocket(scope, receive, send), error)
+        return
+    status, body = coder_error(error)
+    # A body left unread (a POST to no route) ends the connection after the answer.
+    await send_error(send, status, body, close=scope["method"] not in ("GET", "HEAD"))
+
+
+def chat_router_middleware(
+    directory: Directory,
+    *,
+    resolve_chat: ResolveChat,
+    shared: Iterable[str],
+    experimental_only: Iterable[str],
+) -> Any:
+    """The middleware, bound to its parts, in the form Connexion's list takes."""
+    return partial(
+        ChatRouterMiddleware,
+        directory=directory,
+        resolve_chat=resolve_chat,
+        shared=tuple(shared),
+        experimental_only=tuple(experimental_only),
+    )
