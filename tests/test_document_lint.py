@@ -15,7 +15,12 @@ import pytest
 
 from tests.npm_tools import ROOT, NpmTools
 
-DOCUMENTS = ("openapi/chats.yaml", "openapi/current/chats.yaml", "openapi/control.yaml")
+DOCUMENTS = (
+    "openapi/chats.yaml",
+    "openapi/current/chats.yaml",
+    "openapi/current/dashboard.yaml",
+    "openapi/control.yaml",
+)
 # The fault planted in a copy: two operations with one operationId, which both rulesets refuse.
 DUPLICATE_ID = ("\n      operationId: get-chat\n", "\n      operationId: create-chat\n")
 

@@ -139,8 +139,18 @@ class DashboardMiddleware:
                 self._quota,
             ),
             _Route("GET", _path(f"{_V2}/ai/providers"), lambda _r: ai_providers(self._catalog.providers, d)),
-            _Route("GET", _path(f"{_EXP}/organizations/{{organization}}/mcp-servers"), self._mcp_servers),
-            _Route("GET", _path(f"{_EXP}/users/{{user}}/ai-provider-keys"), self._provider_keys),
+            # Both prefixes mount these (chat_routes.go: registerOrganizationChatRoutes and
+            # registerUserAIProviderKeyRoutes are shared by the two chat mounts).
+            *(
+                _Route(
+                    "GET", _path(f"{prefix}/organizations/{{organization}}/mcp-servers"), self._mcp_servers
+                )
+                for prefix in (_V2, _EXP)
+            ),
+            *(
+                _Route("GET", _path(f"{prefix}/users/{{user}}/ai-provider-keys"), self._provider_keys)
+                for prefix in (_V2, _EXP)
+            ),
             _Route("GET", _path(f"{_EXP}/users/{{user}}/skills"), self._skills),
         )
 
