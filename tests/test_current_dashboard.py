@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import coder_chats_openapi
 import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 from starlette.testclient import TestClient
 
-import coder_chats_openapi
 from mockserver import DEMO_TOKENS, create_app
 from mockserver.app.factory import Settings
 from tests.npm_tools import ROOT, TOOLS, NpmTools
