@@ -59,7 +59,7 @@ def _schema_of(template: str, method: str, status: str) -> dict[str, Any]:
 def _template(path: str) -> str:
     for template in DOCUMENT["paths"]:
         if template.format(**VALUES) == path:
-            return template
+            return str(template)
     raise KeyError(path)
 
 
