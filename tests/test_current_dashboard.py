@@ -184,6 +184,10 @@ def test_authcheck_passes_the_callers_own_things_only(client: TestClient) -> Non
         (b"[1]", "Request body must be valid JSON."),
         (b'{"checks": {"a": {"object": {"resource_type": 7}}}}', "Request body must be valid JSON."),
         (
+            b'{"checks": {"a": {"object": {"resource_type": "chat", "any_org": {}}}}}',
+            "Request body must be valid JSON.",
+        ),
+        (
             b'{"checks": {"a": {"object": {}, "action": "read"}}}',
             'Object\'s "resource_type" field must be defined for key "a".',
         ),
@@ -309,3 +313,21 @@ def test_the_committed_dashboard_types_are_what_openapi_typescript_makes_of_the_
     assert fresh.read_text(encoding="utf-8") == (ROOT / "types" / "current" / "dashboard.d.ts").read_text(
         encoding="utf-8"
     ), "types/current/dashboard.d.ts is stale: run `npm run --prefix tools/npm types:dashboard` and commit it"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "allow"),
+    [
+        ("PUT", "/api/v2/users/me/preferences", "GET"),
+        ("DELETE", "/api/v2/users/me", "GET"),
+        ("GET", "/api/v2/authcheck", "POST"),
+        ("POST", "/api/experimental/users/me/skills", "GET"),
+    ],
+)
+def test_a_method_a_shell_path_is_not_served_with_is_405_with_allow(
+    client: TestClient, method: str, url: str, allow: str
+) -> None:
+    response = client.request(method, url, headers=ALICE)
+
+    assert (response.status_code, response.json()) == (405, {"message": "Method not allowed."})
+    assert response.headers["allow"] == allow

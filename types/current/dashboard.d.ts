@@ -454,21 +454,22 @@ export interface components {
                 [key: string]: components["schemas"]["codersdk.AuthorizationCheck"];
             } | null;
         };
+        /** @description A check without an object (or a `null` one) has no `resource_type`, a 400. */
         "codersdk.AuthorizationCheck": {
-            object?: components["schemas"]["codersdk.AuthorizationObject"];
+            object: components["schemas"]["codersdk.AuthorizationObject"];
             /** @description An RBAC action, e.g. `read`, `create`. */
             action?: string | null;
-        } | null;
+        };
         "codersdk.AuthorizationObject": {
-            /** @description Required (a 400 when empty). */
-            resource_type?: string | null;
+            /** @description E.g. `chat`, `workspace`; empty is a 400. */
+            resource_type: string;
             /** @description A user ID or `me`. */
             owner_id?: string | null;
             organization_id?: string | null;
-            /** @description A UUID when given. */
+            /** @description A UUID, or empty for none; at most 10 checks may name one (else a 400). */
             resource_id?: string | null;
             any_org?: boolean | null;
-        } | null;
+        };
         "codersdk.AuthorizationResponse": {
             [key: string]: boolean;
         };
@@ -825,7 +826,7 @@ export interface components {
                 "application/json": components["schemas"]["codersdk.Response"];
             };
         };
-        /** @description A method the route does not serve (the mock answers as for an unknown path). */
+        /** @description The path under a prefix coderd does not mount it on (e.g. `/api/experimental/buildinfo`). */
         RouteNotFound: {
             headers: {
                 [name: string]: unknown;
@@ -1006,9 +1007,10 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description A JSON `null` is no checks (Go decodes it into the empty request). */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["codersdk.AuthorizationRequest"];
+                "application/json": components["schemas"]["codersdk.AuthorizationRequest"] | null;
             };
         };
         responses: {
@@ -1144,8 +1146,9 @@ export interface operations {
             query?: {
                 /** @description Space-separated `key:value` terms, e.g. `owner:me`. */
                 q?: string;
-                /** @description At most this many workspaces; 0 (or absent) is all. */
+                /** @description At most this many workspaces; 0 (or absent, or empty) is all. */
                 limit?: number;
+                /** @description Workspaces to skip (empty is 0). */
                 offset?: number;
             };
             header?: never;

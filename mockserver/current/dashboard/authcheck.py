@@ -18,6 +18,8 @@ from mockserver.edge.coder_errors import CoderRefusal
 __all__ = ["authorize"]
 
 _MAX_RESOURCE_IDS = 10
+# codersdk.AuthorizationObject's fields: strings, and `any_org` a bool.
+_OBJECT_FIELDS = ("resource_type", "owner_id", "organization_id", "resource_id", "any_org")
 
 
 def authorize(user: User, body: Any) -> dict[str, bool]:
@@ -65,11 +67,12 @@ def _checks(body: Any) -> dict[str, Any]:
         target = (check or {}).get("object")
         if target is not None and not isinstance(target, dict):
             raise _type_error(target, f".checks.{key}.object", "codersdk.AuthorizationObject")
-        for field in ("resource_type", "owner_id", "organization_id", "resource_id", "action"):
-            value = (target or {}).get(field) if field != "action" else (check or {}).get(field)
-            if value is not None and not isinstance(value, str):
-                where = f".checks.{key}.object.{field}" if field != "action" else f".checks.{key}.action"
-                raise _type_error(value, where, "string")
+        fields = {name: (target or {}).get(name) for name in _OBJECT_FIELDS}
+        for name, value in (*fields.items(), ("action", (check or {}).get("action"))):
+            go_type = "bool" if name == "any_org" else "string"
+            if value is not None and not isinstance(value, bool if go_type == "bool" else str):
+                where = f".checks.{key}.action" if name == "action" else f".checks.{key}.object.{name}"
+                raise _type_error(value, where, go_type)
     return checks
 
 

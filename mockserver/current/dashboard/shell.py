@@ -167,6 +167,15 @@ class DashboardMiddleware:
         if found is None:
             await self._app(scope, receive, send)
             return
+        if isinstance(found, list):
+            # A method the mock does not serve on a shell path (coderd serves some, e.g. the PUTs
+            # that save settings; the mock's settings are fixed): 405, as chi answers a path it
+            # has no such method for.
+            allow = (b"allow", ", ".join(found).encode())
+            await _send_json(
+                send, 405, {"message": "Method not allowed."}, (allow, (b"connection", b"close"))
+            )
+            return
         route, params = found
         try:
             user = self._directory.authenticate(session_token(scope)) if route.authenticated else None
@@ -179,17 +188,20 @@ class DashboardMiddleware:
             return
         await _send_json(send, 200, answer)
 
-    def _match(self, scope: Scope) -> tuple[_Route, dict[str, str]] | None:
+    def _match(self, scope: Scope) -> tuple[_Route, dict[str, str]] | list[str] | None:
+        """The route and its path values; else the methods the path is served with (chi's 405)."""
         path: str = scope.get("path", "")
         if not path.startswith(("/api/v2/", "/api/experimental/")):
             return None
+        allowed: list[str] = []
         for route in self._routes:
-            if route.method != scope["method"]:
-                continue
             matched = route.pattern.match(path)
-            if matched:
+            if matched is None:
+                continue
+            if route.method == scope["method"]:
                 return route, matched.groupdict()
-        return None
+            allowed.append(route.method)
+        return allowed or None
 
     # --- handlers ------------------------------------------------------------------------------
 
@@ -272,9 +284,15 @@ async def _json_body(receive: Receive) -> Any:
         raise CoderRefusal(400, "Request body must be valid JSON.", str(error)) from None
 
 
-async def _send_json(send: Send, status: int, value: Any) -> None:
+async def _send_json(
+    send: Send, status: int, value: Any, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
     content = encode_json(value)
-    headers = [(b"content-type", CONTENT_TYPE.encode()), (b"content-length", str(len(content)).encode())]
+    headers = [
+        (b"content-type", CONTENT_TYPE.encode()),
+        (b"content-length", str(len(content)).encode()),
+        *extra,
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
 

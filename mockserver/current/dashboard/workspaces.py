@@ -7,7 +7,6 @@ Sources and choices: openapi/current/DASHBOARD.md section 4.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid5
@@ -58,11 +57,7 @@ class WorkspaceQuery:
         self._owners: list[str] = []
         self._organizations: list[str] = []
         self._names: list[str] = []
-        try:
-            terms = shlex.split(q)
-        except ValueError:
-            raise _invalid("q", f"unable to parse query {quote(q)}") from None
-        for term in terms:
+        for term in _terms(q):
             key, colon, value = term.partition(":")
             if not colon:
                 owner, slash, name = term.rpartition("/")
@@ -84,6 +79,23 @@ class WorkspaceQuery:
         org_ok = all(deployment.owns(org) for org in self._organizations)
         name_ok = all(name.lower() in workspace.name.lower() for name in self._names)
         return owner_ok and org_ok and name_ok
+
+
+def _terms(q: str) -> list[str]:
+    """Space-separated terms, a double-quoted stretch kept whole (searchquery's splitting)."""
+    terms: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in q:
+        if char == '"':
+            quoted = not quoted
+        elif char == " " and not quoted:
+            terms.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    terms.append("".join(current))
+    return [term for term in terms if term]
 
 
 def _invalid(field: str, detail: str) -> CoderRefusal:
