@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from mockserver import DEMO_TOKENS, create_app
 from mockserver.app.factory import Settings
+from mockserver.command.cli import build_parser
 from tests.npm_tools import ROOT, TOOLS, NpmTools
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
@@ -331,3 +332,13 @@ def test_a_method_a_shell_path_is_not_served_with_is_405_with_allow(
 
     assert (response.status_code, response.json()) == (405, {"message": "Method not allowed."})
     assert response.headers["allow"] == allow
+
+
+def test_serve_has_the_dashboard_on_and_the_2026_08_model_picker_off_unless_asked() -> None:
+    parser = build_parser()
+
+    default = parser.parse_args(["serve", "--api", "current"])
+    asked = parser.parse_args(["serve", "--api", "current", "--no-dashboard", "--ui-model-routes"])
+
+    assert (default.dashboard, default.ui_model_routes) == (True, False)
+    assert (asked.dashboard, asked.ui_model_routes) == (False, True)
