@@ -912,7 +912,7 @@ def render(results: dict[str, Any], command: str) -> str:
 
 
 # Sections other benchmarks write after this one (bench/stream_load.py's), kept as they are.
-LATER_SECTIONS = ("<!-- stream-load:",)
+LATER_SECTIONS = ("<!-- stream-load:", "<!-- soak-current:")
 
 
 def write_section(report: Path, section: str) -> None:

@@ -611,11 +611,18 @@ def _kinds(kinds: dict[str, int]) -> str:
     return ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items(), key=lambda item: -item[1]))
 
 
+# Sections other benches write after this one, kept in place.
+LATER_SECTIONS = ("<!-- soak-current:",)
+
+
 def write_section(report: Path, section: str) -> None:
-    """Put this section at the end of the report, in place of its last version."""
+    """Put this section in place of its last version (at the end, before any later section)."""
     text = report.read_text() if report.exists() else ""
-    head = text.split(SECTION_BEGIN)[0].rstrip("\n")
-    report.write_text(f"{head}\n\n{section}\n" if head else section + "\n")
+    head, _, rest = text.partition(SECTION_BEGIN)
+    later = min((rest.index(mark) for mark in LATER_SECTIONS if mark in rest), default=len(rest))
+    tail = f"\n{rest[later:].rstrip(chr(10))}\n" if later < len(rest) else ""
+    head = head.rstrip("\n")
+    report.write_text((f"{head}\n\n{section}\n" if head else section + "\n") + tail)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -217,3 +217,63 @@ def test_fixtures_export_api_current_reads_a_running_server_page_by_page(
     assert entry["owner"] == "alice00001"
     assert entry["messages"] == everything["messages"][::-1]
     assert entry["queued_messages"] == []
+
+
+@pytest.mark.parametrize(
+    ("status", "archived", "queued", "why"),
+    [
+        ("waiting", False, 1, "a waiting chat holds no queued messages (it holds 1, which would never run)"),
+        ("waiting", True, 1, "a waiting chat holds no queued messages (it holds 1, which would never run)"),
+        ("running", True, 0, "an archived chat is waiting or error, not running"),
+        ("requires_action", True, 1, "an archived chat is waiting or error, not requires_action"),
+        ("interrupting", True, 0, "an archived chat is waiting or error, not interrupting"),
+    ],
+)
+def test_a_chat_in_no_state_of_the_machine_is_refused_at_load(
+    exported: tuple[Path, dict[str, str], dict[str, tuple[bytes, bytes]]],
+    status: str,
+    archived: bool,
+    queued: int,
+    why: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path, chats, _ = exported
+    fixture = yaml.safe_load(path.read_text())
+    (entry,) = [e for e in fixture["chats"] if e["chat"]["id"] == chats["running"]]  # running, 1 queued
+    entry["chat"]["status"], entry["chat"]["archived"] = status, archived
+    entry["queued_messages"] = entry["queued_messages"][:queued]
+    path.write_text(fixture_text(fixture))
+    index = fixture["chats"].index(entry)
+    # When the fixture is loaded
+    store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(3))
+    with pytest.raises(FixtureError) as caught:
+        load_fixture_files(store, DIRECTORY, [path])
+    # Then it is refused, naming the file, the entry, the chat and why
+    assert str(caught.value) == (
+        f"{path}: chats[{index}]: chat {chats['running']} is in no state of coderd's status machine "
+        f"(status {status}, archived {str(archived).lower()}, {queued} queued): {why}"
+    )
+    # And serve stops in one line instead of serving a chat that answers every change with 409
+    assert main(["serve", "--api", "current", "--port", "0", "--fixtures", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is in no state of coderd's status machine" in err
+
+
+def test_every_state_of_the_machine_loads(
+    exported: tuple[Path, dict[str, str], dict[str, tuple[bytes, bytes]]],
+) -> None:
+    path, chats, _ = exported
+    for status, archived, queued in [
+        ("error", False, 1),
+        ("requires_action", False, 1),
+        ("interrupting", False, 1),
+        ("error", True, 1),
+        ("waiting", True, 0),
+    ]:
+        fixture = yaml.safe_load(path.read_text())
+        (entry,) = [e for e in fixture["chats"] if e["chat"]["id"] == chats["running"]]
+        entry["chat"]["status"], entry["chat"]["archived"] = status, archived
+        entry["queued_messages"] = entry["queued_messages"][:queued]
+        path.write_text(fixture_text(fixture))
+        store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(3))
+        assert load_fixture_files(store, DIRECTORY, [path]) == 3

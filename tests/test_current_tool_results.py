@@ -505,8 +505,8 @@ def test_a_restored_waiting_chat_reads_its_pending_calls_from_the_transcript_and
     chat_id = _restored_waiting_chat(store, directory)
     assert [c["tool_call_id"] for c in unanswered_calls(store.messages_of(chat_id))] == ["call_client"]
     with pytest.raises(ToolResultsInvalid, match='Missing result for tool call "call_client"'):
-        engine.submit_tool_results(store.chat(chat_id), [{"tool_call_id": "call_server", "output": 1}])
-    engine.submit_tool_results(store.chat(chat_id), [{"tool_call_id": "call_client", "output": "yes"}])
+        engine.submit_tool_results(chat_id, [{"tool_call_id": "call_server", "output": 1}])
+    engine.submit_tool_results(chat_id, [{"tool_call_id": "call_client", "output": "yes"}])
     assert store.chat(chat_id).status is ChatStatus.WAITING
     last = store.messages_of(chat_id)[-1]
     assert last.role is Role.TOOL
@@ -516,7 +516,7 @@ def test_a_restored_waiting_chat_reads_its_pending_calls_from_the_transcript_and
 def test_interrupting_a_restored_waiting_chat_answers_its_calls_with_an_error_and_ends_the_turn() -> None:
     store, engine, _, directory = _engine()
     chat_id = _restored_waiting_chat(store, directory)
-    after = engine.interrupt(store.chat(chat_id))
+    after = engine.interrupt(chat_id)
     assert after.status is ChatStatus.RUNNING  # the chat as the transition left it
     assert store.chat(chat_id).status is ChatStatus.WAITING
     (part,) = store.messages_of(chat_id)[-1].content["parts"]

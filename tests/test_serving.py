@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import http.client
 import json
+import signal
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.server import ServerProtocol
 from websockets.sync.client import connect
@@ -22,7 +24,14 @@ from mockserver.command.cli import build_parser, main
 from mockserver.core.golang import encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.limits import Limits
-from mockserver.server.serving import BindError, bind, build_server, limits_from_args
+from mockserver.server.serving import (
+    BindError,
+    MockServer,
+    StopDeadline,
+    bind,
+    build_server,
+    limits_from_args,
+)
 
 TOKEN = b"alice00001-AliceDemoSessionSecret"
 
@@ -233,3 +242,36 @@ def test_a_websocket_that_leaves_is_freed_without_waiting_for_a_garbage_collecti
             assert server_protocols() == 0
         finally:
             gc.enable()
+
+
+def test_a_stop_deadline_ends_the_process_once_its_time_has_passed() -> None:
+    ended = threading.Event()
+    deadline = StopDeadline(0.01, exit_now=ended.set)
+    # When it is armed (twice: a second signal does not restart it)
+    deadline.arm()
+    deadline.arm()
+    # Then it ends the process, whatever holds the event loop meanwhile
+    assert ended.wait(30)
+
+
+def test_a_stop_deadline_disarmed_in_time_ends_nothing() -> None:
+    ended = threading.Event()
+    deadline = StopDeadline(0.05, exit_now=ended.set)
+    deadline.arm()
+    deadline.disarm()
+    assert not ended.wait(0.3)
+
+
+def test_a_stop_signal_arms_the_deadline() -> None:
+    ended = threading.Event()
+    server = MockServer(
+        uvicorn.Config(create_app()),
+        stopping=Stopping(),
+        shutdown_timeout=3.0,
+        deadline=StopDeadline(0.0, exit_now=ended.set),
+    )
+    # When SIGTERM arrives
+    server.handle_exit(signal.SIGTERM, None)
+    # Then the graceful stop begins, and the deadline counts
+    assert server.should_exit
+    assert ended.wait(30)

@@ -14,7 +14,7 @@ from mockserver.command.capacity_options import add_capacity_arguments, capacity
 from mockserver.command.installation import missing_package_data
 from mockserver.command.scenario_options import add_fixtures_commands, add_serve_options
 from mockserver.control.options import add_control_arguments, control_settings
-from mockserver.core.directory import DEMO_TOKENS, Directory
+from mockserver.core.directory import DEMO_TOKENS, Directory, mask_token
 from mockserver.server.serving import add_serving_arguments
 from mockserver.spec.commands import add_spec_commands
 
@@ -91,6 +91,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.access_log,
         on_started=started,
+        secrets=[user.token for user in directory.users],
     )
     return 0
 
@@ -105,7 +106,9 @@ def _print_banner(out: TextIO, host: str, port: int, directory: Directory) -> No
     out.write(f"coder-chats-mock: the Chats API at http://{shown_host}:{port}/api/v2 (docs at /api/v2/ui/)\n")
     for user in directory.users:
         workspaces = ", ".join(str(w.id) for w in directory.workspaces_of(user))
-        out.write(f"  user {user.username}: Coder-Session-Token: {user.token}  (workspace {workspaces})\n")
+        # The demo users' tokens are public (README); a --token user's is shown by its id only.
+        token = user.token if DEMO_TOKENS.get(user.username) == user.token else mask_token(user.token)
+        out.write(f"  user {user.username}: Coder-Session-Token: {token}  (workspace {workspaces})\n")
     out.flush()
 
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.clock import Clock
-from mockserver.core.directory import Directory, split_token
+from mockserver.core.directory import TOKEN_MASK, Directory, mask_token
 from mockserver.core.errors import Unauthenticated
 from mockserver.core.golang import format_time
 from mockserver.core.store import Eviction
@@ -32,20 +32,11 @@ __all__ = [
     "mask_token",
 ]
 
-MASK = "***"
+MASK = TOKEN_MASK
 
 # The `method` of an entry that records no request but a chat the store evicted (--max-chats,
 # --max-messages): its path is the chat's, its response body says which limit and how much went.
 EVICT = "EVICT"
-
-
-def mask_token(token: str) -> str:
-    """A session token as the journal shows it: its public id part only, `<id>-***`."""
-    try:
-        token_id, _ = split_token(token)
-    except ValueError:
-        return MASK  # a malformed token may still be someone's secret: show none of it
-    return f"{token_id}-{MASK}"
 
 
 @dataclass(frozen=True, slots=True)

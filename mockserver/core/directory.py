@@ -11,7 +11,15 @@ from uuid import UUID, uuid5
 from mockserver.core.errors import Unauthenticated, WorkspaceForbidden, WorkspaceNotFound
 from mockserver.core.models import User, Workspace
 
-__all__ = ["DEFAULT_ORGANIZATION_ID", "DEMO_TOKENS", "Directory", "split_token", "user_for_token"]
+__all__ = [
+    "DEFAULT_ORGANIZATION_ID",
+    "DEMO_TOKENS",
+    "TOKEN_MASK",
+    "Directory",
+    "mask_token",
+    "split_token",
+    "user_for_token",
+]
 
 # Coder's default organization; every user of the mock belongs to it.
 DEFAULT_ORGANIZATION_ID = UUID("7c60d51f-b44e-4682-87d6-449835ea4de6")
@@ -26,6 +34,9 @@ DEMO_TOKENS = {
 
 _TOKEN_PART = re.compile(r"[A-Za-z0-9]+")
 
+# What stands for a secret wherever the mock shows one: journal entries, log lines, the banner.
+TOKEN_MASK = "***"
+
 
 def split_token(token: str) -> tuple[str, str]:
     """Split `<10-char id>-<22-char secret>` like coderd's SplitAPIToken; ValueError says why."""
@@ -38,6 +49,15 @@ def split_token(token: str) -> tuple[str, str]:
     if len(secret) != 22:
         raise ValueError(f"invalid API key secret length, expected 22 got {len(secret)}")
     return token_id, secret
+
+
+def mask_token(token: str) -> str:
+    """A session token as the mock shows it: its public id part only, `<id>-***`."""
+    try:
+        token_id, _ = split_token(token)
+    except ValueError:
+        return TOKEN_MASK  # a malformed token may still be someone's secret: show none of it
+    return f"{token_id}-{TOKEN_MASK}"
 
 
 def user_for_token(username: str, token: str) -> tuple[User, Workspace]:

@@ -3,6 +3,9 @@
 Authentication and `{chat}` (400 `Invalid UUID`, 404) are done before a handler runs; the body
 arrives Go-decoded (`decoding`). Each handler then checks what coderd checks, in coderd's
 order, with coderd's messages (openapi/current/WIRE.md section 5), before anything changes.
+The `chat` a handler receives was read when the request's head arrived: it answers the checks
+coderd makes on `httpmw.ChatParam`, while every change goes to the engine by the chat's id, which
+decides on the chat as it is then (WIRE.md section 4.1).
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
 from mockserver.current.chat_search import ChatSearch, parse_chat_search
-from mockserver.current.engine import ChatEngine, EditedMessageNotUser, QueueFull, ToolResultsInvalid
+from mockserver.current.engine import (
+    ChatArchived,
+    ChatEngine,
+    EditedMessageNotUser,
+    QueueFull,
+    ToolResultsInvalid,
+)
 from mockserver.current.inputs import (
     QueryParams,
     content_parts,
@@ -51,6 +60,7 @@ __all__ = ["CurrentChatsApi"]
 _MAX_TITLE_RUNES = 200
 _MAX_DYNAMIC_TOOLS = 250
 _PLAN_MODES = ("", "plan")
+_ACTIVE_CHAT = "Cannot archive an active chat. Interrupt or wait for the chat to finish first."
 _CLIENT_TYPES = ("ui", "api")
 
 
@@ -182,14 +192,9 @@ class CurrentChatsApi:
             if archived == chat.archived:
                 raise CoderRefusal(400, f"Chat is already {'archived' if archived else 'not archived'}.")
             try:
-                self._engine.check_archive(chat)
+                self._engine.check_archive(chat.id, archived)
             except TransitionNotAllowed as error:
-                raise _conflict(
-                    "Cannot archive an active chat. Interrupt or wait for the chat to finish first.", error
-                ) from None
-            changes["archived"] = archived
-            if archived:
-                changes["pin_order"] = 0  # an archived chat is never pinned
+                raise _conflict(_ACTIVE_CHAT, error) from None
         if "pin_order" in body:
             pin_order = body["pin_order"]
             if pin_order < 0:
@@ -204,7 +209,12 @@ class CurrentChatsApi:
             )
         if plan_mode is not None:
             changes["metadata"] = {**chat.metadata, "plan_mode": plan_mode}
-        if changes:
+        if "archived" in body:
+            try:
+                self._engine.set_archived(chat.id, archived, **changes)
+            except TransitionNotAllowed as error:
+                raise _conflict(_ACTIVE_CHAT, error) from None
+        elif changes:
             self._store.update_chat(chat.id, **changes)
         return _no_content()
 
@@ -262,7 +272,9 @@ class CurrentChatsApi:
         model = self._model(body.get("model_config_id"), nil_message=None)
         reasoning_effort(body.get("reasoning_effort"))
         try:
-            result = self._engine.send(user, chat, parts, interrupt=busy == "interrupt", model=model)
+            result = self._engine.send(user, chat.id, parts, interrupt=busy == "interrupt", model=model)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot send messages to an archived chat.") from None
         except QueueFull as error:
             raise CoderRefusal(
                 429, "Message queue is full.", f"Maximum {error.limit} messages can be queued."
@@ -297,7 +309,9 @@ class CurrentChatsApi:
         reasoning_effort(body.get("reasoning_effort"))
         _no_mcp_servers(body.get("mcp_server_ids"))
         try:
-            result = self._engine.edit(user, chat, message_id, parts, model)
+            result = self._engine.edit(user, chat.id, message_id, parts, model)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot edit messages in an archived chat.") from None
         except MessageNotFound:
             raise CoderRefusal(
                 404, "Chat message not found.", "Message does not belong to this chat."
@@ -319,7 +333,9 @@ class CurrentChatsApi:
         if chat.archived:
             raise CoderRefusal(400, "Cannot interrupt an archived chat.")
         try:
-            updated = self._engine.interrupt(chat)
+            updated = self._engine.interrupt(chat.id)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot interrupt an archived chat.") from None
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in an interruptible state.", error) from None
         return _json(200, self._chat_json(updated))
@@ -332,12 +348,15 @@ class CurrentChatsApi:
         if not results:
             raise CoderRefusal(400, "At least one tool result is required.")
         try:
-            self._engine.submit_tool_results(chat, results)
+            self._engine.submit_tool_results(chat.id, results)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot submit tool results to an archived chat.") from None
         except TransitionNotAllowed:
+            status = self._store.chat(chat.id).status  # as the engine found it: nothing awaited since
             raise CoderRefusal(
                 409,
                 "Chat is not waiting for tool results.",
-                f'chat status is {quote(chat.status.value)}, expected "requires_action"',
+                f'chat status is {quote(status.value)}, expected "requires_action"',
             ) from None
         except ToolResultsInvalid as error:
             raise CoderRefusal(400, error.message, error.detail) from None
@@ -349,7 +368,7 @@ class CurrentChatsApi:
         """DELETE /chats/{chat}/queue/{queuedMessage}."""
         queued_id = _queued_id(path)
         try:
-            self._engine.delete_queued(chat, queued_id)
+            self._engine.delete_queued(chat.id, queued_id)
         except QueuedMessageNotFound:
             raise CoderRefusal(404, "Queued message not found.") from None
         except TransitionNotAllowed as error:
@@ -362,7 +381,9 @@ class CurrentChatsApi:
             raise CoderRefusal(400, "Cannot promote queued messages in an archived chat.")
         queued_id = _queued_id(path)
         try:
-            self._engine.promote(chat, queued_id)
+            self._engine.promote(chat.id, queued_id)
+        except ChatArchived:
+            raise CoderRefusal(400, "Cannot promote queued messages in an archived chat.") from None
         except QueuedMessageNotFound:
             raise CoderRefusal(404, "Queued message not found.") from None
         except TransitionNotAllowed as error:

@@ -5,10 +5,17 @@ turns through the runner. It knows no HTTP: refusals are domain errors (`Transit
 `QueueFull`, `MessageNotFound`, `EditedMessageNotUser`, the store's), mapped to Coder's bodies
 by the handlers. Every check of an operation runs before its first change, so a refused
 operation changes nothing.
+
+Each operation takes the chat's id, not a chat read earlier: it reads the chat and its queue
+under the engine's lock, decides on what it read and changes the chat before letting go, as
+coderd does in one transaction on the row it locked (openapi/current/WIRE.md section 4.1). A
+request's chat is loaded when its head arrives and its body may come seconds later; a turn may
+end in between, and a decision taken on that earlier copy is how a chat wedged (issue 27).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +27,12 @@ from mockserver.core.models import Chat, ChatMessage, ChatStatus, QueuedMessage,
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig, ModelCatalog
-from mockserver.current.states import ExecutionState, Transition, classify, require
+from mockserver.current.states import ExecutionState, Transition, TransitionNotAllowed, classify, require
 from mockserver.current.turns import ToolOutcome, TurnRunner, unanswered_calls
 
 __all__ = [
     "INTERRUPTED_TOOL_REASON",
+    "ChatArchived",
     "ChatEngine",
     "EditResult",
     "EditedMessageNotUser",
@@ -35,6 +43,10 @@ __all__ = [
 
 # The error result a pending client tool call gets when the user interrupts (chatd InterruptChat).
 INTERRUPTED_TOOL_REASON = "Tool execution interrupted by user"
+
+
+class ChatArchived(DomainError):
+    """The chat is archived when the operation reads it (chatd's ErrChatArchived)."""
 
 
 class QueueFull(DomainError):
@@ -98,6 +110,11 @@ class ChatEngine:
         self._scheduler = scheduler
         self._catalog = catalog
         self._queue_limit = queue_limit
+        # One operation at a time, from its read of the chat to its last change. On the event
+        # loop nothing inside an operation awaits, so the lock is never contended there; it
+        # makes atomicity the engine's own promise, whichever thread calls (a test's, a
+        # TestClient portal's). Re-entrant: ImmediateScheduler ends a turn inside its start.
+        self._lock = threading.RLock()
 
     @property
     def catalog(self) -> ModelCatalog:
@@ -127,121 +144,168 @@ class ChatEngine:
         chat_id: UUID | None = None,
     ) -> Chat:
         """A new chat running its first turn on the user's message (`chat_id`: a fixed id)."""
-        chat = self._store.create_chat(
-            owner,
-            workspace_id=workspace_id,
-            title=title,
-            provider=model.provider.type,
-            model=model.model,
-            metadata=attributes,
-            labels=labels,
-            system_prompt=None,
-            status=ChatStatus.RUNNING,  # coderd's CreateChat: N -> R0 in one step (watch `created`)
-            chat_id=chat_id,
-        )
-        self._insert_user(chat.id, owner.id, parts, model)
-        return self._run(chat.id, parts, model)
+        with self._lock:
+            chat = self._store.create_chat(
+                owner,
+                workspace_id=workspace_id,
+                title=title,
+                provider=model.provider.type,
+                model=model.model,
+                metadata=attributes,
+                labels=labels,
+                system_prompt=None,
+                status=ChatStatus.RUNNING,  # coderd's CreateChat: N -> R0 in one step (watch `created`)
+                chat_id=chat_id,
+            )
+            self._insert_user(chat.id, owner.id, parts, model)
+            return self._run(chat.id, parts, model)
 
     def send(
         self,
         owner: User,
-        chat: Chat,
+        chat_id: UUID,
         parts: list[dict[str, Any]],
         *,
         interrupt: bool,
         model: ChatModelConfig | None,
     ) -> SendResult:
         """Store and run the message when the chat is idle; queue it (and interrupt) when busy."""
-        state = self.state(chat)
-        require(Transition.SEND_MESSAGE, state)
-        model = model or self.model_of(chat)
-        content = _user_content(owner.id, parts, model)
-        if state in (ExecutionState.W, ExecutionState.E0):
-            message = self._insert_user(chat.id, owner.id, parts, model)
-            self._run(chat.id, parts, model, last_error=None)
-            return SendResult(message, None, (message,))
-        if len(self._store.queue_of(chat.id)) >= self._queue_limit:
-            raise QueueFull(self._queue_limit)
-        queued = self._store.enqueue(chat.id, content)
-        inserted: tuple[ChatMessage, ...] = ()
-        if state is ExecutionState.E1:
-            # An errored chat with a queue runs its queue head now; the new message waits.
-            inserted = (self._run_queue_head(chat.id),)
-        elif interrupt and state in (ExecutionState.R0, ExecutionState.R1):
-            self._interrupting(chat.id)
-        elif interrupt and state in (ExecutionState.A0, ExecutionState.A1):
-            self._cancel_requires_action(chat.id)
-        return SendResult(None, queued, inserted)
+        with self._lock:
+            chat, state = self._load(chat_id)
+            if chat.archived:
+                raise ChatArchived(str(chat_id))
+            require(Transition.SEND_MESSAGE, state)
+            model = model or self.model_of(chat)
+            content = _user_content(owner.id, parts, model)
+            if state in (ExecutionState.W, ExecutionState.E0):
+                message = self._insert_user(chat_id, owner.id, parts, model)
+                self._run(chat_id, parts, model, last_error=None)
+                return SendResult(message, None, (message,))
+            if len(self._store.queue_of(chat_id)) >= self._queue_limit:
+                raise QueueFull(self._queue_limit)
+            queued = self._store.enqueue(chat_id, content)
+            inserted: tuple[ChatMessage, ...] = ()
+            if state is ExecutionState.E1:
+                # An errored chat with a queue runs its queue head now; the new message waits.
+                inserted = (self._run_queue_head(chat_id),)
+            elif interrupt and state in (ExecutionState.R0, ExecutionState.R1):
+                self._interrupting(chat_id)
+            elif interrupt and state in (ExecutionState.A0, ExecutionState.A1):
+                self._cancel_requires_action(chat_id)
+            return SendResult(None, queued, inserted)
 
     def edit(
         self,
         owner: User,
-        chat: Chat,
+        chat_id: UUID,
         message_id: int,
         parts: list[dict[str, Any]],
         model: ChatModelConfig | None,
     ) -> EditResult:
         """Replace a user message: drop it and all after it, empty the queue, run the replacement."""
-        require(Transition.EDIT_MESSAGE, self.state(chat))
-        edited = self._store.get_message(chat.id, message_id)
-        if edited.role is not Role.USER:
-            raise EditedMessageNotUser(str(message_id))
-        model = model or self._catalog.get(UUID(edited.content["model_config_id"])) or self.model_of(chat)
-        self._runner.stop(chat.id)
-        self._store.clear_queue(chat.id)
-        deleted = self._store.delete_messages_from(chat.id, message_id)
-        message = self._insert_user(chat.id, owner.id, parts, model)
-        self._run(chat.id, parts, model, last_error=None)
-        return EditResult(message, deleted)
+        with self._lock:
+            chat, state = self._load(chat_id)
+            if chat.archived:
+                raise ChatArchived(str(chat_id))
+            require(Transition.EDIT_MESSAGE, state)
+            edited = self._store.get_message(chat_id, message_id)
+            if edited.role is not Role.USER:
+                raise EditedMessageNotUser(str(message_id))
+            model = model or self._catalog.get(UUID(edited.content["model_config_id"])) or self.model_of(chat)
+            self._runner.stop(chat_id)
+            self._store.clear_queue(chat_id)
+            deleted = self._store.delete_messages_from(chat_id, message_id)
+            message = self._insert_user(chat_id, owner.id, parts, model)
+            self._run(chat_id, parts, model, last_error=None)
+            return EditResult(message, deleted)
 
-    def interrupt(self, chat: Chat) -> Chat:
+    def interrupt(self, chat_id: UUID) -> Chat:
         """Stop the running turn; answers the chat as the transition left it."""
-        state = self.state(chat)
-        require(Transition.INTERRUPT, state)
-        if state in (ExecutionState.A0, ExecutionState.A1):
-            return self._cancel_requires_action(chat.id)
-        return self._interrupting(chat.id)
+        with self._lock:
+            chat, state = self._load(chat_id)
+            if chat.archived:
+                raise ChatArchived(str(chat_id))
+            require(Transition.INTERRUPT, state)
+            if state in (ExecutionState.A0, ExecutionState.A1):
+                return self._cancel_requires_action(chat_id)
+            return self._interrupting(chat_id)
 
-    def submit_tool_results(self, chat: Chat, results: list[dict[str, Any]]) -> None:
+    def submit_tool_results(self, chat_id: UUID, results: list[dict[str, Any]]) -> None:
         """Answer the calls the turn waits for and resume it (A0 -> R0, A1 -> R1).
 
         `results` are the body's items as Go decodes them (`output` absent: Go's nil
-        RawMessage). Raises TransitionNotAllowed unless the chat waits for tool results, then
-        ToolResultsInvalid as chatd validates (chatstate CompleteRequiresAction).
+        RawMessage). Raises ChatArchived, then TransitionNotAllowed unless the chat waits for
+        tool results, then ToolResultsInvalid as chatd validates (chatstate CompleteRequiresAction).
         """
-        require(Transition.SUBMIT_TOOL_RESULTS, self.state(chat))
-        calls = self._pending_calls(chat.id)
-        outcomes = _validated(results, [call["tool_call_id"] for call in calls])
-        self._answer(chat.id, calls, outcomes)
+        with self._lock:
+            chat, state = self._load(chat_id)
+            if chat.archived:
+                raise ChatArchived(str(chat_id))
+            require(Transition.SUBMIT_TOOL_RESULTS, state)
+            calls = self._pending_calls(chat_id)
+            outcomes = _validated(results, [call["tool_call_id"] for call in calls])
+            self._answer(chat_id, calls, outcomes)
 
-    def delete_queued(self, chat: Chat, queued_id: int) -> None:
+    def delete_queued(self, chat_id: UUID, queued_id: int) -> None:
         """Drop a queued message."""
-        require(Transition.DELETE_QUEUED, self.state(chat))
-        self._store.remove_queued(chat.id, queued_id)
+        with self._lock:
+            _, state = self._load(chat_id)
+            require(Transition.DELETE_QUEUED, state)
+            self._store.remove_queued(chat_id, queued_id)
 
-    def promote(self, chat: Chat, queued_id: int) -> None:
+    def promote(self, chat_id: UUID, queued_id: int) -> None:
         """Make a queued message the next to run: at once on an errored chat, after an interrupt on a running one."""
-        state = self.state(chat)
-        require(Transition.PROMOTE_QUEUED, state)
-        queued = self._store.remove_queued(chat.id, queued_id)
-        self._store.put_first(chat.id, queued)
-        if state is ExecutionState.A1:
-            # The calls the turn waited for are answered with an error, so that no call is
-            # left pending behind the promoted message (as an interrupt answers them).
-            calls = self._pending_calls(chat.id)
-            error = {"error": INTERRUPTED_TOOL_REASON}
-            self._runner.record_results(
-                chat.id, calls, [ToolOutcome(c["tool_call_id"], error, True) for c in calls]
-            )
-        if state in (ExecutionState.E1, ExecutionState.A1):
-            self._runner.stop(chat.id)
-            self._run_queue_head(chat.id)
-        elif state is ExecutionState.R1:
-            self._interrupting(chat.id)
+        with self._lock:
+            chat, state = self._load(chat_id)
+            if chat.archived:
+                raise ChatArchived(str(chat_id))
+            require(Transition.PROMOTE_QUEUED, state)
+            queued = self._store.remove_queued(chat_id, queued_id)
+            self._store.put_first(chat_id, queued)
+            if state is ExecutionState.A1:
+                # The calls the turn waited for are answered with an error, so that no call is
+                # left pending behind the promoted message (as an interrupt answers them).
+                calls = self._pending_calls(chat_id)
+                error = {"error": INTERRUPTED_TOOL_REASON}
+                self._runner.record_results(
+                    chat_id, calls, [ToolOutcome(c["tool_call_id"], error, True) for c in calls]
+                )
+            if state in (ExecutionState.E1, ExecutionState.A1):
+                self._runner.stop(chat_id)
+                self._run_queue_head(chat_id)
+            elif state is ExecutionState.R1:
+                self._interrupting(chat_id)
 
-    def check_archive(self, chat: Chat) -> None:
-        """Raise TransitionNotAllowed unless the chat's archive state may change now."""
-        require(Transition.SET_ARCHIVED, self.state(chat))
+    def check_archive(self, chat_id: UUID, archived: bool) -> None:
+        """Raise TransitionNotAllowed unless the chat may now change its archive flag to `archived`.
+
+        For the PATCH's order of refusals only: `set_archived` decides again when it changes.
+        """
+        with self._lock:
+            chat, state = self._load(chat_id)
+            require(Transition.SET_ARCHIVED, state)
+            if chat.archived == archived:
+                raise TransitionNotAllowed(Transition.SET_ARCHIVED, state)
+
+    def set_archived(self, chat_id: UUID, archived: bool, **changes: Any) -> Chat:
+        """Archive or unarchive an idle or errored chat (SetArchived), with the PATCH's other `changes`.
+
+        Raises TransitionNotAllowed when the chat, as it is now, may not change its archive
+        flag, or already has the flag asked for (chatstate refuses that as a transition too).
+        """
+        with self._lock:
+            chat, state = self._load(chat_id)
+            require(Transition.SET_ARCHIVED, state)
+            if chat.archived == archived:
+                raise TransitionNotAllowed(Transition.SET_ARCHIVED, state)
+            if archived:
+                changes["pin_order"] = 0  # an archived chat is never pinned
+            return self._store.update_chat(chat_id, archived=archived, **changes)
+
+    def _load(self, chat_id: UUID) -> tuple[Chat, ExecutionState]:
+        """The chat as it is now and its execution state (ChatNotFound if it is gone)."""
+        chat = self._store.chat(chat_id)
+        return chat, self.state(chat)
 
     # --- turns --------------------------------------------------------------------------------
 
@@ -310,6 +374,10 @@ class ChatEngine:
 
     def _finish_interruption(self, chat_id: UUID) -> None:
         """Keep what the stopped turn streamed, then run the queue head or wait."""
+        with self._lock:
+            self._finish_interruption_locked(chat_id)
+
+    def _finish_interruption_locked(self, chat_id: UUID) -> None:
         chat = self._find(chat_id)
         if chat is None or chat.status is not ChatStatus.INTERRUPTING:
             return  # an edit (or a reset) got there first
@@ -327,6 +395,10 @@ class ChatEngine:
 
     def _turn_ended(self, chat_id: UUID, error: dict[str, Any] | None) -> None:
         """A turn finished by itself: wait, run the queue head, or record the failure."""
+        with self._lock:
+            self._turn_ended_locked(chat_id, error)
+
+    def _turn_ended_locked(self, chat_id: UUID, error: dict[str, Any] | None) -> None:
         chat = self._find(chat_id)
         if chat is None or chat.status is not ChatStatus.RUNNING:
             return
@@ -341,9 +413,10 @@ class ChatEngine:
 
     def _turn_paused(self, chat_id: UUID, calls: tuple[dict[str, Any], ...]) -> None:
         """The turn waits for the client's tool results: R0 -> A0, R1 -> A1."""
-        chat = self._find(chat_id)
-        if chat is not None and chat.status is ChatStatus.RUNNING:
-            self._store.update_chat(chat_id, status=ChatStatus.REQUIRES_ACTION)
+        with self._lock:
+            chat = self._find(chat_id)
+            if chat is not None and chat.status is ChatStatus.RUNNING:
+                self._store.update_chat(chat_id, status=ChatStatus.REQUIRES_ACTION)
 
     def _find(self, chat_id: UUID) -> Chat | None:
         try:

@@ -16,6 +16,11 @@ message's `created_by` become the owner's in this mock; the model is the catalog
 `last_model_config_id` (the default model when the catalog has none of that id). The message
 sequence continues after the highest loaded id. No turn runs for a loaded chat: one loaded as
 `running` stays so until it is interrupted.
+
+A chat whose status, archive flag and queue make no state of coderd's status machine (a
+`waiting` chat with queued messages, an archived one that is busy: openapi/current/WIRE.md
+section 4) is refused at load, naming the chat and why, rather than served into a chat that
+answers every change with a 409.
 """
 
 from __future__ import annotations
@@ -26,10 +31,18 @@ from typing import Any
 from uuid import UUID
 
 from mockserver.core.directory import Directory
-from mockserver.core.fixture_files import fixture_document, load_entries, load_files, owner_of, parse_time
+from mockserver.core.fixture_files import (
+    FixtureError,
+    fixture_document,
+    load_entries,
+    load_files,
+    owner_of,
+    parse_time,
+)
 from mockserver.core.models import Chat, ChatMessage, ChatStatus, QueuedMessage, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig, ModelCatalog
+from mockserver.current.states import ExecutionState, classify
 
 __all__ = ["API", "MESSAGE_PAGE_LIMIT", "fetch_fixture", "import_fixture", "load_fixture_files"]
 
@@ -91,9 +104,25 @@ def _entry_loader(store: ChatStore, directory: Directory) -> Callable[[Mapping[s
         chat = _chat(raw, owner, model)
         messages = [_message(item, owner) for item in entry.get("messages") or []]
         queued = [_queued(item, owner, model) for item in entry.get("queued_messages") or []]
+        _check_state(chat, len(queued))
         store.restore_chat(chat, sorted(messages, key=lambda m: m.id), queued)
 
     return load
+
+
+def _check_state(chat: Chat, queued: int) -> None:
+    """Raise FixtureError unless the chat is in a state of coderd's status machine."""
+    if classify(chat.status, chat.archived, queued > 0) is not ExecutionState.INVALID:
+        return
+    status = chat.status.value
+    if chat.archived and chat.status not in (ChatStatus.WAITING, ChatStatus.ERROR):
+        why = f"an archived chat is waiting or error, not {status}"
+    else:
+        why = f"a {status} chat holds no queued messages (it holds {queued}, which would never run)"
+    raise FixtureError(
+        f"chat {chat.id} is in no state of coderd's status machine (status {status}, "
+        f"archived {str(chat.archived).lower()}, {queued} queued): {why}"
+    )
 
 
 def _model(catalog: ModelCatalog, config_id: Any) -> ChatModelConfig:

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from mockserver.core.golang import encode_json
 from mockserver.core.models import Chat, ChatMessage, QueuedMessage, Role
+from mockserver.current.turns import unanswered_calls
 from mockserver.current.wire import message_json, part_json, queued_json
 
 __all__ = [
@@ -118,24 +119,22 @@ def history_reset_event(chat_id: UUID) -> dict[str, Any]:
     return _event("history_reset", chat_id)
 
 
-def pending_tool_calls(messages: Iterable[ChatMessage]) -> list[dict[str, str]]:
-    """The tool calls of the transcript no tool result answers yet, as ChatStreamToolCall objects.
+def pending_tool_calls(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    """The calls the chat waits for, as ChatStreamToolCall objects: those POST .../tool-results takes.
 
-    `args` is a string holding the call's JSON arguments (json.RawMessage as text).
+    The unanswered calls of the last assistant message (WIRE.md section 5), as the engine reads
+    them; a call an interrupted turn left unanswered earlier is not asked of the client (a client
+    answering it would only get 400 `Unexpected tool result.`). `args` is a string holding the
+    call's JSON arguments (json.RawMessage as text).
     """
-    calls: dict[str, dict[str, str]] = {}
-    for message in messages:
-        for part in message.content.get("parts", ()) if isinstance(message.content, dict) else ():
-            if part.get("type") == "tool-call":
-                args = part.get("args", {})
-                calls[part.get("tool_call_id", "")] = {
-                    "tool_call_id": part.get("tool_call_id", ""),
-                    "tool_name": part.get("tool_name", ""),
-                    "args": args if isinstance(args, str) else encode_event(args),
-                }
-            elif part.get("type") == "tool-result":
-                calls.pop(part.get("tool_call_id", ""), None)
-    return list(calls.values())
+    return [
+        {
+            "tool_call_id": call.get("tool_call_id", ""),
+            "tool_name": call.get("tool_name", ""),
+            "args": args if isinstance(args := call.get("args", {}), str) else encode_event(args),
+        }
+        for call in unanswered_calls(messages)
+    ]
 
 
 def watch_event(kind: str, chat: dict[str, Any], tool_calls: list[dict[str, str]] | None = None) -> str:

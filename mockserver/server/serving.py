@@ -16,6 +16,11 @@ limits, the banner once it listens, and a stop that ends in seconds with exit co
   runs, bounded by `shutdown_timeout` in all. Unlike uvicorn's own runner, the signal is not
   raised again afterwards: a stop that was asked for is a clean exit, code 0. A second signal
   stops at once.
+- The bound holds whatever the server is doing: a request that decodes or checks a large body
+  holds the event loop (or a worker thread the interpreter joins at exit) for as long as that
+  takes, and no graceful step can cut it short. So the signal also arms `StopDeadline`, a
+  timer thread that ends the process, code 0, once `shutdown_timeout` has passed (issue 27: a
+  3.9 MB many-part POST held a stop for up to 7.2 s).
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ import asyncio
 import contextlib
 import errno
 import math
+import os
 import signal
 import socket
+import sys
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import fields
 from http import HTTPStatus
 from types import FrameType
@@ -43,11 +50,13 @@ from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 from mockserver.edge.limits import Limits
+from mockserver.server.log_masking import masked_log_config
 from mockserver.server.memory_return import HeapTrimmer, malloc_trim
 
 __all__ = [
     "BindError",
     "MockServer",
+    "StopDeadline",
     "add_serving_arguments",
     "bind",
     "build_server",
@@ -294,6 +303,36 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
     return LimitedHttpToolsProtocol
 
 
+def _exit_now() -> None:
+    """End the process at once, code 0: what is still running is cut short (the stop was asked for)."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write("chats-mock: still busy when --shutdown-timeout ran out; stopped\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    os._exit(0)
+
+
+class StopDeadline:
+    """Ends the process `seconds` after `arm()`, whatever holds the event loop then."""
+
+    def __init__(self, seconds: float, *, exit_now: Callable[[], None] = _exit_now) -> None:
+        self._seconds = seconds
+        self._exit_now = exit_now  # exists to simplify testing
+        self._timer: threading.Timer | None = None
+
+    def arm(self) -> None:
+        """Start counting (once): a signal handler calls this, so it only starts a thread."""
+        if self._timer is None:
+            self._timer = threading.Timer(self._seconds, self._exit_now)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def disarm(self) -> None:
+        """The stop finished in time: nothing to cut short."""
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 class MockServer(uvicorn.Server):
     """uvicorn's server with serve's start-up hook and stop (see the module docstring)."""
 
@@ -304,11 +343,19 @@ class MockServer(uvicorn.Server):
         stopping: Stopping,
         shutdown_timeout: float,
         on_started: Callable[[], None] = lambda: None,
+        deadline: StopDeadline | None = None,
     ) -> None:
         super().__init__(config)
         self._stopping = stopping
         self._shutdown_timeout = shutdown_timeout
         self._on_started = on_started
+        self._deadline = deadline or StopDeadline(shutdown_timeout)
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            super().run(sockets=sockets)
+        finally:
+            self._deadline.disarm()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -339,6 +386,7 @@ class MockServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._deadline.arm()
         if self.should_exit:
             self.force_exit = True  # asked twice: stop waiting
         self.should_exit = True
@@ -373,14 +421,18 @@ def build_server(
     access_log: bool = False,
     on_started: Callable[[], None] = lambda: None,
     trimmer: HeapTrimmer | None = None,
+    secrets: Iterable[str] = (),
 ) -> MockServer:
     """The server `serve` runs: uvicorn over `app`, held to `limits`; run it with `.run(sockets=...)`.
 
     `trimmer` returns memory after WebSockets close (default: glibc's malloc_trim when there is one).
+    `secrets`: the users' session tokens; no log line shows one (log_masking), nor anything shaped
+    like one.
     """
     config = uvicorn.Config(
         app,
         log_level=log_level,
+        log_config=masked_log_config(secrets, log_level),
         access_log=access_log,
         http=limited_http_protocol(limits),
         timeout_graceful_shutdown=math.ceil(shutdown_timeout),
