@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import WebSocketDenialResponse
 
 from mockserver.current.orchestrator import orchestrator_chat_id
+from mockserver.edge.limits import Limits
 from tests.current_support import ALICE, BOB, ORG, current_mock, text
 
 ALICE_WORKSPACE = "9d31ba28-32c5-539c-b384-527e7adfb454"
@@ -427,3 +428,197 @@ def test_stream_parts_opens_with_the_streams_frames() -> None:
             with m.client.websocket_connect(path, headers=dict(ALICE)) as socket:
                 frames.append(json.loads(socket.receive_text()))
     assert frames[0] == frames[1]
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+
+def _upload(
+    m: Any, content: bytes, content_type: str, disposition: str = 'attachment; filename="notes.txt"'
+) -> Any:
+    headers = {**ALICE, "Content-Type": content_type, "Content-Disposition": disposition}
+    return m.client.post(f"{EXPERIMENTAL}/chats/files?organization={ORG}", headers=headers, content=content)
+
+
+def test_a_file_uploads_downloads_and_links_without_a_token() -> None:
+    with current_mock() as m:
+        # When alice uploads a text file named with non-ASCII characters (the UI's RFC 5987 name)
+        uploaded = _upload(
+            m, b"hello", "text/plain", "attachment; filename=\"file\"; filename*=UTF-8''notes%20%C3%A9.txt"
+        )
+        file_id = uploaded.json()["id"]
+        fetched = m.client.get(f"/api/v2/chats/files/{file_id}", headers=ALICE)
+        bobs = m.client.get(f"/api/v2/chats/files/{file_id}", headers=BOB)
+        link = m.client.post(f"/api/v2/chats/files/{file_id}/download-url", headers=ALICE).json()
+        downloaded = m.client.get(link["url"].split("testserver", 1)[1])
+        forged = m.client.get(f"{EXPERIMENTAL}/chats/files/{file_id}/download?token=forged")
+    # Then it is hers, named as sent, and the signed link needs no session token
+    assert uploaded.status_code == 201
+    assert fetched.content == b"hello" and fetched.headers["content-type"].startswith("text/plain")
+    assert fetched.headers["content-disposition"] == "attachment; filename*=utf-8''notes%20%C3%A9.txt"
+    assert bobs.status_code == 404
+    assert (link["name"], link["mime_type"], link["size_bytes"]) == ("notes é.txt", "text/plain", 5)
+    assert downloaded.content == b"hello" and downloaded.headers["cache-control"] == "no-store"
+    assert forged.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "disposition", "message"),
+    [
+        (
+            b"hello",
+            "image/png",
+            'attachment; filename="a.png"',
+            "File content type does not match Content-Type header.",
+        ),
+        (
+            b"\x00\xff\x00",
+            "application/octet-stream",
+            'attachment; filename="a.bin"',
+            "Unsupported file type.",
+        ),
+        (b"hello", "application/zip", 'attachment; filename="a.zip"', "Unsupported file type."),
+        (b"hello", "text/plain", "attachment", "Filename is required."),
+    ],
+)
+def test_a_file_that_is_not_what_it_says_is_refused(
+    content: bytes, content_type: str, disposition: str, message: str
+) -> None:
+    with current_mock() as m:
+        response = _upload(m, content, content_type, disposition)
+    assert response.status_code == 400
+    assert response.json()["message"] == message
+
+
+def test_a_file_over_ten_mebibytes_is_a_413() -> None:
+    with current_mock(limits=Limits(max_body_bytes=12 * 1024 * 1024)) as m:
+        response = _upload(m, b"x" * (10 * 1024 * 1024 + 1), "text/plain")
+    assert (response.status_code, response.json()["message"]) == (413, "File too large.")
+
+
+def test_an_upload_names_its_organization() -> None:
+    with current_mock() as m:
+        missing = m.client.post("/api/v2/chats/files", headers=ALICE, content=b"x")
+        bad = m.client.post("/api/v2/chats/files?organization=x", headers=ALICE, content=b"x")
+        other = m.client.post(
+            f"/api/v2/chats/files?organization={uuid.UUID(int=3)}", headers=ALICE, content=b"x"
+        )
+    assert _json(missing) == (400, {"message": "Missing organization query parameter."})
+    assert _json(bad) == (400, {"message": "Invalid organization ID."})
+    assert other.status_code == 403
+
+
+# --- the organization's models and overrides -----------------------------------------------------
+
+ORG_MODELS = "/api/v2/organizations/coder/chats/models"
+
+
+def test_a_model_made_in_the_organization_is_listed_fetched_and_deleted() -> None:
+    with current_mock() as m:
+        provider = m.client.get(ORG_MODELS, headers=ALICE).json()["providers"][0]["id"]
+        created = m.client.post(
+            ORG_MODELS,
+            headers=ALICE,
+            json={
+                "ai_provider_id": provider,
+                "model": " claude-haiku ",
+                "display_name": "Haiku",
+                "context_limit": 100000,
+            },
+        )
+        model = created.json()
+        listed = [x["id"] for x in m.client.get(ORG_MODELS, headers=ALICE).json()["models"]]
+        fetched = m.client.get(f"{ORG_MODELS}/{model['id']}", headers=ALICE)
+        chat = m.create("on haiku", model_config_id=model["id"])
+        patched = m.client.patch(
+            f"{ORG_MODELS}/{model['id']}", headers=ALICE, json={"is_default": True}
+        ).json()
+        deleted = m.client.delete(f"{ORG_MODELS}/{model['id']}", headers=ALICE)
+        gone = m.client.get(f"{ORG_MODELS}/{model['id']}", headers=ALICE)
+        defaults = [x for x in m.client.get(ORG_MODELS, headers=ALICE).json()["models"] if x["is_default"]]
+    assert created.status_code == 201
+    assert (model["model"], model["compression_threshold"], model["is_default"]) == (
+        "claude-haiku",
+        70,
+        False,
+    )
+    assert model["id"] in listed and fetched.json() == model
+    assert chat["last_model_config_id"] == model["id"]
+    assert patched["is_default"] is True
+    assert deleted.status_code == 204 and gone.status_code == 404
+    assert len(defaults) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"model": "x", "context_limit": 1}, "AI provider ID is required."),
+        ({"ai_provider_id": str(uuid.UUID(int=1)), "model": " ", "context_limit": 1}, "Model is required."),
+        ({"ai_provider_id": str(uuid.UUID(int=1)), "model": "x"}, "Context limit is required."),
+        (
+            {
+                "ai_provider_id": str(uuid.UUID(int=1)),
+                "model": "x",
+                "context_limit": 5,
+                "compression_threshold": 101,
+            },
+            "Invalid compression threshold.",
+        ),
+        (
+            {"group_acl": {}},
+            "Model ACLs cannot be set here. Use the nested /acl endpoint after creating the model.",
+        ),
+    ],
+)
+def test_a_model_without_what_coderd_requires_is_refused(body: dict[str, Any], message: str) -> None:
+    with current_mock() as m:
+        response = m.client.post(ORG_MODELS, headers=ALICE, json=body)
+    assert (response.status_code, response.json()["message"]) == (400, message)
+
+
+def test_overrides_of_the_organization_and_of_a_member() -> None:
+    with current_mock() as m:
+        base = "/api/v2/organizations/coder"
+        bad_context = _json(m.client.put(f"{base}/chats/model-overrides/x", headers=ALICE, json={}))
+        bad_model = _json(
+            m.client.put(
+                f"{base}/chats/model-overrides/general", headers=ALICE, json={"model_config_id": "x"}
+            )
+        )
+        set_ = _json(
+            m.client.put(
+                f"{base}/chats/model-overrides/general", headers=ALICE, json={"model_config_id": MODEL}
+            )
+        )
+        listed = m.client.get(f"{base}/chats/model-overrides", headers=ALICE).json()
+        member = m.client.get(f"{base}/members/me/chats/model-overrides", headers=ALICE).json()
+        personal = m.client.put(
+            f"{base}/members/me/chats/model-overrides/root",
+            headers=ALICE,
+            json={"mode": "model", "model_config_id": MODEL},
+        )
+        wrong = _json(
+            m.client.put(
+                f"{base}/members/me/chats/model-overrides/root",
+                headers=ALICE,
+                json={"mode": "chat_default", "model_config_id": MODEL},
+            )
+        )
+        after = m.client.get(f"{base}/members/me/chats/model-overrides", headers=ALICE).json()
+    assert bad_context[1]["message"] == "Invalid chat model override context."
+    assert bad_model == (
+        400,
+        {"message": "Invalid model_config_id.", "detail": 'Value "x" is not a valid UUID.'},
+    )
+    assert set_ == (200, {"context": "general", "model_config_id": MODEL})
+    assert listed == {"overrides": [{"context": "general", "model_config_id": MODEL}]}
+    assert member["root"] == {
+        "context": "root",
+        "mode": "chat_default",
+        "model_config_id": "",
+        "is_set": False,
+    }
+    assert member["deployment_defaults"]["general"]["model_config_id"] == MODEL
+    assert personal.status_code == 204
+    assert wrong == (400, {"message": "model_config_id must be empty unless mode is model."})
+    assert after["root"]["model_config_id"] == MODEL and after["root"]["is_set"] is True

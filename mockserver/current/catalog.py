@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID, uuid5
 
@@ -41,14 +41,14 @@ class ChatModelConfig:
 
 
 class ModelCatalog:
-    """The organization's model configs; the first is the default."""
+    """The organization's model configs; one is the default. The model routes change them."""
 
     def __init__(self, organization_id: UUID) -> None:
         anthropic = Provider(uuid5(_NAMESPACE, "provider:anthropic"), "anthropic", "Anthropic")
         openai = Provider(uuid5(_NAMESPACE, "provider:openai"), "openai", "OpenAI")
         self.organization_id = organization_id
         self.providers = (anthropic, openai)
-        self.models = (
+        self.models: tuple[ChatModelConfig, ...] = (
             self._model(anthropic, "claude-sonnet-4-5", "Claude Sonnet 4.5", 200_000, default=True),
             self._model(openai, "gpt-5", "GPT-5", 400_000, default=False),
         )
@@ -70,12 +70,35 @@ class ModelCatalog:
 
     @property
     def default(self) -> ChatModelConfig:
-        """The model a chat runs when it names none."""
-        return next(m for m in self.models if m.is_default)
+        """The model a chat runs when it names none (the first, if none is marked)."""
+        return next((m for m in self.models if m.is_default), self.models[0])
 
     def get(self, model_config_id: UUID) -> ChatModelConfig | None:
         """The config of this id, or None."""
         return next((m for m in self.models if m.id == model_config_id), None)
+
+    def add(self, config: ChatModelConfig) -> None:
+        """A new config; a default one takes the default from the others."""
+        others = tuple(replace(m, is_default=False) if config.is_default else m for m in self.models)
+        self.models = (*others, config)
+
+    def replace(self, config: ChatModelConfig) -> None:
+        """A changed config, in its place; a default one takes the default from the others."""
+        self.models = tuple(
+            config if m.id == config.id else replace(m, is_default=False) if config.is_default else m
+            for m in self.models
+        )
+
+    def remove(self, model_config_id: UUID) -> None:
+        """A config gone; if it was the default, the first left becomes the default."""
+        left = tuple(m for m in self.models if m.id != model_config_id)
+        if left and not any(m.is_default for m in left):
+            left = (replace(left[0], is_default=True), *left[1:])
+        self.models = left
+
+    def provider(self, provider_id: UUID) -> Provider | None:
+        """The provider of this id, or None."""
+        return next((p for p in self.providers if p.id == provider_id), None)
 
     def named(self, provider: str, model: str) -> ChatModelConfig:
         """The config a stored chat runs (chats store the provider and model names)."""

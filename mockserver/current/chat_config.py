@@ -71,6 +71,10 @@ class ChatConfigApi:
         self._deployment = DeploymentChatSettings()
         self._users: dict[UUID, UserChatSettings] = {}
 
+    def personal_model_overrides_enabled(self) -> bool:
+        """Whether users may pick their own default models (read by the member override routes)."""
+        return self._deployment.personal_model_overrides
+
     def _set(self, **changes: Any) -> Response:
         self._deployment = replace(self._deployment, **changes)
         return no_content()

@@ -14,6 +14,8 @@ from mockserver.current.api import CurrentChatsApi
 from mockserver.current.catalog import ORGANIZATION_NAME, ModelCatalog
 from mockserver.current.chat_config import ChatConfigApi
 from mockserver.current.chat_context import ChatContextApi
+from mockserver.current.chat_files import ChatFilesApi
+from mockserver.current.chat_models import ChatModelsApi
 from mockserver.current.chat_reports import ChatReportsApi
 from mockserver.current.chat_router import chat_router_middleware, experimental_only_paths
 from mockserver.current.dashboard import dashboard_middleware, model_picker_middleware
@@ -65,11 +67,20 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         queue_limit=parts.queue_limit,
     )
     api = CurrentChatsApi(store=parts.store, engine=engine, directory=parts.directory)
+    config = ChatConfigApi(catalog=engine.catalog)
     handlers = (
         api,
         ChatContextApi(store=parts.store, engine=engine),
         ChatReportsApi(store=parts.store),
-        ChatConfigApi(catalog=engine.catalog),
+        config,
+        ChatModelsApi(
+            catalog=engine.catalog,
+            directory=parts.directory,
+            clock=parts.clock,
+            new_id=parts.new_id,
+            personal_enabled=config.personal_model_overrides_enabled,
+        ),
+        ChatFilesApi(clock=parts.clock, new_id=parts.new_id),
         LegacyProvidersApi(),
     )
 

@@ -14,6 +14,7 @@ __all__ = [
     "last_assistant_id",
     "message_json",
     "message_text",
+    "model_json",
     "models_json",
     "part_json",
     "queued_json",
@@ -156,25 +157,27 @@ def last_assistant_id(messages: tuple[ChatMessage, ...]) -> int | None:
     return next((message.id for message in reversed(messages) if message.role is Role.ASSISTANT), None)
 
 
+def model_json(m: ChatModelConfig) -> dict[str, Any]:
+    """A codersdk.ChatModel."""
+    return {
+        "id": str(m.id),
+        "organization_id": str(m.organization_id),
+        "ai_provider_id": str(m.provider.id),
+        "model": m.model,
+        "display_name": m.display_name,
+        "enabled": True,
+        "is_default": m.is_default,
+        "context_limit": m.context_limit,
+        "compression_threshold": m.compression_threshold,
+        "created_at": format_time(m.created_at),
+        "updated_at": format_time(m.created_at),
+    }
+
+
 def models_json(catalog: ModelCatalog) -> dict[str, Any]:
     """A codersdk.OrganizationChatModelsResponse."""
     return {
-        "models": [
-            {
-                "id": str(m.id),
-                "organization_id": str(m.organization_id),
-                "ai_provider_id": str(m.provider.id),
-                "model": m.model,
-                "display_name": m.display_name,
-                "enabled": True,
-                "is_default": m.is_default,
-                "context_limit": m.context_limit,
-                "compression_threshold": m.compression_threshold,
-                "created_at": format_time(m.created_at),
-                "updated_at": format_time(m.created_at),
-            }
-            for m in catalog.models
-        ],
+        "models": [model_json(m) for m in catalog.models],
         "providers": [
             {
                 "id": str(p.id),

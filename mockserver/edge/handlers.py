@@ -28,17 +28,31 @@ __all__ = ["handler_middleware"]
 # What the mock's own layers put in the context: `user` (auth), `chat` (chat_param), the body.
 _CONTEXT_ARGUMENTS = frozenset({"user", "chat", REQUEST_BODY})
 # What a handler may read raw from the request, to refuse it in Coder's words itself: the
-# path parameters as sent, and the query as Go's url.Values (every value of every name).
-_RAW_ARGUMENTS = frozenset({"path", "query"})
+# path parameters as sent, the query as Go's url.Values (every value of every name), the
+# headers (lower-cased names, latin-1 values), and a body no validator reads (a file's bytes).
+# (`body` stays the control plane's: its handlers take the parsed JSON by that name.)
+_RAW_ARGUMENTS = frozenset({"path", "query", "request_headers", "raw_body"})
 
 
 def _raw(scope: Scope, name: str) -> Any:
+    if name == "request_headers":
+        return {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
     if name == "path":
         return dict(scope.get("path_params", {}))
     query: dict[str, list[str]] = {}
     for key, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
         query.setdefault(key, []).append(value)
     return query
+
+
+async def _body(receive: Receive) -> bytes:
+    """The whole body, as the edge's limits let it through (413 past `--max-body`)."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
 
 
 def _call_handler(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
@@ -51,7 +65,13 @@ def _call_handler(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
 
     async def call(scope: Scope, receive: Receive, send: Send) -> None:
         context = context_of(scope)
-        arguments = {name: _raw(scope, name) if name in _RAW_ARGUMENTS else context[name] for name in names}
+        arguments = {
+            name: context[name] if name not in _RAW_ARGUMENTS else _raw(scope, name)
+            for name in names
+            if name != "raw_body"
+        }
+        if "raw_body" in names:
+            arguments["raw_body"] = await _body(receive)
         response = await handler(**arguments)
         await response(scope, receive, send)
 

@@ -30,6 +30,506 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/chats/by-workspace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List chats by workspace
+         * @description For each workspace named in `workspace_ids` (comma-separated, at most 25), the latest unarchived chat the caller can read that is tied to it; workspaces with none are absent. No `workspace_ids` is `{}`.
+         */
+        get: operations["list-chats-by-workspace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/system-prompt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat system prompt
+         * @description The deployment's system prompt (admins). At most 131072 bytes.
+         */
+        get: operations["get-chat-system-prompt"];
+        /**
+         * Update chat system prompt
+         * @description The deployment's system prompt (admins). At most 131072 bytes.
+         */
+        put: operations["update-chat-system-prompt"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/plan-mode-instructions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat plan mode instructions
+         * @description The deployment's plan mode instructions (admins). At most 131072 bytes.
+         */
+        get: operations["get-chat-plan-mode-instructions"];
+        /**
+         * Update chat plan mode instructions
+         * @description The deployment's plan mode instructions (admins). At most 131072 bytes.
+         */
+        put: operations["update-chat-plan-mode-instructions"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/personal-model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat personal model override settings
+         * @description Whether users may pick their own default models (admins).
+         */
+        get: operations["get-chat-personal-model-override-settings"];
+        /**
+         * Update chat personal model override settings
+         * @description Whether users may pick their own default models (admins).
+         */
+        put: operations["update-chat-personal-model-override-settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/debug-logging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat debug logging setting
+         * @description Whether users may turn chat debug logging on for themselves (admins). The mock's deployment never forces it on.
+         */
+        get: operations["get-chat-debug-logging"];
+        /**
+         * Update chat debug logging setting
+         * @description Whether users may turn chat debug logging on for themselves (admins). The mock's deployment never forces it on.
+         */
+        put: operations["update-chat-debug-logging"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/user-debug-logging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get user chat debug logging
+         * @description The caller's own chat debug logging; a change needs an administrator to allow it (403 otherwise).
+         */
+        get: operations["get-user-chat-debug-logging"];
+        /**
+         * Update user chat debug logging
+         * @description The caller's own chat debug logging; a change needs an administrator to allow it (403 otherwise).
+         */
+        put: operations["update-user-chat-debug-logging"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/user-prompt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get user chat custom prompt
+         * @description The caller's own prompt, added to every chat of theirs. At most 131072 bytes.
+         */
+        get: operations["get-user-chat-custom-prompt"];
+        /**
+         * Update user chat custom prompt
+         * @description The caller's own prompt, added to every chat of theirs. At most 131072 bytes.
+         */
+        put: operations["update-user-chat-custom-prompt"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/workspace-ttl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat workspace TTL
+         * @description How long a workspace a chat starts keeps running, in milliseconds; 0 leaves it to the template (admins).
+         */
+        get: operations["get-chat-workspace-ttl"];
+        /**
+         * Update chat workspace TTL
+         * @description How long a workspace a chat starts keeps running, in milliseconds; 0 leaves it to the template (admins).
+         */
+        put: operations["update-chat-workspace-ttl"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/retention-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat retention days
+         * @description How many days archived chats are kept, 0 to 3650 (default 30).
+         */
+        get: operations["get-chat-retention-days"];
+        /**
+         * Update chat retention days
+         * @description How many days archived chats are kept, 0 to 3650 (default 30).
+         */
+        put: operations["update-chat-retention-days"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/debug-retention-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat debug retention days
+         * @description How many days chat debug runs are kept, 0 to 3650 (default 30).
+         */
+        get: operations["get-chat-debug-retention-days"];
+        /**
+         * Update chat debug retention days
+         * @description How many days chat debug runs are kept, 0 to 3650 (default 30).
+         */
+        put: operations["update-chat-debug-retention-days"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/auto-archive-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat auto archive days
+         * @description After how many idle days chats are archived, 0 (never, the default) to 3650.
+         */
+        get: operations["get-chat-auto-archive-days"];
+        /**
+         * Update chat auto archive days
+         * @description After how many idle days chats are archived, 0 (never, the default) to 3650.
+         */
+        put: operations["update-chat-auto-archive-days"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/computer-use-provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat computer use provider
+         * @description The provider behind the virtual desktop's computer use (`anthropic` or `openai`).
+         */
+        get: operations["get-chat-computer-use-provider"];
+        /**
+         * Update chat computer use provider
+         * @description The provider behind the virtual desktop's computer use (`anthropic` or `openai`).
+         */
+        put: operations["update-chat-computer-use-provider"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/advisor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get chat advisor config
+         * @description The chat advisor's limits (the advisor experiment is on in the mock).
+         */
+        get: operations["get-chat-advisor-config"];
+        /**
+         * Update chat advisor config
+         * @description The chat advisor's limits (the advisor experiment is on in the mock).
+         */
+        put: operations["update-chat-advisor-config"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/user-compaction-thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get user chat compaction thresholds
+         * @description The caller's own per-model compaction thresholds (percent of the context window).
+         */
+        get: operations["get-user-chat-compaction-thresholds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/config/user-compaction-thresholds/{modelConfig}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid chat model config ID.`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                modelConfig: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update user chat compaction threshold
+         * @description Sets the caller's threshold for one model, 0 to 100.
+         */
+        put: operations["update-user-chat-compaction-threshold"];
+        post?: never;
+        /**
+         * Delete user chat compaction threshold
+         * @description Removes the caller's threshold for one model (204 whether or not one was set).
+         */
+        delete: operations["delete-user-chat-compaction-threshold"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List chat providers (removed)
+         * @description Removed: the legacy chat provider API answers 410 Gone (use the AI provider API), here and on its per-config routes (`PATCH`/`DELETE /chats/providers/{providerConfig}`, `PUT`/`DELETE /chats/user-provider-configs/{providerConfig}`, left out of this document because they would be ambiguous with `/chats/{chat}/...`). `/api/v2` reserves the names (404).
+         */
+        get: operations["list-chat-providers"];
+        put?: never;
+        /**
+         * Create chat provider (removed)
+         * @description Removed: the legacy chat provider API answers 410 Gone (use the AI provider API), here and on its per-config routes (`PATCH`/`DELETE /chats/providers/{providerConfig}`, `PUT`/`DELETE /chats/user-provider-configs/{providerConfig}`, left out of this document because they would be ambiguous with `/chats/{chat}/...`). `/api/v2` reserves the names (404).
+         */
+        post: operations["create-chat-provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/user-provider-configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user chat provider configs (removed)
+         * @description Removed: the legacy chat provider API answers 410 Gone (use the AI provider API), here and on its per-config routes (`PATCH`/`DELETE /chats/providers/{providerConfig}`, `PUT`/`DELETE /chats/user-provider-configs/{providerConfig}`, left out of this document because they would be ambiguous with `/chats/{chat}/...`). `/api/v2` reserves the names (404).
+         */
+        get: operations["list-user-chat-provider-configs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload chat file
+         * @description Stores a file a prompt can attach (`{type: file, file_id}`): the request body is the file's bytes, `Content-Type` its media type (or `application/octet-stream` to let the server classify it), `Content-Disposition` its name. At most 10 MiB (413); the allowed types are `application/json`, `application/pdf`, `image/gif`, `image/jpeg`, `image/png`, `image/webp`, `text/csv`, `text/markdown`, `text/plain`, checked against the bytes.
+         */
+        post: operations["upload-chat-file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/files/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat file ID; not a UUID is a 400 `Invalid file ID.` (a 404 on the signed download).
+                 * @example 5e0f8a6c-2b1d-4c3e-9f7a-8b6c5d4e3f21
+                 */
+                file: components["parameters"]["file"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get chat file
+         * @description The file's bytes with its media type, cached privately (`Cache-Control`); another user's file is a 404.
+         */
+        get: operations["get-chat-file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/files/{file}/download-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat file ID; not a UUID is a 400 `Invalid file ID.` (a 404 on the signed download).
+                 * @example 5e0f8a6c-2b1d-4c3e-9f7a-8b6c5d4e3f21
+                 */
+                file: components["parameters"]["file"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create chat file download URL
+         * @description A short-lived link under `/api/experimental` that downloads the file without a session token (the mock's links last an hour).
+         */
+        post: operations["create-chat-file-download-url"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/files/{file}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat file ID; not a UUID is a 400 `Invalid file ID.` (a 404 on the signed download).
+                 * @example 5e0f8a6c-2b1d-4c3e-9f7a-8b6c5d4e3f21
+                 */
+                file: components["parameters"]["file"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download chat file with signed token
+         * @description Outside the session-token middleware: the `token` of a download URL is the credential. A bad file ID, token or expired link is a plain 404; the answer is never cached.
+         */
+        get: operations["download-chat-file-with-signed-token"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/chats/{chat}": {
         parameters: {
             query?: never;
@@ -249,6 +749,301 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/chats/{chat}/acl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get chat ACLs
+         * @description The users and groups the chat is shared with. Nobody shares the mock's chats: both lists are empty.
+         */
+        get: operations["get-chat-acls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update chat ACL
+         * @description A sparse update of who the chat is shared with (`""` removes an entry). The caller's own role cannot change; the mock knows nobody else to share with, so any entry is refused as invalid.
+         */
+        patch: operations["update-chat-acl"];
+        trace?: never;
+    };
+    "/chats/{chat}/cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get chat cost
+         * @description What the chat tree (the root and its subagents) cost, from AI Gateway data. The mock has no AI Gateway: every count is 0.
+         */
+        get: operations["get-chat-cost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/prompts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List chat user prompts
+         * @description The user's prompts in the chat, newest first, each with its text parts concatenated (the composer's up/down history). `limit` 0 or absent means 500.
+         */
+        get: operations["list-chat-user-prompts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/compact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compact chat
+         * @description Asks for a manual compaction of an idle or errored chat's context, clearing its stored error. The mock moves the chat's context boundary to its last message (no summary is written); the chat answers `waiting`.
+         */
+        post: operations["compact-chat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear chat context
+         * @description Resets the model context of an idle or errored chat with an empty queue, clearing its stored error; the transcript is kept and the next prompt starts from a fresh context.
+         */
+        post: operations["clear-chat-context"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/reconcile-invalid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconcile invalid chat state
+         * @description Repairs a chat whose status and queue disagree. The mock's chats are never in an invalid state, so this is always 409.
+         */
+        post: operations["reconcile-invalid-chat-state"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/title/propose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose chat title
+         * @description A suggested title, not stored. coderd asks a model; the mock proposes the chat's first prompt on one line, cut to 200 characters.
+         */
+        post: operations["propose-chat-title"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get chat diff contents
+         * @description The diff of the chat's branch or pull request. The mock's chats have no git repository: only `chat_id`.
+         */
+        get: operations["get-chat-diff-contents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Refresh chat context
+         * @description Re-pins the chat to its agent's latest context snapshot. The mock's chats have no workspace context: the chat as it is.
+         */
+        put: operations["refresh-chat-context"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/debug/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List chat debug runs
+         * @description Up to 100 debug run summaries of the chat. The mock records none.
+         */
+        get: operations["list-chat-debug-runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat}/debug/runs/{debugRun}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+                /**
+                 * @description Debug run ID; not a UUID is a 400 `Invalid debug run ID.`
+                 * @example 00000000-0000-0000-0000-000000000001
+                 */
+                debugRun: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get chat debug run
+         * @description One debug run with its steps; the mock has none, so every valid ID is a 404.
+         */
+        get: operations["get-chat-debug-run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{organization}/chats/models": {
         parameters: {
             query?: never;
@@ -270,6 +1065,239 @@ export interface paths {
          */
         get: operations["list-ai-models-and-provider-descriptors-in-an-organization"];
         put?: never;
+        /**
+         * Create an AI model in an organization
+         * @description A model config the organization's chats can run (the first one, or one with `is_default`, becomes the default). ACLs are set on its own `/acl` route.
+         */
+        post: operations["create-an-ai-model-in-an-organization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an AI model
+         * @description One model config of the organization.
+         */
+        get: operations["get-an-ai-model"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an AI model
+         * @description Removes the model config; the default passes to the first left (the mock's choice; coderd's handler was not read).
+         */
+        delete: operations["delete-an-ai-model"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an AI model
+         * @description Changes the fields sent (the mock applies the create's rules; coderd's handler was not read).
+         */
+        patch: operations["update-an-ai-model"];
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/models/{model}/acl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get AI model ACL
+         * @description Who may use the model: the organization's everyone group reads every model (seeded at create).
+         */
+        get: operations["get-ai-model-acl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update AI model ACL
+         * @description A sparse update (`""` removes an entry); the mock knows nobody else to share with, so any entry is refused.
+         */
+        patch: operations["update-ai-model-acl"];
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/models/{model}/acl/available": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List AI model ACL candidates
+         * @description Users and groups the model could be shared with (the mock has none to offer; coderd's shape was not read).
+         */
+        get: operations["list-ai-model-acl-available"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List organization chat model overrides
+         * @description The model each context uses instead of the default.
+         */
+        get: operations["list-organization-chat-model-overrides"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/chats/model-overrides/{context}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Override context: general, explore, title_generation, compaction or advisor.
+                 * @example general
+                 */
+                context: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update organization chat model override
+         * @description Sets (or, with an empty `model_config_id`, clears) a context's model.
+         */
+        put: operations["update-organization-chat-model-override"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/members/{user}/chats/model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description User name, ID, or `me`.
+                 * @example me
+                 */
+                user: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get organization member chat model overrides
+         * @description A member's own default models (root, general, explore) and the deployment's defaults.
+         */
+        get: operations["get-organization-member-chat-model-overrides"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organization}/members/{user}/chats/model-overrides/{context}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description User name, ID, or `me`.
+                 * @example me
+                 */
+                user: string;
+                /**
+                 * @description root, general or explore.
+                 * @example root
+                 */
+                context: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update organization member chat model override
+         * @description Sets a member's own model for one context.
+         */
+        put: operations["update-organization-member-chat-model-override"];
         post?: never;
         delete?: never;
         options?: never;
@@ -454,6 +1482,8 @@ export interface components {
             plan_mode?: "" | "plan" | null;
             /** @enum {string|null} */
             client_type?: "" | "ui" | "api" | null;
+            /** @description Create the caller's single orchestrator chat (`mode: orchestrator`, a fixed ID derived from the owner's); a second one is a 409. It cannot attach a workspace or enter plan mode. */
+            orchestrator?: boolean | null;
             /** @description Tools the client runs itself (highly experimental in Coder). When the model calls one, the turn waits in `requires_action` for `POST /chats/{chat}/tool-results`; the mock plays a scenario's tool call of that name so. */
             unsafe_dynamic_tools?: components["schemas"]["codersdk.DynamicTool"][] | null;
         };
@@ -704,6 +1734,330 @@ export interface components {
             providers: components["schemas"]["codersdk.ChatModelProviderDescriptor"][];
             unsupported_providers: components["schemas"]["codersdk.ChatUnsupportedProvider"][] | null;
         };
+        /** @description Workspace ID -> the ID of its latest unarchived chat. */
+        "coderd.chatsByWorkspaceResponse": {
+            [key: string]: string;
+        };
+        "codersdk.UploadChatFileResponse": {
+            /** Format: uuid */
+            id: string;
+        };
+        "codersdk.ChatFileDownloadURLResponse": {
+            /** Format: uri */
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
+            sha256: string;
+            /** Format: int64 */
+            size_bytes: number;
+            name: string;
+            mime_type: string;
+        };
+        "codersdk.ChatPrompt": {
+            /** Format: int64 */
+            id: number;
+            text: string;
+        };
+        "codersdk.ChatPromptsResponse": {
+            prompts: components["schemas"]["codersdk.ChatPrompt"][];
+        };
+        "codersdk.ChatCost": {
+            /** Format: uuid */
+            chat_id: string;
+            /** Format: int64 */
+            total_cost_micros: number;
+            /** Format: int64 */
+            request_count: number;
+            /** Format: int64 */
+            unpriced_request_count: number;
+        };
+        "codersdk.ChatDiffContents": {
+            /** Format: uuid */
+            chat_id: string;
+            provider?: string;
+            remote_origin?: string;
+            branch?: string;
+            pull_request_url?: string;
+            diff?: string;
+        };
+        "codersdk.ProposeChatTitleResponse": {
+            title: string;
+        };
+        /**
+         * @description `read`, or `""` to remove an entry from the ACL.
+         * @enum {string}
+         */
+        "codersdk.ChatRole": "read" | "";
+        "codersdk.ChatACL": {
+            /** @description codersdk.ChatUser (a MinimalUser and its `role`). */
+            users: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+                name?: string;
+                avatar_url?: string;
+                role: components["schemas"]["codersdk.ChatRole"];
+            }[];
+            /** @description codersdk.ChatGroup (a Group and its `role`). */
+            groups: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                role: components["schemas"]["codersdk.ChatRole"];
+            }[];
+        };
+        "codersdk.UpdateChatACL": {
+            user_roles?: {
+                [key: string]: components["schemas"]["codersdk.ChatRole"];
+            } | null;
+            group_roles?: {
+                [key: string]: components["schemas"]["codersdk.ChatRole"];
+            } | null;
+        } | null;
+        "codersdk.ChatDebugRunSummary": {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            chat_id: string;
+            /** @enum {string} */
+            kind: "chat_turn" | "title_generation" | "quickgen" | "compaction";
+            /** @enum {string} */
+            status: "in_progress" | "completed" | "error" | "interrupted";
+            provider?: string;
+            model?: string;
+            summary: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            finished_at?: string;
+        };
+        "codersdk.ChatDebugRun": components["schemas"]["codersdk.ChatDebugRunSummary"] & {
+            /** Format: uuid */
+            root_chat_id?: string;
+            /** Format: uuid */
+            parent_chat_id?: string;
+            /** Format: uuid */
+            model_config_id?: string;
+            /** Format: int64 */
+            trigger_message_id?: number;
+            /** Format: int64 */
+            history_tip_message_id?: number;
+            /** @description codersdk.ChatDebugStep (the mock records none). */
+            steps: {
+                [key: string]: unknown;
+            }[];
+        };
+        "codersdk.ChatSystemPromptResponse": {
+            system_prompt: string;
+            include_default_system_prompt: boolean;
+            default_system_prompt: string;
+        };
+        "codersdk.UpdateChatSystemPromptRequest": {
+            system_prompt?: string | null;
+            include_default_system_prompt?: boolean | null;
+        } | null;
+        "codersdk.ChatPlanModeInstructionsResponse": {
+            plan_mode_instructions: string;
+        };
+        "codersdk.UpdateChatPlanModeInstructionsRequest": {
+            plan_mode_instructions?: string | null;
+        } | null;
+        "codersdk.ChatPersonalModelOverridesAdminSettings": {
+            allow_users: boolean;
+        };
+        "codersdk.UpdateChatPersonalModelOverridesAdminSettingsRequest": {
+            allow_users?: boolean | null;
+        } | null;
+        "codersdk.ChatDebugLoggingAdminSettings": {
+            allow_users: boolean;
+            forced_by_deployment: boolean;
+        };
+        "codersdk.UpdateChatDebugLoggingAllowUsersRequest": {
+            allow_users?: boolean | null;
+        } | null;
+        "codersdk.UserChatDebugLoggingSettings": {
+            debug_logging_enabled: boolean;
+            user_toggle_allowed: boolean;
+            forced_by_deployment: boolean;
+        };
+        "codersdk.UpdateUserChatDebugLoggingRequest": {
+            debug_logging_enabled?: boolean | null;
+        } | null;
+        "codersdk.UserChatCustomPrompt": {
+            custom_prompt: string | null;
+        };
+        /** @description codersdk.UserChatCustomPrompt as a request reads it (Go's decoder requires no field). */
+        "codersdk.UserChatCustomPrompt.request": {
+            custom_prompt?: string | null;
+        } | null;
+        "codersdk.UserChatCompactionThreshold": {
+            /** Format: uuid */
+            model_config_id: string;
+            /** Format: int32 */
+            threshold_percent: number;
+        };
+        "codersdk.UserChatCompactionThresholds": {
+            thresholds: components["schemas"]["codersdk.UserChatCompactionThreshold"][];
+        };
+        "codersdk.UpdateUserChatCompactionThresholdRequest": {
+            /** Format: int32 */
+            threshold_percent?: number | null;
+        } | null;
+        "codersdk.ChatWorkspaceTTLResponse": {
+            /** Format: int64 */
+            workspace_ttl_ms: number;
+        };
+        "codersdk.UpdateChatWorkspaceTTLRequest": {
+            /** Format: int64 */
+            workspace_ttl_ms?: number | null;
+        } | null;
+        "codersdk.ChatRetentionDaysResponse": {
+            /** Format: int32 */
+            retention_days: number;
+        };
+        "codersdk.UpdateChatRetentionDaysRequest": {
+            /** Format: int32 */
+            retention_days?: number | null;
+        } | null;
+        "codersdk.ChatDebugRetentionDaysResponse": {
+            /** Format: int32 */
+            debug_retention_days: number;
+        };
+        "codersdk.UpdateChatDebugRetentionDaysRequest": {
+            /** Format: int32 */
+            debug_retention_days?: number | null;
+        } | null;
+        "codersdk.ChatAutoArchiveDaysResponse": {
+            /** Format: int32 */
+            auto_archive_days: number;
+        };
+        "codersdk.UpdateChatAutoArchiveDaysRequest": {
+            /** Format: int32 */
+            auto_archive_days?: number | null;
+        } | null;
+        "codersdk.ChatComputerUseProviderResponse": {
+            /** @enum {string} */
+            provider: "anthropic" | "openai";
+        };
+        "codersdk.UpdateChatComputerUseProviderRequest": {
+            provider?: string | null;
+        } | null;
+        "codersdk.AdvisorConfig": {
+            enabled: boolean;
+            max_uses_per_run: number;
+            /** Format: int64 */
+            max_output_tokens: number;
+        };
+        "codersdk.UpdateAdvisorConfigRequest": {
+            /** Format: int64 */
+            max_uses_per_run?: number | null;
+            /** Format: int64 */
+            max_output_tokens?: number | null;
+            /**
+             * Format: uuid
+             * @deprecated
+             */
+            model_config_id?: string | null;
+            /** @deprecated */
+            reasoning_effort?: string | null;
+        } | null;
+        "codersdk.CreateChatModelRequest": {
+            /** Format: uuid */
+            ai_provider_id?: string | null;
+            model?: string | null;
+            display_name?: string | null;
+            enabled?: boolean | null;
+            is_default?: boolean | null;
+            /** Format: int64 */
+            context_limit?: number | null;
+            /** Format: int32 */
+            compression_threshold?: number | null;
+            model_config?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Refused when present (even `null`); a model's ACL is set on its `/acl` route. */
+            group_acl?: unknown;
+            /** @description Refused when present (even `null`); a model's ACL is set on its `/acl` route. */
+            user_acl?: unknown;
+        } | null;
+        /** @description The fields to change (the mock reads `model`, `display_name`, `is_default`, `context_limit`, `compression_threshold`). */
+        "codersdk.UpdateChatModelRequest": {
+            model?: string | null;
+            display_name?: string | null;
+            enabled?: boolean | null;
+            is_default?: boolean | null;
+            /** Format: int64 */
+            context_limit?: number | null;
+            /** Format: int32 */
+            compression_threshold?: number | null;
+            model_config?: {
+                [key: string]: unknown;
+            } | null;
+        } | null;
+        "codersdk.ChatModelACL": {
+            users: {
+                /** Format: uuid */
+                id: string;
+                username?: string;
+                role: components["schemas"]["codersdk.ChatRole"];
+            }[];
+            groups: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                role: components["schemas"]["codersdk.ChatRole"];
+            }[];
+        };
+        "codersdk.UpdateChatModelACLRequest": {
+            user_roles?: {
+                [key: string]: components["schemas"]["codersdk.ChatRole"];
+            } | null;
+            group_roles?: {
+                [key: string]: components["schemas"]["codersdk.ChatRole"];
+            } | null;
+        } | null;
+        "codersdk.ChatModelOverrideResponse": {
+            /** @enum {string} */
+            context: "general" | "explore" | "title_generation" | "compaction" | "advisor";
+            /** @description The model config ID, or "" for none. */
+            model_config_id: string;
+            reasoning_effort?: string;
+        };
+        "codersdk.ChatModelOverridesResponse": {
+            overrides: components["schemas"]["codersdk.ChatModelOverrideResponse"][];
+        };
+        "codersdk.UpdateChatModelOverrideRequest": {
+            model_config_id?: string | null;
+            reasoning_effort?: string | null;
+        } | null;
+        "codersdk.ChatPersonalModelOverride": {
+            /** @enum {string} */
+            context: "root" | "general" | "explore";
+            /** @enum {string} */
+            mode: "deployment_default" | "chat_default" | "model";
+            model_config_id: string;
+            reasoning_effort?: string;
+            is_set: boolean;
+        };
+        "codersdk.UserChatPersonalModelOverridesResponse": {
+            enabled: boolean;
+            root: components["schemas"]["codersdk.ChatPersonalModelOverride"];
+            general: components["schemas"]["codersdk.ChatPersonalModelOverride"];
+            explore: components["schemas"]["codersdk.ChatPersonalModelOverride"];
+            deployment_defaults: {
+                general: components["schemas"]["codersdk.ChatModelOverrideResponse"];
+                explore: components["schemas"]["codersdk.ChatModelOverrideResponse"];
+            };
+        };
+        "codersdk.UpdateUserChatPersonalModelOverrideRequest": {
+            mode?: string | null;
+            model_config_id?: string | null;
+            reasoning_effort?: string | null;
+        } | null;
         /**
          * @description One event of a chat's stream (Go's codersdk.ChatStreamEvent). `type` says which one
          *     payload field is set; every other payload field is omitted (Go `omitempty`). `chat_id`
@@ -1166,6 +2520,320 @@ export interface components {
                 "application/json": components["schemas"]["codersdk.Response"];
             };
         };
+        /** @description No or a bad `organization`, a media type that is not allowed (declared or found in the bytes), no file name, or bytes that are not what `Content-Type` declares. */
+        UploadChatFileBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The file is over 10 MiB (or the body over serve's `--max-body`). */
+        FileTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "File too large.",
+                 *       "detail": "Maximum file size is 10485760 bytes."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The file ID is not a UUID. */
+        InvalidFileID: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Invalid file ID."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The body is not JSON of the right types, sets ACLs, or lacks a provider, a model or a positive context limit; the compression threshold is outside 0-100; the provider is unknown. */
+        CreateModelBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The model ID is not a UUID. */
+        InvalidModelID: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Invalid UUID \"x\".",
+                 *       "detail": "invalid UUID length: 1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The context is unknown, or the model config or reasoning effort is invalid. */
+        ModelOverrideBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The body is not JSON of the right types (Go's decoder). */
+        InvalidJSONBody: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Request body must be valid JSON.",
+                 *       "detail": "unexpected EOF"
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The caller may not change the deployment's settings (never the mock's demo users). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Forbidden."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description More than 25 workspace IDs, or one that is not a UUID. */
+        ByWorkspaceBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The body is not JSON of the right types, it changes the caller's own role, or it names someone the mock cannot share with. */
+        UpdateChatACLBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description `limit` is not a 32-bit integer from 0 to 2000. */
+        PromptsBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The chat is archived (or `{chat}` is not a UUID). */
+        CompactBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Cannot compact an archived chat."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The chat is generating, or has nothing to summarize after its last compaction. */
+        CompactConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The chat is archived (or `{chat}` is not a UUID). */
+        ClearBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Cannot clear an archived chat."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The chat is generating or has queued messages, or has nothing to clear. */
+        ClearConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The chat is not in an invalid state (always, in the mock). */
+        ReconcileConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Chat is not in an invalid state.",
+                 *       "detail": "chat state transition ReconcileInvalidState not allowed from state W"
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The debug run ID (or `{chat}`) is not a UUID. */
+        DebugRunBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Invalid debug run ID.",
+                 *       "detail": "invalid UUID length: 1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The body is not JSON of the right types, or the text is longer than 131072 bytes. */
+        PromptTooLong: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "System prompt exceeds maximum length.",
+                 *       "detail": "Maximum length is 131072 bytes, got 131073."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The TTL is negative, under a minute (but not 0), or over 30 days. */
+        WorkspaceTTLBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Workspace TTL must not be less than 1 minute."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The number of days is not from 0 to 3650. */
+        DaysBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Retention days must be between 0 and 3650."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The provider is not one the virtual desktop supports. */
+        ComputerUseBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Invalid computer use provider.",
+                 *       "detail": "Expected one of: anthropic, openai. Got \"x\"."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description A limit is negative. */
+        AdvisorBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "max_uses_per_run -1 must be non-negative."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The model config ID is not a UUID, or the threshold is not from 0 to 100. */
+        ThresholdBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The legacy chat provider API was removed. */
+        LegacyProvidersGone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Legacy chat provider APIs were removed. Use AI provider APIs instead.",
+                 *       "detail": "See https://coder.com/docs/ai-coder/agents/models#providers for AI provider configuration."
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
+        /** @description The caller's orchestrator chat already exists (`detail` is its ID). */
+        OrchestratorConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "An orchestrator chat already exists.",
+                 *       "detail": "2f1d6b2e-7a43-5b8f-9c1e-3d5a7b9c0e12"
+                 *     }
+                 */
+                "application/json": components["schemas"]["codersdk.Response"];
+            };
+        };
     };
     parameters: {
         /**
@@ -1173,6 +2841,11 @@ export interface components {
          * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
          */
         chat: string;
+        /**
+         * @description Chat file ID; not a UUID is a 400 `Invalid file ID.` (a 404 on the signed download).
+         * @example 5e0f8a6c-2b1d-4c3e-9f7a-8b6c5d4e3f21
+         */
+        file: string;
         /**
          * @description Queued message ID (a 64-bit integer).
          * @example 3
@@ -1269,6 +2942,868 @@ export interface operations {
             400: components["responses"]["CreateChatBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["CreateChatForbidden"];
+            409: components["responses"]["OrchestratorConflict"];
+        };
+    };
+    "list-chats-by-workspace": {
+        parameters: {
+            query?: {
+                /**
+                 * @description Comma-separated workspace IDs.
+                 * @example 9d31ba28-32c5-539c-b384-527e7adfb454
+                 */
+                workspace_ids?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["coderd.chatsByWorkspaceResponse"];
+                };
+            };
+            400: components["responses"]["ByWorkspaceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    "get-chat-system-prompt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatSystemPromptResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-system-prompt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatSystemPromptRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PromptTooLong"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-plan-mode-instructions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatPlanModeInstructionsResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-plan-mode-instructions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatPlanModeInstructionsRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PromptTooLong"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-personal-model-override-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatPersonalModelOverridesAdminSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-personal-model-override-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatPersonalModelOverridesAdminSettingsRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJSONBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-debug-logging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatDebugLoggingAdminSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-debug-logging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatDebugLoggingAllowUsersRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJSONBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-user-chat-debug-logging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.UserChatDebugLoggingSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-user-chat-debug-logging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateUserChatDebugLoggingRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJSONBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-user-chat-custom-prompt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.UserChatCustomPrompt"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-user-chat-custom-prompt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UserChatCustomPrompt.request"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.UserChatCustomPrompt"];
+                };
+            };
+            400: components["responses"]["PromptTooLong"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-workspace-ttl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatWorkspaceTTLResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-workspace-ttl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatWorkspaceTTLRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["WorkspaceTTLBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-retention-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatRetentionDaysResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-retention-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatRetentionDaysRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["DaysBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-debug-retention-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatDebugRetentionDaysResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-debug-retention-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatDebugRetentionDaysRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["DaysBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-auto-archive-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatAutoArchiveDaysResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-auto-archive-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatAutoArchiveDaysRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["DaysBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-computer-use-provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatComputerUseProviderResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-computer-use-provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatComputerUseProviderRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ComputerUseBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-chat-advisor-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.AdvisorConfig"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-advisor-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateAdvisorConfigRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdvisorBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    "get-user-chat-compaction-thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.UserChatCompactionThresholds"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    "update-user-chat-compaction-threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid chat model config ID.`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                modelConfig: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateUserChatCompactionThresholdRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.UserChatCompactionThreshold"];
+                };
+            };
+            400: components["responses"]["ThresholdBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "delete-user-chat-compaction-threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid chat model config ID.`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                modelConfig: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ThresholdBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "list-chat-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            401: components["responses"]["Unauthorized"];
+            410: components["responses"]["LegacyProvidersGone"];
+        };
+    };
+    "create-chat-provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            401: components["responses"]["Unauthorized"];
+            410: components["responses"]["LegacyProvidersGone"];
+        };
+    };
+    "list-user-chat-provider-configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            401: components["responses"]["Unauthorized"];
+            410: components["responses"]["LegacyProvidersGone"];
+        };
+    };
+    "upload-chat-file": {
+        parameters: {
+            query: {
+                /**
+                 * @description Organization ID.
+                 * @example 7c60d51f-b44e-4682-87d6-449835ea4de6
+                 */
+                organization: string;
+            };
+            header: {
+                /**
+                 * @description Attachment disposition carrying the file name (`filename*=UTF-8''...` wins).
+                 * @example attachment; filename="notes.txt"
+                 */
+                "Content-Disposition": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.UploadChatFileResponse"];
+                };
+            };
+            400: components["responses"]["UploadChatFileBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["FileTooLarge"];
+        };
+    };
+    "get-chat-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat file ID; not a UUID is a 400 `Invalid file ID.` (a 404 on the signed download).
+                 * @example 5e0f8a6c-2b1d-4c3e-9f7a-8b6c5d4e3f21
+                 */
+                file: components["parameters"]["file"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes, with the media type stored at upload (one of the allowed types) and a `Content-Disposition` naming it (`inline` for images). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "text/csv": string;
+                    "text/markdown": string;
+                    "text/plain": string;
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["InvalidFileID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "create-chat-file-download-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat file ID; not a UUID is a 400 `Invalid file ID.` (a 404 on the signed download).
+                 * @example 5e0f8a6c-2b1d-4c3e-9f7a-8b6c5d4e3f21
+                 */
+                file: components["parameters"]["file"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatFileDownloadURLResponse"];
+                };
+            };
+            400: components["responses"]["InvalidFileID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "download-chat-file-with-signed-token": {
+        parameters: {
+            query: {
+                /**
+                 * @description The download URL's token.
+                 * @example 0f2c6e1a9b8d4c7e8f1a2b3c4d5e6f70
+                 */
+                token: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Chat file ID; not a UUID is a 400 `Invalid file ID.` (a 404 on the signed download).
+                 * @example 5e0f8a6c-2b1d-4c3e-9f7a-8b6c5d4e3f21
+                 */
+                file: components["parameters"]["file"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes, with the media type stored at upload (one of the allowed types) and a `Content-Disposition` naming it (`inline` for images). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "text/csv": string;
+                    "text/markdown": string;
+                    "text/plain": string;
+                    "application/json": unknown;
+                };
+            };
+            404: components["responses"]["NotFound"];
         };
     };
     "get-chat-by-id": {
@@ -1616,6 +4151,370 @@ export interface operations {
             409: components["responses"]["PromoteQueuedConflict"];
         };
     };
+    "get-chat-acls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatACL"];
+                };
+            };
+            400: components["responses"]["InvalidChatID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-chat-acl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatACL"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["UpdateChatACLBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-chat-cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatCost"];
+                };
+            };
+            400: components["responses"]["InvalidChatID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "list-chat-user-prompts": {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 0 to 2000; 0 (the default) means 500.
+                 * @example 500
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatPromptsResponse"];
+                };
+            };
+            400: components["responses"]["PromptsBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "compact-chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.Chat"];
+                };
+            };
+            400: components["responses"]["CompactBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CompactConflict"];
+        };
+    };
+    "clear-chat-context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.Chat"];
+                };
+            };
+            400: components["responses"]["ClearBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ClearConflict"];
+        };
+    };
+    "reconcile-invalid-chat-state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.Chat"];
+                };
+            };
+            400: components["responses"]["InvalidChatID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ReconcileConflict"];
+        };
+    };
+    "propose-chat-title": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ProposeChatTitleResponse"];
+                };
+            };
+            400: components["responses"]["InvalidChatID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-chat-diff-contents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatDiffContents"];
+                };
+            };
+            400: components["responses"]["InvalidChatID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "refresh-chat-context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.Chat"];
+                };
+            };
+            400: components["responses"]["InvalidChatID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "list-chat-debug-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatDebugRunSummary"][];
+                };
+            };
+            400: components["responses"]["InvalidChatID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-chat-debug-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Chat ID; a value google/uuid does not parse is a 400 `Invalid UUID "<value>".`
+                 * @example efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86
+                 */
+                chat: components["parameters"]["chat"];
+                /**
+                 * @description Debug run ID; not a UUID is a 400 `Invalid debug run ID.`
+                 * @example 00000000-0000-0000-0000-000000000001
+                 */
+                debugRun: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatDebugRun"];
+                };
+            };
+            400: components["responses"]["DebugRunBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     "list-ai-models-and-provider-descriptors-in-an-organization": {
         parameters: {
             query?: never;
@@ -1640,6 +4539,387 @@ export interface operations {
                     "application/json": components["schemas"]["codersdk.OrganizationChatModelsResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "create-an-ai-model-in-an-organization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.CreateChatModelRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModel"];
+                };
+            };
+            400: components["responses"]["CreateModelBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-an-ai-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModel"];
+                };
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "delete-an-ai-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-an-ai-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatModelRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModel"];
+                };
+            };
+            400: components["responses"]["CreateModelBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-ai-model-acl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModelACL"];
+                };
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-ai-model-acl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatModelACLRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "list-ai-model-acl-available": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Model config ID; not a UUID is a 400 `Invalid UUID "<value>".`
+                 * @example 37e97861-314b-58a9-9b95-bfb763a883be
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModelACL"];
+                };
+            };
+            400: components["responses"]["InvalidModelID"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "list-organization-chat-model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModelOverridesResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-organization-chat-model-override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description Override context: general, explore, title_generation, compaction or advisor.
+                 * @example general
+                 */
+                context: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateChatModelOverrideRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.ChatModelOverrideResponse"];
+                };
+            };
+            400: components["responses"]["ModelOverrideBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-organization-member-chat-model-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description User name, ID, or `me`.
+                 * @example me
+                 */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["codersdk.UserChatPersonalModelOverridesResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-organization-member-chat-model-override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization name or ID.
+                 * @example coder
+                 */
+                organization: string;
+                /**
+                 * @description User name, ID, or `me`.
+                 * @example me
+                 */
+                user: string;
+                /**
+                 * @description root, general or explore.
+                 * @example root
+                 */
+                context: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["codersdk.UpdateUserChatPersonalModelOverrideRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ModelOverrideBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
