@@ -27,7 +27,9 @@ from mockserver.app.factory import Settings
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
 EXAMPLES = 15  # per operation and mode
-SCENARIOS = 80  # of the state machine, each up to 8 steps (fewer rarely get past a create, among ~50 operations)
+SCENARIOS = (
+    80  # of the state machine, each up to 8 steps (fewer rarely get past a create, among ~50 operations)
+)
 
 
 def _settings(examples: int, **extra: Any) -> settings:
