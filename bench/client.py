@@ -8,11 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.endpoints import CREATE_CHAT_BODY, Fixtures
+from bench.endpoints import CURRENT_SEND_BODY, WRITE_CHATS, Fixtures, endpoints_of
 
-__all__ = ["Client", "ServerNotReady"]
+__all__ = ["READ_CHAT_POSTS", "Client", "ServerNotReady"]
 
 _PROBE_CHAT = "efc9fe20-a1e5-4a8c-9c48-f1b30c1e4f86"
+# Messages posted to today's read chat before the load, so that a page of 50 is full.
+READ_CHAT_POSTS = 30
 
 
 class ServerNotReady(RuntimeError):
@@ -54,15 +56,26 @@ class Client:
             time.sleep(poll_s)
         raise ServerNotReady(f"nothing answered on port {self.port} within {timeout_s} s")
 
-    def create_chat(self) -> str:
+    def create_chat(self, body: str) -> str:
         """Create a chat over HTTP and return its id."""
-        status, body = self.request("POST", "/chats", CREATE_CHAT_BODY)
+        status, answer = self.request("POST", "/chats", body)
         if status != 201:
-            raise RuntimeError(f"POST /chats answered {status}: {body[:300]!r}")
-        chat_id = json.loads(body)["id"]
+            raise RuntimeError(f"POST /chats answered {status}: {answer[:300]!r}")
+        chat_id = json.loads(answer)["id"]
         assert isinstance(chat_id, str)
         return chat_id
 
-    def fixtures(self) -> Fixtures:
-        """One chat to read and one to post messages to."""
-        return Fixtures(read_chat=self.create_chat(), write_chat=self.create_chat())
+    def fixtures(self, api: str = "v1") -> Fixtures:
+        """V1: one chat to read and one to post messages to. Today's API: a read chat with a
+        transcript longer than a page, and WRITE_CHATS chats that posts go to in turn."""
+        _, create_body = endpoints_of(api)
+        read_chat = self.create_chat(create_body)
+        if api != "current":
+            return Fixtures(read_chat=read_chat, write_chat=self.create_chat(create_body))
+        for _ in range(READ_CHAT_POSTS):
+            time.sleep(0.01)  # the run before finishes: the post starts a run, not a queue
+            status, answer = self.request("POST", f"/chats/{read_chat}/messages", CURRENT_SEND_BODY)
+            if status != 200:
+                raise RuntimeError(f"POST messages answered {status}: {answer[:300]!r}")
+        writes = tuple(self.create_chat(create_body) for _ in range(WRITE_CHATS))
+        return Fixtures(read_chat=read_chat, write_chat=writes[0], write_chats=writes)

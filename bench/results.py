@@ -22,6 +22,8 @@ class Measurement:
     cpu_s: float  # server CPU over the run and the settle after it
     settle_s: float  # how long the server kept burning CPU after wrk stopped
     rss_bytes: int  # after the run
+    api: str = "v1"  # the generation served (`serve --api`)
+    load_1m: float = float("nan")  # the machine's 1-minute load average as the run began
 
     @property
     def cpu_us_per_request(self) -> float:
@@ -39,12 +41,14 @@ class Session:
     rss_idle_bytes: int
     measurements: tuple[Measurement, ...]
     first_start_s: float = float("nan")  # that unrecorded start: the files may have to come from disk
+    api: str = "v1"
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     """Medians over rounds for one server and one endpoint."""
 
+    api: str
     server: str
     endpoint: str
     req_per_s: float
@@ -56,11 +60,13 @@ class Row:
     rss_bytes: int  # the largest seen after a run
     errors: int  # summed over rounds: status >= 400 and socket errors
     rounds: int
+    load_1m: float  # median of the runs' load averages
 
 
 def _row(measurements: Sequence[Measurement]) -> Row:
     rates = [m.wrk.req_per_s for m in measurements]
     return Row(
+        api=measurements[0].api,
         server=measurements[0].server,
         endpoint=measurements[0].endpoint,
         req_per_s=statistics.median(rates),
@@ -72,13 +78,14 @@ def _row(measurements: Sequence[Measurement]) -> Row:
         rss_bytes=max(m.rss_bytes for m in measurements),
         errors=sum(m.wrk.errors for m in measurements),
         rounds=len(measurements),
+        load_1m=statistics.median(m.load_1m for m in measurements),
     )
 
 
 def rows(sessions: Sequence[Session]) -> list[Row]:
-    """One row per server and endpoint, in the order first measured."""
-    groups: dict[tuple[str, str], list[Measurement]] = {}
+    """One row per generation, server and endpoint, in the order first measured."""
+    groups: dict[tuple[str, str, str], list[Measurement]] = {}
     for session in sessions:
         for m in session.measurements:
-            groups.setdefault((m.server, m.endpoint), []).append(m)
+            groups.setdefault((m.api, m.server, m.endpoint), []).append(m)
     return [_row(group) for group in groups.values()]

@@ -402,6 +402,58 @@ def bench_fanout(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     }
 
 
+# --- 1b. many clients, many posts ------------------------------------------------------------
+
+
+def run_ends(log: ClientLog) -> list[float]:
+    """When the client got each live `waiting` status: the end of each run, in order."""
+    keys, times = log.keys[log.snapshot_events :], log.times[log.snapshot_events :]
+    return [at for key, at in zip(keys, times, strict=True) if key == ("status", "waiting")]
+
+
+def bench_posts(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """`--clients` stream clients of one chat, then `--posts` echo posts one every `--interval` s:
+    for each post, from sending it to the moment the last client got the run's `waiting`."""
+    with serving(args.python, out / "posts.log", ["--api", "current"]) as server:
+        chat = idle_chat(server.port)
+        before = stored_ids(server.port, chat)
+        pool = WorkerPool(_client_worker, server.port, chat, args.clients, args.workers, cpu=PINNING["load"])
+        pool.wait("ready", timeout=600)
+        sent: list[float] = []
+        with RssSampler(server) as sampler:
+            cpu0 = server.cpu_s()
+            start = time.monotonic()
+            for n in range(args.posts):
+                time.sleep(max(0.0, start + n * args.interval - time.monotonic()))
+                sent.append(time.monotonic())
+                post(server.port, chat, f"post {n}")
+            pool.expect(args.posts)
+            pool.wait("delivered", timeout=600)
+            cpu1 = server.cpu_s()
+        logs: list[ClientLog] = [log for logs_of_one in pool.close() for log in logs_of_one]
+        stored = [i for i in stored_ids(server.port, chat) if i not in before]
+        tracebacks = server.tracebacks()
+    ends = [run_ends(log) for log in logs]
+    latencies = [
+        max(mine[n] for mine in ends) - at for n, at in enumerate(sent) if all(len(mine) > n for mine in ends)
+    ]
+    events = sum(len(log.keys) - log.snapshot_events for log in logs)
+    return {
+        **judge(logs, stored, args.posts),
+        "posts": args.posts,
+        "interval_s": args.interval,
+        "runs_seen_by_every_client": len(latencies),
+        "latency_p50_s": pct(latencies, 50),
+        "latency_p99_s": pct(latencies, 99),
+        "latency_max_s": max(latencies, default=float("nan")),
+        "events_delivered": events,
+        "server_cpu_s": cpu1 - cpu0,
+        "cpu_us_per_event": (cpu1 - cpu0) / max(events, 1) * 1e6,
+        "rss_peak_mib": sampler.peak,
+        "tracebacks": tracebacks,
+    }
+
+
 # --- 2. a client that stops reading ----------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = ["WrkError", "WrkResult", "lua_script", "parse_output", "wrk_argv"]
@@ -39,12 +39,24 @@ def _lua_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def lua_script(method: str, path: str, headers: Mapping[str, str], body: str | None) -> str:
-    """A wrk script that sends the same request on every connection."""
+def lua_script(
+    method: str, path: str, headers: Mapping[str, str], body: str | None, rotate: Sequence[str] = ()
+) -> str:
+    """A wrk script that sends the same request on every connection (or, with `rotate`, the
+    same request to each of those paths in turn)."""
     lines = [f"wrk.method = {_lua_string(method)}", f"wrk.path = {_lua_string(path)}"]
     lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
     if body is not None:
         lines.append(f"wrk.body = {_lua_string(body)}")
+    if rotate:
+        lines.append("local paths = {" + ", ".join(_lua_string(p) for p in rotate) + "}")
+        lines += [
+            "local sent = 0",
+            "request = function()",
+            "  sent = sent + 1",
+            "  return wrk.format(nil, paths[(sent % #paths) + 1])",
+            "end",
+        ]
     return "\n".join(lines) + "\n"
 
 

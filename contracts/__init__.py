@@ -6,7 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contracts.fuzz import FuzzBudget
+    from contracts.fuzz_budget import FuzzBudget
     from contracts.report import ExitCode, Report
     from contracts.runner import VerifyOptions, verify
     from contracts.target import Target
@@ -18,7 +18,7 @@ __all__ = ["ExitCode", "FuzzBudget", "Report", "Target", "VerifyOptions", "Viola
 # registers the verify command, does not pay for importing Schemathesis at start-up.
 _HOMES = {
     "ExitCode": "contracts.report",
-    "FuzzBudget": "contracts.fuzz",
+    "FuzzBudget": "contracts.fuzz_budget",
     "Report": "contracts.report",
     "Target": "contracts.target",
     "VerifyOptions": "contracts.runner",

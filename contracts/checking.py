@@ -7,6 +7,7 @@ context instead, and says which rules its situations exercised.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ __all__ = [
     "Scenario",
     "ScenarioContext",
     "Suite",
+    "Tally",
     "expect_status",
     "json_list",
     "json_object",
@@ -42,6 +44,18 @@ class PostedRun:
     run_id: str
     token: str
     text: str
+
+
+@dataclass(slots=True)
+class Tally:
+    """How many things the checks judged (runs, events, payloads), counted by checks that may run at once."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, name: str, count: int = 1) -> None:
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + count
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,7 @@ class ScenarioContext:
     read_slice: float = 0.02  # real seconds one stream read waits before the chat is polled over REST
     organization: str | None = None  # today's API: where chats are created (None: the suite finds it)
     memo: dict[str, Any] = field(default_factory=dict)  # what one check found for the next ones
+    tally: Tally = field(default_factory=Tally)  # what was judged, shared by every check of the run
 
     def send(self, method: str, path: str, *, token: str | None = None, **body: Any) -> httpx.Response:
         """A request as the main user unless another token is given."""
@@ -101,6 +116,7 @@ class Scenario:
     rules: tuple[str, ...]  # the first is the rule a ContractBroken without one is reported under
     run: Callable[[ScenarioContext], str | None]  # returns a note when it could not check fully
     marks: bool = True  # False: the check says itself which rules its situations exercised
+    after_all: bool = False  # True: runs alone, once every check before it has ended (it reads their runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +130,10 @@ class Suite:
     response_checks: Callable[[Any], list[Callable[[Any, Any, Any], None]]]  # Schemathesis-phase checks
     # Schemathesis configuration the API needs, from what the scenario checks found (their memo).
     fuzz_config: Callable[[dict[str, Any]], dict[str, Any]] = lambda memo: {}
+    # What every check (and the Schemathesis phase) shares, found once before them (the memo).
+    prepare: Callable[[ScenarioContext], object] = lambda ctx: None
+    # Why the server is not this generation's API (with a hint), or None: asked before any check.
+    recognise: Callable[[Probe, str], str | None] = lambda probe, token: None
 
 
 def snippet(response: httpx.Response) -> str:
@@ -165,7 +185,9 @@ def json_list(response: httpx.Response, kind: str) -> list[Any]:
 
 def read_openapi(path: Path) -> dict[str, Any]:
     """An OpenAPI document read from `path` (YAML or JSON); a document that is no mapping is refused."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader when PyYAML has it: the same document, read ten times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     if not isinstance(document, dict):
         raise ValueError("the OpenAPI document is not a mapping")
     return document

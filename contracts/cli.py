@@ -16,7 +16,7 @@ def _verify(args: argparse.Namespace) -> int:
     Exits 0 when it conforms, 1 when it violates the contract (a summary grouped by rule, each
     with a curl reproduction), 2 when no verdict can be given (unreachable, token rejected).
     """
-    from contracts.fuzz import FuzzBudget
+    from contracts.fuzz_budget import FuzzBudget
     from contracts.report import ExitCode
     from contracts.runner import DEFAULT_AGENT_TIMEOUT, VerifyOptions, suite_named, verify
     from contracts.target import Target
@@ -46,6 +46,11 @@ def _verify(args: argparse.Namespace) -> int:
         else default.stateful_examples,
         stateful_steps=default.stateful_steps,
     )
+    try:
+        only, skip, fuzz = _selection(suite.book, args.only, args.skip)
+    except ValueError as error:
+        print(f"verify: cannot judge: {error}", file=sys.stderr)
+        return ExitCode.CANNOT_JUDGE
     options = VerifyOptions(
         seed=args.seed,
         budget=budget,
@@ -53,12 +58,51 @@ def _verify(args: argparse.Namespace) -> int:
         expect_agent=args.expect_agent if args.expect_agent is not None else DEFAULT_AGENT_TIMEOUT,
         api=args.api,
         organization=args.organization,
+        only=only,
+        skip=skip,
+        schemathesis=fuzz,
+        jobs=args.jobs,
+        progress=(lambda line: None) if args.quiet else _to_stderr,
     )
     report = verify(target, args.token, options)
     print(report.summary())
     if args.junit_xml is not None:
         report.write_junit(args.junit_xml)
     return int(report.exit_code)
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+PHASES = ("scenarios", "schemathesis")
+
+
+def _names(values: list[str] | None) -> set[str]:
+    return {name.strip() for value in values or [] for name in value.split(",") if name.strip()}
+
+
+def _selection(
+    book: Any, only_values: list[str] | None, skip_values: list[str] | None
+) -> tuple[frozenset[str] | None, frozenset[str], bool]:
+    """--only and --skip as the scenario checks' rules, and whether the Schemathesis phase runs.
+
+    A name is a phase (`scenarios`, `schemathesis`) or a rule of the book (--list-rules); a rule
+    of the Schemathesis phase selects that phase.
+    """
+    rules = set(book.names())
+    fuzz_rules = {rule.name for rule in book.sections[-1].rules}
+    only, skip = _names(only_values), _names(skip_values)
+    unknown = sorted((only | skip) - rules - set(PHASES))
+    if unknown:
+        raise ValueError(f"--only/--skip: no phase or rule {', '.join(unknown)} (see --list-rules)")
+    scenario_rules = rules - fuzz_rules
+    chosen: frozenset[str] | None = None
+    if only:
+        chosen = frozenset((scenario_rules if "scenarios" in only else set()) | (only & scenario_rules))
+    skipped = frozenset((scenario_rules if "scenarios" in skip else set()) | (skip & scenario_rules))
+    fuzz = "schemathesis" not in skip and (not only or bool(only & ({"schemathesis"} | fuzz_rules)))
+    return chosen, skipped, fuzz
 
 
 def _positive(kind: Any) -> Any:
@@ -108,4 +152,20 @@ def add_verify_command(subparsers: Any) -> None:
         metavar="ID",
         help="--api current: the organization verify creates chats in (default: the one named `coder`)",
     )
+    verify.add_argument(
+        "--only",
+        action="append",
+        metavar="NAMES",
+        help="run only these phases (scenarios, schemathesis) or rules (--list-rules); comma-separated",
+    )
+    verify.add_argument(
+        "--skip", action="append", metavar="NAMES", help="leave out these phases or rules; comma-separated"
+    )
+    verify.add_argument(
+        "--jobs",
+        type=_positive(int),
+        metavar="N",
+        help="scenario checks run at once over the network (default: 8; they mostly wait on runs)",
+    )
+    verify.add_argument("--quiet", action="store_true", help="print only the summary (no progress on stderr)")
     verify.set_defaults(func=_verify)

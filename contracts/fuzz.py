@@ -9,6 +9,7 @@ per rule and operation) instead of ending the run.
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,21 +24,13 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation import GenerationMode
 
+from contracts.fuzz_budget import FuzzBudget
 from contracts.target import Target
 from contracts.violations import Violation
 
 __all__ = ["FuzzBudget", "FuzzStats", "run_schemathesis"]
 
 Record = Callable[[Violation], None]
-
-
-@dataclass(frozen=True, slots=True)
-class FuzzBudget:
-    """How much the Schemathesis phase may send."""
-
-    max_examples: int = 100  # per operation and mode (positive, negative)
-    stateful_examples: int = 50  # scenarios of the state machine
-    stateful_steps: int = 8  # steps per scenario
 
 
 @dataclass(slots=True)
@@ -94,6 +87,7 @@ def run_schemathesis(
     record: Record,
     mask: Callable[[str], str],
     extra_config: Mapping[str, Any] | None = None,
+    progress: Callable[[str], None] = lambda line: None,
 ) -> FuzzStats:
     """Run the positive, negative and stateful phases; every failure goes to `record`."""
     load_all_checks()
@@ -129,12 +123,16 @@ def run_schemathesis(
             run = _settings(budget.max_examples)(
                 hypothesis.seed(_sub_seed(seed, operation.label, mode.value))(given)
             )
-            before = stats.calls
+            before, started = stats.calls, time.monotonic()
             # Unsatisfiable: nothing to generate in this mode (a parameter the suite fixed).
             with contextlib.suppress(hypothesis.errors.Unsatisfiable):
                 run()
             if mode is GenerationMode.NEGATIVE:
                 stats.negative_calls += stats.calls - before
+            progress(
+                f"  {operation.label} ({mode.value}): {stats.calls - before} calls "
+                f"({time.monotonic() - started:.1f} s)"
+            )
 
     machine = schema.as_state_machine()
 
@@ -158,7 +156,12 @@ def run_schemathesis(
     stateful = get_state_machine_test(
         Machine, settings=_settings(budget.stateful_examples, stateful_step_count=budget.stateful_steps)
     )
+    started = time.monotonic()
     hypothesis.seed(_sub_seed(seed, "stateful", ""))(stateful)()
+    progress(
+        f"  stateful: {stats.stateful_calls} calls in {budget.stateful_examples} scenarios "
+        f"({time.monotonic() - started:.1f} s)"
+    )
     return stats
 
 

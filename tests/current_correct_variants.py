@@ -3,7 +3,10 @@
 - `unmodified_mock`: the current-API mock on a virtual clock each request pushes.
 - `unknown_fields_everywhere`: the mock as a newer Coder would be, a field the document does not
   name added to every object it sends, bodies and stream frames (never inside `labels`, which
-  is the client's data), and an event of a type the document does not name in every frame.
+  is the client's data), an event of a type the document does not name in every stream frame,
+  and a watch event of a kind it does not name before each one (both sets are `x-open-set`).
+- `one_event_per_frame`: every stream event in a frame of its own (WIRE.md §7.1 allows any
+  batching): a check must read on until the run's last event (`error` after the status).
 - `slow_agent`: every action of every run a quarter second later than its scenario says, on a
   clock each request pushes a tenth of a second: a run spans dozens of verify's requests, so
   verify must wait for runs (and sees them busy) while the test takes a second of real time.
@@ -58,6 +61,20 @@ def _newer_coder(value: Any) -> Any:
     return grown
 
 
+def _newer_watch_kind(value: Any) -> list[Any]:
+    """A watch event is preceded by one of a kind the document does not name (about the same chat)."""
+    if isinstance(value, dict) and "kind" in value and isinstance(value.get("chat"), dict):
+        return [{"kind": "x_newer_kind", "chat": value["chat"]}, value]
+    return [value]
+
+
+def _each_event_alone(value: Any) -> list[Any]:
+    """A stream frame of n events becomes n frames of one event each."""
+    if isinstance(value, list) and len(value) > 1:
+        return [[event] for event in value]
+    return [value]
+
+
 def _keys_reversed(value: Any) -> Any:
     if isinstance(value, list):
         return [_keys_reversed(item) for item in value]
@@ -69,8 +86,13 @@ def _keys_reversed(value: Any) -> Any:
 class _JSONReencoded:
     """Each JSON body (and stream frame) of `app` passed through `reencode`."""
 
-    def __init__(self, app: ASGIApp, reencode: Callable[[Any], bytes]) -> None:
-        self._app, self._reencode = app, reencode
+    def __init__(
+        self,
+        app: ASGIApp,
+        reencode: Callable[[Any], bytes],
+        split: Callable[[Any], list[Any]] = lambda value: [value],
+    ) -> None:
+        self._app, self._reencode, self._split = app, reencode, split
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         start: dict[str, Any] = {}
@@ -79,7 +101,10 @@ class _JSONReencoded:
         async def reencoded(message: Any) -> None:
             if message["type"] == "websocket.send" and message.get("text"):
                 with contextlib.suppress(ValueError):  # a stream frame: one JSON array of events
-                    message = {**message, "text": self._reencode(json.loads(message["text"])).decode()}
+                    frames = self._split(json.loads(message["text"]))
+                    for frame in frames[:-1]:
+                        await send({**message, "text": self._reencode(frame).decode()})
+                    message = {**message, "text": self._reencode(frames[-1]).decode()}
             elif message["type"] == "http.response.start":
                 start.update(message)
                 return
@@ -118,8 +143,12 @@ CORRECT_VARIANTS: tuple[CorrectVariant, ...] = (
     CorrectVariant(
         "unknown_fields_everywhere",
         lambda: _JSONReencoded(
-            current_mock(), lambda value: json.dumps(_with_unknown_fields(value)).encode()
+            current_mock(), lambda value: json.dumps(_newer_coder(value)).encode(), _newer_watch_kind
         ),
+    ),
+    CorrectVariant(
+        "one_event_per_frame",
+        lambda: _JSONReencoded(current_mock(), lambda value: json.dumps(value).encode(), _each_event_alone),
     ),
     CorrectVariant("slow_agent", _slow_agent),
     CorrectVariant(

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
+from uuid import UUID
 
 import mockserver.current.generation
 from mockserver import DEMO_TOKENS, ManualScheduler, Settings, SteppingClock, create_app, seeded_uuids
@@ -23,7 +24,7 @@ from mockserver.core.models import Chat, ChatStatus
 from mockserver.core.store import ChatStore
 from mockserver.current.engine import ChatEngine
 
-__all__ = ["PUSH", "VARIANTS", "Variant", "current_mock", "rewrite_requests"]
+__all__ = ["PUSH", "UNBREAKABLE_DOCUMENT_RULES", "VARIANTS", "Variant", "current_mock", "rewrite_requests"]
 
 ASGIApp = Callable[..., Any]
 Rewrite = Callable[[str, str, int, Any], tuple[int, Any]]  # (method, route, status, body) -> (status, body)
@@ -716,6 +717,224 @@ STREAM_VARIANTS: tuple[Variant, ...] = (
 )
 
 
+# --- round 3: token sources, payload shapes, a failed run, an interrupt -----------------------
+
+
+class _Stripped:
+    """The mock behind a filter that removes a token source before the app reads the request."""
+
+    def __init__(self, *, cookie: bool = False, websocket_query: bool = False) -> None:
+        self._app, self._cookie, self._websocket_query = current_mock(), cookie, websocket_query
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and self._cookie:
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]}
+        if scope["type"] == "websocket" and self._websocket_query:
+            query = scope["query_string"].decode()
+            kept = "&".join(p for p in query.split("&") if not p.startswith("coder_session_token="))
+            scope = {**scope, "query_string": kept.encode()}
+        await self._app(scope, receive, send)
+
+
+def _session_cookie_not_read() -> ASGIApp:
+    # Breaks every_token_source_is_read (and the WebSockets' rule): the cookie a browser sends is never read.
+    return _Stripped(cookie=True)
+
+
+def _websocket_query_token_not_read() -> ASGIApp:
+    # Breaks websockets_read_every_token_source: `?coder_session_token=` is ignored on the WebSockets.
+    return _Stripped(websocket_query=True)
+
+
+class _HeaderBeforeCookie:
+    """Breaks token_sources_in_coder_order: the header is read first (a cookie loses to it)."""
+
+    def __init__(self) -> None:
+        self._app = current_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = scope["headers"]
+            if any(k.lower() == b"coder-session-token" for k, _ in headers):
+                headers = [(k, v) for k, v in headers if k.lower() != b"cookie"]
+                scope = {**scope, "headers": headers}
+        await self._app(scope, receive, send)
+
+
+def _usage_counted_in_strings(value: Any) -> Any:
+    # Breaks answers_fit_the_document: a message's usage counts are JSON strings ("12"), not integers.
+    if isinstance(value, list):
+        return [_usage_counted_in_strings(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: _usage_counted_in_strings(item) for key, item in value.items()}
+    if isinstance(value.get("usage"), dict):
+        out["usage"] = {key: str(count) for key, count in value["usage"].items()}
+    return out
+
+
+def _reasoning_renamed(value: Any) -> Any:
+    # Breaks answers_fit_the_document: reasoning parts are sent with the type `thinking`.
+    if isinstance(value, list):
+        return [_reasoning_renamed(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: _reasoning_renamed(item) for key, item in value.items()}
+    if value.get("type") == "reasoning" and "text" in value:
+        out["type"] = "thinking"
+    return out
+
+
+def _everywhere(rewrite: Callable[[Any], Any]) -> Callable[[], ASGIApp]:
+    """The rewrite applied to every JSON body and every stream frame."""
+
+    def body(method: str, route: str, status: int, value: Any) -> tuple[int, Any]:
+        return status, rewrite(value)
+
+    return lambda: _RewriteStream(
+        _RewriteResponses(current_mock(), body), frames=lambda: lambda e: [rewrite(e)]
+    )
+
+
+def _failed_run_told_waiting(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks run_ends_waiting_or_error: a failed run reads back `waiting`, without `last_error`.
+    if _is_chat(body) and body.get("status") == "error":
+        return status, {**{k: v for k, v in body.items() if k != "last_error"}, "status": "waiting"}
+    return status, body
+
+
+class _InterruptNeverReachesTheRun(ChatEngine):
+    """Breaks interrupt_stops_the_run: the chat is marked `interrupting`, the run goes on to its end."""
+
+    def _interrupting(self, chat_id: UUID) -> Chat:
+        return self._store.update_chat(chat_id, status=ChatStatus.INTERRUPTING)
+
+    def _turn_ended(self, chat_id: UUID, error: dict[str, Any] | None) -> None:
+        chat = self._find(chat_id)
+        if chat is not None and chat.status is ChatStatus.INTERRUPTING:
+            self._store.update_chat(chat_id, status=ChatStatus.WAITING)  # interrupting -> waiting, at the end
+            return
+        super()._turn_ended(chat_id, error)
+
+
+# --- chats.yaml: one planted bug per rule of the Schemathesis phase that a server can break ---
+
+
+def _create_answers_200(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks status_code_conformance: POST /chats answers 200, which the document does not name.
+    if (method, route, status) == ("POST", "/chats", 201):
+        return 200, body
+    return status, body
+
+
+def _invalid_json_is_a_crash(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks not_a_server_error: a body of the wrong JSON type crashes the handler (500).
+    if status == 400 and isinstance(body, dict) and body.get("message") == "Request body must be valid JSON.":
+        return 500, {"message": "An internal error occurred."}
+    return status, body
+
+
+class _ListAsText:
+    """Breaks content_type_conformance: GET /chats answers its JSON as `text/plain`."""
+
+    def __init__(self) -> None:
+        self._app = current_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or (scope["method"], _route(scope["path"])) != ("GET", "/chats"):
+            await self._app(scope, receive, send)
+            return
+
+        async def relabelled(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"content-type"]
+                message = {**message, "headers": [*headers, (b"content-type", b"text/plain")]}
+            await send(message)
+
+        await self._app(scope, receive, relabelled)
+
+
+def _bad_paging_lists_everything(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks negative_data_rejection: GET /chats with a paging value that does not parse lists anyway.
+    if (method, route, status) == ("GET", "/chats", 400):
+        return 200, []
+    return status, body
+
+
+def _list_signed_out(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks positive_data_acceptance: a valid GET /chats is answered 401 (documented, but not due).
+    if (method, route, status) == ("GET", "/chats", 200):
+        return 401, {
+            "message": "You are signed out or your session has expired. Please sign in again to continue."
+        }
+    return status, body
+
+
+class _AnonymousIsAlice:
+    """Breaks ignored_auth (and tokens_are_required): a request without a token is served as alice's."""
+
+    def __init__(self) -> None:
+        self._app = current_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        names = {k.lower() for k, _ in scope.get("headers", [])}
+        anonymous = not names & {b"coder-session-token", b"cookie", b"authorization"}
+        if scope["type"] == "http" and anonymous and b"coder_session_token" not in scope["query_string"]:
+            headers = [*scope["headers"], (b"coder-session-token", TOKENS[0].encode())]
+            scope = {**scope, "headers": headers}
+        await self._app(scope, receive, send)
+
+
+DOCUMENT_VARIANTS: tuple[Variant, ...] = (
+    Variant("create_answers_200", ("status_code_conformance",), _responses(_create_answers_200)),
+    Variant("invalid_json_is_a_crash", ("not_a_server_error",), _responses(_invalid_json_is_a_crash)),
+    Variant("list_as_text", ("content_type_conformance",), _ListAsText),
+    Variant(
+        "bad_paging_lists_everything", ("negative_data_rejection",), _responses(_bad_paging_lists_everything)
+    ),
+    Variant("list_signed_out", ("positive_data_acceptance",), _responses(_list_signed_out)),
+    Variant("anonymous_is_alice", ("ignored_auth",), _AnonymousIsAlice),
+)
+# The rules of the Schemathesis phase no server can break against this document: it names no
+# response header; verify's stateful driver gives Schemathesis no parent case, so a created chat
+# that cannot be read is never told (ensure_resource_availability, which verify reports not
+# exercised); the situations of the others never arise (not exercised either).
+UNBREAKABLE_DOCUMENT_RULES = frozenset(
+    {
+        "response_headers_conformance",
+        "ensure_resource_availability",
+        "missing_required_header",
+        "unsupported_method",
+        "allow_header_conformance",
+        "use_after_free",
+        "object_level_authorization",
+    }
+)
+
+ROUND_3_VARIANTS: tuple[Variant, ...] = (
+    Variant(
+        "session_cookie_not_read",
+        ("every_token_source_is_read", "websockets_read_every_token_source"),
+        _session_cookie_not_read,
+    ),
+    Variant(
+        "websocket_query_token_not_read",
+        ("websockets_read_every_token_source",),
+        _websocket_query_token_not_read,
+    ),
+    Variant("header_before_cookie", ("token_sources_in_coder_order",), _HeaderBeforeCookie),
+    Variant(
+        "usage_counted_in_strings", ("answers_fit_the_document",), _everywhere(_usage_counted_in_strings)
+    ),
+    Variant("reasoning_renamed", ("answers_fit_the_document",), _everywhere(_reasoning_renamed)),
+    Variant("failed_run_told_waiting", ("run_ends_waiting_or_error",), _responses(_failed_run_told_waiting)),
+    Variant(
+        "interrupt_never_reaches_the_run",
+        ("interrupt_stops_the_run",),
+        lambda: current_mock(engine=_InterruptNeverReachesTheRun),
+    ),
+)
+
 VARIANTS: tuple[Variant, ...] = (
     Variant(
         "queue_routes_look_up_before_auth",
@@ -775,6 +994,8 @@ VARIANTS: tuple[Variant, ...] = (
         lambda: current_mock(engine=_ToolResultsAcceptedTwice),
     ),
     *STREAM_VARIANTS,
+    *ROUND_3_VARIANTS,
+    *DOCUMENT_VARIANTS,
     Variant("status_in_capitals", ("response_schema_conformance",), _responses(_status_in_capitals)),
     Variant(
         "error_without_message",

@@ -18,7 +18,7 @@ from mockserver.core.models import Chat, Role
 from mockserver.core.store import ChatStore
 from mockserver.v1.agent import ScenarioAgent, plan_run
 
-__all__ = ["VARIANTS", "Variant", "correct_mock"]
+__all__ = ["UNBREAKABLE_DOCUMENT_RULES", "VARIANTS", "Variant", "correct_mock"]
 
 Rewrite = Callable[[str, str, int, Any], tuple[int, Any]]  # (method, path, status, body) -> (status, body)
 ASGIApp = Callable[..., Any]
@@ -570,6 +570,110 @@ class _UnknownQueryTokenForbidden:
         await self._app(scope, receive, send)
 
 
+# --- WIRE.md section 4: orders within a step, and the chat a post leaves alone -----------------
+
+
+def _tool_rows_batched(method: str, path: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks tool_result_follows_its_call: a step's calls are all listed before their results
+    # (call, call, result, result; WIRE.md section 4 lists each call then its result).
+    if (method, path, status) != ("GET", "/chats/{chat}/messages", 200) or not isinstance(body, list):
+        return status, body
+    rows = json.loads(json.dumps(body))
+    for index in range(len(rows) - 3):
+        kinds = [row["role"] for row in rows[index : index + 4]]
+        if kinds == ["tool_call", "tool_result", "tool_call", "tool_result"]:
+            first, second = rows[index + 1], rows[index + 2]
+            rows[index + 1] = {**second, "id": first["id"], "created_at": first["created_at"]}
+            rows[index + 2] = {**first, "id": second["id"], "created_at": second["created_at"]}
+    return status, rows
+
+
+def _tool_invocations_reversed(method: str, path: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks tool_invocations_match_tool_rows: a step's tool-invocation parts are in reverse call order.
+    if (method, path, status) != ("GET", "/chats/{chat}/messages", 200) or not isinstance(body, list):
+        return status, body
+    rows = json.loads(json.dumps(body))
+    for row in rows:
+        message = _content(row).get("message") if row.get("role") == "assistant" else None
+        parts = message.get("parts") if isinstance(message, dict) else None
+        if isinstance(parts, list) and sum(p.get("type") == "tool-invocation" for p in parts) > 1:
+            invocations = [p for p in parts if p.get("type") == "tool-invocation"]
+            others = [p for p in parts if p.get("type") != "tool-invocation"]
+            message["parts"] = others + invocations[::-1]
+    return status, rows
+
+
+class _PostTouchesTheChat:
+    """Breaks post_leaves_the_chat_unchanged: a chat's updated_at moves once a message is posted to it."""
+
+    def __init__(self) -> None:
+        self._posted: set[str] = set()
+        self._app = _RewriteResponses(correct_mock(), self._rewrite)
+
+    def _rewrite(self, method: str, path: str, status: int, body: Any) -> tuple[int, Any]:
+        if (method, path, status) == ("GET", "/chats/{chat}", 200) and body.get("id") in self._posted:
+            return status, {**body, "updated_at": "2099-01-01T00:00:00Z"}
+        return status, body
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        parts = scope.get("path", "").removeprefix("/api/v2").split("/")
+        if scope["type"] == "http" and scope["method"] == "POST" and parts[3:] == ["messages"]:
+            self._posted.add(parts[2])
+        await self._app(scope, receive, send)
+
+
+# --- chats.yaml: the Schemathesis phase's rules a server can break -----------------------------
+
+
+class _ChatAsText:
+    """Breaks content_type_conformance: GET /chats/{chat} answers its JSON as `text/plain`."""
+
+    def __init__(self) -> None:
+        self._app = correct_mock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or (scope["method"], _route(scope["path"])) != ("GET", "/chats/{chat}"):
+            await self._app(scope, receive, send)
+            return
+
+        async def relabelled(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"content-type"]
+                message = {**message, "headers": [*headers, (b"content-type", b"text/plain")]}
+            await send(message)
+
+        await self._app(scope, receive, relabelled)
+
+
+def _invalid_create_accepted(method: str, path: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks negative_data_rejection: POST /chats with an invalid body is answered 201.
+    return (201 if (method, path, status) == ("POST", "/chats", 400) else status), body
+
+
+def _transcript_signed_out(method: str, path: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks positive_data_acceptance: a valid transcript request answers 401 (documented, not due).
+    if (method, path, status) == ("GET", "/chats/{chat}/messages", 200):
+        message = "You are signed out or your session has expired. Please sign in again to continue."
+        return 401, {"message": message}
+    return status, body
+
+
+# The Schemathesis phase's rules no server can break against V1's document: it names no response
+# header, Schemathesis finds no parent case under verify's stateful driver, and the situations of
+# the others never arise (verify reports them not exercised).
+UNBREAKABLE_DOCUMENT_RULES = frozenset(
+    {
+        "response_headers_conformance",
+        "ensure_resource_availability",
+        "missing_required_header",
+        "unsupported_method",
+        "allow_header_conformance",
+        "use_after_free",
+        "object_level_authorization",
+    }
+)
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant(
         "create_answers_200",
@@ -678,6 +782,16 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant("run_row_ids_reversed", ("run_row_ids_increase",), _rewritten(_rewrite_each_run(_ids_reversed))),
     Variant("history_rewritten", ("history_is_append_only",), _rewritten(_history_rewritten)),
+    Variant("tool_rows_batched", ("tool_result_follows_its_call",), _rewritten(_tool_rows_batched)),
+    Variant(
+        "tool_invocations_reversed",
+        ("tool_invocations_match_tool_rows",),
+        _rewritten(_tool_invocations_reversed),
+    ),
+    Variant("post_touches_the_chat", ("post_leaves_the_chat_unchanged",), _PostTouchesTheChat),
+    Variant("chat_as_text", ("content_type_conformance",), _ChatAsText),
+    Variant("invalid_create_accepted", ("negative_data_rejection",), _rewritten(_invalid_create_accepted)),
+    Variant("transcript_signed_out", ("positive_data_acceptance",), _rewritten(_transcript_signed_out)),
     # Breaks every_token_source_is_read: the cookie is never looked at.
     Variant(
         "cookie_token_ignored",

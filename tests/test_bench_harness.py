@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.bars import judge
+from bench.endpoints import CURRENT_ENDPOINTS, Fixtures
 from bench.procstat import ProcTree, cpu_busy_ticks
-from bench.report import render
+from bench.report import kept_sections, render
 from bench.results import Measurement, Session, rows
-from bench.wrk import WrkError, lua_script, parse_output
+from bench.wrk import WrkError, WrkResult, lua_script, parse_output
 
 WRK_OUTPUT = """\
 Running 5s test @ http://127.0.0.1:4010
@@ -111,8 +113,71 @@ def test_report_judges_the_warm_start_up_and_shows_the_first_start() -> None:
 
     report = render(sessions, rows(sessions), {"date": "today"})
 
-    # the warm start-ups 0.31/0.33/0.52 and the first starts 0.62/0.48/0.30, median and range
-    assert "| mock | 0.330 | 0.310-0.520 | 0.480 | 0.300-0.620 | 48 | 50 |" in report
-    assert "- mock: 0.310 (first 0.620), 0.330 (first 0.480), 0.520 (first 0.300)" in report
+    # the warm start-ups 0.31/0.33/0.52 (median and range) and the first starts' median 0.48
+    assert "| v1 | mock | 0.330 | 0.310-0.520 | 0.480 | 48 | 50 |" in report
+    assert "- v1 mock: 0.310 (first 0.620), 0.330 (first 0.480), 0.520 (first 0.300)" in report
     # the bar judges the worst warm start-up, not a first start
-    assert "| mock start-up ≤ 0.5 s | 0.520 s (worst of 3) | **FAIL** |" in report
+    assert "| mock start-up ≤ 0.4 s (warm) | 0.520 s (worst of 3) | **FAIL** |" in report
+
+
+def test_lua_script_with_paths_to_rotate_sends_each_in_turn() -> None:
+    script = lua_script("POST", "/a", {}, "{}", rotate=["/a", "/b"])
+    assert 'local paths = {"/a", "/b"}' in script
+    assert "return wrk.format(nil, paths[(sent % #paths) + 1])" in script
+
+
+def test_todays_send_message_goes_to_the_write_chats_in_turn() -> None:
+    send = next(e for e in CURRENT_ENDPOINTS if e.name == "send message")
+    fixtures = Fixtures(read_chat="r", write_chat="w1", write_chats=("w1", "w2"))
+    assert [send.resolve(fixtures, i) for i in range(3)] == [
+        "/chats/w1/messages",
+        "/chats/w2/messages",
+        "/chats/w1/messages",
+    ]
+
+
+def _run(server: str, endpoint: str, rate: float, cpu_s: float, *, api: str = "v1") -> Measurement:
+    wrk = WrkResult(
+        requests=1000,
+        duration_s=1.0,
+        req_per_s=rate,
+        p50_s=0.002,
+        p99_s=0.008,
+        non_2xx_3xx=0,
+        socket_errors=0,
+    )
+    return Measurement(server, endpoint, 1, wrk, cpu_s, 0.2, 0, api)
+
+
+def test_the_bars_set_the_mock_against_prism_and_the_ceiling_of_the_same_run() -> None:
+    runs = (
+        _run("mock", "get chat", 3000, 0.12),  # 120 µs a request
+        _run("mock", "send message", 1000, 0.30),
+        _run("prism", "get chat", 900, 0.6),
+        _run("prism", "send message", 400, 0.9),
+        _run("ceiling", "get chat", 5000, 0.07),  # 70 µs
+    )
+    sessions = [Session(m.server, 1, 0.35, 0, (m,), 0.5) for m in runs]
+
+    verdicts = {v.bar: (v.measured, v.holds) for v in judge(rows(sessions), sessions)}
+
+    assert verdicts["v1 get chat: mock ≥ 3x Prism req/s"] == ("3.33x", True)
+    assert verdicts["v1 send message: mock ≥ 3x Prism req/s"] == ("2.50x", False)
+    assert verdicts["v1 get chat: mock ≥ 0.5x the ceiling's req/s"] == ("0.60x", True)
+    assert verdicts["v1 get chat: mock CPU/request ≤ 2x the ceiling's GET chat"] == (
+        "120 / 70 µs = 1.71x",
+        True,
+    )
+    assert verdicts["v1 send message: mock CPU/request ≤ 4x the ceiling's GET chat"] == (
+        "300 / 70 µs = 4.29x",
+        False,
+    )
+    assert verdicts["v1 get chat: mock p99 ≤ 10 ms, no errors"] == ("8.00 ms", True)
+
+
+def test_the_report_keeps_the_sections_other_commands_wrote(tmp_path: Path) -> None:
+    report = tmp_path / "REPORT.md"
+    report.write_text("# old head\n\n<!-- stream-bars: x -->\nbars\n\n<!-- fanout: y -->\nfanout\n")
+    assert kept_sections("# new head\n", report) == (
+        "# new head\n\n<!-- stream-bars: x -->\nbars\n\n<!-- fanout: y -->\nfanout\n"
+    )

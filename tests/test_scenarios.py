@@ -19,7 +19,17 @@ from mockserver.core.scenarios import (
     load_scenario,
 )
 
-BUILTIN = ("echo", "tool-use", "reasoning", "slow", "upstream-error", "length", "client-tool", "retry")
+BUILTIN = (
+    "echo",
+    "tool-use",
+    "parallel-tools",
+    "reasoning",
+    "slow",
+    "upstream-error",
+    "length",
+    "client-tool",
+    "retry",
+)
 
 
 def test_builtin_library_has_the_documented_scenarios() -> None:

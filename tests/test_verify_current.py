@@ -16,7 +16,14 @@ from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, 
 from mockserver.command.cli import main
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from tests.current_correct_variants import CORRECT_VARIANTS, CorrectVariant
-from tests.current_planted_bugs import TOKENS, VARIANTS, Variant, current_mock, rewrite_requests
+from tests.current_planted_bugs import (
+    TOKENS,
+    UNBREAKABLE_DOCUMENT_RULES,
+    VARIANTS,
+    Variant,
+    current_mock,
+    rewrite_requests,
+)
 from tests.http_server import serving
 
 SUITE = suite_named("current")
@@ -141,10 +148,11 @@ def test_verify_current_fails_a_planted_bug_naming_its_rule(variant: Variant) ->
     assert set(report.violated_rules) & set(variant.rules), report.summary()
 
 
-def test_every_current_wire_rule_has_a_planted_bug() -> None:
+def test_every_current_rule_a_server_can_break_has_a_planted_bug() -> None:
     planted = {rule for variant in VARIANTS for rule in variant.rules}
 
     assert WIRE_RULES - planted == set()
+    assert DOCUMENT - UNBREAKABLE_DOCUMENT_RULES - planted == set()
 
 
 def test_every_scenario_rule_is_in_the_current_book_with_a_section() -> None:
@@ -217,6 +225,9 @@ def _cli(url: str, *extra: str) -> int:
             BOB,
             "--expect-agent",
             "5",
+            # One check at a time: each request pushes the mock's one virtual clock.
+            "--jobs",
+            "1",
             *extra,
         ]
     )
@@ -269,8 +280,12 @@ def test_a_server_without_the_websockets_violates_their_rules_without_a_crash() 
         "stream_refuses_like_coder",
         "watch_reports_the_callers_chats",
     } <= set(report.violated_rules), report.summary()
-    # (the client-tool rule of §5 reads its action_required on the stream too)
+    # (the client-tool rule of §5 reads its action_required on the stream too, the interrupt its
+    # effect, the shapes a run's parts, and the token rules both handshakes)
     assert not set(report.violated_rules) - {
         "client_tool_waits_for_its_result",
+        "interrupt_stops_the_run",
+        "answers_fit_the_document",
+        "websockets_read_every_token_source",
         *(rule.name for section in CURRENT_RULES.sections[-3:-1] for rule in section.rules),
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.checking import read_openapi
+from contracts.current.shapes import Shapes
 
 __all__ = [
     "CHAT_STATUSES",
@@ -78,6 +79,7 @@ class WireFacts:
     promote_archived: str  # 400
     nothing_to_promote: str  # 409
     promotion_accepted: str  # 202 body's message
+    shapes: Shapes  # the document's schemas, for every payload a check reads
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> WireFacts:
@@ -123,6 +125,7 @@ class WireFacts:
             promote_archived=example("PromoteBadRequest", "archived")["message"],
             nothing_to_promote=example("PromoteQueuedConflict")["message"],
             promotion_accepted=_promotion_message(document),
+            shapes=Shapes.from_document(document),
         )
 
 

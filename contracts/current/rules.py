@@ -37,12 +37,29 @@ CURRENT_RULES = RuleBook(
                     "a request with fields the server does not know is answered as without them",
                 ),
                 Rule("chats_are_private", "another user's chat is a 404 on every route, and never listed"),
+                Rule(
+                    "every_token_source_is_read",
+                    "the cookie, the query, the header and bearer each authenticate REST; an unknown token is the 401",
+                ),
+                Rule(
+                    "token_sources_in_coder_order",
+                    "two sources that disagree: cookie, then query, then header, then bearer decides",
+                ),
+                Rule(
+                    "websockets_read_every_token_source",
+                    "the stream and the watcher open from every source, refuse an unknown token, in coderd's order",
+                ),
             ),
         ),
         Section(
             "WIRE.md §3",
             "Shapes",
             (
+                Rule(
+                    "answers_fit_the_document",
+                    "every answer and stream or watch event a check reads fits its schema (parts, usage, "
+                    "events); unknown event types and watch kinds (x-open-set) are read past",
+                ),
                 Rule(
                     "created_chat_reads_back",
                     "a new chat is `running`, not archived, with its labels; GET and the list read it back",

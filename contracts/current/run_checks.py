@@ -11,7 +11,19 @@ from typing import Any
 
 from contracts.checking import ScenarioContext, expect_status, json_object
 from contracts.current.facts import CHAT_STATUSES, transition_detail
-from contracts.current.session import create_chat, page, read_chat, send, settle, text, transcript, user_texts
+from contracts.current.session import (
+    create_chat,
+    fits,
+    page,
+    read_chat,
+    send,
+    settle,
+    text,
+    transcript,
+    user_texts,
+)
+from contracts.current.stream_checks import connect
+from contracts.current.stream_log import StreamLog, has_status, read_until, run_ended, status_of
 from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
@@ -42,7 +54,16 @@ def run_ends_waiting_or_error(ctx: ScenarioContext) -> str | None:
     if ended.get("status") not in CHAT_STATUSES:
         raise ContractBroken("UnknownStatus", f"status {ended.get('status')!r} is not a ChatStatus")
     if ended.get("status") != "error":
-        return "no run failed (the agent ignored `scenario: upstream-error`): `error` was not exercised"
+        answers = [row for row in transcript(ctx, failing["id"]) if row.get("role") != "user"]
+        if not answers:
+            # A run that wrote nothing did not succeed: whatever failed it, it ends `error`.
+            raise ContractBroken(
+                "FailedRunNotError",
+                f"the run wrote no answer and ended {ended.get('status')!r} with last_error "
+                f"{ended.get('last_error')!r}: a failed run ends `error` with `last_error`",
+                subject=f"chat {failing['id']}",
+            )
+        return "no run failed (the agent answered `scenario: upstream-error`): `error` was not exercised"
     last_error = ended.get("last_error")
     if not isinstance(last_error, dict) or not isinstance(last_error.get("message"), str):
         raise ContractBroken(
@@ -182,6 +203,9 @@ def queue_holds_messages_sent_while_busy(ctx: ScenarioContext) -> str | None:
         settle(ctx, chat["id"])
         return "the chat went idle between two sends: deleting from the queue was not exercised"
     listed = _queue_ids(ctx, chat["id"])
+    if second["id"] not in listed and read_chat(ctx, chat["id"]).get("status") in ("waiting", "error"):
+        settle(ctx, chat["id"])
+        return "the run and the queue behind it had ended before the listing: the queue was not exercised"
     # The first may have left the queue to run already (its turn came); what is queued is in order.
     expected = [first["id"], second["id"]] if first["id"] in listed else [second["id"]]
     if [i for i in listed if i in (first["id"], second["id"])] != expected:
@@ -235,12 +259,35 @@ def promoted_message_runs_next(ctx: ScenarioContext) -> str | None:
 def interrupt_stops_the_run(ctx: ScenarioContext) -> str | None:
     """Interrupt answers the chat `interrupting`, which ends `waiting`; `busy_behavior: interrupt` runs next."""
     chat = create_chat(ctx, "busy, then stopped", scenario="slow")
-    response = ctx.send("POST", f"/chats/{chat['id']}/interrupt")
-    if response.status_code == 409:
-        settle(ctx, chat["id"])
-        return "the run had ended before the interrupt (the agent ignored `scenario: slow`): not exercised"
+    with connect(ctx, chat["id"]) as socket:
+        log = read_until(
+            ctx,
+            socket,
+            chat["id"],
+            has_status,
+            what="a status (the snapshot)",
+            rule="interrupt_stops_the_run",
+        )
+        response = ctx.send("POST", f"/chats/{chat['id']}/interrupt")
+        if response.status_code == 409:
+            settle(ctx, chat["id"])
+            return (
+                "the run had ended before the interrupt (the agent ignored `scenario: slow`): not exercised"
+            )
+        read_until(
+            ctx,
+            socket,
+            chat["id"],
+            run_ended,
+            log=log,
+            what="the interrupted run's end",
+            rule="interrupt_stops_the_run",
+        )
+    _judge_interrupted(log)
     expect_status(response, 200, "InterruptRefused")
-    answered = json_object(response, "InterruptAnswerWrong")
+    answered = fits(
+        ctx, "codersdk.Chat", json_object(response, "InterruptAnswerWrong"), "POST /chats/{chat}/interrupt"
+    )
     if answered.get("id") != chat["id"] or answered.get("status") != "interrupting":
         raise ContractBroken(
             "InterruptAnswerWrong", f"expected the chat `interrupting`, got {answered.get('status')!r}"
@@ -265,6 +312,39 @@ def interrupt_stops_the_run(ctx: ScenarioContext) -> str | None:
             "InterruptingSendNotRun", f"after the interrupting send, user messages are {texts!r}"
         )
     return None
+
+
+# Parts a run may still have in flight when it is told to stop (WIRE.md §5 interrupt, §7.1).
+IN_FLIGHT_PARTS = 2
+
+
+def _judge_interrupted(log: StreamLog) -> None:
+    """After the stream tells `interrupting`, only the run's end: its partial answer, then `waiting`.
+
+    The run stops: no new step (no `running` again, no tool message, at most the one assistant
+    message that keeps what was streamed), and no more than the parts already in flight.
+    """
+    start = next((i for i, e in enumerate(log.events) if status_of(e) == "interrupting"), None)
+    if start is None:
+        return  # the stream went straight to the end (the interrupt took effect at once)
+    after = log.events[start + 1 :]
+    parts = [e for e in after if e.get("type") == "message_part"]
+    messages = [
+        e["message"] for e in after if e.get("type") == "message" and isinstance(e.get("message"), dict)
+    ]
+    statuses = [status_of(e) for e in after if e.get("type") == "status"]
+    problem = None
+    if "running" in statuses or "requires_action" in statuses:
+        problem = f"the run went on after `interrupting` (statuses {statuses!r})"
+    elif len(parts) > IN_FLIGHT_PARTS:
+        problem = f"{len(parts)} message parts streamed after `interrupting`: the run went on generating"
+    elif len(messages) > 1 or any(m.get("role") != "assistant" for m in messages):
+        roles = [m.get("role") for m in messages]
+        problem = f"after `interrupting` the run stored {roles!r}: more than the one partial answer"
+    if problem:
+        raise ContractBroken(
+            "InterruptDidNotStopTheRun", problem, evidence=log.rows(log.events[start : start + 14])
+        )
 
 
 def edit_truncates_what_follows(ctx: ScenarioContext) -> str | None:
@@ -300,7 +380,12 @@ def edit_truncates_what_follows(ctx: ScenarioContext) -> str | None:
     edited = users[0]
     response = ctx.send("PATCH", f"{path}/{edited}", json_body={"content": text("  edited  ")})
     expect_status(response, 200, "EditRefused")
-    answer = json_object(response, "EditAnswerWrong")
+    answer = fits(
+        ctx,
+        "codersdk.EditChatMessageResponse",
+        json_object(response, "EditAnswerWrong"),
+        "PATCH /chats/{chat}/messages/{message}",
+    )
     message = answer.get("message")
     removed = sorted(row["id"] for row in before if row["id"] >= edited)
     if not isinstance(message, dict) or user_texts([message]) != ["edited"]:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from contracts.checking import ScenarioContext, expect_status, json_object, snippet
 from contracts.current.facts import IDLE_STATUSES, SCENARIO_LABEL
-from contracts.violations import ContractBroken
+from contracts.current.shapes import RULE as SHAPES_RULE
+from contracts.violations import ContractBroken, Violation
 
 __all__ = [
     "create_chat",
+    "fits",
     "label_of",
     "list_chats",
     "organization",
@@ -31,6 +33,7 @@ __all__ = [
     "user_texts",
 ]
 
+Judged = TypeVar("Judged")
 # The organization Coder creates first, and the mock's only one (WIRE.md §5, models route).
 DEFAULT_ORGANIZATION_NAME = "coder"
 
@@ -44,6 +47,34 @@ def unique_value() -> str:
     """A label value no other verify run used: the one thing --seed does not fix, so that two runs
     against one server never list each other's chats."""
     return uuid.uuid4().hex[:12]
+
+
+def fits(
+    ctx: ScenarioContext, schema: str, value: Judged, where: str, *, command: str | None = None
+) -> Judged:
+    """`value`, after judging it against the document's `schema`; a misfit is recorded, once per place.
+
+    `where` names the operation or event it was read from (the violation's operation).
+    """
+    ctx.exercise(SHAPES_RULE)
+    ctx.tally.add("payloads_judged")
+    problems = ctx.facts.shapes.problems(schema, value)
+    if problems:
+        seen: set[tuple[str, str]] = ctx.memo.setdefault("misfits", set())
+        key = (where, problems[0].split(":", 1)[0])
+        if key not in seen:
+            seen.add(key)
+            ctx.record(
+                Violation(
+                    SHAPES_RULE,
+                    "PayloadDoesNotFit",
+                    where,
+                    f"not a {schema}: " + "; ".join(problems),
+                    command if command is not None else ctx.probe.last_curl,
+                    evidence=(f"value: {str(value)[:400]}",),
+                )
+            )
+    return value
 
 
 def label_of(ctx: ScenarioContext) -> dict[str, str]:
@@ -91,21 +122,22 @@ def create_chat(
     request = {"organization_id": organization(ctx), "content": text(message), "labels": labels, **body}
     response = ctx.send("POST", "/chats", json_body=request)
     expect_status(response, 201, "ValidChatRefused")
-    return json_object(response, "ChatNotAnObject")
+    return fits(ctx, "codersdk.Chat", json_object(response, "ChatNotAnObject"), "POST /chats")
 
 
 def send(ctx: ScenarioContext, chat_id: str, message: str, **body: Any) -> dict[str, Any]:
     """Send a message; a refusal of a valid send is a violation."""
     response = ctx.send("POST", f"/chats/{chat_id}/messages", json_body={"content": text(message), **body})
     expect_status(response, 200, "ValidMessageRefused")
-    return json_object(response, "SendAnswerNotAnObject")
+    answer = json_object(response, "SendAnswerNotAnObject")
+    return fits(ctx, "codersdk.CreateChatMessageResponse", answer, "POST /chats/{chat}/messages")
 
 
 def read_chat(ctx: ScenarioContext, chat_id: str) -> dict[str, Any]:
     """GET /chats/{chat}, which must answer 200."""
     response = ctx.send("GET", f"/chats/{chat_id}")
     expect_status(response, 200, "ChatUnreadable")
-    return json_object(response, "ChatNotAnObject")
+    return fits(ctx, "codersdk.Chat", json_object(response, "ChatNotAnObject"), "GET /chats/{chat}")
 
 
 def settle(ctx: ScenarioContext, chat_id: str) -> dict[str, Any]:
@@ -121,7 +153,10 @@ def settle(ctx: ScenarioContext, chat_id: str) -> dict[str, Any]:
         status = chat.get("status")
         if not seen or seen[-1] != status:
             seen.append(str(status))
-        if status in IDLE_STATUSES or chat_id in ctx.gave_up:
+        if status in IDLE_STATUSES:
+            ctx.tally.add("runs_judged")
+            return chat
+        if chat_id in ctx.gave_up:
             return chat
         if ctx.clock() >= deadline:
             ctx.gave_up.add(chat_id)
@@ -139,7 +174,12 @@ def page(ctx: ScenarioContext, chat_id: str, query: str = "") -> dict[str, Any]:
     """One page of the transcript (GET /chats/{chat}/messages), which must answer 200."""
     response = ctx.send("GET", f"/chats/{chat_id}/messages{query}")
     expect_status(response, 200, "TranscriptUnreadable")
-    body = json_object(response, "PageNotAnObject")
+    body = fits(
+        ctx,
+        "codersdk.ChatMessagesResponse",
+        json_object(response, "PageNotAnObject"),
+        "GET /chats/{chat}/messages",
+    )
     for name in ("messages", "queued_messages"):
         if not isinstance(body.get(name), list):
             raise ContractBroken("PageNotAnObject", f"`{name}` is not a list: {snippet(response)}")

@@ -249,7 +249,7 @@ def stream_follows_a_run(ctx: ScenarioContext) -> str | None:
                 chat,
                 run_ended,
                 log=log,
-                what="a status `waiting` or `error` ending the run",
+                what="the run's end (status `waiting`, or `error` and its `error` event)",
                 rule="stream_status_ends_waiting_or_error",
             )
         ended = settle(ctx, chat)
@@ -271,6 +271,18 @@ def stream_follows_a_run(ctx: ScenarioContext) -> str | None:
             ):
                 raise ContractBroken(
                     "ErrorStatusWithoutError", "status `error` without an `error` event after it"
+                )
+            told = [
+                e["error"]
+                for e in log.events[last:]
+                if e.get("type") == "error" and isinstance(e.get("error"), dict)
+            ]
+            last_error = ended.get("last_error")
+            if told and isinstance(last_error, dict) and told[-1].get("message") != last_error.get("message"):
+                raise ContractBroken(
+                    "ErrorEventDisagrees",
+                    f"the `error` event says {told[-1].get('message')!r}, the chat's last_error "
+                    f"{last_error.get('message')!r}",
                 )
 
         def complete(log: StreamLog = log, rest_ids: list[Any] = rest_ids) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.checking import ScenarioContext
 from contracts.current.facts import IDLE_STATUSES
-from contracts.current.session import read_chat
+from contracts.current.session import fits, read_chat
 from contracts.current.stream_socket import Frame, StreamSocket
 from contracts.violations import ContractBroken, Violation
 
@@ -102,6 +102,15 @@ def _take(ctx: ScenarioContext, socket: StreamSocket, chat: str, log: StreamLog,
             rule=FRAMES_RULE,
             subject=f"stream of chat {chat}",
         )
+    ctx.tally.add("stream_events_read", len(value))
+    for event in value:
+        fits(
+            ctx,
+            "codersdk.ChatStreamEvent",
+            event,
+            f"GET /chats/{{chat}}/stream ({event['type']})",
+            command=log.command,
+        )
     log.events.extend(value)
 
 
@@ -151,9 +160,18 @@ def has_status(log: StreamLog) -> bool:
 
 
 def run_ended(log: StreamLog) -> bool:
-    """The last status the stream sent is `waiting` or `error`."""
-    statuses = log.statuses()
-    return bool(statuses) and statuses[-1] in IDLE_STATUSES
+    """The run's last event arrived: a status `waiting`, or a status `error` and the `error` event after it.
+
+    WIRE.md §7.1 lets a server write each event in a frame of its own: the `error` event may come
+    in the frame after the status, and reading stops only once it is there.
+    """
+    last = max((i for i, e in enumerate(log.events) if e.get("type") == "status"), default=None)
+    if last is None:
+        return False
+    status = status_of(log.events[last])
+    if status == "error":
+        return any(e.get("type") == "error" for e in log.events[last:])
+    return status in IDLE_STATUSES
 
 
 def judge(ctx: ScenarioContext, rule: str, log: StreamLog, check: Callable[[], bool | None]) -> bool:

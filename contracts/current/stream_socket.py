@@ -68,11 +68,14 @@ def open_stream(
     after_id: str | int | None = None,
     timeout: float = 10.0,
     path: str | None = None,
+    params: Mapping[str, str] | None = None,
 ) -> Iterator[StreamSocket]:
     """Connect to `GET /chats/{chat}/stream` (with `after_id` when given), or to another WebSocket
-    `path` of the API (`/chats/watch`); raise StreamRefused on a refusal."""
+    `path` of the API (`/chats/watch`), with more query `params` (a session token); raise
+    StreamRefused on a refusal."""
     path = path or f"/chats/{chat}/stream"
-    query = "?" + urlencode({"after_id": after_id}) if after_id is not None else ""
+    values = {**({"after_id": after_id} if after_id is not None else {}), **(params or {})}
+    query = "?" + urlencode(values) if values else ""
     url = target.api_url.replace("http", "ws", 1) + path + query
     parts = ["websocat"]
     for name, value in headers.items():

@@ -10,13 +10,17 @@ from contracts.current import (
     paging,
     refusal_checks,
     run_checks,
+    shape_checks,
     stream_checks,
+    token_checks,
     tool_checks,
     watch_checks,
 )
 from contracts.current.facts import WireFacts, load_document
 from contracts.current.response_checks import response_checks
 from contracts.current.rules import CURRENT_RULES
+from contracts.current.session import organization
+from contracts.recognise import recogniser
 
 __all__ = ["CURRENT_SUITE", "fuzz_config"]
 
@@ -68,9 +72,13 @@ CURRENT_SUITE = Suite(
         Scenario(("bodies_are_read_like_go",), refusal_checks.bodies_are_read_like_go),
         Scenario(("unknown_request_fields_are_ignored",), refusal_checks.unknown_request_fields_are_ignored),
         Scenario(("chats_are_private",), refusal_checks.chats_are_private),
+        Scenario(("every_token_source_is_read",), token_checks.every_token_source_is_read),
+        Scenario(("token_sources_in_coder_order",), token_checks.token_sources_in_coder_order),
+        Scenario(("websockets_read_every_token_source",), token_checks.websockets_read_every_token_source),
         # §3: what is stored reads back
         Scenario(("created_chat_reads_back",), chat_checks.created_chat_reads_back),
         Scenario(("transcript_holds_what_was_sent",), chat_checks.transcript_holds_what_was_sent),
+        Scenario(("answers_fit_the_document",), shape_checks.every_part_kind_fits),
         # §4: the status machine
         Scenario(("run_ends_waiting_or_error",), run_checks.run_ends_waiting_or_error),
         Scenario(("idle_chat_refuses_busy_operations",), run_checks.idle_chat_refuses_busy_operations),
@@ -117,4 +125,6 @@ CURRENT_SUITE = Suite(
     WireFacts.from_document,
     response_checks,
     fuzz_config,
+    prepare=organization,
+    recognise=recogniser("current"),
 )

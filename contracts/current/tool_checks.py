@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts.checking import ScenarioContext
 from contracts.current.facts import IDLE_STATUSES
-from contracts.current.session import create_chat, read_chat, settle, transcript
+from contracts.current.session import create_chat, fits, read_chat, settle, transcript
 from contracts.current.stream_checks import connect
 from contracts.current.stream_log import StreamLog, read_until, run_ended, status_of
 from contracts.current.stream_socket import StreamRefused, StreamSocket
@@ -186,6 +186,8 @@ def _watch_until_action(ctx: ScenarioContext, socket: StreamSocket, chat: str) -
             event = frame.value
             if not isinstance(event, dict) or not isinstance(event.get("chat"), dict):
                 continue  # the frame grammar is watch_reports_the_callers_chats's
+            ctx.tally.add("watch_events_read")
+            fits(ctx, "codersdk.ChatWatchEvent", event, f"GET /chats/watch ({event.get('kind')})")
             if event["chat"].get("id") != chat:
                 continue
             seen.append(f"{event.get('kind')} {event['chat'].get('status')}")

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from contracts.checking import ScenarioContext, expect_status, json_object
-from contracts.current.session import create_chat, label_of, organization, read_chat, settle
+from contracts.current.session import create_chat, fits, label_of, organization, read_chat, settle
 from contracts.current.stream_socket import StreamRefused, StreamSocket, open_stream
 from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
@@ -55,7 +55,8 @@ def _read_until_kind(
                     "WatchFrameNotAnEvent",
                     f"a watch frame is one {{kind, chat}} object, got {(frame.text or '')[:200]}",
                 )
-            events.append(value)
+            ctx.tally.add("watch_events_read")
+            events.append(fits(ctx, "codersdk.ChatWatchEvent", value, f"GET /chats/watch ({value['kind']})"))
             if value["kind"] == kind and value["chat"].get("id") == chat:
                 return value
             continue

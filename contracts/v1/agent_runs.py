@@ -13,12 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.checking import PostedRun, ScenarioContext, json_list
+from contracts.checking import PostedRun, ScenarioContext, expect_status, json_list, json_object
 from contracts.v1.run_grammar import describe_row, judge_run, rows_of_unknown_runs, run_rows
 from contracts.v1.shapes import row_view
-from contracts.violations import Violation
+from contracts.violations import ContractBroken, Violation
 
-__all__ = ["PROVOKED_RUNS", "agent_runs_follow_their_grammar", "history_is_append_only"]
+__all__ = [
+    "PROVOKED_RUNS",
+    "agent_runs_follow_their_grammar",
+    "history_is_append_only",
+    "post_leaves_the_chat_unchanged",
+]
 
 LIST = "GET /chats/{chat}/messages"
 MAX_EVIDENCE = 14  # rows shown per violation
@@ -27,6 +32,7 @@ MAX_EVIDENCE = 14  # rows shown per violation
 # likes, and the rules those runs exercise are then reported as not exercised.
 PROVOKED_RUNS: tuple[tuple[dict[str, Any], str], ...] = (
     ({"scenario": "tool-use"}, "List the files, then read one."),
+    ({"scenario": "parallel-tools"}, "Read two files at once."),
     ({"scenario": "upstream-error"}, "This run is expected to fail upstream."),
 )
 
@@ -113,13 +119,19 @@ def _wait(ctx: ScenarioContext, listings: _Listings, runs: Sequence[PostedRun]) 
         ctx.sleep(ctx.poll_every)
 
 
+def _runs_of(ctx: ScenarioContext, chat: str) -> list[PostedRun]:
+    """The runs verify's posts started in `chat` (checks that run at once share `ctx.runs`)."""
+    return [run for run in list(ctx.runs) if run.chat == chat]
+
+
 def history_is_append_only(ctx: ScenarioContext) -> str | None:
     """A transcript listed before a second and a concurrent third post is a prefix of the one after."""
     chat = str(ctx.create_chat({"provider": "p", "model": "m", "title": "history"})["id"])
     listings = _Listings()
     ctx.post(chat, "The first message.")
-    _wait(ctx, listings, ctx.runs[-1:])
-    if ctx.runs[-1].run_id in ctx.gave_up:
+    first = _runs_of(ctx, chat)
+    _wait(ctx, listings, first)
+    if any(run.run_id in ctx.gave_up for run in first):
         return "the first run never finished (see run_finishes_once_last): history was not judged"
     before = list(listings.rows[chat])
     # When a second and a third message are posted at once
@@ -141,6 +153,36 @@ def history_is_append_only(ctx: ScenarioContext) -> str | None:
                 subject=f"runs {', '.join(sorted(unfinished))} of chat {chat}",
                 evidence=tuple(describe_row(row) for row in after[-MAX_EVIDENCE:]),
             )
+        )
+    return None
+
+
+def post_leaves_the_chat_unchanged(ctx: ScenarioContext) -> str | None:
+    """WIRE.md §1: nothing after the create updates a chat; a post and its run leave every field as it was."""
+    if ctx.gave_up:
+        return (
+            "a run never finished (see run_finishes_once_last): an agent that stalls is not waited for again"
+        )
+    created = ctx.create_chat(
+        {"provider": "p", "model": "m", "title": "left alone", "metadata": {"kept": ["as", "sent"]}}
+    )
+    chat = str(created["id"])
+    listings = _Listings()
+    ctx.post(chat, "A message that changes nothing of the chat.")
+    posted = _runs_of(ctx, chat)
+    _wait(ctx, listings, posted)
+    if any(run.run_id in ctx.gave_up for run in posted):
+        return "the run never finished (see run_finishes_once_last): the chat after it was not judged"
+    response = ctx.send("GET", f"/chats/{chat}")
+    expect_status(response, 200, "ChatUnreadable")
+    after = json_object(response, "ChatNotAnObject")
+    changed = sorted(name for name, value in created.items() if after.get(name) != value)
+    if changed:
+        raise ContractBroken(
+            "PostChangedTheChat",
+            f"after a post and its run, {', '.join(changed)} differ from the create's answer",
+            subject=f"chat {chat}",
+            evidence=tuple(f"{name}: {created.get(name)!r} -> {after.get(name)!r}" for name in changed),
         )
     return None
 

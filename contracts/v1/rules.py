@@ -51,6 +51,10 @@ V1_RULES = RuleBook(
                 Rule(
                     "posted_message_is_listed", "the 201 carries run_id and the user envelope, listed as sent"
                 ),
+                Rule(
+                    "post_leaves_the_chat_unchanged",
+                    "a post and its run leave every field of the chat as created (updated_at too)",
+                ),
                 Rule("run_starts_once_first", "a run's first row is its one `run_started`"),
                 Rule(
                     "run_finishes_once_last",

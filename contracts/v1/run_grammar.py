@@ -234,6 +234,16 @@ def _steps(judged: RunJudgement, run: list[dict[str, Any]], kinds: list[str], *,
             if call_id in seen_calls:
                 judged.broke("tool_result_follows_its_call", "ToolCallTwice", f"call {call_id} again", row)
             seen_calls.add(call_id)
+            open_calls = [call for earlier, call in step.calls.items() if earlier not in step.results]
+            if open_calls:
+                # WIRE.md §4 item 2: each tool call of a step is followed by its result, call by call.
+                judged.broke(
+                    "tool_result_follows_its_call",
+                    "ToolCallBeforeEarlierResult",
+                    f"call {call_id} comes before the result of the step's earlier call",
+                    *open_calls,
+                    row,
+                )
             step.calls[call_id] = row
         elif kind == "tool_result":
             judged.exercised.add("tool_result_follows_its_call")
@@ -367,6 +377,15 @@ def _message(judged: RunJudgement, step: _Step, row: dict[str, Any]) -> None:
                 call,
                 row,
             )
+    ordered = [call_id for call_id in invocations if call_id in step.calls]
+    if ordered != [call_id for call_id in step.calls if call_id in invocations]:
+        judged.broke(
+            rule,
+            "ToolInvocationsOutOfOrder",
+            f"tool-invocation parts in the order {ordered}, the tool_call rows in {list(step.calls)}",
+            *step.calls.values(),
+            row,
+        )
     for call_id in sorted(set(invocations) - set(step.calls)):
         judged.broke(
             rule,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contracts.checking import Scenario, Suite
+from contracts.recognise import recogniser
 from contracts.v1 import agent_runs, scenarios, token_checks
 from contracts.v1.facts import WireFacts, load_document
 from contracts.v1.response_checks import response_checks
@@ -30,10 +31,17 @@ V1_SUITE = Suite(
             ("watch_reads_every_token_source",), token_checks.watch_reads_every_token_source, marks=False
         ),
         Scenario(("history_is_append_only",), agent_runs.history_is_append_only),
+        Scenario(("post_leaves_the_chat_unchanged",), agent_runs.post_leaves_the_chat_unchanged),
         # Last: it waits for every run the checks above started.
-        Scenario(("run_finishes_once_last",), agent_runs.agent_runs_follow_their_grammar, marks=False),
+        Scenario(
+            ("run_finishes_once_last",),
+            agent_runs.agent_runs_follow_their_grammar,
+            marks=False,
+            after_all=True,
+        ),
     ),
     load_document,
     WireFacts.from_document,
     response_checks,
+    recognise=recogniser("v1"),
 )

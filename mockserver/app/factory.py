@@ -32,6 +32,7 @@ from mockserver.edge.generation_parts import CoreParts
 from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.limits import Limits, LimitsMiddleware
 from mockserver.edge.methods import MethodIndex
+from mockserver.edge.remembered_routes import remembered_routes
 from mockserver.edge.streams import OpenStreams
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
 from mockserver.edge.validation import GoRequestValidationMiddleware, validator_map
@@ -158,7 +159,7 @@ def create_app(
             ServerErrorMiddleware,
             ExceptionMiddleware,
             SwaggerUIOnItsPaths,
-            generation.routing or RoutingMiddleware,
+            remembered_routes(generation.routing or RoutingMiddleware),
             authentication_middleware(directory),
             *generation.operation_middlewares,  # e.g. {chat}, loaded before the body is read
             GoRequestValidationMiddleware,

@@ -10,13 +10,12 @@ from typing import Any
 import coder_chats_openapi
 from connexion import AsyncApp
 from connexion.resolver import Resolver
-from starlette.middleware.cors import CORSMiddleware
 
 from mockserver.core.clock import Clock
 from mockserver.core.directory import Directory
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore, Eviction
-from mockserver.edge.origins import CorsPolicy, cors_options
+from mockserver.edge.origins import CorsMiddleware, CorsPolicy, cors_options
 from mockserver.edge.streams import OpenStreams
 
 from .api import ControlApi, Steppable
@@ -100,7 +99,7 @@ class ControlPlane:
                 ControlGuard, enabled=self.enabled, token=self._token, cors=self._cors, hosts=self._hosts
             ),
             # Outside the error handling, so that a Coder error body is readable cross-origin too.
-            partial(CORSMiddleware, **cors_options(self._cors)),
+            partial(CorsMiddleware, **cors_options(self._cors)),
         ]
         if faulty:
             layers.append(partial(FaultMiddleware, faults=self.faults, sleep=self._stopping.sleep))

@@ -22,6 +22,7 @@ __all__ = [
     "decode_json",
     "encode_json",
     "encode_json_array",
+    "encode_json_text",
     "format_time",
     "json_kind",
     "parse_uuid",
@@ -101,10 +102,11 @@ def _is_printable(char: str) -> bool:
 
 def format_time(moment: datetime) -> str:
     """Format like Go's time.Time MarshalJSON (RFC 3339 with the fraction's zeros trimmed)."""
-    moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}".rstrip("0")
+    # isoformat is ~3x cheaper than strftime. In UTC it ends "+00:00" after the fraction, which it
+    # leaves out when there is none (as Go does) and writes with 6 digits otherwise.
+    text = moment.astimezone(UTC).isoformat()[:-6]
+    if len(text) > 19:
+        text = text.rstrip("0")
     return text + "Z"
 
 
@@ -289,12 +291,18 @@ def _needs_html_escapes(text: str) -> bool:
     return "<" in text or ">" in text or "&" in text or "\u2028" in text or "\u2029" in text
 
 
-def encode_json(value: Any) -> bytes:
-    """Encode like Go's json.Encoder with SetEscapeHTML(true), newline included."""
+def encode_json_text(value: Any) -> str:
+    """The text of `encode_json(value)` without its newline: a piece to join into a larger JSON text
+    (the escapes are per character, so joined pieces read as if encoded at once)."""
     text = _ENCODER.encode(value)
     if _needs_html_escapes(text):
         text = text.translate(_HTML_ESCAPES)
-    return (text + "\n").encode("utf-8")
+    return text
+
+
+def encode_json(value: Any) -> bytes:
+    """Encode like Go's json.Encoder with SetEscapeHTML(true), newline included."""
+    return (encode_json_text(value) + "\n").encode("utf-8")
 
 
 def encode_json_array(items: Iterable[Any], *, chunk_bytes: int) -> Iterator[bytes]:

@@ -23,11 +23,12 @@ from mockserver.core.errors import (
     WorkspaceForbidden,
     WorkspaceNotFound,
 )
-from mockserver.core.golang import parse_uuid, quote
+from mockserver.core.golang import encode_json_text, parse_uuid, quote
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
 from mockserver.current.chat_search import ChatSearch, parse_chat_search
+from mockserver.current.encoded import EncodedRows, json_array
 from mockserver.current.engine import (
     ChatArchived,
     ChatEngine,
@@ -46,14 +47,13 @@ from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITL
 from mockserver.current.responses import json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import (
-    chat_json,
     has_assistant_message,
     message_json,
     message_text,
     models_json,
     queued_json,
 )
-from mockserver.edge.coder_errors import RESOURCE_NOT_FOUND, CoderRefusal
+from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
 
 __all__ = ["CurrentChatsApi"]
 
@@ -68,6 +68,11 @@ _json = json_response
 _no_content = no_content
 
 
+def _encoded(status: int, text: str) -> Response:
+    """An answer whose JSON is encoded already (encode_json_text's pieces, joined)."""
+    return Response(content=(text + "\n").encode("utf-8"), status_code=status, media_type=CONTENT_TYPE)
+
+
 def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:
     return CoderRefusal(409, message, str(error))
 
@@ -79,14 +84,15 @@ class CurrentChatsApi:
         self._store = store
         self._engine = engine
         self._directory = directory
+        self._encoded = EncodedRows()
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `list-chats` is `list_chats`."""
         return getattr(self, operation_id.replace("-", "_"))
 
-    def _chat_json(self, chat: Chat) -> dict[str, Any]:
+    def _chat_text(self, chat: Chat) -> str:
         messages = self._store.messages_of(chat.id)
-        return chat_json(
+        return self._encoded.chat(
             chat,
             self._engine.model_of(chat),
             has_unread=has_assistant_message(messages, chat.last_read_message_id),
@@ -118,7 +124,7 @@ class CurrentChatsApi:
         chats = chats[offset:]
         if limit:
             chats = chats[:limit]
-        return _json(200, [self._chat_json(chat) for chat in chats])
+        return _encoded(200, json_array(self._chat_text(chat) for chat in chats))
 
     def _matches(self, chat: Chat, search: ChatSearch) -> bool:
         messages = self._store.messages_of(chat.id)
@@ -164,11 +170,11 @@ class CurrentChatsApi:
             attributes=attributes,
             chat_id=chat_id,
         )
-        return _json(201, self._chat_json(chat))
+        return _encoded(201, self._chat_text(chat))
 
     async def get_chat_by_id(self, chat: Chat) -> Response:
         """GET /chats/{chat}."""
-        return _json(200, self._chat_json(chat))
+        return _encoded(200, self._chat_text(chat))
 
     async def update_chat(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
         """PATCH /chats/{chat}: every check first, then every change (coderd changes as it goes)."""
@@ -248,13 +254,16 @@ class CurrentChatsApi:
             ascending=bool(after_id and not before_id),
         )
         queued = self._store.queue_of(chat.id) if not before_id and not after_id else ()
-        return _json(
+        # {"messages", "queued_messages", "has_more"}, each stored message encoded once (EncodedRows).
+        return _encoded(
             200,
-            {
-                "messages": [message_json(m) for m in rows],
-                "queued_messages": [queued_json(q) for q in queued],
-                "has_more": has_more,
-            },
+            '{"messages":'
+            + json_array(self._encoded.message(m) for m in rows)
+            + ',"queued_messages":'
+            + encode_json_text([queued_json(q) for q in queued])
+            + ',"has_more":'
+            + ("true" if has_more else "false")
+            + "}",
         )
 
     async def send_chat_message(self, user: User, chat: Chat, request_body: dict[str, Any]) -> Response:
@@ -338,7 +347,7 @@ class CurrentChatsApi:
             raise CoderRefusal(400, "Cannot interrupt an archived chat.") from None
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in an interruptible state.", error) from None
-        return _json(200, self._chat_json(updated))
+        return _encoded(200, self._chat_text(updated))
 
     async def submit_chat_tool_results(self, chat: Chat, request_body: dict[str, Any]) -> Response:
         """POST /chats/{chat}/tool-results: the client's answers to the tool calls the turn waits for."""

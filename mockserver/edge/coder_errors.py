@@ -133,10 +133,13 @@ def coder_error(error: Exception) -> tuple[int, dict[str, Any]]:
 def install_error_handlers(app: Any, methods: MethodIndex) -> None:
     """Answer every exception with Coder's body (domain, request, Connexion's and the unexpected).
 
-    A 405 lists in `Allow` every method the document declares for the path.
+    A 405 lists in `Allow` every method the document declares for the path. The handler is a
+    coroutine: Connexion runs a plain function in a worker thread, a thread hop for every
+    refusal (and, at the first, anyio's thread machinery imported: part of start-up, whose
+    first answer is often a 401 or 404).
     """
 
-    def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    async def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         status, body = coder_error(error)
         headers = {}
         if status == 405:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
+from connexion.middleware.abstract import ROUTING_CONTEXT, RoutedAPI, RoutedMiddleware
 from connexion.operations import AbstractOperation
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["StepFactory", "routed_middleware"]
 
@@ -27,6 +27,34 @@ def routed_middleware(make_step: StepFactory) -> type[RoutedMiddleware[Any]]:
             return make_step(operation, self.next_app)
 
     class _Middleware(RoutedMiddleware[_API]):  # type: ignore[misc]
+        """Connexion's RoutedMiddleware, with each operation's step found in one dict lookup.
+
+        Connexion's own lookup walks the APIs of the request's base path and asks each for the
+        operation; with one API per base path (the mock's), that is a (base path, operation id)
+        key, built once, at the first request (every API is added by then). Anything else goes
+        the way Connexion goes.
+        """
+
         api_cls = _API
+        _steps: dict[tuple[str, str], ASGIApp] | None = None
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                steps = self._steps if self._steps is not None else self._index()
+                routed = scope.get("extensions", {}).get(ROUTING_CONTEXT, {})
+                step = steps.get((routed.get("api_base_path"), routed.get("operation_id")))
+                if step is not None:
+                    await step(scope, receive, send)
+                    return
+            await super().__call__(scope, receive, send)
+
+        def _index(self) -> dict[tuple[str, str], ASGIApp]:
+            self._steps = {
+                (base_path, operation_id): step
+                for base_path, apis in self.apis.items()
+                if len(apis) == 1
+                for operation_id, step in apis[0].operations.items()
+            }
+            return self._steps
 
     return _Middleware

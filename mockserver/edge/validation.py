@@ -175,22 +175,46 @@ def validator_map(*, max_json_depth: int = MAX_NESTING) -> dict[str, Any]:
     }
 
 
+# What a schema may hold beside `type` and `format` without adding a check.
+_NOT_CHECKS = frozenset({"type", "format", "description", "example", "examples", "title", "nullable"})
+
+
+def _cannot_fail(parameter: Mapping[str, Any]) -> bool:
+    """Whether Connexion's check of a parameter passes every value: a path parameter (always a
+    string) whose schema is `type: string` with no format the checker knows (`uuid` is not one
+    of Draft 4's), nothing else that checks (pattern, enum, lengths)."""
+    schema = parameter.get("schema", parameter)
+    return (
+        parameter.get("in") == "path"
+        and schema.get("type") == "string"
+        and schema.get("format") not in draft4_format_checker.checkers
+        and all(key in _NOT_CHECKS or key.startswith("x-") for key in schema)
+    )
+
+
 class _GoRequestValidationOperation(RequestValidationOperation):  # type: ignore[misc]
     """Connexion's checks in Connexion's order, with the validators built once per operation.
 
     Connexion builds the URI parser, the parameter validator and the body validator on every
     request; they depend only on the operation, and the body's media type never depends on the
-    request here (see `extract_content_type`), so they are built here, once.
+    request here (see `extract_content_type`), so they are built here, once. An operation whose
+    every parameter passes any value (`_cannot_fail`, e.g. a `{chat}` that chat_param has
+    already parsed the Go way) skips the parameter step: it would read the request to pass it.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         operation = self._operation
-        self._parameter_validator = self._validator_map["parameter"](
-            operation.parameters,
-            uri_parser=operation._uri_parser_class(operation.parameters, operation.body_definition()),
-            strict_validation=self.strict_validation,
-            security_query_params=self.security_query_params,
+        checked = self.strict_validation or not all(_cannot_fail(p) for p in operation.parameters)
+        self._parameter_validator = (
+            self._validator_map["parameter"](
+                operation.parameters,
+                uri_parser=operation._uri_parser_class(operation.parameters, operation.body_definition()),
+                strict_validation=self.strict_validation,
+                security_query_params=self.security_query_params,
+            )
+            if checked
+            else None
         )
         self._body_validator = self._make_body_validator() if operation.consumes else None
 
@@ -213,7 +237,8 @@ class _GoRequestValidationOperation(RequestValidationOperation):  # type: ignore
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self._parameter_validator.validate(scope)
+        if self._parameter_validator is not None:
+            self._parameter_validator.validate(scope)
         if self._body_validator is not None:
             receive, scope = await self._body_validator.wrap_receive(receive, scope=scope)
         await self.next_app(scope, receive, send)

@@ -87,3 +87,20 @@ def test_a_configured_origin_replaces_the_default() -> None:
         refused = _preflight(http, "/api/v2/chats", PAGE)
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_every_answer_varies_on_origin_whether_or_not_the_request_named_one() -> None:
+    # A cache between a page and the mock must not serve one origin's answer to another.
+    with TestClient(app()) as client:
+        created = client.post("/api/v2/chats", json=NEW_CHAT, headers=ALICE)
+        path = f"/api/v2/chats/{created.json()['id']}"
+        plain = client.get(path, headers=ALICE)
+        browser = client.get(path, headers={**ALICE, "Origin": PAGE})
+        refused = client.get(path)  # an error answer too
+    assert plain.status_code == 200
+    assert plain.headers.get_list("vary") == ["Origin"]
+    assert "access-control-allow-origin" not in plain.headers
+    assert browser.headers.get_list("vary") == ["Origin"]
+    assert browser.headers["access-control-allow-origin"] == PAGE
+    assert refused.status_code == 401
+    assert refused.headers.get_list("vary") == ["Origin"]

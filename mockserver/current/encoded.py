@@ -1,0 +1,67 @@
+"""Chats and messages of today's API as JSON text, each encoded once while it stays the same.
+
+A stored message never changes (`ChatMessage.content` is treated as immutable once stored), and
+a chat changes only by being replaced (`Chat` is frozen): so a list of fifty messages, or a page
+of chats, is the join of texts encoded before, not fifty encodings. Each cache keeps the most
+recently encoded `size` entries, with the object it was encoded from, so an entry is used only
+for that same object (and, for a chat, the same model and unread flag).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+from uuid import UUID
+
+from mockserver.core.golang import encode_json_text
+from mockserver.core.models import Chat, ChatMessage
+from mockserver.current.catalog import ChatModelConfig
+from mockserver.current.wire import chat_json, message_json
+
+__all__ = ["EncodedRows", "json_array"]
+
+_Key = TypeVar("_Key")
+_Entry = TypeVar("_Entry")
+
+# Entries each cache keeps: a few pages of the chats in use (about 1 KiB each).
+_DEFAULT_SIZE = 4096
+
+
+def json_array(texts: Iterable[str]) -> str:
+    """A JSON array of encoded items."""
+    return "[" + ",".join(texts) + "]"
+
+
+class EncodedRows:
+    """The JSON text of chats and messages, as `encode_json` writes it (no newline)."""
+
+    def __init__(self, size: int = _DEFAULT_SIZE) -> None:
+        self._size = size
+        self._messages: dict[tuple[UUID, int], tuple[ChatMessage, str]] = {}
+        self._chats: dict[UUID, tuple[Chat, ChatModelConfig, bool, str]] = {}
+
+    def message(self, message: ChatMessage) -> str:
+        """`message_json(message)`, encoded."""
+        key = (message.chat_id, message.id)
+        entry = self._messages.get(key)
+        if entry is not None and entry[0] is message:
+            return entry[1]
+        text = encode_json_text(message_json(message))
+        _keep(self._messages, key, (message, text), self._size)
+        return text
+
+    def chat(self, chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> str:
+        """`chat_json(chat, model, has_unread=...)`, encoded."""
+        entry = self._chats.get(chat.id)
+        if entry is not None and entry[0] is chat and entry[1] is model and entry[2] is has_unread:
+            return entry[3]
+        text = encode_json_text(chat_json(chat, model, has_unread=has_unread))
+        _keep(self._chats, chat.id, (chat, model, has_unread, text), self._size)
+        return text
+
+
+def _keep(cache: dict[_Key, _Entry], key: _Key, entry: _Entry, size: int) -> None:
+    cache.pop(key, None)
+    if len(cache) >= size:
+        del cache[next(iter(cache))]  # the entry encoded longest ago
+    cache[key] = entry

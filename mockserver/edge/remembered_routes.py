@@ -1,0 +1,66 @@
+"""Connexion's routing, its decision remembered for each request line it has routed.
+
+Connexion routes a request through Starlette's router (a mount per API, then each path's
+regular expression in turn) and hands the next layer a copy of the scope with two additions:
+the path parameters and `extensions["connexion_routing"]` (the API's base path and the
+operation id). Both depend only on the method, the path and the root path, and the APIs never
+change once the app is built; so once Connexion has routed a request line, the same line gets
+the same two additions from a dictionary. Connexion stays the router: every decision is its
+own, and a request it refuses (404, 405, a redirect) is never remembered, so it decides again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion.middleware.abstract import ROUTING_CONTEXT
+from connexion.middleware.routing import RoutingMiddleware, _scope
+from starlette.types import Receive, Scope, Send
+
+__all__ = ["remembered_routes"]
+
+# Request lines remembered: the first ones routed (hot paths are routed early and often).
+_DEFAULT_SIZE = 4096
+
+_Route = tuple[str, Any, dict[str, Any]]  # api_base_path, operation_id, path_params
+
+
+def remembered_routes(routing: type[RoutingMiddleware], size: int = _DEFAULT_SIZE) -> type[RoutingMiddleware]:
+    """`routing` (Connexion's RoutingMiddleware or a subclass), remembering up to `size` request lines."""
+
+    class RememberedRoutes(routing):  # type: ignore[misc]  # connexion is untyped
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._routes: dict[tuple[str, str, str], _Route] = {}
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await super().__call__(scope, receive, send)
+                return
+            line = (scope["method"], scope["path"], scope.get("root_path", ""))
+            found = self._routes.get(line)
+            if found is None:
+                await super().__call__(scope, receive, send)
+                self._remember(line)
+                return
+            base_path, operation_id, path_params = found
+            routed = dict(scope)  # what Connexion's RoutingOperation hands on, built as it does
+            _scope.set(routed)
+            routed.setdefault("path_params", {}).update(path_params)
+            routed.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {}).update(
+                {"api_base_path": base_path, "operation_id": operation_id}
+            )
+            await self.app(routed, receive, send)
+
+        def _remember(self, line: tuple[str, str, str]) -> None:
+            routed = _scope.get(None)
+            decided = (routed or {}).get("extensions", {}).get(ROUTING_CONTEXT)
+            if not decided or decided.get("operation_id") is None or len(self._routes) >= size:
+                return
+            self._routes[line] = (
+                decided["api_base_path"],
+                decided["operation_id"],
+                dict(routed.get("path_params", {})),
+            )
+
+    return RememberedRoutes
