@@ -9,6 +9,7 @@ __all__ = [
     "asyncapi_document",
     "control_document",
     "current_asyncapi_document",
+    "current_dashboard_document",
     "current_document",
     "docs_page",
     "document",
@@ -29,6 +30,11 @@ def current_document() -> Traversable:
 def current_asyncapi_document() -> Traversable:
     """The AsyncAPI 3.0 document of today's chat stream and chat watcher; refers to `current/chats.yaml`."""
     return files(__name__) / "current" / "chats.asyncapi.yaml"
+
+
+def current_dashboard_document() -> Traversable:
+    """The OpenAPI 3.0.3 document of the dashboard shell Coder's web UI boots in (not the Chats API)."""
+    return files(__name__) / "current" / "dashboard.yaml"
 
 
 def docs_page() -> Traversable:

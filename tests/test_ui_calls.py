@@ -24,30 +24,32 @@ CALLS: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "ui_calls.
     "calls"
 ]
 DOCUMENT = load_document(coder_chats_openapi.current_document())
+# The dashboard shell's calls (`document: dashboard`) answer from its own document.
+DOCUMENTS = {"chats": DOCUMENT, "dashboard": load_document(coder_chats_openapi.current_dashboard_document())}
 PREFIXES = {"v2": "/api/v2", "experimental": "/api/experimental"}
 WORKSPACE = "9d31ba28-32c5-539c-b384-527e7adfb454"  # alice's demo workspace
 MODEL = "37e97861-314b-58a9-9b95-bfb763a883be"
 
 
-def _operation(operation_id: str) -> dict[str, Any]:
-    for item in DOCUMENT["paths"].values():
+def _operation(operation_id: str, document: str = "chats") -> dict[str, Any]:
+    for item in DOCUMENTS[document]["paths"].values():
         for operation in item.values():
             if isinstance(operation, dict) and operation.get("operationId") == operation_id:
                 return operation
     raise LookupError(operation_id)
 
 
-def _schema_of(operation_id: str | None, status: int) -> dict[str, Any] | None:
+def _schema_of(operation_id: str | None, status: int, document: str = "chats") -> dict[str, Any] | None:
     """The schema the answer must fit; None where the document declares no body (204)."""
     if status >= 400 or operation_id is None:
         return {"$ref": "#/components/schemas/codersdk.Response"}
-    response = _operation(operation_id)["responses"][str(status)]
+    response = _operation(operation_id, document)["responses"][str(status)]
     content = response.get("content")
     return None if content is None else dict(content["application/json"]["schema"])
 
 
-def _fits(schema: dict[str, Any], body: Any) -> list[str]:
-    validator = OAS30Validator({**schema, "components": DOCUMENT["components"]})
+def _fits(schema: dict[str, Any], body: Any, document: str = "chats") -> list[str]:
+    validator = OAS30Validator({**schema, "components": DOCUMENTS[document]["components"]})
     return [error.message for error in validator.iter_errors(body)]
 
 
@@ -115,17 +117,19 @@ def test_each_ui_call_gets_coderds_status_and_a_body_that_fits_the_document(
     if call.get("socket"):
         assert body is None if status == 101 else _fits(_schema_of(None, status) or {}, body) == []
         return
-    schema = _schema_of(call.get("operation"), status)
+    document = call.get("document", "chats")
+    schema = _schema_of(call.get("operation"), status, document)
     if schema is None:
         assert body is None
     else:
-        assert _fits(schema, body) == [], (call["ui"], body)
+        assert _fits(schema, body, document) == [], (call["ui"], body)
 
 
 def test_the_table_names_documented_operations_and_both_prefixes_where_they_differ() -> None:
     for call in CALLS:
         if call.get("operation"):
-            _operation(call["operation"])  # raises for an operation the document does not have
+            # raises for an operation the document does not have
+            _operation(call["operation"], call.get("document", "chats"))
         if isinstance(call["expect"], dict):
             assert set(call["expect"]) == set(PREFIXES), call["ui"]
         assert call["method"] in ("GET", "POST", "PATCH", "PUT", "DELETE"), call["ui"]

@@ -63,6 +63,12 @@ class Settings:
     # Under load and over long runs (README, "Many watchers, slow watchers"):
     watch_queue: int = 1000  # frames a watch-ws client may fall behind before it is closed (1008)
     control_hosts: HostAllowlist | None = None  # Host names /__mock answers (serve: loopback + --host)
+    # `--api current`: also the dashboard shell Coder's web UI boots in (users/me, entitlements,
+    # ...; mockserver/current/dashboard). serve --no-dashboard turns it off.
+    dashboard: bool = True
+    # With it, the model list a Coder UI older than the pinned server reads (serve --ui-model-routes;
+    # the pinned coderd answers 404 there): mockserver/current/dashboard/model_picker.py.
+    ui_model_routes: bool = False
 
 
 def create_app(
@@ -135,6 +141,8 @@ def create_app(
             origins=settings.cors,
             watch_queue=settings.watch_queue,
             streams=streams,
+            dashboard=settings.dashboard,
+            ui_model_routes=settings.ui_model_routes,
         ),
         agent=agent,
         document=settings.document,

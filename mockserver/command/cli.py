@@ -58,6 +58,8 @@ def _serve(args: argparse.Namespace) -> int:
         settings = Settings(
             api=args.api,
             validate_responses=args.validate_responses,
+            dashboard=args.dashboard,
+            ui_model_routes=args.ui_model_routes,
             limits=limits,
             **control_settings(args),
             **capacity_settings(args),
@@ -197,6 +199,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=False,
         help="check each answer against the document, a 500 if it strays (default: off, for speed; "
         "tests and create_app() keep it on)",
+    )
+    serve.add_argument(
+        "--dashboard",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --api current, also answer what Coder's web UI asks around its Agents page "
+        "(users/me, entitlements, workspaces, ...; default: on)",
+    )
+    serve.add_argument(
+        "--ui-model-routes",
+        action="store_true",
+        help="with --api current, also answer /api/experimental/chats/models and /model-configs, "
+        "which a Coder UI older than the pinned server reads for its model picker (coderd: 404)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")

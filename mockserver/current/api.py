@@ -23,7 +23,7 @@ from mockserver.core.errors import (
     WorkspaceForbidden,
     WorkspaceNotFound,
 )
-from mockserver.core.golang import encode_json, encode_json_text, parse_uuid, quote
+from mockserver.core.golang import encode_json_text, parse_uuid, quote
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
@@ -46,6 +46,7 @@ from mockserver.current.inputs import (
     reasoning_effort,
 )
 from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITLE, check_orchestrator_create
+from mockserver.current.responses import json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import (
     has_assistant_message,
@@ -66,17 +67,13 @@ _ACTIVE_CHAT = "Cannot archive an active chat. Interrupt or wait for the chat to
 _CLIENT_TYPES = ("ui", "api")
 
 
-def _json(status: int, body: Any) -> Response:
-    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+_json = json_response
+_no_content = no_content
 
 
 def _encoded(status: int, text: str) -> Response:
     """An answer whose JSON is encoded already (encode_json_text's pieces, joined)."""
     return Response(content=(text + "\n").encode("utf-8"), status_code=status, media_type=CONTENT_TYPE)
-
-
-def _no_content() -> Response:
-    return Response(status_code=204)
 
 
 def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:

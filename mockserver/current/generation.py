@@ -11,13 +11,15 @@ from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.errors import ChatNotFound
 from mockserver.core.models import Chat, User
 from mockserver.current.api import CurrentChatsApi
-from mockserver.current.catalog import ModelCatalog
+from mockserver.current.catalog import ORGANIZATION_NAME, ModelCatalog
 from mockserver.current.chat_config import ChatConfigApi
 from mockserver.current.chat_context import ChatContextApi
 from mockserver.current.chat_files import ChatFilesApi
 from mockserver.current.chat_models import ChatModelsApi
 from mockserver.current.chat_reports import ChatReportsApi
 from mockserver.current.chat_router import chat_router_middleware, experimental_only_paths
+from mockserver.current.dashboard import dashboard_middleware, model_picker_middleware
+from mockserver.current.dashboard.deployment import Deployment
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
 from mockserver.current.inputs import MessageLimits
@@ -57,12 +59,13 @@ def _handler(handlers: tuple[Any, ...], operation_id: str) -> Any:
 
 def current_generation(parts: CoreParts, *, document: Path | None) -> GenerationApp:
     """Today's API over `parts`: turns play `parts.library` into assistant and tool messages."""
+    catalog = ModelCatalog(DEFAULT_ORGANIZATION_ID)
     runner = TurnRunner(parts.store, parts.scheduler, parts.library, clock=parts.clock, new_id=parts.new_id)
     engine = ChatEngine(
         parts.store,
         runner,
         parts.scheduler,
-        ModelCatalog(DEFAULT_ORGANIZATION_ID),
+        catalog,
         queue_limit=parts.queue_limit,
     )
     api = CurrentChatsApi(
@@ -103,6 +106,7 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
             chat, engine.model_of(chat), has_unread=has_assistant_message(messages, chat.last_read_message_id)
         )
 
+    deployment = Deployment(DEFAULT_ORGANIZATION_ID, ORGANIZATION_NAME)
     loaded = load_document(document or coder_chats_openapi.current_document())
     experimental_only = experimental_only_paths(loaded["paths"])
     return GenerationApp(
@@ -111,6 +115,13 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         outer_middlewares=(
             # coderd's CSRF check, before authentication or any body (WIRE.md section 2).
             CsrfMiddleware,
+            # Opt-in: the model picker of a UI older than the pinned server, whose paths the
+            # chat router below reserves (dashboard/model_picker.py).
+            *(
+                [model_picker_middleware(parts.directory, catalog, deployment)]
+                if parts.ui_model_routes
+                else []
+            ),
             # Both prefixes of the chat mount, and chi's answer where no route matches.
             chat_router_middleware(
                 parts.directory,
@@ -140,6 +151,8 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
                 queue_limit=parts.watch_queue,
                 render=render,
             ),
+            # What Coder's web UI asks around its Agents page (openapi/current/dashboard.yaml).
+            *([dashboard_middleware(parts.directory, catalog, deployment)] if parts.dashboard else []),
         ),
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
         operation_middlewares=(chat_param_middleware(parts.store, resolve_chat),),

@@ -44,6 +44,11 @@ class CoreParts:
     watch_queue: int = 1000
     # A generation's chat streams, for the control plane to close (`POST /__mock/chats/{chat_id}/streams/close`).
     streams: OpenStreams = field(default_factory=OpenStreams)
+    # Today's generation: also answer what Coder's web UI asks around its Agents page
+    # (mockserver/current/dashboard); off, those paths are the Chats API's 404.
+    dashboard: bool = True
+    # ... and the two model-picker routes the pinned server removed (dashboard/model_picker.py).
+    ui_model_routes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

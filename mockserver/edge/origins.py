@@ -19,8 +19,17 @@ LOCALHOST_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
 # The header that carries the control plane's own token (never a Coder session token).
 CONTROL_TOKEN_HEADER = "X-Mock-Control-Token"
 
-# The headers a browser may send: Coder's token forms, a JSON body, and the control token.
-_ALLOWED_HEADERS = ("Coder-Session-Token", "Content-Type", "Authorization", CONTROL_TOKEN_HEADER)
+# The headers a browser may send: Coder's token forms, a JSON body, the control token, and the
+# two Coder's web UI adds to its requests (coderd's httpmw.Cors allows them: X-CSRF-Token on
+# every call, X-Latency-Check on the region's /latency-check).
+_ALLOWED_HEADERS = (
+    "Coder-Session-Token",
+    "Content-Type",
+    "Authorization",
+    CONTROL_TOKEN_HEADER,
+    "X-CSRF-Token",
+    "X-Latency-Check",
+)
 _ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
