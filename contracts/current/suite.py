@@ -8,8 +8,10 @@ from contracts.checking import Scenario, Suite
 from contracts.current import (
     chat_checks,
     paging,
+    prefix_checks,
     refusal_checks,
     run_checks,
+    search_checks,
     shape_checks,
     stream_checks,
     token_checks,
@@ -66,6 +68,10 @@ def fuzz_config(memo: dict[str, Any]) -> dict[str, Any]:
 CURRENT_SUITE = Suite(
     CURRENT_RULES,
     (
+        # §1: both mounts of the chat routes
+        Scenario(("both_prefixes_read_one_chat",), prefix_checks.both_prefixes_read_one_chat),
+        Scenario(("both_prefixes_open_the_websockets",), prefix_checks.both_prefixes_open_the_websockets),
+        Scenario(("reserved_names_are_route_not_found",), prefix_checks.reserved_names_are_route_not_found),
         # §2: refusals every route shares
         Scenario(("tokens_are_required",), refusal_checks.tokens_are_required),
         Scenario(("chat_param_is_a_uuid",), refusal_checks.chat_param_is_a_uuid),
@@ -90,6 +96,8 @@ CURRENT_SUITE = Suite(
         Scenario(("chat_list_hides_archived",), chat_checks.chat_list_hides_archived),
         Scenario(("archived_chat_refuses_changes",), chat_checks.archived_chat_refuses_changes),
         Scenario(("chat_list_pages",), paging.chat_list_pages),
+        Scenario(("search_filters_as_written",), search_checks.search_filters_as_written),
+        Scenario(("search_refusals_are_coders",), search_checks.search_refusals_are_coders),
         Scenario(("transcript_pages",), paging.transcript_pages),
         Scenario(("send_runs_an_idle_chat",), run_checks.send_runs_an_idle_chat),
         Scenario(("queue_holds_messages_sent_while_busy",), run_checks.queue_holds_messages_sent_while_busy),
