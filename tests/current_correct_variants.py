@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,10 +44,18 @@ class CorrectVariant:
     tokens: tuple[str, str] = TOKENS
 
 
+def _is_map(value: dict[str, Any]) -> bool:
+    """An object keyed by ids (by-workspace's workspace -> chat), or empty: a map, whose keys are data."""
+    try:
+        return all(uuid.UUID(key) for key in value)
+    except ValueError:
+        return False
+
+
 def _with_unknown_fields(value: Any) -> Any:
     if isinstance(value, list):
         return [_with_unknown_fields(item) for item in value]
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or _is_map(value):
         return value
     grown = {key: item if key in OPAQUE else _with_unknown_fields(item) for key, item in value.items()}
     grown["x_newer_field"] = {"since": "a newer Coder"}
