@@ -17,6 +17,7 @@ __all__ = [
     "SCENARIO_LABEL",
     "WireFacts",
     "experimental_only_paths",
+    "load_dashboard_document",
     "load_document",
     "transition_detail",
 ]
@@ -47,6 +48,13 @@ def experimental_only_paths(document: Mapping[str, Any]) -> tuple[str, ...]:
         if servers == [EXPERIMENTAL_PREFIX] and "get" in item and set(parameters) <= {"{chat}"}:
             found.append(path)
     return tuple(found)
+
+
+def load_dashboard_document() -> dict[str, Any]:
+    """The dashboard shell's document (openapi/current/dashboard.yaml), as packaged."""
+    import coder_chats_openapi
+
+    return read_openapi(coder_chats_openapi.current_dashboard_document())
 
 
 def load_document(path: Path | None = None) -> dict[str, Any]:

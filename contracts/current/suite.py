@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.checking import Scenario, Suite
+from contracts.checking import Scenario, SideDocument, Suite
 from contracts.current import (
     chat_checks,
     paging,
@@ -18,7 +18,7 @@ from contracts.current import (
     tool_checks,
     watch_checks,
 )
-from contracts.current.facts import WireFacts, load_document
+from contracts.current.facts import WireFacts, load_dashboard_document, load_document
 from contracts.current.response_checks import response_checks
 from contracts.current.rules import CURRENT_RULES
 from contracts.current.session import organization
@@ -54,6 +54,24 @@ _ACCEPTED = ["2xx", "400", "403", "404", "409", "429"]
 # sends every operation under the document's server, /api/v2, where they are 404 by design
 # (WIRE.md §1); reserved_names_are_route_not_found judges that instead.
 _EXPERIMENTAL_TAG = "Experimental"
+
+
+# The dashboard shell (openapi/current/dashboard.yaml, DASHBOARD.md), judged when the server answers
+# its build info. Its files outside /api (tag Root) and its experimental-only skills live under
+# another server than the one Schemathesis sends to. Three examples per operation and mode keep the
+# default run's cost small (its 17 operations are plain reads); the chats document keeps the budget.
+DASHBOARD = SideDocument(
+    "dashboard",
+    load_dashboard_document,
+    "/buildinfo",
+    {
+        "operations": [
+            {"include-tag": "Root", "enabled": False},
+            {"include-operation-id": "list-user-skills", "enabled": False},
+        ]
+    },
+    max_examples=3,
+)
 
 
 def fuzz_config(memo: dict[str, Any]) -> dict[str, Any]:
@@ -149,4 +167,5 @@ CURRENT_SUITE = Suite(
     fuzz_config,
     prepare=organization,
     recognise=recogniser("current"),
+    side_documents=(DASHBOARD,),
 )
