@@ -42,12 +42,21 @@ _STATEFUL_OPERATIONS = [
 ]
 # Routes that check a field beyond its schema in the handler (WIRE.md §5): each workspace id of
 # by-workspace parses as a UUID (400), a compaction threshold names an enabled model (400, 404),
-# a model's creation and update obey its provider's rules (400).
+# a model's creation and update obey its provider's rules (400), the day settings lie in 0-3650
+# and the workspace TTL in 1 minute-30 days (400), an upload's bytes are of an allowed type and
+# name a file (400), an override's context is one of five and its model exists (400).
 _HANDLER_RULE_OPERATIONS = [
     "list-chats-by-workspace",
     "create-an-ai-model-in-an-organization",
     "update-user-chat-compaction-threshold",
     "update-an-ai-model",
+    "update-chat-workspace-ttl",
+    "update-chat-retention-days",
+    "update-chat-debug-retention-days",
+    "update-chat-auto-archive-days",
+    "upload-chat-file",
+    "update-organization-chat-model-override",
+    "update-organization-member-chat-model-override",
 ]
 _ACCEPTED = ["2xx", "400", "403", "404", "409", "429"]
 # The routes only /api/experimental mounts (tag Experimental, a path-level server): Schemathesis
