@@ -257,7 +257,7 @@ class _FuzzPhase:
             mask=lambda command: mask_command(command, self.placeholders),
             extra_config=side.config,
             progress=options.progress,
-            stateful=False,
+            with_stateful=False,
         )
         report.exercise(*(_fuzz_exercised(stats) & set(self.suite.book.names())))
         report.figures[f"{side.name}_calls"] = stats.calls
