@@ -25,6 +25,7 @@ __all__ = [
     "PostedRun",
     "Scenario",
     "ScenarioContext",
+    "SideDocument",
     "Suite",
     "Tally",
     "expect_status",
@@ -120,6 +121,18 @@ class Scenario:
 
 
 @dataclass(frozen=True, slots=True)
+class SideDocument:
+    """Another document of the same server (today's dashboard shell), fuzzed after the suite's
+    when the server serves it: on a small budget, without a stateful phase."""
+
+    name: str  # e.g. `dashboard.yaml`
+    load: Callable[[], dict[str, Any]]
+    served_at: str  # a GET path under the API prefix that answers 200 when the server serves it
+    config: dict[str, Any]  # its Schemathesis configuration
+    max_examples: int  # per operation and mode
+
+
+@dataclass(frozen=True, slots=True)
 class Suite:
     """One API generation: its rule book, its document and facts, and the checks that exercise it."""
 
@@ -134,6 +147,8 @@ class Suite:
     prepare: Callable[[ScenarioContext], object] = lambda ctx: None
     # Why the server is not this generation's API (with a hint), or None: asked before any check.
     recognise: Callable[[Probe, str], str | None] = lambda probe, token: None
+    # Other documents the server may serve beside the suite's, judged in the Schemathesis phase.
+    side_documents: tuple[SideDocument, ...] = ()
 
 
 def snippet(response: httpx.Response) -> str:

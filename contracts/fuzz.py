@@ -88,8 +88,9 @@ def run_schemathesis(
     mask: Callable[[str], str],
     extra_config: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] = lambda line: None,
+    with_stateful: bool = True,
 ) -> FuzzStats:
-    """Run the positive, negative and stateful phases; every failure goes to `record`."""
+    """Run the positive, negative and (when `with_stateful`) stateful phases; every failure goes to `record`."""
     load_all_checks()
     schema = schemathesis.openapi.from_dict(document, config=_config(seed, extra_config or {}))
     if target.app is not None:
@@ -134,6 +135,8 @@ def run_schemathesis(
                 f"({time.monotonic() - started:.1f} s)"
             )
 
+    if not with_stateful:
+        return stats
     machine = schema.as_state_machine()
 
     class Machine(machine):  # type: ignore[misc,valid-type]

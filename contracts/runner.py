@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from contracts.checking import Scenario, ScenarioContext, Suite
+from contracts.checking import Scenario, ScenarioContext, SideDocument, Suite
 from contracts.fuzz_budget import FuzzBudget
 from contracts.report import Report
 from contracts.shell import mask_command
@@ -219,6 +219,48 @@ class _FuzzPhase:
         )
         if stats.successes == 0:
             report.cannot_judge = "no generated request was accepted (2xx): the run tested nothing"
+        for side in suite.side_documents:
+            try:
+                self._side(side)
+            except BaseException as error:  # re-raised in the calling thread
+                self.error = error
+                return
+
+    def _side(self, side: SideDocument) -> None:
+        """Fuzz another document of the server, when it serves it (its probe path answers 200)."""
+        from contracts.fuzz import run_schemathesis
+
+        options, report = self.options, self.report
+        with self.target.client() as client:
+            try:
+                answer = client.get(side.served_at.lstrip("/"), headers={"Coder-Session-Token": self.token})
+                status: int | str = answer.status_code
+            except httpx.HTTPError as error:
+                status = type(error).__name__
+        if status != 200:
+            report.notes.append(
+                f"the {side.name} document was not judged: GET {side.served_at} answered {status}"
+            )
+            return
+        options.progress(
+            f"verify: the Schemathesis phase of the {side.name} document (positive and negative)"
+        )
+        budget = FuzzBudget(min(options.budget.max_examples, side.max_examples), 0, 0)
+        stats = run_schemathesis(
+            side.load(),
+            self.target,
+            self.token,
+            seed=options.seed,
+            budget=budget,
+            extra_checks=self.suite.response_checks(self.facts),
+            record=report.add,
+            mask=lambda command: mask_command(command, self.placeholders),
+            extra_config=side.config,
+            progress=options.progress,
+            with_stateful=False,
+        )
+        report.exercise(*(_fuzz_exercised(stats) & set(self.suite.book.names())))
+        report.figures[f"{side.name}_calls"] = stats.calls
 
 
 def _chosen(scenario: Scenario, options: VerifyOptions) -> bool:

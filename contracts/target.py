@@ -25,9 +25,15 @@ _CHAT_SEGMENT = re.compile(r"^/chats/[^/?]+")
 def operation_of(method: str, path: str) -> str:
     """The operation a request is for, e.g. `GET /chats/{chat}/messages`."""
     route = path.split("?", 1)[0]
+    mount = ""
+    if "://" in route:  # an absolute URL: another mount of the same routes (/api/experimental)
+        route = urlsplit(route).path
+        mount, _, rest = route.partition("/chats")
+        mount = "" if mount == API_PREFIX else mount
+        route = "/chats" + rest if rest or route.endswith("/chats") else route
     if not route.startswith("/"):
         route = "/" + route
-    return f"{method} {_CHAT_SEGMENT.sub('/chats/{chat}', route)}"
+    return f"{method} {mount}{_CHAT_SEGMENT.sub('/chats/{chat}', route)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,9 @@ from tests.current_planted_bugs import TOKENS, PushedByRequests, current_mock
 __all__ = ["CORRECT_VARIANTS", "CorrectVariant"]
 
 ASGIApp = Callable[..., Any]
-# Values that are the client's data: a newer server returns them as they were.
-OPAQUE = frozenset({"labels"})
+# Values that are data, not objects: the client's labels, and the dashboard shell's maps (an
+# entitlement per feature, SSH options, a workspace's tags). A newer server adds no field to them.
+OPAQUE = frozenset({"labels", "features", "ssh_config_options", "tags"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,10 @@ class CorrectVariant:
 
 
 def _is_map(value: dict[str, Any]) -> bool:
-    """A Go map rather than a struct (empty, or keyed by ids): data a newer Coder adds no field to."""
+    """An object keyed by ids (by-workspace's workspace -> chat), of booleans only (authcheck's answer
+    per check), or empty: a map, whose keys are data."""
+    if value and all(isinstance(item, bool) for item in value.values()):
+        return True
     try:
         return all(uuid.UUID(key) for key in value)
     except ValueError:
@@ -62,7 +66,7 @@ def _with_unknown_fields(value: Any) -> Any:
     return grown
 
 
-def _newer_coder(value: Any) -> Any:
+def _newer_frame(value: Any) -> Any:
     """Unknown fields everywhere; a stream frame (an array of events) also gains an event of an unknown type."""
     grown = _with_unknown_fields(value)
     if isinstance(value, list) and value and all(isinstance(e, dict) and "type" in e for e in value):
@@ -100,8 +104,10 @@ class _JSONReencoded:
         app: ASGIApp,
         reencode: Callable[[Any], bytes],
         split: Callable[[Any], list[Any]] = lambda value: [value],
+        reencode_frame: Callable[[Any], bytes] | None = None,
     ) -> None:
         self._app, self._reencode, self._split = app, reencode, split
+        self._reencode_frame = reencode_frame or reencode
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         start: dict[str, Any] = {}
@@ -112,8 +118,8 @@ class _JSONReencoded:
                 with contextlib.suppress(ValueError):  # a stream frame: one JSON array of events
                     frames = self._split(json.loads(message["text"]))
                     for frame in frames[:-1]:
-                        await send({**message, "text": self._reencode(frame).decode()})
-                    message = {**message, "text": self._reencode(frames[-1]).decode()}
+                        await send({**message, "text": self._reencode_frame(frame).decode()})
+                    message = {**message, "text": self._reencode_frame(frames[-1]).decode()}
             elif message["type"] == "http.response.start":
                 start.update(message)
                 return
@@ -152,7 +158,10 @@ CORRECT_VARIANTS: tuple[CorrectVariant, ...] = (
     CorrectVariant(
         "unknown_fields_everywhere",
         lambda: _JSONReencoded(
-            current_mock(), lambda value: json.dumps(_newer_coder(value)).encode(), _newer_watch_kind
+            current_mock(),
+            lambda value: json.dumps(_with_unknown_fields(value)).encode(),
+            _newer_watch_kind,
+            lambda value: json.dumps(_newer_frame(value)).encode(),
         ),
     ),
     CorrectVariant(

@@ -12,10 +12,12 @@ busy chats and finished runs without the test waiting on real time.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
+from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
 import mockserver.current.generation
@@ -911,6 +913,103 @@ UNBREAKABLE_DOCUMENT_RULES = frozenset(
     }
 )
 
+# --- WIRE.md §1: both mounts; §5: the list's search query -------------------------------------
+
+
+class _Answered:
+    """The mock, except that requests `matches` picks are answered `status` `body` (a WebSocket
+    handshake picked is closed before it is accepted)."""
+
+    def __init__(self, matches: Callable[[str, str, str], bool], status: int, body: Any) -> None:
+        self._app, self._matches, self._status, self._body = current_mock(), matches, status, body
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind in ("http", "websocket") and self._matches(kind, scope.get("method", "GET"), scope["path"]):
+            if kind == "websocket":
+                await send({"type": "websocket.close", "code": 1000})
+                return
+            out = json.dumps(self._body).encode()
+            await _answer(send, self._status, out, [(b"content-type", b"application/json")])
+            return
+        await self._app(scope, receive, send)
+
+
+def _experimental_list_empty() -> ASGIApp:
+    # Breaks both_prefixes_read_one_chat: the experimental mount lists no chats (a store of its own).
+    return _Answered(
+        lambda kind, method, path: (kind, method, path) == ("http", "GET", "/api/experimental/chats"), 200, []
+    )
+
+
+def _experimental_websockets_refused() -> ASGIApp:
+    # Breaks both_prefixes_open_the_websockets: only /api/v2 upgrades; the experimental handshakes close.
+    return _Answered(
+        lambda kind, method, path: kind == "websocket" and path.startswith("/api/experimental/"), 0, None
+    )
+
+
+def _reserved_name_read_as_chat() -> ASGIApp:
+    # Breaks reserved_names_are_route_not_found: /api/v2/chats/model-configs falls into {chat}.
+    return _Answered(
+        lambda kind, method, path: path == "/api/v2/chats/model-configs",
+        400,
+        {"message": 'Invalid UUID "model-configs".', "detail": "invalid UUID length: 13"},
+    )
+
+
+def _without_search_terms(query: str, dropped: Callable[[str], bool]) -> str:
+    """The query string with the `q` terms `dropped` picks taken out (the list then reads the rest)."""
+    params = parse_qsl(query, keep_blank_values=True)
+    kept = []
+    for name, value in params:
+        if name == "q":
+            value = " ".join(term for term in shlex.split(value, posix=False) if not dropped(term))
+            if not value:
+                continue
+        kept.append((name, value))
+    return urlencode(kept)
+
+
+def _title_search_ignored(method: str, route: str, query: str, body: Any) -> tuple[str, Any]:
+    # Breaks search_filters_as_written: `title:` is read past, so every chat of the label is listed.
+    if (method, route) == ("GET", "/chats"):
+        query = _without_search_terms(query, lambda term: term.lower().startswith("title:"))
+    return query, body
+
+
+def _unknown_search_key_ignored(method: str, route: str, query: str, body: Any) -> tuple[str, Any]:
+    # Breaks search_refusals_are_coders: an unknown key is dropped instead of refused.
+    if (method, route) == ("GET", "/chats"):
+        query = _without_search_terms(query, lambda term: term.startswith("colour:"))
+    return query, body
+
+
+def _build_version_a_number(method: str, route: str, status: int, body: Any) -> tuple[int, Any]:
+    # Breaks response_schema_conformance on the dashboard document (joined to the Schemathesis
+    # phase): the build info's version is a number where dashboard.yaml has a string.
+    if (method, route) == ("GET", "/buildinfo") and isinstance(body, dict):
+        return status, {**body, "version": 2.37}
+    return status, body
+
+
+ROUND_3_ROUTE_VARIANTS: tuple[Variant, ...] = (
+    Variant("build_version_a_number", ("response_schema_conformance",), _responses(_build_version_a_number)),
+    Variant("experimental_list_empty", ("both_prefixes_read_one_chat",), _experimental_list_empty),
+    Variant(
+        "experimental_websockets_refused",
+        ("both_prefixes_open_the_websockets",),
+        _experimental_websockets_refused,
+    ),
+    Variant(
+        "reserved_name_read_as_chat", ("reserved_names_are_route_not_found",), _reserved_name_read_as_chat
+    ),
+    Variant("title_search_ignored", ("search_filters_as_written",), _requests(_title_search_ignored)),
+    Variant(
+        "unknown_search_key_ignored", ("search_refusals_are_coders",), _requests(_unknown_search_key_ignored)
+    ),
+)
+
 ROUND_3_VARIANTS: tuple[Variant, ...] = (
     Variant(
         "session_cookie_not_read",
@@ -995,6 +1094,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     *STREAM_VARIANTS,
     *ROUND_3_VARIANTS,
+    *ROUND_3_ROUTE_VARIANTS,
     *DOCUMENT_VARIANTS,
     Variant("status_in_capitals", ("response_schema_conformance",), _responses(_status_in_capitals)),
     Variant(

@@ -287,5 +287,6 @@ def test_a_server_without_the_websockets_violates_their_rules_without_a_crash() 
         "interrupt_stops_the_run",
         "answers_fit_the_document",
         "websockets_read_every_token_source",
+        "both_prefixes_open_the_websockets",
         *(rule.name for section in CURRENT_RULES.sections[-3:-1] for rule in section.rules),
     }

@@ -12,9 +12,12 @@ from contracts.current.shapes import Shapes
 
 __all__ = [
     "CHAT_STATUSES",
+    "EXPERIMENTAL_PREFIX",
     "IDLE_STATUSES",
     "SCENARIO_LABEL",
     "WireFacts",
+    "experimental_only_paths",
+    "load_dashboard_document",
     "load_document",
     "transition_detail",
 ]
@@ -26,11 +29,32 @@ IDLE_STATUSES = frozenset({"waiting", "error"})
 # The label a scripted agent reads to pick a scenario (the mock's: README, "Scenarios"). A real
 # Coder keeps it as a plain label; the checks that need a slow or failing run say when none arose.
 SCENARIO_LABEL = "scenario"
+# WIRE.md §1 (routes `registerChatAPIRoutes`): the second mount of the same chat routes.
+EXPERIMENTAL_PREFIX = "/api/experimental"
 
 
 def transition_detail(transition: str, state: str) -> str:
     """WIRE.md §4 (errors `TransitionError.Error`): the `detail` of a refused transition's 409."""
     return f"chat state transition {transition} not allowed from state {state}"
+
+
+def experimental_only_paths(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The document's paths whose path-level `servers` is `/api/experimental` alone, with a GET and no
+    parameter but `{chat}`: each is 404 `Route not found.` under `/api/v2`."""
+    found = []
+    for path, item in document.get("paths", {}).items():
+        servers = [server.get("url") for server in item.get("servers", [])]
+        parameters = [part for part in path.split("/") if part.startswith("{")]
+        if servers == [EXPERIMENTAL_PREFIX] and "get" in item and set(parameters) <= {"{chat}"}:
+            found.append(path)
+    return tuple(found)
+
+
+def load_dashboard_document() -> dict[str, Any]:
+    """The dashboard shell's document (openapi/current/dashboard.yaml), as packaged."""
+    import coder_chats_openapi
+
+    return read_openapi(coder_chats_openapi.current_dashboard_document())
 
 
 def load_document(path: Path | None = None) -> dict[str, Any]:
@@ -56,6 +80,7 @@ class WireFacts:
     content_required_detail: str
     invalid_part: str  # 400, a part that is not text, file or file-reference, or an empty text
     invalid_query: str  # 400, a paging parameter that does not parse
+    invalid_search: str  # 400, a `q` the chat search cannot read
     title_empty: str  # 400, PATCH with a blank title
     already_archived: str  # 400, archiving an archived chat
     pin_negative: str  # 400, a negative pin_order
@@ -80,6 +105,7 @@ class WireFacts:
     nothing_to_promote: str  # 409
     promotion_accepted: str  # 202 body's message
     shapes: Shapes  # the document's schemas, for every payload a check reads
+    experimental_only_paths: tuple[str, ...]  # 404 `Route not found.` under /api/v2 (WIRE.md §1)
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> WireFacts:
@@ -102,6 +128,7 @@ class WireFacts:
             content_required_detail=example("CreateChatBadRequest", "content-empty")["detail"],
             invalid_part=example("CreateChatBadRequest", "part")["message"],
             invalid_query=example("ListChatsBadRequest", "paging")["message"],
+            invalid_search=example("ListChatsBadRequest", "query")["message"],
             title_empty=example("UpdateChatBadRequest", "title")["message"],
             already_archived=example("UpdateChatBadRequest", "archived")["message"],
             pin_negative=example("UpdateChatBadRequest", "pin")["message"],
@@ -126,6 +153,7 @@ class WireFacts:
             nothing_to_promote=example("PromoteQueuedConflict")["message"],
             promotion_accepted=_promotion_message(document),
             shapes=Shapes.from_document(document),
+            experimental_only_paths=experimental_only_paths(document),
         )
 
 

@@ -20,6 +20,25 @@ CURRENT_RULES = RuleBook(
     "Chats API, today's Coder (openapi/current/chats.yaml, openapi/current/WIRE.md)",
     (
         Section(
+            "WIRE.md §1",
+            "Routes: the `/api/v2` and `/api/experimental` mounts",
+            (
+                Rule(
+                    "both_prefixes_read_one_chat",
+                    "a chat created under either prefix reads the same under the other: GET, list, messages",
+                ),
+                Rule(
+                    "both_prefixes_open_the_websockets",
+                    "the stream (its snapshot) and the watcher (a `created`) open under /api/experimental too",
+                ),
+                Rule(
+                    "reserved_names_are_route_not_found",
+                    "experimental-only paths under /api/v2 and each mount's reserved names are 404 "
+                    "`Route not found.`, never a `{chat}`",
+                ),
+            ),
+        ),
+        Section(
             "WIRE.md §2",
             "Shared behaviour: tokens, {chat}, bodies, privacy",
             (
@@ -99,6 +118,14 @@ CURRENT_RULES = RuleBook(
                 Rule(
                     "archived_chat_refuses_changes",
                     "send, edit, interrupt, promote and archive-again on an archived chat are their 400s",
+                ),
+                Rule(
+                    "search_filters_as_written",
+                    "`q`: `title:` selects by title (quoted, any key case); `archived:true` lists only archived",
+                ),
+                Rule(
+                    "search_refusals_are_coders",
+                    "`q` with an unknown key, a bad boolean, a `:` at an edge or twice, or bare words is the 400",
                 ),
                 Rule("create_refusals_are_coders", "POST /chats refusals: exact status, message and detail"),
                 Rule("update_refusals_are_coders", "PATCH /chats/{chat} refusals: exact status and message"),

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.checking import Scenario, Suite
+from contracts.checking import Scenario, SideDocument, Suite
 from contracts.current import (
     chat_checks,
     paging,
+    prefix_checks,
     refusal_checks,
     run_checks,
+    search_checks,
     shape_checks,
     stream_checks,
     token_checks,
     tool_checks,
     watch_checks,
 )
-from contracts.current.facts import WireFacts, load_document
+from contracts.current.facts import WireFacts, load_dashboard_document, load_document
 from contracts.current.response_checks import response_checks
 from contracts.current.rules import CURRENT_RULES
 from contracts.current.session import organization
@@ -71,6 +73,28 @@ _RULED_OPERATIONS = [
     "update-organization-chat-model-override",
     "update-organization-member-chat-model-override",
 ]
+# The routes only /api/experimental mounts (tag Experimental, a path-level server): Schemathesis
+# sends every operation under the document's server, /api/v2, where they are 404 by design
+# (WIRE.md §1); reserved_names_are_route_not_found judges that instead.
+_EXPERIMENTAL_TAG = "Experimental"
+
+
+# The dashboard shell (openapi/current/dashboard.yaml, DASHBOARD.md), judged when the server answers
+# its build info. Its files outside /api (tag Root) and its experimental-only skills live under
+# another server than the one Schemathesis sends to. Three examples per operation and mode keep the
+# default run's cost small (its 17 operations are plain reads); the chats document keeps the budget.
+DASHBOARD = SideDocument(
+    "dashboard",
+    load_dashboard_document,
+    "/buildinfo",
+    {
+        "operations": [
+            {"include-tag": "Root", "enabled": False},
+            {"include-operation-id": "list-user-skills", "enabled": False},
+        ]
+    },
+    max_examples=3,
+)
 
 
 def fuzz_config(memo: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +112,7 @@ def fuzz_config(memo: dict[str, Any]) -> dict[str, Any]:
             },
             # The experimental mount's own routes name /api/experimental as their only server,
             # which Schemathesis does not read; the base URL's /api/v2 answers them 404.
-            {"include-tag": "Experimental", "enabled": False},
+            {"include-tag": _EXPERIMENTAL_TAG, "enabled": False},
         ]
     }
     parameters: dict[str, Any] = {"path.user": "me"}
@@ -105,6 +129,10 @@ def fuzz_config(memo: dict[str, Any]) -> dict[str, Any]:
 CURRENT_SUITE = Suite(
     CURRENT_RULES,
     (
+        # §1: both mounts of the chat routes
+        Scenario(("both_prefixes_read_one_chat",), prefix_checks.both_prefixes_read_one_chat),
+        Scenario(("both_prefixes_open_the_websockets",), prefix_checks.both_prefixes_open_the_websockets),
+        Scenario(("reserved_names_are_route_not_found",), prefix_checks.reserved_names_are_route_not_found),
         # §2: refusals every route shares
         Scenario(("tokens_are_required",), refusal_checks.tokens_are_required),
         Scenario(("chat_param_is_a_uuid",), refusal_checks.chat_param_is_a_uuid),
@@ -129,6 +157,8 @@ CURRENT_SUITE = Suite(
         Scenario(("chat_list_hides_archived",), chat_checks.chat_list_hides_archived),
         Scenario(("archived_chat_refuses_changes",), chat_checks.archived_chat_refuses_changes),
         Scenario(("chat_list_pages",), paging.chat_list_pages),
+        Scenario(("search_filters_as_written",), search_checks.search_filters_as_written),
+        Scenario(("search_refusals_are_coders",), search_checks.search_refusals_are_coders),
         Scenario(("transcript_pages",), paging.transcript_pages),
         Scenario(("send_runs_an_idle_chat",), run_checks.send_runs_an_idle_chat),
         Scenario(("queue_holds_messages_sent_while_busy",), run_checks.queue_holds_messages_sent_while_busy),
@@ -166,4 +196,5 @@ CURRENT_SUITE = Suite(
     fuzz_config,
     prepare=organization,
     recognise=recogniser("current"),
+    side_documents=(DASHBOARD,),
 )

@@ -19,7 +19,7 @@ from contracts.current.stream_socket import StreamRefused, StreamSocket, open_st
 from contracts.refusals import expect_error
 from contracts.violations import ContractBroken
 
-__all__ = ["watch", "watch_reports_the_callers_chats"]
+__all__ = ["read_until_kind", "watch", "watch_reports_the_callers_chats"]
 
 RULE = "watch_reports_the_callers_chats"
 
@@ -69,6 +69,10 @@ def _read_until_kind(
             )
         read_chat(ctx, chat)  # a poll meanwhile (and what moves a virtual clock)
         ctx.sleep(ctx.poll_every)
+
+
+# Read a watcher until an event of `kind` for a chat, for the checks of other modules.
+read_until_kind = _read_until_kind
 
 
 def watch_reports_the_callers_chats(ctx: ScenarioContext) -> str | None:
