@@ -31,8 +31,11 @@ serve: compile
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist worksteal -m "not installed and not slow"
 
+# In-process Schemathesis runs in a process of its own: its stateful test reached no chat route
+# (all 404s) in 3 of many runs when it shared a worker with other tests, never alone.
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist worksteal -m "installed or slow"
+	$(BIN)/python -m pytest -n auto --dist worksteal -m "installed or slow" --ignore tests/test_current_schemathesis.py
+	$(BIN)/python -m pytest -p no:xdist -m slow tests/test_current_schemathesis.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockserver contracts tests bench
