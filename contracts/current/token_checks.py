@@ -17,7 +17,7 @@ from contracts.current.refusal_checks import UNKNOWN_TOKEN
 from contracts.current.session import create_chat, organization, settle
 from contracts.current.stream_socket import StreamRefused, open_stream
 from contracts.refusals import expect_error
-from contracts.token_sources import CODER_ORDER, TokenSource, placed
+from contracts.token_sources import CODER_ORDER, TokenSource, placed, token_cases
 from contracts.violations import ContractBroken
 
 __all__ = [
@@ -95,25 +95,7 @@ def _handshake(ctx: ScenarioContext, path: str, auth: Auth) -> int | None:
 def websockets_read_every_token_source(ctx: ScenarioContext) -> str | None:
     """The stream and the watcher open with the token in any source, refuse an unknown one, in coderd's order."""
     chat = _idle_chat(ctx, "websockets and their tokens")
-    cases: list[tuple[Auth, bool, str]] = []
-    for source in CODER_ORDER:
-        cases.append(({source: ctx.token}, True, f"the token in the {source.value}"))
-        cases.append(({source: UNKNOWN_TOKEN}, False, f"an unknown token in the {source.value}"))
-    for earlier, later in combinations(CODER_ORDER, 2):
-        cases.append(
-            (
-                {earlier: ctx.token, later: UNKNOWN_TOKEN},
-                True,
-                f"valid {earlier.value}, unknown {later.value}",
-            )
-        )
-        cases.append(
-            (
-                {earlier: UNKNOWN_TOKEN, later: ctx.token},
-                False,
-                f"unknown {earlier.value}, valid {later.value}",
-            )
-        )
+    cases = token_cases(ctx.token, UNKNOWN_TOKEN)
     for path in (f"/chats/{chat}/stream", "/chats/watch"):
         for auth, opens, what in cases:
             refused = _handshake(ctx, path, auth)

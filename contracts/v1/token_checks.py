@@ -7,7 +7,7 @@ from itertools import combinations
 
 from contracts.checking import ScenarioContext, snippet
 from contracts.refusals import expect_error
-from contracts.token_sources import CODER_ORDER, TokenSource
+from contracts.token_sources import CODER_ORDER, TokenSource, token_cases
 from contracts.v1.scenarios import OPERATIONS, UNKNOWN_TOKEN, body_for, path_of
 from contracts.v1.watch_socket import WatchOutcome, open_watch
 from contracts.violations import ContractBroken, Violation
@@ -115,25 +115,7 @@ def watch_reads_every_token_source(ctx: ScenarioContext) -> str | None:
             )
         )
 
-    cases: list[tuple[dict[TokenSource, str], bool, str]] = []
-    for source in CODER_ORDER:
-        cases.append(({source: ctx.token}, True, f"the token in the {source.value}"))
-        cases.append(({source: UNKNOWN_TOKEN}, False, f"an unknown token in the {source.value}"))
-    for earlier, later in combinations(CODER_ORDER, 2):
-        cases.append(
-            (
-                {earlier: ctx.token, later: UNKNOWN_TOKEN},
-                True,
-                f"valid {earlier.value}, unknown {later.value}",
-            )
-        )
-        cases.append(
-            (
-                {earlier: UNKNOWN_TOKEN, later: ctx.token},
-                False,
-                f"unknown {earlier.value}, valid {later.value}",
-            )
-        )
+    cases = token_cases(ctx.token, UNKNOWN_TOKEN)
     for auth, accept, what in cases:
         outcome = handshake(auth)
         if accept and not outcome.accepted:
