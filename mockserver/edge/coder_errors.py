@@ -7,8 +7,10 @@ from typing import Any
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware.exceptions import ExceptionMiddleware
 from starlette.exceptions import HTTPException
-from starlette.types import Send
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.errors import (
     BodyTooLarge,
@@ -35,6 +37,7 @@ from mockserver.edge.methods import MethodIndex
 
 __all__ = [
     "CONTENT_TYPE",
+    "CoderErrorMiddleware",
     "CoderRefusal",
     "coder_error",
     "error_body",
@@ -163,3 +166,62 @@ async def send_error(send: Send, status: int, body: dict[str, str], *, close: bo
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
+
+
+class CoderErrorMiddleware(ExceptionMiddleware):  # type: ignore[misc]  # connexion is untyped
+    """The one layer that turns an exception into an answer: Connexion's ExceptionMiddleware
+    (the error handlers `install_error_handlers` gives the app land here) and the last resort
+    its ServerErrorMiddleware was, in one.
+
+    For an HTTP request, one `try` around the rest of the app and one send that notes when the
+    answer began; the Starlette `Request` an error handler reads is built only for an error
+    (Starlette's layers build it, and their own wrappers, for every request). An exception is
+    answered by the most specific handler of its class (a status handler first, for an
+    HTTPException), once: after the answer has begun, or if no handler takes it, it goes on up
+    to the server. A handler that fails itself leaves a 500 in Coder's body, then the failure
+    goes on up. A WebSocket goes Starlette's way.
+    """
+
+    def __init__(self, next_app: ASGIApp) -> None:
+        super().__init__(next_app)
+        self._handlers = (self._exception_handlers, self._status_handlers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["starlette.exception_handlers"] = self._handlers  # what Starlette routes inside read
+        started = False
+
+        async def noting_start(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_start)
+        except Exception as error:
+            handler = self._handler_of(error)
+            if handler is None or started:
+                raise
+            try:
+                response = await handler(Request(scope, receive, send), error)
+            except Exception as failure:
+                if not started:
+                    await send_error(send, *coder_error(failure))
+                raise
+            if response is not None:
+                await response(scope, receive, noting_start)
+            error.__traceback__ = None  # a reused exception would pile up tracebacks
+
+    def _handler_of(self, error: Exception) -> Any:
+        if isinstance(error, HTTPException):
+            handler = self._status_handlers.get(error.status_code)
+            if handler is not None:
+                return handler
+        for kind in type(error).__mro__:
+            handler = self._exception_handlers.get(kind)
+            if handler is not None:
+                return handler
+        return None
