@@ -85,14 +85,24 @@ class CorsMiddleware(CORSMiddleware):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or any(name == b"origin" for name, _ in scope["headers"]):
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        for name, _ in scope["headers"]:
+            if name == b"origin":
+                await super().__call__(scope, receive, send)
+                return
 
         async def vary_on_origin(message: MutableMapping[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
-                if isinstance(headers, list) and not any(name.lower() == b"vary" for name, _ in headers):
+            if message["type"] != "http.response.start":
+                await send(message)  # the body: nothing to add
+                return
+            headers = message.setdefault("headers", [])
+            if isinstance(headers, list):
+                for name, _ in headers:
+                    if name.lower() == b"vary":
+                        break
+                else:
                     headers.append((b"vary", b"Origin"))
                     await send(message)
                     return
