@@ -332,9 +332,21 @@ class LimitsMiddleware:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = scope["headers"]
-        refusal = header_refusal(self._limits, headers)
-        if refusal is not None:
-            await _refuse(send, refusal, close=True)
+        # One pass over the header fields: their size (as header_refusal counts it) and whether
+        # one frames a body; what is over a limit, or has a body, is looked at again, closely.
+        size = 4 * len(headers)
+        framed = False
+        for name, value in headers:
+            size += len(name) + len(value)
+            if name == b"content-length" or name == b"transfer-encoding":
+                framed = True
+        if len(headers) > self._limits.max_headers or size > self._limits.max_header_bytes:
+            refusal = header_refusal(self._limits, headers)
+            if refusal is not None:
+                await _refuse(send, refusal, close=True)
+                return
+        if not framed:
+            await self._app(scope, receive, send)
             return
         has_body, length = _body_framing(headers)
         if not has_body:
