@@ -10,11 +10,9 @@ from typing import Any
 
 from connexion import AsyncApp
 from connexion.middleware.context import ContextMiddleware
-from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
 
 from mockserver.app.generations import API_GENERATIONS, build_generation
@@ -27,7 +25,7 @@ from mockserver.core.scheduler import AsyncioScheduler, Scheduler
 from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.edge.auth import authentication_middleware
-from mockserver.edge.coder_errors import install_error_handlers
+from mockserver.edge.coder_errors import CoderErrorMiddleware, install_error_handlers
 from mockserver.edge.generation_parts import CoreParts
 from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.limits import Limits, LimitsMiddleware
@@ -156,16 +154,17 @@ def create_app(
             partial(LimitsMiddleware, limits=settings.limits, stopping=stopping),
             *control.middlewares(),
             *generation.outer_middlewares,  # e.g. the live transcript WebSocket (not in the document)
-            ServerErrorMiddleware,
-            ExceptionMiddleware,
+            CoderErrorMiddleware,  # Connexion's ServerError and Exception layers, in one
             SwaggerUIOnItsPaths,
             remembered_routes(generation.routing or RoutingMiddleware),
             authentication_middleware(directory),
             *generation.operation_middlewares,  # e.g. {chat}, loaded before the body is read
+            # Lifespan events only (HTTP passes through): here, outside the layers whose steps
+            # are chained operation by operation (edge/routed.py), it is never on their way.
+            LifespanMiddleware,
             GoRequestValidationMiddleware,
             # Off (serve's default), the layer would only pass every request through.
             *([ResponseValidationMiddleware] if settings.validate_responses else []),
-            LifespanMiddleware,
             handler_middleware(),  # the Chats handlers answer here, from the context
             ContextMiddleware,  # the control plane's handlers go on through Connexion's own path
         ],

@@ -63,6 +63,15 @@ def _call_handler(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
         # called by Connexion's own machinery, which extracts them.
         return next_app
 
+    if set(names) <= _CONTEXT_ARGUMENTS:  # the common case: everything from the context
+
+        async def call_from_context(scope: Scope, receive: Receive, send: Send) -> None:
+            context = context_of(scope)
+            response = await handler(**{name: context[name] for name in names})
+            await response(scope, receive, send)
+
+        return call_from_context
+
     async def call(scope: Scope, receive: Receive, send: Send) -> None:
         context = context_of(scope)
         arguments = {

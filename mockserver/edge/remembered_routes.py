@@ -15,14 +15,17 @@ from typing import Any
 
 from connexion.middleware.abstract import ROUTING_CONTEXT
 from connexion.middleware.routing import RoutingMiddleware, _scope
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.edge.routed import operation_app
 
 __all__ = ["remembered_routes"]
 
 # Request lines remembered: the first ones routed (hot paths are routed early and often).
 _DEFAULT_SIZE = 4096
 
-_Route = tuple[str, Any, dict[str, Any]]  # api_base_path, operation_id, path_params
+# api_base_path, operation_id, path_params, and the next layer's step for the operation
+_Route = tuple[str, Any, dict[str, Any], ASGIApp]
 
 
 def remembered_routes(routing: type[RoutingMiddleware], size: int = _DEFAULT_SIZE) -> type[RoutingMiddleware]:
@@ -43,24 +46,26 @@ def remembered_routes(routing: type[RoutingMiddleware], size: int = _DEFAULT_SIZ
                 await super().__call__(scope, receive, send)
                 self._remember(line)
                 return
-            base_path, operation_id, path_params = found
+            base_path, operation_id, path_params, step = found
             routed = dict(scope)  # what Connexion's RoutingOperation hands on, built as it does
             _scope.set(routed)
             routed.setdefault("path_params", {}).update(path_params)
             routed.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {}).update(
                 {"api_base_path": base_path, "operation_id": operation_id}
             )
-            await self.app(routed, receive, send)
+            await step(routed, receive, send)
 
         def _remember(self, line: tuple[str, str, str]) -> None:
             routed = _scope.get(None)
             decided = (routed or {}).get("extensions", {}).get(ROUTING_CONTEXT)
             if not decided or decided.get("operation_id") is None or len(self._routes) >= size:
                 return
+            base_path, operation_id = decided["api_base_path"], decided["operation_id"]
             self._routes[line] = (
-                decided["api_base_path"],
-                decided["operation_id"],
+                base_path,
+                operation_id,
                 dict(routed.get("path_params", {})),
+                operation_app(self.app, base_path, operation_id),
             )
 
     return RememberedRoutes
