@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mockserver.edge.chat_param import ChatIds
 from tests.conftest import ALICE, BOB
 
 SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
@@ -67,6 +68,34 @@ def test_chat_not_a_uuid_is_400_quoting_the_raw_value(
 ) -> None:
     response = client.request(method, f"/api/v2/chats/{raw}{suffix}", headers=ALICE, json={"content": "x"})
     assert_error(response, 400, {"message": f'Invalid UUID "{raw}".', "detail": detail})
+
+
+def test_a_chat_spelling_is_answered_alike_however_often_it_is_sent(client: TestClient, chat_id: str) -> None:
+    # Go's uuid.Parse takes upper case, a urn: prefix and any first and last byte around 36
+    spellings = [chat_id, chat_id.upper(), f"urn:uuid:{chat_id}", f"x{chat_id}y", "abc", chat_id[:-1] + "g"]
+
+    answers = [
+        [
+            (r.status_code, r.json())
+            for r in (client.get(f"/api/v2/chats/{s}", headers=ALICE) for s in spellings)
+        ]
+        for _ in range(3)
+    ]
+
+    assert answers[0] == answers[1] == answers[2]
+    assert [status for status, _ in answers[0]] == [200, 200, 200, 200, 400, 400]
+    assert {body["id"] for status, body in answers[0] if status == 200} == {chat_id}
+
+
+def test_chat_ids_past_the_remembered_ones_still_parse() -> None:
+    ids = ChatIds(size=1)
+
+    first, second = (ids.parse(raw) for raw in (UNKNOWN_CHAT, BOB_WORKSPACE))
+
+    assert (str(first), str(second)) == (UNKNOWN_CHAT, BOB_WORKSPACE)
+    assert ids.parse(BOB_WORKSPACE.upper()) == second
+    with pytest.raises(ValueError, match="invalid UUID length: 3"):
+        ids.parse("abc")
 
 
 @pytest.mark.parametrize(
