@@ -49,10 +49,13 @@ def remembered_routes(routing: type[RoutingMiddleware], size: int = _DEFAULT_SIZ
             base_path, operation_id, path_params, step = found
             routed = dict(scope)  # what Connexion's RoutingOperation hands on, built as it does
             _scope.set(routed)
-            routed.setdefault("path_params", {}).update(path_params)
-            routed.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {}).update(
-                {"api_base_path": base_path, "operation_id": operation_id}
-            )
+            decided = {"api_base_path": base_path, "operation_id": operation_id}
+            if "path_params" in routed or "extensions" in routed:
+                routed.setdefault("path_params", {}).update(path_params)
+                routed.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {}).update(decided)
+            else:  # a request as the server sends it: both are new
+                routed["path_params"] = dict(path_params)
+                routed["extensions"] = {ROUTING_CONTEXT: decided}
             await step(routed, receive, send)
 
         def _remember(self, line: tuple[str, str, str]) -> None:
