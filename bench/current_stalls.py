@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import statistics
@@ -312,6 +311,7 @@ async def _asgi_request(app: Any, method: str, path: str, raw: bytes = b"", quer
 async def _in_process(posts: int, clients: int) -> dict[str, Any]:
     """The longest hold of the event loop (ms) during each heavy request, the app in-process."""
     from mockserver import ImmediateScheduler, Settings, create_app
+    from mockserver.server.collector import settle_collector
 
     app = create_app(Settings(api="current", validate_responses=False), scheduler=ImmediateScheduler())
     out: dict[str, Any] = {}
@@ -324,8 +324,7 @@ async def _in_process(posts: int, clients: int) -> dict[str, Any]:
                 f"/chats/{chat}/messages", json={"content": [{"type": "text", "text": "x" * 262_000}]}
             )
         # As `serve` runs: what start-up and the store made frozen, full collections rarer.
-        gc.freeze()
-        gc.set_threshold(700, 10, 1000)
+        settle_collector()
         probe = LagProbe()
         await asyncio.sleep(0.2)
         idle = []

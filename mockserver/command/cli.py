@@ -26,10 +26,6 @@ from mockserver.spec.commands import add_spec_commands
 __all__ = ["main"]
 
 
-# The collector's thresholds under `serve`: Python's defaults for the young generations, full
-# collections 100 times rarer (see _serve).
-_GC_THRESHOLDS = (700, 10, 1000)
-
 
 def _parse_tokens(values: Sequence[str]) -> dict[str, str]:
     tokens: dict[str, str] = {}
@@ -44,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mockserver.app.factory import Settings, create_app
     from mockserver.command.scenario_options import StartupError, serve_parts
     from mockserver.core.stopping import Stopping
+    from mockserver.server.collector import settle_collector
     from mockserver.server.serving import BindError, bind, limits_from_args, serve
 
     try:
@@ -73,14 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
     except BindError as error:
         print(f"chats-mock: {error}", file=sys.stderr)
         return 1
-    # What start-up built lives as long as the process: out of the collector's sight. What
-    # requests add to the store lives as long too, and a full collection scans all of it (with
-    # 100k stored rows, a pause of ~100 ms that every open request waits out: the p99 of the
-    # write endpoints). Young collections still free the cycles that die young (nearly all);
-    # full ones come every ~1000 young-generation-1 collections instead of every 10.
-    gc.freeze()
-    gc.set_threshold(*_GC_THRESHOLDS)
-    gc.enable()
+    settle_collector()  # start-up's objects frozen, collections short (mockserver/server/collector)
 
     def started() -> None:
         _print_banner(sys.stdout, args.api, args.host, sockets[0].getsockname()[1], directory)
