@@ -214,20 +214,6 @@ def _stopping_refusal() -> ShuttingDown:
     return ShuttingDown("The request's body was still awaited when the server began to stop.")
 
 
-def _body_framing(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bool, int | None]:
-    """Whether the request has a body, and its Content-Length when it says one."""
-    length: int | None = None
-    for name, value in headers:
-        if name == b"transfer-encoding":
-            return True, None
-        if name == b"content-length" and length is None:
-            try:
-                length = int(value)
-            except ValueError:
-                return True, None  # the server has refused such a request before us; be safe
-    return bool(length), length
-
-
 class _Socket:
     """A WebSocket's receive and send, closed with 1001 once the server begins to stop."""
 
@@ -332,27 +318,39 @@ class LimitsMiddleware:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = scope["headers"]
-        # One pass over the header fields: their size (as header_refusal counts it) and whether
-        # one frames a body; what is over a limit, or has a body, is looked at again, closely.
+        # One pass over the header fields: their size (as header_refusal counts it), the body's
+        # framing and Expect; what is over a limit is looked at again, closely.
         size = 4 * len(headers)
-        framed = False
+        length_field: bytes | None = None  # the first Content-Length
+        chunked = expects_continue = False
         for name, value in headers:
             size += len(name) + len(value)
-            if name == b"content-length" or name == b"transfer-encoding":
-                framed = True
+            if name == b"content-length":
+                if length_field is None:
+                    length_field = value
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"expect" and value.lower() == b"100-continue":
+                expects_continue = True
         if len(headers) > self._limits.max_headers or size > self._limits.max_header_bytes:
             refusal = header_refusal(self._limits, headers)
             if refusal is not None:
                 await _refuse(send, refusal, close=True)
                 return
-        if not framed:
+        if chunked:
+            length = None
+        elif length_field is None:
             await self._app(scope, receive, send)
             return
-        has_body, length = _body_framing(headers)
-        if not has_body:
-            await self._app(scope, receive, send)
-            return
-        expects_continue = (b"expect", b"100-continue") in ((k, v.lower()) for k, v in headers)
+        else:
+            try:
+                length = int(length_field)
+            except ValueError:
+                length = None  # the server has refused such a request before us; be safe: a body
+            else:
+                if not length:
+                    await self._app(scope, receive, send)
+                    return
         body = _Body(receive, length, self._limits, expects_continue=expects_continue)
         loop = self._on_loop()
         self._bodies[body] = loop.time() + self._limits.body_timeout
