@@ -73,6 +73,8 @@ _REQUEST_LINE_SLACK = 8 * 1024
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # Seconds a connection whose head was refused is still read (and dropped) before it is closed.
 _LINGER_SECONDS = 1.0
+# Seconds early a timer may fire and still count as on time (the event loop's clock is coarse).
+_TIMER_SLACK = 0.001
 
 # Each limit's help, by Limits field; the default is appended.
 _LIMIT_HELP = {
@@ -206,6 +208,12 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             super().__init__(*args, **kwargs)
             self._in_head = True  # the next bytes belong to a request head
             self._head_bytes = 0
+            # When the head under way must be complete (None: no head is under way), and the
+            # timer that checks it. The timer is not cancelled at each head's end and armed again
+            # at the next head's start (a call_later and a cancel per request, ~2 µs): once armed,
+            # it fires at the deadline it was armed for, and then refuses a head that is late,
+            # waits for the deadline of the head under way since, or lapses.
+            self._head_due: float | None = None
             self._head_timer: asyncio.TimerHandle | None = None
             self._refused = False
 
@@ -214,7 +222,7 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             self._start_head_timer()  # a connection that never says anything is closed too
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_head_timer()
+            self._cancel_head_timer()
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
@@ -267,6 +275,7 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             # callbacks, a cycle that would keep the connection (and all a watcher holds) until a
             # full garbage collection: without the parser, it goes when the WebSocket closes.
             self.parser = None  # type: ignore[assignment]  # as uvicorn does on connection_lost
+            self._cancel_head_timer()  # nor may the head timer hold it (connection_lost never comes)
 
         def on_message_complete(self) -> None:
             super().on_message_complete()
@@ -274,21 +283,34 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             self._head_bytes = 0
 
         def _start_head_timer(self) -> None:
-            if self._head_timer is None:
-                self._head_timer = self.loop.call_later(limits.header_timeout, self._head_timed_out)
+            if self._head_due is None:  # else the head under way keeps its deadline
+                self._head_due = self.loop.time() + limits.header_timeout
+                if self._head_timer is None:
+                    self._head_timer = self.loop.call_at(self._head_due, self._head_timed_out)
 
         def _stop_head_timer(self) -> None:
+            self._head_due = None  # the armed timer, if any, finds no head due
+
+        def _cancel_head_timer(self) -> None:
+            self._head_due = None
             if self._head_timer is not None:
                 self._head_timer.cancel()
                 self._head_timer = None
 
         def _head_timed_out(self) -> None:
             self._head_timer = None
+            due = self._head_due
+            if due is None:
+                return
+            if due - self.loop.time() > _TIMER_SLACK:  # a later head's deadline
+                self._head_timer = self.loop.call_at(due, self._head_timed_out)
+                return
+            self._head_due = None
             if self._in_head and not self.transport.is_closing():
                 self._refuse(too_slow)
 
         def _refuse(self, answer: bytes) -> None:
-            self._stop_head_timer()
+            self._cancel_head_timer()
             self._refused = True
             if self.cycle is not None and not self.cycle.response_complete:
                 self.transport.close()  # another answer is under way on this connection
