@@ -26,7 +26,6 @@ from mockserver.spec.commands import add_spec_commands
 __all__ = ["main"]
 
 
-
 def _parse_tokens(values: Sequence[str]) -> dict[str, str]:
     tokens: dict[str, str] = {}
     for index, value in enumerate(values, start=1):
