@@ -7,11 +7,16 @@ from a real headless Chromium when /usr/bin/chromium exists.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import httpx
 import pytest
+from starlette.middleware.cors import CORSMiddleware
 from starlette.testclient import TestClient
 
 from mockserver.control import CorsPolicy
+from mockserver.edge.origins import CorsMiddleware, cors_options
 
 from .conftest import ALICE, NEW_CHAT, app, served
 
@@ -104,3 +109,60 @@ def test_every_answer_varies_on_origin_whether_or_not_the_request_named_one() ->
     assert browser.headers["access-control-allow-origin"] == PAGE
     assert refused.status_code == 401
     assert refused.headers.get_list("vary") == ["Origin"]
+
+
+def _answer_of(
+    layer: type[Any],
+    policy: CorsPolicy,
+    method: str,
+    request: list[tuple[bytes, bytes]],
+    answer: list[tuple[bytes, bytes]],
+) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """The status and header fields `layer` (over `policy`) sends for a request, around an app answering `answer`."""
+    starts: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(answer)})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            starts.append(message)
+
+    scope = {"type": "http", "method": method, "path": "/api/v2/chats", "headers": request}
+    asyncio.run(layer(app, **cors_options(policy))(scope, receive, send))
+    return starts[0]["status"], list(starts[0]["headers"])
+
+
+_JSON = [(b"content-type", b"application/json"), (b"content-length", b"2")]
+
+
+@pytest.mark.parametrize(
+    "policy", [CorsPolicy(), CorsPolicy(origins=("https://app.example",), origin_regex=None)]
+)
+@pytest.mark.parametrize(
+    ("method", "request_headers", "answer_headers"),
+    [
+        ("GET", [(b"origin", PAGE.encode())], _JSON),
+        ("GET", [(b"origin", b"https://app.example"), (b"cookie", b"coder_session_token=x")], _JSON),
+        ("POST", [(b"origin", PAGE.encode()), (b"origin", b"https://example.com")], _JSON),
+        ("GET", [(b"origin", b"https://example.com")], _JSON),
+        ("GET", [(b"origin", PAGE.encode())], [*_JSON, (b"vary", b"Accept-Encoding")]),
+        ("GET", [(b"origin", PAGE.encode())], [*_JSON, (b"access-control-allow-origin", b"*")]),
+        ("GET", [(b"origin", PAGE.encode()), (b"access-control-request-method", b"GET")], _JSON),
+        ("OPTIONS", [(b"origin", PAGE.encode()), (b"access-control-request-method", b"POST")], _JSON),
+        ("OPTIONS", [(b"origin", PAGE.encode())], _JSON),
+        ("GET", [(b"host", b"mock")], _JSON),
+    ],
+)
+def test_the_layer_answers_every_request_with_the_headers_starlettes_cors_layer_gives(
+    policy: CorsPolicy,
+    method: str,
+    request_headers: list[tuple[bytes, bytes]],
+    answer_headers: list[tuple[bytes, bytes]],
+) -> None:
+    ours = _answer_of(CorsMiddleware, policy, method, request_headers, answer_headers)
+    assert ours == _answer_of(CORSMiddleware, policy, method, request_headers, answer_headers)
