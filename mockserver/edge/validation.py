@@ -346,7 +346,11 @@ async def read_go_json_into(
 ) -> tuple[bytes, _T]:
     """`read_go_json`, then `convert` of the JSON value on the same thread: a long body's value
     is made, read and (when `convert` refuses it, or keeps less) dropped off the event loop."""
-    raw = b"".join([chunk async for chunk in body_chunks(receive)])
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        raw = message.get("body", b"")  # the whole body in one message: the common case
+    else:
+        raw = b"".join([chunk async for chunk in _body_chunks_after(message, receive)])
 
     def decode() -> _T:
         try:
@@ -369,13 +373,17 @@ async def read_go_json_into(
 
 async def body_chunks(receive: Receive) -> AsyncIterator[bytes]:
     """The chunks of a request body, as ASGI delivers them."""
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            return
-        more = message.get("more_body", False)
+    async for chunk in _body_chunks_after(await receive(), receive):
+        yield chunk
+
+
+async def _body_chunks_after(message: Mapping[str, Any], receive: Receive) -> AsyncIterator[bytes]:
+    """The chunks of a request body whose first message is `message`."""
+    while message["type"] == "http.request":
         yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+        message = await receive()
 
 
 def replay(raw: bytes, receive: Receive) -> Receive:
