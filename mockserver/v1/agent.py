@@ -48,11 +48,11 @@ TEXT_PART_TYPE = "0"
 REASONING_PART_TYPE = "g"
 
 
-def user_message_envelope(run_id: UUID, text: str) -> dict[str, Any]:
-    """The envelope coderd stores for a posted user message."""
+def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
+    """The envelope coderd stores for a posted user message (`run_id` as the rows spell it)."""
     return {
         "type": "message",
-        "run_id": str(run_id),
+        "run_id": run_id,
         "message": {
             "id": "",
             "content": "",

@@ -76,9 +76,9 @@ class ChatsApi:
         """GET /chats/{chat}."""
         return _json(200, chat_json(chat))
 
-    async def list_chat_messages(self, user: User, chat: Chat) -> Response:
+    async def list_chat_messages(self, chat: Chat) -> Response:
         """GET /chats/{chat}/messages: a long transcript goes out in pieces, encoded as they are sent."""
-        messages = self._store.list_messages(user, chat.id)
+        messages = self._store.messages_of(chat.id)  # chat_param loaded it for `user`
         return sliced_json(encode_json_array(map(message_json, messages), chunk_bytes=PIECE_BYTES))
 
     async def create_chat_message(self, chat: Chat, request_body: dict[str, Any]) -> Response:
@@ -86,9 +86,10 @@ class ChatsApi:
         text = request_body["content"]
         self._check_content(text)
         run_id = self._new_id()
-        message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run_id, text))
+        run = str(run_id)
+        message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run, text))
         self._agent.start_run(chat, run_id, text)
-        return _json(201, {"run_id": str(run_id), "message": message_json(message)})
+        return _json(201, {"run_id": run, "message": message_json(message)})
 
     def _check_content(self, text: str) -> None:
         """A message over serve's --max-message-bytes (UTF-8, as Go's len counts) is refused."""

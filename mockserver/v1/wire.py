@@ -12,10 +12,12 @@ __all__ = ["chat_json", "message_json"]
 
 def chat_json(chat: Chat) -> dict[str, Any]:
     """A codersdk.Chat: `title` omitted when empty, `workspace_id` a string or null."""
+    created = format_time(chat.created_at)
     body: dict[str, Any] = {
         "id": str(chat.id),
-        "created_at": format_time(chat.created_at),
-        "updated_at": format_time(chat.updated_at),
+        "created_at": created,
+        # Equal times (a chat never updated, as V1's are) are formatted once.
+        "updated_at": created if chat.updated_at == chat.created_at else format_time(chat.updated_at),
         "organization_id": str(chat.organization_id),
         "owner_id": str(chat.owner_id),
         "workspace_id": None if chat.workspace_id is None else str(chat.workspace_id),
