@@ -290,7 +290,9 @@ class ScenarioLibrary:
             raise ValueError(f"no default scenario {default!r} among {sorted(self._by_name)}")
         self._default = default
         # Every rule with its scenario, in the order select tries them (once per posted message).
-        self._rules = tuple((rule, scenario) for scenario in self._by_name.values() for rule in scenario.rules)
+        self._rules = tuple(
+            (rule, scenario) for scenario in self._by_name.values() for rule in scenario.rules
+        )
 
     @classmethod
     def builtin(cls) -> ScenarioLibrary:

@@ -95,7 +95,18 @@ class _Planner:
     request path, where each method call and keyword merge shows in the CPU per request.
     """
 
-    __slots__ = ("actions", "awaits_client", "calls", "parts", "run", "run_id", "step", "text", "totals", "wait")
+    __slots__ = (
+        "actions",
+        "awaits_client",
+        "calls",
+        "parts",
+        "run",
+        "run_id",
+        "step",
+        "text",
+        "totals",
+        "wait",
+    )
 
     def __init__(self, run_id: UUID, text: str) -> None:
         self.run_id = run_id
@@ -113,7 +124,9 @@ class _Planner:
         self.actions.append(Row(self.wait, role, content))
         self.wait = 0.0
 
-    def event(self, event: str, usage: tuple[int | None, int | None], extra: dict[str, Any] | None = None) -> None:
+    def event(
+        self, event: str, usage: tuple[int | None, int | None], extra: dict[str, Any] | None = None
+    ) -> None:
         """A `stream_event` row: type, run_id, event, usage, then `extra`'s fields in their order."""
         content = {
             "type": "stream_event",
@@ -185,7 +198,9 @@ class _Planner:
             "role": "assistant",
             "parts": [{"type": "step-start"}, *parts],
         }
-        self.actions.append(Row(self.wait, _ASSISTANT, {"type": "message", "run_id": self.run, "message": message}))
+        self.actions.append(
+            Row(self.wait, _ASSISTANT, {"type": "message", "run_id": self.run, "message": message})
+        )
         self.wait = 0.0
         figures = (
             (usage.prompt_tokens, usage.completion_tokens)
@@ -294,7 +309,7 @@ class ScenarioAgent:
         def act(index: int) -> bool:
             action = actions[index]
             try:
-                if type(action) is Row:
+                if isinstance(action, Row):
                     store.append_message(chat_id, action.role, action.content)
                 else:
                     store.publish_partial(chat_id, run_id, action.type_id, action.part)

@@ -28,8 +28,24 @@ class Agent(Protocol):
         """Begin the run in the background and return at once."""
 
 
+_CONTENT_TYPE_HEADER = (b"content-type", CONTENT_TYPE.encode("latin-1"))
+
+
+class _JSONAnswer(Response):
+    """Starlette's Response with what its __init__ works out per request set directly: the
+    headers it would send (Content-Length, then Content-Type), no background task."""
+
+    media_type = CONTENT_TYPE
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _CONTENT_TYPE_HEADER]
+
+
 def _json(status: int, body: Any) -> Response:
-    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+    return _JSONAnswer(status, encode_json(body))
 
 
 class ChatsApi:
