@@ -65,6 +65,8 @@ class ChatsApi:
         self._agent = agent
         self._new_id = new_id
         self._max_message_bytes = max_message_bytes
+        # The directory's user and organization ids as every chat sent spells them.
+        self._spelt = {i: str(i) for user in directory.users for i in (user.id, user.organization_id)}
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `create-chat` is `create_chat`."""
@@ -84,13 +86,13 @@ class ChatsApi:
             model=request_body["model"],
             metadata=request_body.get("metadata", {}),
         )
-        return _json(201, chat_json(chat))
+        return _json(201, chat_json(chat, self._spelt))
 
     # `chat` is the caller's Chat named by {chat}, loaded by chat_param before the body is read.
 
     async def get_chat(self, chat: Chat) -> Response:
         """GET /chats/{chat}."""
-        return _json(200, chat_json(chat))
+        return _json(200, chat_json(chat, self._spelt))
 
     async def list_chat_messages(self, chat: Chat) -> Response:
         """GET /chats/{chat}/messages: a long transcript goes out in pieces, encoded as they are sent."""
