@@ -289,6 +289,10 @@ class ScenarioLibrary:
         if default not in self._by_name:
             raise ValueError(f"no default scenario {default!r} among {sorted(self._by_name)}")
         self._default = default
+        # Every rule with its scenario, in the order select tries them (once per posted message).
+        self._rules = tuple(
+            (rule, scenario) for scenario in self._by_name.values() for rule in scenario.rules
+        )
 
     @classmethod
     def builtin(cls) -> ScenarioLibrary:
@@ -342,8 +346,8 @@ class ScenarioLibrary:
             if isinstance(name, str) and name in self._by_name:
                 return self._by_name[name]
             return _unknown_scenario(name, self.names)
-        for scenario in self._by_name.values():
-            if any(rule.matches(text, metadata) for rule in scenario.rules):
+        for rule, scenario in self._rules:
+            if rule.matches(text, metadata):
                 return scenario
         return self._by_name[self._default]
 

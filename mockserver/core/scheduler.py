@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Protocol
 
 __all__ = ["AsyncioScheduler", "ImmediateScheduler", "ManualScheduler", "Scheduler", "play_in_order"]
@@ -178,20 +179,34 @@ def play_in_order(scheduler: Scheduler, delays: Sequence[float], act: Callable[[
     The actions due at the same instant (a delay of 0 after the previous) run in one callback,
     so a run's rows written "at once" are written by one turn of the event loop.
     """
+    _InOrder(scheduler, delays, act).schedule(0)
 
-    def schedule(start: int) -> None:
+
+class _InOrder:
+    """What `play_in_order` plays. Each burst is scheduled through a bound method, not through a
+    closure that names itself: a played run leaves no reference cycle, so what it held (its
+    actions, their contents) is freed as soon as it ends, not by the garbage collector later."""
+
+    __slots__ = ("_act", "_delays", "_scheduler")
+
+    def __init__(self, scheduler: Scheduler, delays: Sequence[float], act: Callable[[int], bool]) -> None:
+        self._scheduler = scheduler
+        self._delays = delays
+        self._act = act
+
+    def schedule(self, start: int) -> None:
+        """Schedule the burst of actions that begins at `start` (the ones due with it run with it)."""
+        delays = self._delays
         if start == len(delays):
             return
         end = start + 1
         while end < len(delays) and delays[end] <= 0:
             end += 1
+        self._scheduler.call_later(delays[start], partial(self._run, start, end))
 
-        def run() -> None:
-            for index in range(start, end):
-                if not act(index):
-                    return
-            schedule(end)
-
-        scheduler.call_later(delays[start], run)
-
-    schedule(0)
+    def _run(self, start: int, end: int) -> None:
+        act = self._act
+        for index in range(start, end):
+            if not act(index):
+                return
+        self.schedule(end)

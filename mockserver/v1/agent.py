@@ -18,13 +18,13 @@ step are played as that server would show them:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from mockserver.core.errors import ChatNotFound
 from mockserver.core.models import Chat, Role
 from mockserver.core.scenarios import (
+    TEXT_PLACEHOLDER,
     Delay,
     Fail,
     Finish,
@@ -48,11 +48,11 @@ TEXT_PART_TYPE = "0"
 REASONING_PART_TYPE = "g"
 
 
-def user_message_envelope(run_id: UUID, text: str) -> dict[str, Any]:
-    """The envelope coderd stores for a posted user message."""
+def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
+    """The envelope coderd stores for a posted user message (`run_id` as the rows spell it)."""
     return {
         "type": "message",
-        "run_id": str(run_id),
+        "run_id": run_id,
         "message": {
             "id": "",
             "content": "",
@@ -84,53 +84,70 @@ class Partial(NamedTuple):
 Action = Row | Partial
 
 
-def _stream_event(
-    run_id: str, event: str, usage: tuple[int | None, int | None], **extra: Any
-) -> dict[str, Any]:
-    prompt, completion = usage
-    return {
-        "type": "stream_event",
-        "run_id": run_id,
-        "event": event,
-        "usage": {"promptTokens": prompt, "completionTokens": completion},
-        **extra,
-    }
+# The roles of the rows a run writes (looked up once, not on each row).
+_SYSTEM, _ASSISTANT = Role.SYSTEM, Role.ASSISTANT
 
 
-@dataclass(slots=True)
 class _Planner:
-    """Walks a scenario's steps, accumulating the open model step's parts."""
+    """Walks a scenario's steps, accumulating the open model step's parts.
 
-    run_id: UUID
-    text: str
-    run: str = field(init=False)  # run_id as the rows spell it
-    actions: list[Action] = field(default_factory=list)
-    wait: float = 0.0  # seconds owed before the next action
-    step: int = 0  # the open model step
-    parts: list[dict[str, Any]] = field(default_factory=list)
-    calls: int = 0  # tool calls so far in the run, for their ids
-    totals: tuple[int | None, int | None] = (None, None)
-    awaits_client: bool = False  # the open step called a tool the client runs
+    A plain slotted class with its rows built inline: it runs once per posted message, on the
+    request path, where each method call and keyword merge shows in the CPU per request.
+    """
 
-    def __post_init__(self) -> None:
-        self.run = str(self.run_id)
+    __slots__ = (
+        "actions",
+        "awaits_client",
+        "calls",
+        "parts",
+        "run",
+        "run_id",
+        "step",
+        "text",
+        "totals",
+        "wait",
+    )
+
+    def __init__(self, run_id: UUID, text: str) -> None:
+        self.run_id = run_id
+        self.text = text
+        self.run = str(run_id)  # run_id as the rows spell it
+        self.actions: list[Action] = []
+        self.wait = 0.0  # seconds owed before the next action
+        self.step = 0  # the open model step
+        self.parts: list[dict[str, Any]] = []
+        self.calls = 0  # tool calls so far in the run, for their ids
+        self.totals: tuple[int | None, int | None] = (None, None)
+        self.awaits_client = False  # the open step called a tool the client runs
 
     def row(self, role: Role, content: dict[str, Any]) -> None:
         self.actions.append(Row(self.wait, role, content))
         self.wait = 0.0
 
-    def partial(self, type_id: str, part: Any) -> None:
-        self.actions.append(Partial(self.wait, type_id, part))
+    def event(
+        self, event: str, usage: tuple[int | None, int | None], extra: dict[str, Any] | None = None
+    ) -> None:
+        """A `stream_event` row: type, run_id, event, usage, then `extra`'s fields in their order."""
+        content = {
+            "type": "stream_event",
+            "run_id": self.run,
+            "event": event,
+            "usage": {"promptTokens": usage[0], "completionTokens": usage[1]},
+        }
+        if extra:
+            content.update(extra)
+        self.actions.append(Row(self.wait, _SYSTEM, content))
         self.wait = 0.0
 
-    def event(self, event: str, usage: tuple[int | None, int | None], **extra: Any) -> None:
-        self.row(Role.SYSTEM, _stream_event(self.run, event, usage, **extra))
-
     def chunks(self, chunks: Sequence[str], every: float, type_id: str) -> str:
-        for chunk in chunks:
-            self.wait += every
-            self.partial(type_id, chunk)
-        return "".join(chunks)
+        """Each chunk (`{text}` filled) as a live partial, `every` seconds apart; returns them joined."""
+        text = self.text
+        filled = [chunk.replace(TEXT_PLACEHOLDER, text) for chunk in chunks]
+        actions = self.actions
+        for chunk in filled:
+            actions.append(Partial(self.wait + every, type_id, chunk))
+            self.wait = 0.0
+        return "".join(filled)
 
     def tool_call(self, call: ToolCall) -> None:
         self.calls += 1
@@ -173,24 +190,29 @@ class _Planner:
 
     def close_step(self, usage: Usage | None) -> None:
         """Write the step's assistant message and its usage; the next step opens."""
-        content = "".join(part["text"] for part in self.parts if part["type"] == "text")
+        parts = self.parts
+        content = "".join([part["text"] for part in parts if part["type"] == "text"])
         message = {
             "id": f"msg-{self.run_id.hex[:20]}-{self.step}",
             "content": content,
             "role": "assistant",
-            "parts": [{"type": "step-start"}, *self.parts],
+            "parts": [{"type": "step-start"}, *parts],
         }
-        self.row(Role.ASSISTANT, {"type": "message", "run_id": self.run, "message": message})
+        self.actions.append(
+            Row(self.wait, _ASSISTANT, {"type": "message", "run_id": self.run, "message": message})
+        )
+        self.wait = 0.0
         figures = (
             (usage.prompt_tokens, usage.completion_tokens)
             if usage is not None
             else (
                 len(self.text.split()) + 6,
-                len(content.split()) + 8 * sum(p["type"] != "text" for p in self.parts),
+                len(content.split()) + 8 * sum([part["type"] != "text" for part in parts]),
             )
         )
-        self.event("usage", figures, step=self.step)
-        self.totals = (_add(self.totals[0], figures[0]), _add(self.totals[1], figures[1]))
+        self.event("usage", figures, {"step": self.step})
+        totals = self.totals
+        self.totals = (_add(totals[0], figures[0]), _add(totals[1], figures[1]))
         self.step += 1
         self.parts = []
 
@@ -203,7 +225,7 @@ class _Planner:
         extra: dict[str, Any] = {"finish_reason": reason.value}
         if self.step:
             extra["steps"] = self.step
-        self.event("run_finished", self.totals, **extra)
+        self.event("run_finished", self.totals, extra)
 
 
 def _add(total: int | None, figure: int | None) -> int | None:
@@ -220,11 +242,11 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
     for step in scenario.steps:
         match step:
             case Text(chunks=chunks, every=every):
-                joined = planner.chunks([fill_text(c, text) for c in chunks], every, TEXT_PART_TYPE)
+                joined = planner.chunks(chunks, every, TEXT_PART_TYPE)
                 planner.parts.append({"type": "text", "text": joined})
                 open_step = True
             case Reasoning(chunks=chunks, every=every):
-                joined = planner.chunks([fill_text(c, text) for c in chunks], every, REASONING_PART_TYPE)
+                joined = planner.chunks(chunks, every, REASONING_PART_TYPE)
                 planner.parts.append({"type": "reasoning", "reasoning": joined})
                 open_step = True
             case ToolCall():
@@ -244,7 +266,7 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
                 extra: dict[str, Any] = {"code": code.value, "message": fill_text(message, text)}
                 if retryable is not None:
                     extra["retryable"] = retryable
-                planner.event("error", planner.totals, **extra)
+                planner.event("error", planner.totals, extra)
                 planner.finished(FinishReason.ERROR)
                 return tuple(planner.actions)
             case Finish(reason=reason):
@@ -282,15 +304,17 @@ class ScenarioAgent:
     def _play(self, chat_id: UUID, run_id: UUID, actions: Sequence[Action]) -> None:
         """Write the run's actions on the scheduler's time; the run ends if the chat goes."""
 
+        store = self._store
+
         def act(index: int) -> bool:
             action = actions[index]
             try:
                 if isinstance(action, Row):
-                    self._store.append_message(chat_id, action.role, action.content)
+                    store.append_message(chat_id, action.role, action.content)
                 else:
-                    self._store.publish_partial(chat_id, run_id, action.type_id, action.part)
+                    store.publish_partial(chat_id, run_id, action.type_id, action.part)
             except ChatNotFound:
                 return False  # the chat is gone (a reset): the run ends with it
             return True
 
-        play_in_order(self._scheduler, [action.delay for action in actions], act)
+        play_in_order(self._scheduler, [action[0] for action in actions], act)

@@ -28,8 +28,24 @@ class Agent(Protocol):
         """Begin the run in the background and return at once."""
 
 
+_CONTENT_TYPE_HEADER = (b"content-type", CONTENT_TYPE.encode("latin-1"))
+
+
+class _JSONAnswer(Response):
+    """Starlette's Response with what its __init__ works out per request set directly: the
+    headers it would send (Content-Length, then Content-Type), no background task."""
+
+    media_type = CONTENT_TYPE
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _CONTENT_TYPE_HEADER]
+
+
 def _json(status: int, body: Any) -> Response:
-    return Response(content=encode_json(body), status_code=status, media_type=CONTENT_TYPE)
+    return _JSONAnswer(status, encode_json(body))
 
 
 class ChatsApi:
@@ -49,6 +65,8 @@ class ChatsApi:
         self._agent = agent
         self._new_id = new_id
         self._max_message_bytes = max_message_bytes
+        # The directory's user and organization ids as every chat sent spells them.
+        self._spelt = {i: str(i) for user in directory.users for i in (user.id, user.organization_id)}
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `create-chat` is `create_chat`."""
@@ -68,17 +86,17 @@ class ChatsApi:
             model=request_body["model"],
             metadata=request_body.get("metadata", {}),
         )
-        return _json(201, chat_json(chat))
+        return _json(201, chat_json(chat, self._spelt))
 
     # `chat` is the caller's Chat named by {chat}, loaded by chat_param before the body is read.
 
     async def get_chat(self, chat: Chat) -> Response:
         """GET /chats/{chat}."""
-        return _json(200, chat_json(chat))
+        return _json(200, chat_json(chat, self._spelt))
 
-    async def list_chat_messages(self, user: User, chat: Chat) -> Response:
+    async def list_chat_messages(self, chat: Chat) -> Response:
         """GET /chats/{chat}/messages: a long transcript goes out in pieces, encoded as they are sent."""
-        messages = self._store.list_messages(user, chat.id)
+        messages = self._store.messages_of(chat.id)  # chat_param loaded it for `user`
         return sliced_json(encode_json_array(map(message_json, messages), chunk_bytes=PIECE_BYTES))
 
     async def create_chat_message(self, chat: Chat, request_body: dict[str, Any]) -> Response:
@@ -86,9 +104,10 @@ class ChatsApi:
         text = request_body["content"]
         self._check_content(text)
         run_id = self._new_id()
-        message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run_id, text))
+        run = str(run_id)
+        message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run, text))
         self._agent.start_run(chat, run_id, text)
-        return _json(201, {"run_id": str(run_id), "message": message_json(message)})
+        return _json(201, {"run_id": run, "message": message_json(message)})
 
     def _check_content(self, text: str) -> None:
         """A message over serve's --max-message-bytes (UTF-8, as Go's len counts) is refused."""

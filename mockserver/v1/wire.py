@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from mockserver.core.golang import format_time
 from mockserver.core.models import Chat, ChatMessage
@@ -10,14 +12,21 @@ from mockserver.core.models import Chat, ChatMessage
 __all__ = ["chat_json", "message_json"]
 
 
-def chat_json(chat: Chat) -> dict[str, Any]:
-    """A codersdk.Chat: `title` omitted when empty, `workspace_id` a string or null."""
+def chat_json(chat: Chat, spelt: Mapping[UUID, str] | None = None) -> dict[str, Any]:
+    """A codersdk.Chat: `title` omitted when empty, `workspace_id` a string or null.
+
+    `spelt`: ids already spelt out (the directory's users and organizations), looked up rather
+    than formatted again for each chat sent.
+    """
+    known = spelt or {}
+    created = format_time(chat.created_at)
     body: dict[str, Any] = {
         "id": str(chat.id),
-        "created_at": format_time(chat.created_at),
-        "updated_at": format_time(chat.updated_at),
-        "organization_id": str(chat.organization_id),
-        "owner_id": str(chat.owner_id),
+        "created_at": created,
+        # Equal times (a chat never updated, as V1's are) are formatted once.
+        "updated_at": created if chat.updated_at == chat.created_at else format_time(chat.updated_at),
+        "organization_id": known.get(chat.organization_id) or str(chat.organization_id),
+        "owner_id": known.get(chat.owner_id) or str(chat.owner_id),
         "workspace_id": None if chat.workspace_id is None else str(chat.workspace_id),
     }
     if chat.title:
