@@ -10,7 +10,7 @@ decides on the chat as it is then (WIRE.md section 4.1).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -24,10 +24,10 @@ from mockserver.core.errors import (
     WorkspaceNotFound,
 )
 from mockserver.core.golang import encode_json_text, parse_uuid, quote
-from mockserver.core.models import Chat, User
+from mockserver.core.models import Chat, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
-from mockserver.current.chat_search import ChatSearch, parse_chat_search
+from mockserver.current.chat_search import parse_chat_search
 from mockserver.current.encoded import EncodedRows
 from mockserver.current.engine import (
     ChatArchived,
@@ -49,7 +49,6 @@ from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITL
 from mockserver.current.responses import json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import (
-    has_assistant_message,
     message_json,
     message_text,
     models_json,
@@ -97,12 +96,13 @@ class CurrentChatsApi:
         return getattr(self, operation_id.replace("-", "_"))
 
     def _chat_text(self, chat: Chat) -> str:
-        messages = self._store.messages_of(chat.id)
-        return self._encoded.chat(
-            chat,
-            self._engine.model_of(chat),
-            has_unread=has_assistant_message(messages, chat.last_read_message_id),
-        )
+        return self._encoded.chat(chat, self._engine.model_of(chat), has_unread=self._has_unread(chat))
+
+    def _has_unread(self, chat: Chat) -> bool:
+        return self._store.has_message_after(chat.id, Role.ASSISTANT, chat.last_read_message_id)
+
+    def _texts(self, chat: Chat) -> Iterator[str]:
+        return (message_text(message) for message in self._store.messages_of(chat.id))
 
     # --- chats -----------------------------------------------------------------------------
 
@@ -115,15 +115,15 @@ class CurrentChatsApi:
         params.check()
         search = parse_chat_search(params.first("q"))
         labels = _label_filter(params.all("label"))
-        chats = [
-            chat
-            for chat in self._store.chats_of(user)
-            if all(chat.labels.get(key) == value for key, value in labels.items())
-            and self._matches(chat, search)
-        ]
-        chats.sort(key=lambda c: (c.created_at, c.id.int), reverse=True)
-        chats.sort(key=lambda c: c.updated_at, reverse=True)
-        chats.sort(key=lambda c: (c.pin_order == 0, c.pin_order))
+        chats = search.select(self._store.chats_of(user), has_unread=self._has_unread, texts=self._texts)
+        if labels:
+            chats = [c for c in chats if all(c.labels.get(key) == value for key, value in labels.items())]
+        # Pinned first by pin_order, then updated_at, created_at and id, each newest first: one
+        # sort on one key (pin_order is never negative).
+        chats.sort(
+            key=lambda c: (c.pin_order != 0, -c.pin_order, c.updated_at, c.created_at, c.id.int),
+            reverse=True,
+        )
         if after_id is not None:
             index = next((i for i, chat in enumerate(chats) if chat.id == after_id), None)
             chats = [] if index is None else chats[index + 1 :]
@@ -132,15 +132,6 @@ class CurrentChatsApi:
             chats = chats[:limit]
         # In pieces, each chat encoded (or found encoded) as it is sent: a long list holds up no one.
         return sliced_json(joined_pieces("[", map(self._chat_text, chats), "]\n"))
-
-    def _matches(self, chat: Chat, search: ChatSearch) -> bool:
-        messages = self._store.messages_of(chat.id)
-        return search.matches(
-            title=chat.title,
-            archived=chat.archived,
-            has_unread=has_assistant_message(messages, chat.last_read_message_id),
-            texts=(message_text(message) for message in messages),
-        )
 
     async def create_chat(self, user: User, request_body: dict[str, Any]) -> Response:
         """POST /chats."""
