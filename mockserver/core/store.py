@@ -166,9 +166,8 @@ class ChatStore:
             model=model,
             metadata=metadata,
             labels=dict(labels or {}),
+            status=ChatStatus.WAITING if status is None else status,  # a Chat's default status
         )
-        if status is not None:
-            chat = dataclasses.replace(chat, status=status)
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = []
         self._queues[chat.id] = []

@@ -28,7 +28,7 @@ from mockserver.core.models import Chat, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
 from mockserver.current.chat_search import parse_chat_search
-from mockserver.current.encoded import EncodedRows
+from mockserver.current.encoded import EncodedRows, json_array
 from mockserver.current.engine import (
     ChatArchived,
     ChatEngine,
@@ -49,7 +49,6 @@ from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITL
 from mockserver.current.responses import json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import (
-    message_json,
     message_text,
     models_json,
     queued_json,
@@ -137,9 +136,10 @@ class CurrentChatsApi:
         """POST /chats."""
         body = request_body
         organization = body.get("organization_id")
-        if organization is None or parse_uuid(organization).int == 0:
+        organization_id = None if organization is None else parse_uuid(organization)
+        if organization_id is None or organization_id.int == 0:
             raise CoderRefusal(400, "organization_id is required.")
-        if parse_uuid(organization) != user.organization_id:
+        if organization_id != user.organization_id:
             raise CoderRefusal(403, "You are not a member of the specified organization.")
         parts = content_parts(body.get("content"), self._message_limits)
         orchestrator = bool(body.get("orchestrator"))
@@ -291,15 +291,17 @@ class CurrentChatsApi:
             ) from None
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in a state that accepts new messages.", error) from None
-        response: dict[str, Any] = {}
+        # Its fields in codersdk's order, each stored message encoded once (EncodedRows: the
+        # message sent is also the first of `messages`, and the next page lists it again).
+        fields: list[str] = []
         if result.message is not None:
-            response["message"] = message_json(result.message)
+            fields.append('"message":' + self._encoded.message(result.message))
         if result.inserted:
-            response["messages"] = [message_json(m) for m in result.inserted]
+            fields.append('"messages":' + json_array(map(self._encoded.message, result.inserted)))
         if result.queued is not None:
-            response["queued_message"] = queued_json(result.queued)
-        response["queued"] = result.queued is not None
-        return _json(200, response)
+            fields.append('"queued_message":' + encode_json_text(queued_json(result.queued)))
+        fields.append('"queued":' + ("true" if result.queued is not None else "false"))
+        return _encoded(200, "{" + ",".join(fields) + "}")
 
     async def edit_chat_message(
         self, user: User, chat: Chat, path: Mapping[str, str], request_body: dict[str, Any]
@@ -330,13 +332,11 @@ class CurrentChatsApi:
             raise CoderRefusal(400, "Only user messages can be edited.") from None
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in a state that accepts message edits.", error) from None
-        response: dict[str, Any] = {
-            "message": message_json(result.message),
-            "messages": [message_json(result.message)],
-        }
+        text = self._encoded.message(result.message)
+        fields = ['"message":' + text, '"messages":[' + text + "]"]
         if result.deleted_ids:
-            response["deleted_message_ids"] = list(result.deleted_ids)
-        return _json(200, response)
+            fields.append('"deleted_message_ids":' + encode_json_text(list(result.deleted_ids)))
+        return _encoded(200, "{" + ",".join(fields) + "}")
 
     async def interrupt_chat(self, chat: Chat) -> Response:
         """POST /chats/{chat}/interrupt."""
