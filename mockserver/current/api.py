@@ -46,14 +46,14 @@ from mockserver.current.inputs import (
     reasoning_effort,
 )
 from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITLE, check_orchestrator_create
-from mockserver.current.responses import json_response, no_content
+from mockserver.current.responses import JSONBody, json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import (
     message_text,
     models_json,
     queued_json,
 )
-from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
+from mockserver.edge.coder_errors import RESOURCE_NOT_FOUND, CoderRefusal
 from mockserver.edge.sliced_body import joined_pieces, sliced_json
 
 __all__ = ["CurrentChatsApi"]
@@ -71,7 +71,7 @@ _no_content = no_content
 
 def _encoded(status: int, text: str) -> Response:
     """An answer whose JSON is encoded already (encode_json_text's pieces, joined)."""
-    return Response(content=(text + "\n").encode("utf-8"), status_code=status, media_type=CONTENT_TYPE)
+    return JSONBody((text + "\n").encode("utf-8"), status)
 
 
 def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:
