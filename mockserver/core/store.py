@@ -166,9 +166,8 @@ class ChatStore:
             model=model,
             metadata=metadata,
             labels=dict(labels or {}),
+            status=ChatStatus.WAITING if status is None else status,  # a Chat's default status
         )
-        if status is not None:
-            chat = dataclasses.replace(chat, status=status)
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = []
         self._queues[chat.id] = []
@@ -280,6 +279,19 @@ class ChatStore:
     def messages_of(self, chat_id: UUID) -> tuple[ChatMessage, ...]:
         """A chat's transcript by id ascending, whoever owns it (the caller checked)."""
         return tuple(self._transcript(chat_id))
+
+    def has_message_after(self, chat_id: UUID, role: Role, after_id: int) -> bool:
+        """Whether the chat holds a row of `role` with an id above `after_id` (a read cursor).
+
+        Reads back from the newest row without copying the transcript: a chat list asks this of
+        every chat on its page, and the newest rows answer it.
+        """
+        for message in reversed(self._transcript(chat_id)):
+            if message.id <= after_id:
+                return False
+            if message.role is role:
+                return True
+        return False
 
     def get_message(self, chat_id: UUID, message_id: int) -> ChatMessage:
         """One row of a chat's transcript; MessageNotFound when the chat has no such row."""

@@ -10,7 +10,7 @@ decides on the chat as it is then (WIRE.md section 4.1).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -24,11 +24,11 @@ from mockserver.core.errors import (
     WorkspaceNotFound,
 )
 from mockserver.core.golang import encode_json_text, parse_uuid, quote
-from mockserver.core.models import Chat, User
+from mockserver.core.models import Chat, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.current.catalog import ChatModelConfig
-from mockserver.current.chat_search import ChatSearch, parse_chat_search
-from mockserver.current.encoded import EncodedRows
+from mockserver.current.chat_search import parse_chat_search
+from mockserver.current.encoded import EncodedRows, json_array
 from mockserver.current.engine import (
     ChatArchived,
     ChatEngine,
@@ -46,16 +46,14 @@ from mockserver.current.inputs import (
     reasoning_effort,
 )
 from mockserver.current.orchestrator import ORCHESTRATOR_MODE, ORCHESTRATOR_TITLE, check_orchestrator_create
-from mockserver.current.responses import json_response, no_content
+from mockserver.current.responses import JSONBody, json_response, no_content
 from mockserver.current.states import TransitionNotAllowed
 from mockserver.current.wire import (
-    has_assistant_message,
-    message_json,
     message_text,
     models_json,
     queued_json,
 )
-from mockserver.edge.coder_errors import CONTENT_TYPE, RESOURCE_NOT_FOUND, CoderRefusal
+from mockserver.edge.coder_errors import RESOURCE_NOT_FOUND, CoderRefusal
 from mockserver.edge.sliced_body import joined_pieces, sliced_json
 
 __all__ = ["CurrentChatsApi"]
@@ -73,7 +71,7 @@ _no_content = no_content
 
 def _encoded(status: int, text: str) -> Response:
     """An answer whose JSON is encoded already (encode_json_text's pieces, joined)."""
-    return Response(content=(text + "\n").encode("utf-8"), status_code=status, media_type=CONTENT_TYPE)
+    return JSONBody((text + "\n").encode("utf-8"), status)
 
 
 def _conflict(message: str, error: TransitionNotAllowed) -> CoderRefusal:
@@ -97,12 +95,13 @@ class CurrentChatsApi:
         return getattr(self, operation_id.replace("-", "_"))
 
     def _chat_text(self, chat: Chat) -> str:
-        messages = self._store.messages_of(chat.id)
-        return self._encoded.chat(
-            chat,
-            self._engine.model_of(chat),
-            has_unread=has_assistant_message(messages, chat.last_read_message_id),
-        )
+        return self._encoded.chat(chat, self._engine.model_of(chat), has_unread=self._has_unread(chat))
+
+    def _has_unread(self, chat: Chat) -> bool:
+        return self._store.has_message_after(chat.id, Role.ASSISTANT, chat.last_read_message_id)
+
+    def _texts(self, chat: Chat) -> Iterator[str]:
+        return (message_text(message) for message in self._store.messages_of(chat.id))
 
     # --- chats -----------------------------------------------------------------------------
 
@@ -115,15 +114,15 @@ class CurrentChatsApi:
         params.check()
         search = parse_chat_search(params.first("q"))
         labels = _label_filter(params.all("label"))
-        chats = [
-            chat
-            for chat in self._store.chats_of(user)
-            if all(chat.labels.get(key) == value for key, value in labels.items())
-            and self._matches(chat, search)
-        ]
-        chats.sort(key=lambda c: (c.created_at, c.id.int), reverse=True)
-        chats.sort(key=lambda c: c.updated_at, reverse=True)
-        chats.sort(key=lambda c: (c.pin_order == 0, c.pin_order))
+        chats = search.select(self._store.chats_of(user), has_unread=self._has_unread, texts=self._texts)
+        if labels:
+            chats = [c for c in chats if all(c.labels.get(key) == value for key, value in labels.items())]
+        # Pinned first by pin_order, then updated_at, created_at and id, each newest first: one
+        # sort on one key (pin_order is never negative).
+        chats.sort(
+            key=lambda c: (c.pin_order != 0, -c.pin_order, c.updated_at, c.created_at, c.id.int),
+            reverse=True,
+        )
         if after_id is not None:
             index = next((i for i, chat in enumerate(chats) if chat.id == after_id), None)
             chats = [] if index is None else chats[index + 1 :]
@@ -133,22 +132,14 @@ class CurrentChatsApi:
         # In pieces, each chat encoded (or found encoded) as it is sent: a long list holds up no one.
         return sliced_json(joined_pieces("[", map(self._chat_text, chats), "]\n"))
 
-    def _matches(self, chat: Chat, search: ChatSearch) -> bool:
-        messages = self._store.messages_of(chat.id)
-        return search.matches(
-            title=chat.title,
-            archived=chat.archived,
-            has_unread=has_assistant_message(messages, chat.last_read_message_id),
-            texts=(message_text(message) for message in messages),
-        )
-
     async def create_chat(self, user: User, request_body: dict[str, Any]) -> Response:
         """POST /chats."""
         body = request_body
         organization = body.get("organization_id")
-        if organization is None or parse_uuid(organization).int == 0:
+        organization_id = None if organization is None else parse_uuid(organization)
+        if organization_id is None or organization_id.int == 0:
             raise CoderRefusal(400, "organization_id is required.")
-        if parse_uuid(organization) != user.organization_id:
+        if organization_id != user.organization_id:
             raise CoderRefusal(403, "You are not a member of the specified organization.")
         parts = content_parts(body.get("content"), self._message_limits)
         orchestrator = bool(body.get("orchestrator"))
@@ -300,15 +291,17 @@ class CurrentChatsApi:
             ) from None
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in a state that accepts new messages.", error) from None
-        response: dict[str, Any] = {}
+        # Its fields in codersdk's order, each stored message encoded once (EncodedRows: the
+        # message sent is also the first of `messages`, and the next page lists it again).
+        fields: list[str] = []
         if result.message is not None:
-            response["message"] = message_json(result.message)
+            fields.append('"message":' + self._encoded.message(result.message))
         if result.inserted:
-            response["messages"] = [message_json(m) for m in result.inserted]
+            fields.append('"messages":' + json_array(map(self._encoded.message, result.inserted)))
         if result.queued is not None:
-            response["queued_message"] = queued_json(result.queued)
-        response["queued"] = result.queued is not None
-        return _json(200, response)
+            fields.append('"queued_message":' + encode_json_text(queued_json(result.queued)))
+        fields.append('"queued":' + ("true" if result.queued is not None else "false"))
+        return _encoded(200, "{" + ",".join(fields) + "}")
 
     async def edit_chat_message(
         self, user: User, chat: Chat, path: Mapping[str, str], request_body: dict[str, Any]
@@ -339,13 +332,11 @@ class CurrentChatsApi:
             raise CoderRefusal(400, "Only user messages can be edited.") from None
         except TransitionNotAllowed as error:
             raise _conflict("Chat is not in a state that accepts message edits.", error) from None
-        response: dict[str, Any] = {
-            "message": message_json(result.message),
-            "messages": [message_json(result.message)],
-        }
+        text = self._encoded.message(result.message)
+        fields = ['"message":' + text, '"messages":[' + text + "]"]
         if result.deleted_ids:
-            response["deleted_message_ids"] = list(result.deleted_ids)
-        return _json(200, response)
+            fields.append('"deleted_message_ids":' + encode_json_text(list(result.deleted_ids)))
+        return _encoded(200, "{" + ",".join(fields) + "}")
 
     async def interrupt_chat(self, chat: Chat) -> Response:
         """POST /chats/{chat}/interrupt."""

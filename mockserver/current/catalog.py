@@ -49,10 +49,22 @@ class ModelCatalog:
         self.organization_id = organization_id
         self.providers = (anthropic, openai)
         self._retired: tuple[ChatModelConfig, ...] = ()  # deleted configs, for the chats that ran them
-        self.models: tuple[ChatModelConfig, ...] = (
+        self._models: tuple[ChatModelConfig, ...] = (
             self._model(anthropic, "claude-sonnet-4-5", "Claude Sonnet 4.5", 200_000, default=True),
             self._model(openai, "gpt-5", "GPT-5", 400_000, default=False),
         )
+        # `named`'s answers, asked for every chat a list shows; forgotten when the configs change.
+        self._named: dict[tuple[str, str], ChatModelConfig] = {}
+
+    @property
+    def models(self) -> tuple[ChatModelConfig, ...]:
+        """The enabled configs, in the order they were added."""
+        return self._models
+
+    @models.setter
+    def models(self, models: tuple[ChatModelConfig, ...]) -> None:
+        self._models = models
+        self._named.clear()
 
     def _model(
         self, provider: Provider, model: str, name: str, limit: int, *, default: bool
@@ -110,9 +122,13 @@ class ModelCatalog:
 
     def named(self, provider: str, model: str) -> ChatModelConfig:
         """The config a stored chat runs (chats store the provider and model names)."""
-        every = (*self.models, *self._retired)
-        found = next((m for m in every if m.provider.type == provider and m.model == model), None)
-        return found or self.default
+        key = (provider, model)
+        found = self._named.get(key)
+        if found is None:
+            every = (*self.models, *self._retired)
+            found = next((m for m in every if m.provider.type == provider and m.model == model), None)
+            found = self._named[key] = found or self.default
+        return found
 
     def owns(self, organization: str) -> bool:
         """Whether `{organization}` (a name or an id) is this catalog's organization."""

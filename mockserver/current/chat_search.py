@@ -10,11 +10,12 @@ with them as `validations`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mockserver.core.golang import quote
+from mockserver.core.models import Chat
 from mockserver.edge.coder_errors import CoderRefusal
 
 __all__ = ["ChatSearch", "parse_chat_search"]
@@ -46,17 +47,41 @@ class ChatSearch:
         """Whether only a chat with a linked pull request or diff can match (the mock's chats have none)."""
         return bool(self.pr_statuses or self.diff_url or self.pr_title or self.repo or self.pr_number)
 
-    def matches(self, *, title: str, archived: bool, has_unread: bool, texts: Iterable[str]) -> bool:
-        """Whether one of the caller's own chats matches; `texts` are its messages' text parts."""
-        if not self.owned or self.needs_a_pull_request() or archived != self.archived:
+    def select(
+        self,
+        chats: Iterable[Chat],
+        *,
+        has_unread: Callable[[Chat], bool],
+        texts: Callable[[Chat], Iterable[str]],
+    ) -> list[Chat]:
+        """The caller's own chats that match, in their order (see `matches`)."""
+        if not self.owned or self.needs_a_pull_request():
+            return []
+        if self.has_unread is None and not self.title and not self.search:
+            return [chat for chat in chats if chat.archived == self.archived]
+        return [chat for chat in chats if self.matches(chat, has_unread=has_unread, texts=texts)]
+
+    def matches(
+        self,
+        chat: Chat,
+        *,
+        has_unread: Callable[[Chat], bool],
+        texts: Callable[[Chat], Iterable[str]],
+    ) -> bool:
+        """Whether one of the caller's own chats matches; `texts` gives its messages' text parts.
+
+        `has_unread` and `texts` read the chat's transcript: each is asked only when the search
+        needs it (a list without `has_unread:` or `search:` reads no transcript).
+        """
+        if chat.archived != self.archived or not self.owned or self.needs_a_pull_request():
             return False
-        if self.has_unread is not None and has_unread != self.has_unread:
+        if self.has_unread is not None and has_unread(chat) != self.has_unread:
             return False
-        if self.title and self.title.lower() not in title.lower():
+        if self.title and self.title.lower() not in chat.title.lower():
             return False
         if self.search:
             words = {w.lower() for w in _WORD.findall(self.search)}
-            found = {w.lower() for text in (title, *texts) for w in _WORD.findall(text)}
+            found = {w.lower() for text in (chat.title, *texts(chat)) for w in _WORD.findall(text)}
             return bool(words) and words <= found
         return True
 

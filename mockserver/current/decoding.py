@@ -10,7 +10,8 @@ with words Coder never sends).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -23,7 +24,7 @@ from mockserver.current.inputs import check_part_count
 from mockserver.edge.auth import context_of
 from mockserver.edge.validation import REQUEST_BODY, read_go_json_into, replay, validator_map
 
-__all__ = ["READ_LIMITS", "current_validator_map", "go_decode", "read_limited"]
+__all__ = ["READ_LIMITS", "current_validator_map", "go_decode", "go_struct_decoder", "read_limited"]
 
 _INT_RANGES = {"int32": 32, "int64": 64}
 # The bodies coderd reads with `httpapi.ReadLimit(ctx, rw, r, 2*maxSystemPromptLenBytes, &req)`
@@ -72,81 +73,175 @@ def _union(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"type": "object", "properties": properties}
 
 
-def _decode(value: Any, schema: Mapping[str, Any], path: str) -> Any:
-    """`value` as Go decodes it into the type `schema` describes (None: a null, left unset)."""
-    if value is None:
-        return None
+# Decodes one JSON value (never None: a null is left unset by its caller) into a place of a body.
+_Decoder = Callable[[Any], Any]
+
+
+def _lazy(make: Callable[[], _Decoder]) -> _Decoder:
+    """The decoder `make` builds, built when first asked for (a schema may nest itself)."""
+    built: list[_Decoder] = []
+
+    def decode(value: Any) -> Any:
+        if not built:
+            built.append(make())
+        return built[0](value)
+
+    return decode
+
+
+def _compile(schema: Mapping[str, Any], path: str) -> _Decoder:
+    """How Go decodes a value into the type `schema` describes, at `path` (its errors' field).
+
+    Built once per place in a body's schema and kept by the operation's validator: what each
+    value needs (union of a `oneOf`, field names by case, paths) is worked out once, not per
+    request.
+    """
     if "oneOf" in schema:
         schema = _union(schema)
     kind = schema.get("type")
     if kind == "string":
+        return _string(schema, path)
+    if kind == "integer":
+        return _integer(schema, path)
+    if kind == "boolean":
+
+        def boolean(value: Any) -> Any:
+            if not isinstance(value, bool):
+                raise _refuse(value, schema, path)
+            return value
+
+        return boolean
+    if kind == "array":
+        return _array(schema, path)
+    if kind == "object":
+        return _object(schema, path)
+    return _any
+
+
+def _any(value: Any) -> Any:
+    return value  # any JSON value (json.RawMessage)
+
+
+def _string(schema: Mapping[str, Any], path: str) -> _Decoder:
+    is_uuid = schema.get("format") == "uuid"
+
+    def string(value: Any) -> Any:
         if not isinstance(value, str):
             raise _refuse(value, schema, path)
-        if schema.get("format") == "uuid":
+        if is_uuid:
             try:
                 parse_uuid(value)
             except ValueError as error:
                 raise InvalidJSONBody(str(error)) from None
         return value
-    if kind == "integer":
+
+    return string
+
+
+def _integer(schema: Mapping[str, Any], path: str) -> _Decoder:
+    bits = _INT_RANGES.get(str(schema.get("format")), 64)
+    low, high = -(1 << (bits - 1)), 1 << (bits - 1)
+
+    def integer(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _refuse(value, schema, path)
-        bits = _INT_RANGES.get(str(schema.get("format")), 64)
-        if isinstance(value, float) or not -(1 << (bits - 1)) <= value < 1 << (bits - 1):
+        if isinstance(value, float) or not low <= value < high:
             raise InvalidJSONBody(
                 f"json: cannot unmarshal number {value} into Go struct field {path} of type {_go_type(schema)}"
             )
         return value
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise _refuse(value, schema, path)
-        return value
-    if kind == "array":
+
+    return integer
+
+
+def _array(schema: Mapping[str, Any], path: str) -> _Decoder:
+    items = schema.get("items", {})
+    decode_item = _lazy(lambda: _compile(items, path))
+
+    def array(value: Any) -> Any:
         if not isinstance(value, list):
             raise _refuse(value, schema, path)
-        items = schema.get("items", {})
         # A null element is decoded into the element type's zero value.
-        return [_zero(items) if item is None else _decode(item, items, path) for item in value]
-    if kind == "object":
+        return [_zero(items) if item is None else decode_item(item) for item in value]
+
+    return array
+
+
+def _object(schema: Mapping[str, Any], path: str) -> _Decoder:
+    if "properties" in schema:
+        decode_struct = _struct(schema, path)
+
+        def struct(value: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _refuse(value, schema, path)
+            return decode_struct(value)
+
+        return struct
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        decode_item = _lazy(lambda: _compile(extra, path))
+
+        def mapping(value: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _refuse(value, schema, path)
+            # null into a map's element stores the zero value
+            return {key: _zero(extra) if item is None else decode_item(item) for key, item in value.items()}
+
+        return mapping
+
+    def anything(value: Any) -> Any:
         if not isinstance(value, dict):
             raise _refuse(value, schema, path)
-        if "properties" not in schema:
-            extra = schema.get("additionalProperties")
-            if isinstance(extra, Mapping):
-                # null into a map's element stores the zero value
-                return {
-                    key: _zero(extra) if item is None else _decode(item, extra, path)
-                    for key, item in value.items()
-                }
-            return value
-        return _decode_struct(value, schema, path)
-    return value  # any JSON value (json.RawMessage)
+        return value
+
+    return anything
 
 
-def _decode_struct(value: dict[str, Any], schema: Mapping[str, Any], path: str) -> dict[str, Any]:
+def _struct(schema: Mapping[str, Any], path: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Go's struct decoding: each key to the field of that name, else of that name in any case."""
     properties: Mapping[str, Any] = schema["properties"]
     by_folded = {name.lower(): name for name in properties}
     struct = path.rpartition(".")[2] if path else str(schema.get("x-go-type", "struct")).rpartition(".")[2]
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        name = key if key in properties else by_folded.get(key.lower())
-        if name is None:
-            continue  # unknown fields are ignored
-        decoded = _decode(item, properties[name], f"{struct}.{name}")
-        if decoded is not None or properties[name].get("x-go-type") == _RAW_MESSAGE:
-            out[name] = decoded  # a json.RawMessage keeps a JSON null (its UnmarshalJSON sees it)
-    return out
+    # Per field: its decoder, and whether it keeps a JSON null (a json.RawMessage's UnmarshalJSON sees it).
+    fields = {
+        name: (_lazy(partial(_compile, field, f"{struct}.{name}")), field.get("x-go-type") == _RAW_MESSAGE)
+        for name, field in properties.items()
+    }
+
+    def decode(value: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key if key in properties else by_folded.get(key.lower())
+            if name is None:
+                continue  # unknown fields are ignored
+            decode_field, keeps_null = fields[name]
+            decoded = None if item is None else decode_field(item)
+            if decoded is not None or keeps_null:
+                out[name] = decoded
+        return out
+
+    return decode
+
+
+def go_struct_decoder(schema: Mapping[str, Any]) -> Callable[[Any], dict[str, Any]]:
+    """The request body as the handler's Go struct holds it; InvalidJSONBody as coderd refuses it."""
+    go_type = schema.get("x-go-type", "struct")
+    decode_struct = _lazy(lambda: _struct(schema, ""))
+
+    def decode(body: Any) -> dict[str, Any]:
+        if body is None:
+            return {}  # Go decodes `null` into a struct as nothing at all
+        if not isinstance(body, dict):
+            raise InvalidJSONBody(f"json: cannot unmarshal {json_kind(body)} into Go value of type {go_type}")
+        decoded: dict[str, Any] = decode_struct(body)
+        return decoded
+
+    return decode
 
 
 def go_decode(body: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The request body as the handler's Go struct holds it; InvalidJSONBody as coderd refuses it."""
-    if body is None:
-        return {}  # Go decodes `null` into a struct as nothing at all
-    if not isinstance(body, dict):
-        go_type = schema.get("x-go-type", "struct")
-        raise InvalidJSONBody(f"json: cannot unmarshal {json_kind(body)} into Go value of type {go_type}")
-    return _decode_struct(body, schema, "")
+    """The request body as the handler's Go struct holds it (`go_struct_decoder`, built for one body)."""
+    return go_struct_decoder(schema)(body)
 
 
 def read_limited(receive: Receive, limit: int) -> Receive:
@@ -182,9 +277,13 @@ def current_validator_map(*, max_json_depth: int, max_message_parts: int) -> dic
     class GoBodyDecoder(AbstractRequestBodyValidator):  # type: ignore[misc]
         """Reads the body as coderd's httpapi.Read does, and nothing more."""
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._go_decode = go_struct_decoder(self._schema)  # built once: one per operation
+
         def _go_struct(self, decoded: Any) -> dict[str, Any]:
             check_part_count(_content_length(decoded, self._schema), max_message_parts)
-            return go_decode(decoded, self._schema)
+            return self._go_decode(decoded)
 
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
             limit = READ_LIMITS.get(str(self._schema.get("x-go-type")))

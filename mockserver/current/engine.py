@@ -178,7 +178,7 @@ class ChatEngine:
             model = model or self.model_of(chat)
             content = _user_content(owner.id, parts, model)
             if state in (ExecutionState.W, ExecutionState.E0):
-                message = self._insert_user(chat_id, owner.id, parts, model)
+                message = self._store.append_message(chat_id, Role.USER, content)
                 self._run(chat_id, parts, model, last_error=None)
                 return SendResult(message, None, (message,))
             if len(self._store.queue_of(chat_id)) >= self._queue_limit:

@@ -149,8 +149,10 @@ class _Planner:
     client_tools: frozenset[str] = frozenset()  # tools the chat declared the client runs
 
     def add(self, action: Action) -> None:
-        """Append `action`, due after the seconds owed so far."""
-        self.actions.append(action._replace(delay=self.wait))
+        """Append `action`, due after the seconds owed so far (every action's first field is `delay`)."""
+        if action.delay != self.wait:
+            action = type(action)(self.wait, *action[1:])  # faster than _replace
+        self.actions.append(action)
         self.wait = 0.0
 
     def stream(self, kind: str, chunks: Sequence[str], every: float) -> None:

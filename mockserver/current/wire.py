@@ -59,8 +59,19 @@ _PART_FIELDS: tuple[tuple[str, Any], ...] = (
 )
 
 
+# The fields Go always sends, in struct order, with their unused values.
+_ALWAYS_SENT: dict[str, Any] = {
+    name: None if unused == "null" else unused for name, unused in _PART_FIELDS if unused is not None
+}
+
+
 def part_json(part: dict[str, Any]) -> dict[str, Any]:
     """A stored part as Go sends a codersdk.ChatMessagePart: every field without omitempty present."""
+    if part.keys() <= _ALWAYS_SENT.keys():
+        # Only fields Go always sends (a text part): updating a copy of them keeps their order.
+        always = _ALWAYS_SENT.copy()
+        always.update(part)
+        return always
     out: dict[str, Any] = {}
     for name, unused in _PART_FIELDS:
         if name in part:

@@ -85,6 +85,12 @@ def _path(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "/?$")
 
 
+def _any_of(routes: tuple[_Route, ...]) -> re.Pattern[str]:
+    """One pattern a path matches when any route's does (no route: never)."""
+    unnamed = (re.sub(r"\(\?P<\w+>", "(?:", route.pattern.pattern) for route in routes)
+    return re.compile("|".join(f"(?:{p})" for p in unnamed) or "(?!)")
+
+
 class DashboardMiddleware:
     """Answers the dashboard shell's routes; everything else goes on to the next app."""
 
@@ -104,6 +110,7 @@ class DashboardMiddleware:
         self._deployment = deployment
         self._shell = shell
         self._routes = (self._table() if shell else ()) + (self._model_picker() if model_routes else ())
+        self._any_route = _any_of(self._routes)  # most paths (the chats API's) match none: one test
 
     def _model_picker(self) -> tuple[_Route, ...]:
         # The two routes a UI older than the pinned server reads (model_picker.py).
@@ -191,7 +198,7 @@ class DashboardMiddleware:
     def _match(self, scope: Scope) -> tuple[_Route, dict[str, str]] | list[str] | None:
         """The route and its path values; else the methods the path is served with (chi's 405)."""
         path: str = scope.get("path", "")
-        if not path.startswith(("/api/v2/", "/api/experimental/")):
+        if not path.startswith(("/api/v2/", "/api/experimental/")) or self._any_route.match(path) is None:
             return None
         allowed: list[str] = []
         for route in self._routes:
