@@ -230,6 +230,7 @@ class WatchTally:
 
     finished_at: dict[str, float] = field(default_factory=dict)  # run id -> last watcher's receipt
     finished_count: dict[str, int] = field(default_factory=dict)  # run id -> watchers that saw it
+    first_at: dict[str, float] = field(default_factory=dict)  # run id -> first watcher's receipt
     frames: int = 0
     rows: int = 0
     out_of_order: int = 0
@@ -327,6 +328,7 @@ class _WatchClient(asyncio.Protocol):
             assert found is not None
             run = found[1].decode()
             tally.finished_at[run] = max(tally.finished_at.get(run, 0.0), now)
+            tally.first_at[run] = min(tally.first_at.get(run, now), now)
             tally.finished_count[run] = tally.finished_count.get(run, 0) + 1
             self._progress.finished()
 
@@ -422,7 +424,7 @@ def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None
         posted: dict[str, float] = {}
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         with RssSampler(server) as sampler:
-            cpu0 = server.cpu_s()
+            cpu0, clients0 = server.cpu_s(), pool.cpu_seconds()
             start = time.monotonic()
             for n in range(args.posts):
                 slot = start + n * args.interval
@@ -433,7 +435,7 @@ def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None
                 posted[run] = sent
             pool.expect(list(posted))
             pool.wait("delivered")
-            cpu1 = server.cpu_s()
+            cpu1, clients1 = server.cpu_s(), pool.cpu_seconds()
             delivered_at = time.monotonic()
         conn.close()
         during = sampler.peak
@@ -442,12 +444,15 @@ def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None
         after = settle_rss(server, 10)
         tracebacks = server.tracebacks()
     finished: dict[str, float] = {}
+    first: dict[str, float] = {}
     seen: dict[str, int] = {}
     for tally in tallies:
         for run, at in tally.finished_at.items():
             finished[run] = max(finished.get(run, 0.0), at)
+            first[run] = min(first.get(run, at), tally.first_at[run])
             seen[run] = seen.get(run, 0) + tally.finished_count[run]
     latencies = [finished[run] - sent for run, sent in posted.items() if run in finished]
+    firsts = [first[run] - sent for run, sent in posted.items() if run in first]
     frames = sum(t.frames for t in tallies) - args.watchers  # less the backlog (system prompt)
     return {
         "watchers": args.watchers,
@@ -459,9 +464,13 @@ def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None
         "latency_p50_s": pct(latencies, 50),
         "latency_p99_s": pct(latencies, 99),
         "latency_max_s": max(latencies, default=float("nan")),
+        "first_watcher_latency_p50_s": pct(firsts, 50),
+        "first_watcher_latency_p99_s": pct(firsts, 99),
         "delivery_after_last_post_s": delivered_at - max(posted.values()),
         "cpu_us_per_frame": (cpu1 - cpu0) / max(frames, 1) * 1e6,
         "server_cpu_s": cpu1 - cpu0,
+        "clients_cpu_s": clients1 - clients0,
+        "clients_cpu_us_per_frame": (clients1 - clients0) / max(frames, 1) * 1e6,
         "rss_idle_mib": idle,
         "rss_connected_mib": connected,
         "rss_during_mib": during,

@@ -421,7 +421,7 @@ def bench_posts(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         pool.wait("ready", timeout=600)
         sent: list[float] = []
         with RssSampler(server) as sampler:
-            cpu0 = server.cpu_s()
+            cpu0, clients0 = server.cpu_s(), pool.cpu_seconds()
             start = time.monotonic()
             for n in range(args.posts):
                 time.sleep(max(0.0, start + n * args.interval - time.monotonic()))
@@ -429,13 +429,16 @@ def bench_posts(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 post(server.port, chat, f"post {n}")
             pool.expect(args.posts)
             pool.wait("delivered", timeout=600)
-            cpu1 = server.cpu_s()
+            cpu1, clients1 = server.cpu_s(), pool.cpu_seconds()
         logs: list[ClientLog] = [log for logs_of_one in pool.close() for log in logs_of_one]
         stored = [i for i in stored_ids(server.port, chat) if i not in before]
         tracebacks = server.tracebacks()
     ends = [run_ends(log) for log in logs]
     latencies = [
         max(mine[n] for mine in ends) - at for n, at in enumerate(sent) if all(len(mine) > n for mine in ends)
+    ]
+    firsts = [
+        min(mine[n] for mine in ends) - at for n, at in enumerate(sent) if all(len(mine) > n for mine in ends)
     ]
     events = sum(len(log.keys) - log.snapshot_events for log in logs)
     return {
@@ -446,9 +449,13 @@ def bench_posts(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "latency_p50_s": pct(latencies, 50),
         "latency_p99_s": pct(latencies, 99),
         "latency_max_s": max(latencies, default=float("nan")),
+        "first_client_latency_p50_s": pct(firsts, 50),
+        "first_client_latency_p99_s": pct(firsts, 99),
         "events_delivered": events,
         "server_cpu_s": cpu1 - cpu0,
         "cpu_us_per_event": (cpu1 - cpu0) / max(events, 1) * 1e6,
+        "clients_cpu_s": clients1 - clients0,
+        "clients_cpu_us_per_event": (clients1 - clients0) / max(events, 1) * 1e6,
         "rss_peak_mib": sampler.peak,
         "tracebacks": tracebacks,
     }

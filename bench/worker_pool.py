@@ -14,6 +14,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from bench.procstat import ProcTree
+
 __all__ = ["WorkerPool"]
 
 Worker = Callable[[int, str, int, Connection, "int | None"], None]
@@ -43,6 +45,10 @@ class WorkerPool:
                 raise RuntimeError(f"a client worker did not say {word!r} within {timeout} s")
             got = pipe.recv()
             assert got == word, got
+
+    def cpu_seconds(self) -> float:
+        """The workers' CPU time so far (user + system), from /proc."""
+        return sum(ProcTree(process.pid).cpu_seconds() for process in self._processes if process.pid)
 
     def expect(self, what: object) -> None:
         """Tell every worker what its clients must see before it says "delivered"."""
