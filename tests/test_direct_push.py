@@ -77,7 +77,13 @@ def test_the_wire_packs_items_into_frames_as_the_queue_would() -> None:
     assert rows.wire(["a", "é"]) == text_frame(b"a") + text_frame("é".encode())
 
 
-def test_direct_watchers_get_each_turn_in_one_write_framed_once_for_all() -> None:
+async def _turns(count: int = 3) -> None:
+    """Let the event loop run `count` turns."""
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+def test_direct_watchers_get_two_turns_in_one_write_framed_once_for_all() -> None:
     store, chat = _store_with_chat()
     framed: list[list[str]] = []
 
@@ -91,20 +97,23 @@ def test_direct_watchers_get_each_turn_in_one_write_framed_once_for_all() -> Non
         for socket in sockets:
             watcher, _ = fanout.join(chat, last_id=0)
             watcher.write_directly(socket)
-        # When: a row and a part in one turn, then a row in the next
+        # When: a row and a part in one turn, a row in the next (a post, then its run), then
+        # a row once those are written
         store.append_message(chat, Role.USER, {"n": 1})
         store.publish_partial(chat, UUID(int=1), "0", "chunk")
-        before_the_turn_ends = [list(s.written) for s in sockets]
         await asyncio.sleep(0)
         store.append_message(chat, Role.USER, {"n": 2})
-        await asyncio.sleep(0)
-        return sockets, before_the_turn_ends
+        before_they_are_written = [list(s.written) for s in sockets]
+        await _turns()
+        store.append_message(chat, Role.USER, {"n": 3})
+        await _turns()
+        return sockets, before_they_are_written
 
     sockets, early = asyncio.run(scenario())
-    # Then: nothing before the turn ended; then one write a turn a socket, framed once for all
+    # Then: one write a socket for the two turns, framed once for all, then one for the third
     assert early == [[], [], []]
-    assert framed == [["row 1", "part chunk"], ["row 2"]]
-    assert [s.written for s in sockets] == [[b"row 1|part chunk", b"row 2"]] * 3
+    assert framed == [["row 1", "part chunk", "row 2"], ["row 3"]]
+    assert [s.written for s in sockets] == [[b"row 1|part chunk|row 2", b"row 3"]] * 3
 
 
 def test_a_socket_that_cannot_take_a_write_gets_the_frames_in_its_queue_in_order() -> None:
@@ -116,11 +125,11 @@ def test_a_socket_that_cannot_take_a_write_gets_the_frames_in_its_queue_in_order
         watcher, _ = fanout.join(chat, last_id=0)
         watcher.write_directly(socket)
         store.append_message(chat, Role.USER, {"n": 1})
-        await asyncio.sleep(0)
-        # When: the socket's buffer is full for the next turn, and a row comes after it
+        await _turns()
+        # When: the socket's buffer is full for the next write, and a row comes after it
         socket.full = True
         store.append_message(chat, Role.USER, {"n": 2})
-        await asyncio.sleep(0)
+        await _turns()
         store.append_message(chat, Role.USER, {"n": 3})
         socket.full = False
         watcher.write_directly(socket)  # its queue is not empty: it stays on the queue
@@ -148,7 +157,7 @@ def test_a_watcher_turning_direct_with_frames_pending_does_not_get_them_twice() 
         # When: the second turns direct before the turn ends
         second.write_directly(late)
         store.append_message(chat, Role.USER, {"n": 2})
-        await asyncio.sleep(0)
+        await _turns()
         return early.written, late.written, queued
 
     early, late, queued = asyncio.run(scenario())
@@ -167,7 +176,7 @@ def test_a_large_frame_puts_direct_watchers_back_on_their_queues() -> None:
         watcher, _ = fanout.join(chat, last_id=0)
         watcher.write_directly(socket)
         store.append_message(chat, Role.USER, {"n": 1})
-        await asyncio.sleep(0)
+        await _turns()
         return socket.written, list(watcher.frames)
 
     written, queued = asyncio.run(scenario())
@@ -186,7 +195,7 @@ def test_a_row_sent_with_the_backlog_is_not_written_again() -> None:
         watcher.write_directly(socket)
         watcher.last_id = 10**6  # as if these rows had gone with the backlog
         store.append_message(chat, Role.USER, {"n": 1})
-        await asyncio.sleep(0)
+        await _turns()
         return socket.written, list(watcher.frames)
 
     assert asyncio.run(scenario()) == ([], [])
@@ -235,11 +244,11 @@ def test_a_watcher_whose_socket_fills_is_closed_with_1008_past_its_queue_limit()
         for _ in range(10):  # accepted; the backlog is empty; the watcher turns direct
             await asyncio.sleep(0)
         store.append_message(chat, Role.USER, {"n": 0})
-        await asyncio.sleep(0)
+        await _turns()
         socket.full = True  # When: the socket stops taking frames
         for n in range(1, 21):
             store.append_message(chat, Role.USER, {"n": n})
-            await asyncio.sleep(0)
+            await _turns()
         await task
 
     asyncio.run(scenario())

@@ -10,7 +10,7 @@ memory. When a topic's last watcher leaves, its listener leaves the store.
 
 A watcher whose socket can be written to directly (`Watcher.write_directly`, once its queue is
 empty) skips the queue: the frames of one turn of the event loop are framed once for all such
-watchers (the Fanout's `wire`) and written to each socket when the turn is over, one write a
+watchers (the Fanout's `wire`) and written to each socket in the turn after next, one write a
 socket, no task woken. A socket that cannot take them (its buffer full, closing) is given them
 in its queue instead, and from then on uses the queue until it is empty again.
 """
@@ -364,9 +364,14 @@ class _ChatWatchers:
                 else:
                     self.pending.append((frame, row_id))
                     if self._flush_soon is None:
-                        self._flush_soon = self._loop.call_soon(self.flush)
+                        self._flush_soon = self._loop.call_soon(self._next_turn)
             for watcher in tuple(self.queued):
                 watcher.offer(frame, row_id)
+
+    def _next_turn(self) -> None:
+        # A post writes its row in one turn and starts its run's rows for the next (a callback
+        # due at once): waiting one more turn writes both in one write to each socket.
+        self._flush_soon = self._loop.call_soon(self.flush)
 
     def flush(self) -> None:
         """Write the turn's frames, framed once, to every direct member; a socket that cannot
