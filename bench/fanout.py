@@ -244,7 +244,7 @@ def _watch_worker(port: int, chat: str, count: int, pipe: Connection, load_cpu: 
     asyncio.run(_watch_many(port, chat, count, pipe))
 
 
-_ROW_ID = re.compile(rb'^\{"type":"data","data":\{"chat_id":"[^"]*","id":([0-9]+)')
+_ROW_ID = re.compile(rb'\{"type":"data","data":\{"chat_id":"[^"]*","id":([0-9]+)')  # at the frame's start
 _RUN_ID = re.compile(rb'"run_id":"([0-9a-f-]+)"')
 
 
@@ -275,46 +275,58 @@ class _WatchClient(asyncio.Protocol):
             self.closed.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        if not self._upgraded:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not buffer.startswith(b"HTTP/1.1 101"):
-                raise RuntimeError(bytes(buffer[:200]).decode(errors="replace"))
-            del buffer[: end + 4]
-            self._upgraded = True
-        while len(buffer) >= 2:
-            opcode, length, start = buffer[0] & 0x0F, buffer[1] & 0x7F, 2
+        # Frames are read where they lie in `data` (no copy a frame); only a frame split over
+        # two reads is kept in the buffer. Every frame of one read arrived at the same time.
+        if self._buffer or not self._upgraded:
+            buffer = self._buffer
+            buffer += data
+            if not self._upgraded:
+                end = buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                if not buffer.startswith(b"HTTP/1.1 101"):
+                    raise RuntimeError(bytes(buffer[:200]).decode(errors="replace"))
+                del buffer[: end + 4]
+                self._upgraded = True
+            data = bytes(buffer)
+            buffer.clear()
+        now = time.monotonic()
+        size, at = len(data), 0
+        while size - at >= 2:
+            opcode, length, start = data[at] & 0x0F, data[at + 1] & 0x7F, at + 2
             if length == 126:
-                if len(buffer) < 4:
-                    return
-                length, start = int.from_bytes(buffer[2:4], "big"), 4
+                if size - at < 4:
+                    break
+                length, start = int.from_bytes(data[at + 2 : at + 4], "big"), at + 4
             elif length == 127:
-                if len(buffer) < 10:
-                    return
-                length, start = int.from_bytes(buffer[2:10], "big"), 10
-            if len(buffer) < start + length:
-                return
-            payload = bytes(buffer[start : start + length])
-            del buffer[: start + length]
-            self._frame(opcode, payload)
+                if size - at < 10:
+                    break
+                length, start = int.from_bytes(data[at + 2 : at + 10], "big"), at + 10
+            end = start + length
+            if end > size:
+                break
+            if opcode == 0x1:
+                self._text(data, start, end, now)
+            else:
+                self._control(opcode, data[start:end])
+            at = end
+        if at < size:
+            self._buffer += data[at:]
 
-    def _frame(self, opcode: int, payload: bytes) -> None:
+    def _control(self, opcode: int, payload: bytes) -> None:
         if opcode == 0x9:  # ping: pong with a zero mask
             assert self.transport is not None
             self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
-            return
-        if opcode == 0x8:
+        elif opcode == 0x8:
             code = str(int.from_bytes(payload[:2], "big")) if len(payload) >= 2 else "none"
             self._tally.closes[code] = self._tally.closes.get(code, 0) + 1
             self.close()
-            return
-        now = time.monotonic()
+
+    def _text(self, data: bytes, start: int, end: int, now: float) -> None:
+        """A text frame, `data[start:end]`: a row (its id, and a run's end) or a live part."""
         tally = self._tally
         tally.frames += 1
-        row = _ROW_ID.match(payload)
+        row = _ROW_ID.match(data, start, end)
         if row is None:
             return  # a live part
         tally.rows += 1
@@ -322,9 +334,10 @@ class _WatchClient(asyncio.Protocol):
         if row_id <= self._last_id:
             tally.out_of_order += 1
         self._last_id = row_id
-        self._progress.live()
-        if b'"event":"run_finished"' in payload:
-            found = _RUN_ID.search(payload)
+        if not self._progress.is_live.is_set():
+            self._progress.live()
+        if data.find(b'"event":"run_finished"', start, end) >= 0:
+            found = _RUN_ID.search(data, start, end)
             assert found is not None
             run = found[1].decode()
             tally.finished_at[run] = max(tally.finished_at.get(run, 0.0), now)
