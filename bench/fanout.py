@@ -34,13 +34,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.procstat import ProcTree  # noqa: E402
-from bench.worker_pool import WorkerPool  # noqa: E402
+from bench.worker_pool import WorkerPool, run_clients  # noqa: E402
 
 TOKEN = "alice00001-AliceDemoSessionSecret"
 HEADERS = {"Coder-Session-Token": TOKEN, "Content-Type": "application/json"}
@@ -241,7 +241,7 @@ def _watch_worker(port: int, chat: str, count: int, pipe: Connection, load_cpu: 
     _raise_fd_limit()
     if load_cpu is not None:
         os.sched_setaffinity(0, {load_cpu})
-    asyncio.run(_watch_many(port, chat, count, pipe))
+    run_clients(_watch_many(port, chat, count, pipe))
 
 
 _ROW_ID = re.compile(rb'\{"type":"data","data":\{"chat_id":"[^"]*","id":([0-9]+)')  # at the frame's start
@@ -266,9 +266,9 @@ class _WatchClient(asyncio.Protocol):
         self.closed = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self._request)
+        # uvloop's transports are not asyncio.Transport subclasses, though they behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed.done():
