@@ -34,13 +34,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.procstat import ProcTree  # noqa: E402
-from bench.worker_pool import WorkerPool  # noqa: E402
+from bench.worker_pool import WorkerPool, run_clients  # noqa: E402
 
 TOKEN = "alice00001-AliceDemoSessionSecret"
 HEADERS = {"Coder-Session-Token": TOKEN, "Content-Type": "application/json"}
@@ -230,6 +230,7 @@ class WatchTally:
 
     finished_at: dict[str, float] = field(default_factory=dict)  # run id -> last watcher's receipt
     finished_count: dict[str, int] = field(default_factory=dict)  # run id -> watchers that saw it
+    first_at: dict[str, float] = field(default_factory=dict)  # run id -> first watcher's receipt
     frames: int = 0
     rows: int = 0
     out_of_order: int = 0
@@ -240,10 +241,10 @@ def _watch_worker(port: int, chat: str, count: int, pipe: Connection, load_cpu: 
     _raise_fd_limit()
     if load_cpu is not None:
         os.sched_setaffinity(0, {load_cpu})
-    asyncio.run(_watch_many(port, chat, count, pipe))
+    run_clients(_watch_many(port, chat, count, pipe))
 
 
-_ROW_ID = re.compile(rb'^\{"type":"data","data":\{"chat_id":"[^"]*","id":([0-9]+)')
+_ROW_ID = re.compile(rb'\{"type":"data","data":\{"chat_id":"[^"]*","id":([0-9]+)')  # at the frame's start
 _RUN_ID = re.compile(rb'"run_id":"([0-9a-f-]+)"')
 
 
@@ -265,55 +266,67 @@ class _WatchClient(asyncio.Protocol):
         self.closed = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self._request)
+        # uvloop's transports are not asyncio.Transport subclasses, though they behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed.done():
             self.closed.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        if not self._upgraded:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not buffer.startswith(b"HTTP/1.1 101"):
-                raise RuntimeError(bytes(buffer[:200]).decode(errors="replace"))
-            del buffer[: end + 4]
-            self._upgraded = True
-        while len(buffer) >= 2:
-            opcode, length, start = buffer[0] & 0x0F, buffer[1] & 0x7F, 2
+        # Frames are read where they lie in `data` (no copy a frame); only a frame split over
+        # two reads is kept in the buffer. Every frame of one read arrived at the same time.
+        if self._buffer or not self._upgraded:
+            buffer = self._buffer
+            buffer += data
+            if not self._upgraded:
+                end = buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                if not buffer.startswith(b"HTTP/1.1 101"):
+                    raise RuntimeError(bytes(buffer[:200]).decode(errors="replace"))
+                del buffer[: end + 4]
+                self._upgraded = True
+            data = bytes(buffer)
+            buffer.clear()
+        now = time.monotonic()
+        size, at = len(data), 0
+        while size - at >= 2:
+            opcode, length, start = data[at] & 0x0F, data[at + 1] & 0x7F, at + 2
             if length == 126:
-                if len(buffer) < 4:
-                    return
-                length, start = int.from_bytes(buffer[2:4], "big"), 4
+                if size - at < 4:
+                    break
+                length, start = int.from_bytes(data[at + 2 : at + 4], "big"), at + 4
             elif length == 127:
-                if len(buffer) < 10:
-                    return
-                length, start = int.from_bytes(buffer[2:10], "big"), 10
-            if len(buffer) < start + length:
-                return
-            payload = bytes(buffer[start : start + length])
-            del buffer[: start + length]
-            self._frame(opcode, payload)
+                if size - at < 10:
+                    break
+                length, start = int.from_bytes(data[at + 2 : at + 10], "big"), at + 10
+            end = start + length
+            if end > size:
+                break
+            if opcode == 0x1:
+                self._text(data, start, end, now)
+            else:
+                self._control(opcode, data[start:end])
+            at = end
+        if at < size:
+            self._buffer += data[at:]
 
-    def _frame(self, opcode: int, payload: bytes) -> None:
+    def _control(self, opcode: int, payload: bytes) -> None:
         if opcode == 0x9:  # ping: pong with a zero mask
             assert self.transport is not None
             self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
-            return
-        if opcode == 0x8:
+        elif opcode == 0x8:
             code = str(int.from_bytes(payload[:2], "big")) if len(payload) >= 2 else "none"
             self._tally.closes[code] = self._tally.closes.get(code, 0) + 1
             self.close()
-            return
-        now = time.monotonic()
+
+    def _text(self, data: bytes, start: int, end: int, now: float) -> None:
+        """A text frame, `data[start:end]`: a row (its id, and a run's end) or a live part."""
         tally = self._tally
         tally.frames += 1
-        row = _ROW_ID.match(payload)
+        row = _ROW_ID.match(data, start, end)
         if row is None:
             return  # a live part
         tally.rows += 1
@@ -321,12 +334,14 @@ class _WatchClient(asyncio.Protocol):
         if row_id <= self._last_id:
             tally.out_of_order += 1
         self._last_id = row_id
-        self._progress.live()
-        if b'"event":"run_finished"' in payload:
-            found = _RUN_ID.search(payload)
+        if not self._progress.is_live.is_set():
+            self._progress.live()
+        if data.find(b'"event":"run_finished"', start, end) >= 0:
+            found = _RUN_ID.search(data, start, end)
             assert found is not None
             run = found[1].decode()
             tally.finished_at[run] = max(tally.finished_at.get(run, 0.0), now)
+            tally.first_at[run] = min(tally.first_at.get(run, now), now)
             tally.finished_count[run] = tally.finished_count.get(run, 0) + 1
             self._progress.finished()
 
@@ -422,7 +437,7 @@ def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None
         posted: dict[str, float] = {}
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         with RssSampler(server) as sampler:
-            cpu0 = server.cpu_s()
+            cpu0, clients0 = server.cpu_s(), pool.cpu_seconds()
             start = time.monotonic()
             for n in range(args.posts):
                 slot = start + n * args.interval
@@ -433,7 +448,7 @@ def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None
                 posted[run] = sent
             pool.expect(list(posted))
             pool.wait("delivered")
-            cpu1 = server.cpu_s()
+            cpu1, clients1 = server.cpu_s(), pool.cpu_seconds()
             delivered_at = time.monotonic()
         conn.close()
         during = sampler.peak
@@ -442,12 +457,15 @@ def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None
         after = settle_rss(server, 10)
         tracebacks = server.tracebacks()
     finished: dict[str, float] = {}
+    first: dict[str, float] = {}
     seen: dict[str, int] = {}
     for tally in tallies:
         for run, at in tally.finished_at.items():
             finished[run] = max(finished.get(run, 0.0), at)
+            first[run] = min(first.get(run, at), tally.first_at[run])
             seen[run] = seen.get(run, 0) + tally.finished_count[run]
     latencies = [finished[run] - sent for run, sent in posted.items() if run in finished]
+    firsts = [first[run] - sent for run, sent in posted.items() if run in first]
     frames = sum(t.frames for t in tallies) - args.watchers  # less the backlog (system prompt)
     return {
         "watchers": args.watchers,
@@ -459,9 +477,13 @@ def bench_watchers(args: argparse.Namespace, out: Path, *, allocator: str | None
         "latency_p50_s": pct(latencies, 50),
         "latency_p99_s": pct(latencies, 99),
         "latency_max_s": max(latencies, default=float("nan")),
+        "first_watcher_latency_p50_s": pct(firsts, 50),
+        "first_watcher_latency_p99_s": pct(firsts, 99),
         "delivery_after_last_post_s": delivered_at - max(posted.values()),
         "cpu_us_per_frame": (cpu1 - cpu0) / max(frames, 1) * 1e6,
         "server_cpu_s": cpu1 - cpu0,
+        "clients_cpu_s": clients1 - clients0,
+        "clients_cpu_us_per_frame": (clients1 - clients0) / max(frames, 1) * 1e6,
         "rss_idle_mib": idle,
         "rss_connected_mib": connected,
         "rss_during_mib": during,

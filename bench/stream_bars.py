@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-cpu", type=int, default=1, help="the clients' CPU (-1: any)")
     parser.add_argument("--report", type=Path, default=ROOT / "bench" / "REPORT.md")
     parser.add_argument("--no-report", action="store_true", help="print the figures only")
+    parser.add_argument(
+        "--only", choices=("v1", "current"), help="run one generation only (prints, writes no report)"
+    )
     args = parser.parse_args(argv)
     fanout._raise_fd_limit()
     fanout.PINNING["server"] = None if args.server_cpu < 0 else args.server_cpu
@@ -123,11 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     out = ROOT / "bench" / "results" / f"stream-bars-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     out.mkdir(parents=True, exist_ok=True)
     loads = [Path("/proc/loadavg").read_text().split()[0]]
-    watchers = fanout.bench_watchers(args, out)
-    print(json.dumps(watchers, indent=1), flush=True)
+    if args.only != "current":
+        watchers = fanout.bench_watchers(args, out)
+        print(json.dumps(watchers, indent=1), flush=True)
     loads.append(Path("/proc/loadavg").read_text().split()[0])
-    clients = stream_load.bench_posts(args, out)
-    print(json.dumps(clients, indent=1), flush=True)
+    if args.only != "v1":
+        clients = stream_load.bench_posts(args, out)
+        print(json.dumps(clients, indent=1), flush=True)
+    if args.only is not None:
+        return 0
     (out / "results.json").write_text(json.dumps({"watchers": watchers, "stream": clients}, indent=1))
     if not args.no_report:
         command = "python bench/stream_bars.py " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,7 +56,7 @@ from bench.fanout import (  # noqa: E402
     serving,
     settle_rss,
 )
-from bench.worker_pool import WorkerPool  # noqa: E402
+from bench.worker_pool import WorkerPool, run_clients  # noqa: E402
 
 TOKEN = "alice00001-AliceDemoSessionSecret"
 HEADERS = {"Coder-Session-Token": TOKEN, "Content-Type": "application/json"}
@@ -147,9 +147,18 @@ def event_key(event: dict[str, Any]) -> Key:
     return kind, ""
 
 
+# A `waiting` status event as the server encodes it: counted in each frame as it comes.
+_WAITING = b'"status":{"status":"waiting"}'
+
+
 @dataclass
 class ClientLog:
-    """What one stream client saw: its events (with receipt times), frames, and how it ended."""
+    """What one stream client saw: its events (with receipt times), frames, and how it ended.
+
+    While the posts run, a client only times each frame and counts its `waiting` statuses
+    (`raw`, `waitings`): the clients share the machine with the server, and decoding JSON is
+    most of their work. `decode` turns the frames into events once the runs are over.
+    """
 
     keys: list[Key] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -158,6 +167,30 @@ class ClientLog:
     close_code: int | None = None
     waitings: int = 0  # `waiting` statuses received, the snapshot's included
     finished_at: float | None = None  # when a `waiting` status arrived after the run began
+    raw: list[tuple[float, bytes]] = field(default_factory=list)  # frames not yet decoded
+    snapshot_frames: int = -1  # frames before the live ones
+
+    def decode(self) -> None:
+        """The received frames as events, each timed by its frame (`raw` is emptied)."""
+        running, waitings = False, 0
+        for index, (at, text) in enumerate(self.raw):
+            if index == self.snapshot_frames:
+                self.snapshot_events = len(self.keys)
+            for event in json.loads(text):
+                key = event_key(event)
+                self.keys.append(key)
+                self.times.append(at)
+                if key == ("status", "running"):
+                    running = True
+                elif key == ("status", "waiting"):
+                    waitings += 1
+                    if running and self.finished_at is None:
+                        self.finished_at = at
+        if self.snapshot_frames >= len(self.raw):
+            self.snapshot_events = len(self.keys)
+        self.raw = []
+        if waitings != self.waitings:
+            raise RuntimeError(f"{self.waitings} waiting statuses counted live, {waitings} decoded")
 
 
 class _StreamClient(asyncio.Protocol):
@@ -172,45 +205,54 @@ class _StreamClient(asyncio.Protocol):
         self._message = bytearray()  # a text message split over continuation frames
         self.transport: asyncio.Transport | None = None
         self.closed = asyncio.get_running_loop().create_future()
-        self.running = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self._request)
+        # uvloop's transports are not asyncio.Transport subclasses, though they behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed.done():
             self.closed.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        if not self._upgraded:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not buffer.startswith(b"HTTP/1.1 101"):
-                raise RuntimeError(bytes(buffer[:300]).decode(errors="replace"))
-            del buffer[: end + 4]
-            self._upgraded = True
-        while len(buffer) >= 2:
-            fin, opcode, length, start = buffer[0] & 0x80, buffer[0] & 0x0F, buffer[1] & 0x7F, 2
+        # Frames are read where they lie in `data` (one copy, the payload kept); only a frame
+        # split over two reads is kept in the buffer. Every frame of one read came at once.
+        if self._buffer or not self._upgraded:
+            buffer = self._buffer
+            buffer += data
+            if not self._upgraded:
+                end = buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                if not buffer.startswith(b"HTTP/1.1 101"):
+                    raise RuntimeError(bytes(buffer[:300]).decode(errors="replace"))
+                del buffer[: end + 4]
+                self._upgraded = True
+            data = bytes(buffer)
+            buffer.clear()
+        now = time.monotonic()
+        size, at = len(data), 0
+        while size - at >= 2:
+            head = data[at]
+            length, start = data[at + 1] & 0x7F, at + 2
             if length == 126:
-                if len(buffer) < 4:
-                    return
-                length, start = int.from_bytes(buffer[2:4], "big"), 4
+                if size - at < 4:
+                    break
+                length, start = int.from_bytes(data[at + 2 : at + 4], "big"), at + 4
             elif length == 127:
-                if len(buffer) < 10:
-                    return
-                length, start = int.from_bytes(buffer[2:10], "big"), 10
-            if len(buffer) < start + length:
-                return
-            payload = bytes(buffer[start : start + length])
-            del buffer[: start + length]
-            self._frame(bool(fin), opcode, payload)
+                if size - at < 10:
+                    break
+                length, start = int.from_bytes(data[at + 2 : at + 10], "big"), at + 10
+            end = start + length
+            if end > size:
+                break
+            self._frame(bool(head & 0x80), head & 0x0F, data[start:end], now)
+            at = end
+        if at < size:
+            self._buffer += data[at:]
 
-    def _frame(self, fin: bool, opcode: int, payload: bytes) -> None:
+    def _frame(self, fin: bool, opcode: int, payload: bytes, now: float) -> None:
         if opcode == 0x9:  # ping: pong with a zero mask
             assert self.transport is not None
             self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
@@ -220,25 +262,20 @@ class _StreamClient(asyncio.Protocol):
             self.close()
             return
         if opcode in (0x1, 0x0):
+            if fin and not self._message:
+                self._text(payload, now)
+                return
             self._message += payload
             if fin:
-                self._text(bytes(self._message))
+                self._text(bytes(self._message), now)
                 self._message.clear()
 
-    def _text(self, text: bytes) -> None:
-        now = time.monotonic()
+    def _text(self, text: bytes, now: float) -> None:
+        """A message: kept with its receipt time, decoded after the runs (`ClientLog.decode`)."""
         log = self._log
         log.frames += 1
-        for event in json.loads(text):
-            key = event_key(event)
-            log.keys.append(key)
-            log.times.append(now)
-            if key == ("status", "running"):
-                self.running = True
-            elif key == ("status", "waiting"):
-                log.waitings += 1
-                if self.running and log.finished_at is None:
-                    log.finished_at = now
+        log.raw.append((now, text))
+        log.waitings += text.count(_WAITING)
         self._live.set()
 
     def close(self) -> None:
@@ -259,7 +296,7 @@ def _client_worker(port: int, chat: str, count: int, pipe: Connection, load_cpu:
     _raise_fd_limit()
     if load_cpu is not None:
         os.sched_setaffinity(0, {load_cpu})
-    asyncio.run(_clients(port, chat, count, pipe))
+    run_clients(_clients(port, chat, count, pipe))
 
 
 async def _clients(port: int, chat: str, count: int, pipe: Connection) -> None:
@@ -279,7 +316,7 @@ async def _clients(port: int, chat: str, count: int, pipe: Connection) -> None:
 
     await asyncio.gather(*(open_one() for _ in range(count)))
     for _, log in clients:
-        log.snapshot_events = len(log.keys)
+        log.snapshot_frames = len(log.raw)
     pipe.send("ready")
     # Told how many runs to wait for: until every client saw that many end in `waiting`.
     runs: int = await loop.run_in_executor(None, pipe.recv)
@@ -294,6 +331,8 @@ async def _clients(port: int, chat: str, count: int, pipe: Connection) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(10):
             await asyncio.gather(*(client.closed for client, _ in clients))
+    for _, log in clients:
+        log.decode()
     pipe.send([log for _, log in clients])
 
 
@@ -421,7 +460,7 @@ def bench_posts(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         pool.wait("ready", timeout=600)
         sent: list[float] = []
         with RssSampler(server) as sampler:
-            cpu0 = server.cpu_s()
+            cpu0, clients0 = server.cpu_s(), pool.cpu_seconds()
             start = time.monotonic()
             for n in range(args.posts):
                 time.sleep(max(0.0, start + n * args.interval - time.monotonic()))
@@ -429,13 +468,16 @@ def bench_posts(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 post(server.port, chat, f"post {n}")
             pool.expect(args.posts)
             pool.wait("delivered", timeout=600)
-            cpu1 = server.cpu_s()
+            cpu1, clients1 = server.cpu_s(), pool.cpu_seconds()
         logs: list[ClientLog] = [log for logs_of_one in pool.close() for log in logs_of_one]
         stored = [i for i in stored_ids(server.port, chat) if i not in before]
         tracebacks = server.tracebacks()
     ends = [run_ends(log) for log in logs]
     latencies = [
         max(mine[n] for mine in ends) - at for n, at in enumerate(sent) if all(len(mine) > n for mine in ends)
+    ]
+    firsts = [
+        min(mine[n] for mine in ends) - at for n, at in enumerate(sent) if all(len(mine) > n for mine in ends)
     ]
     events = sum(len(log.keys) - log.snapshot_events for log in logs)
     return {
@@ -446,9 +488,13 @@ def bench_posts(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "latency_p50_s": pct(latencies, 50),
         "latency_p99_s": pct(latencies, 99),
         "latency_max_s": max(latencies, default=float("nan")),
+        "first_client_latency_p50_s": pct(firsts, 50),
+        "first_client_latency_p99_s": pct(firsts, 99),
         "events_delivered": events,
         "server_cpu_s": cpu1 - cpu0,
         "cpu_us_per_event": (cpu1 - cpu0) / max(events, 1) * 1e6,
+        "clients_cpu_s": clients1 - clients0,
+        "clients_cpu_us_per_event": (clients1 - clients0) / max(events, 1) * 1e6,
         "rss_peak_mib": sampler.peak,
         "tracebacks": tracebacks,
     }

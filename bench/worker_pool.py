@@ -4,19 +4,37 @@ A worker is `target(port, chat, size, pipe, cpu)`: it opens `size` clients, says
 each value `expect` sends it says "delivered" once its clients saw what was expected, and on
 "close" sends back what its clients recorded and ends. `bench/fanout.py` (watch-ws watchers) and
 `bench/stream_load.py` (today's stream clients) drive their workers through this pool.
+
+A worker runs its clients on uvloop when it is installed (`run_clients`; it comes with
+uvicorn's standard extra, which serve uses too): the clients share the machine with the server,
+and the plain asyncio loop costs them about as much CPU a frame as the server spends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-__all__ = ["WorkerPool"]
+from bench.procstat import ProcTree
+
+__all__ = ["WorkerPool", "run_clients"]
 
 Worker = Callable[[int, str, int, Connection, "int | None"], None]
+
+
+def run_clients(main: Coroutine[Any, Any, None]) -> None:
+    """Run a worker's clients to the end, on uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 class WorkerPool:
@@ -43,6 +61,10 @@ class WorkerPool:
                 raise RuntimeError(f"a client worker did not say {word!r} within {timeout} s")
             got = pipe.recv()
             assert got == word, got
+
+    def cpu_seconds(self) -> float:
+        """The workers' CPU time so far (user + system), from /proc."""
+        return sum(ProcTree(process.pid).cpu_seconds() for process in self._processes if process.pid)
 
     def expect(self, what: object) -> None:
         """Tell every worker what its clients must see before it says "delivered"."""

@@ -36,7 +36,14 @@ from mockserver.edge.auth import session_token
 from mockserver.edge.chat_param import ResolveChat, load_chat
 from mockserver.edge.fanout import Fanout
 from mockserver.edge.origins import CorsPolicy
-from mockserver.edge.push_socket import PushOptions, check_origin, refuse, refuse_plain_http, serve
+from mockserver.edge.push_socket import (
+    PushOptions,
+    check_origin,
+    direct_write,
+    refuse,
+    refuse_plain_http,
+    serve,
+)
 from mockserver.edge.streams import OpenStreams
 
 __all__ = ["FRAME_CHARS", "STREAM_PATH", "StreamMiddleware", "snapshot_frames", "stream_middleware"]
@@ -98,8 +105,13 @@ class StreamMiddleware:
         self._resolve_chat = resolve_chat or (lambda user, raw: load_chat(store, user, raw))
         self._directory = directory
         self._origins = origins
-        self._fanout = Fanout(store, limit=queue_limit, feed=lambda chat_id: ChatStreamFeed(store, chat_id))
         self._options = PushOptions(batch=BATCH_SIZE, pack=pack_batch, close_timeout=close_timeout)
+        self._fanout = Fanout(
+            store,
+            limit=queue_limit,
+            feed=lambda chat_id: ChatStreamFeed(store, chat_id),
+            wire=self._options.wire,
+        )
         streams.add(self._fanout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,7 +158,8 @@ class StreamMiddleware:
             await websocket.accept()
             # The owner's stream marks the chat read on connect and on disconnect (markChatAsRead).
             self._mark_read(chat.id)
-            await serve(watcher, first, receive, send, self._fanout, self._options)
+            direct = direct_write(websocket.scope)
+            await serve(watcher, first, receive, send, self._fanout, self._options, direct)
         finally:
             leave()
             self._mark_read(chat.id)

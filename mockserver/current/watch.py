@@ -33,6 +33,7 @@ from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.push_socket import (
     PushOptions,
     check_origin,
+    direct_write,
     one_item_a_frame,
     refuse,
     refuse_plain_http,
@@ -98,13 +99,14 @@ class WatchMiddleware:
         self._app = app
         self._directory = directory
         self._origins = origins
+        self._options = PushOptions(batch=1, pack=one_item_a_frame)
         self._fanout = Fanout(
             store,
             limit=queue_limit,
             feed=lambda _owner: ChatWatchFeed(store, render),
             subscribe=store.subscribe_owner,
+            wire=self._options.wire,
         )
-        self._options = PushOptions(batch=1, pack=one_item_a_frame)
         store.on_evict(self._evicted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -135,7 +137,7 @@ class WatchMiddleware:
         watcher, leave = self._fanout.join(user.id, last_id=0)
         try:
             await websocket.accept()
-            await serve(watcher, (), receive, send, self._fanout, self._options)
+            await serve(watcher, (), receive, send, self._fanout, self._options, direct_write(scope))
         finally:
             leave()
 

@@ -7,6 +7,12 @@ made per topic) and offers the same strings to every watcher of the topic. A wat
 most `limit` frames: one that falls further behind is told to close (policy violation), its
 queue dropped at once, so a client that stops reading costs the others nothing and the mock no
 memory. When a topic's last watcher leaves, its listener leaves the store.
+
+A watcher whose socket can be written to directly (`Watcher.write_directly`, once its queue is
+empty) skips the queue: the frames of one turn of the event loop are framed once for all such
+watchers (the Fanout's `wire`) and written to each socket in the turn after next, one write a
+socket, no task woken. A socket that cannot take them (its buffer full, closing) is given them
+in its queue instead, and from then on uses the queue until it is empty again.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import enum
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -83,21 +89,33 @@ class Closing:
     reason: str
 
 
+# A socket the topic may write frames to (edge/push_socket.py's `DirectWrite`): writes the
+# bytes now, or returns False (nothing written) when the socket cannot take them.
+DirectWriter = Callable[[bytes], bool]
+
+
 class Watcher:
     """One watch-ws client's queue of frames still to send, and whether it must close.
 
     Offered and drained on the event loop's thread only (the Fanout hands events over).
     """
 
-    __slots__ = ("_closed", "_ready", "closing", "frames", "last_id", "limit")
+    __slots__ = ("_closed", "_ready", "_topic", "closing", "frames", "last_id", "limit", "writer")
 
-    def __init__(self, limit: int, last_id: int) -> None:
+    def __init__(self, limit: int, last_id: int, topic: _ChatWatchers | None = None) -> None:
         self.limit = limit
         self.last_id = last_id  # rows with an id up to this one were sent with the backlog
         self.frames: deque[str] = deque()
         self.closing: Closing | None = None
+        self.writer: DirectWriter | None = None  # set while the topic writes to the socket itself
+        self._topic = topic
         self._ready = asyncio.Event()
         self._closed = asyncio.Event()
+
+    def write_directly(self, writer: DirectWriter) -> None:
+        """With nothing queued, let the topic write the next frames to `writer` itself."""
+        if self._topic is not None and self.writer is None and not self.frames and self.closing is None:
+            self._topic.write_directly(self, writer)
 
     def offer(self, frame: str, row_id: int | None) -> None:
         """Queue a frame (`row_id` None for a live part); past the limit, close instead."""
@@ -153,7 +171,9 @@ class Fanout:
         limit: int,
         feed: Callable[[UUID], Feed] | None = None,
         subscribe: Callable[[UUID, Callable[[Any], None]], Callable[[], None]] | None = None,
+        wire: Callable[[Sequence[str]], bytes] | None = None,
     ) -> None:
+        """`wire`: frames as the bytes written to a direct watcher's socket (None: never direct)."""
         if limit < 1:
             raise ValueError("a watcher's queue holds at least one frame")
         self._store = store
@@ -164,6 +184,7 @@ class Fanout:
         assert feed is not None
         self._feed = feed
         self._subscribe = subscribe or store.subscribe
+        self._wire = wire
         self.limit = limit
         self._chats: dict[UUID, _ChatWatchers] = {}
         self._large = _LargeFrameTurn()
@@ -180,14 +201,18 @@ class Fanout:
         """
         watchers = self._chats.get(chat_id)
         if watchers is None:
-            watchers = _ChatWatchers(asyncio.get_running_loop(), self._feed(chat_id))
+            watchers = _ChatWatchers(asyncio.get_running_loop(), self._feed(chat_id), self._wire)
             watchers.unsubscribe = self._subscribe(chat_id, watchers.listen)
             self._chats[chat_id] = watchers
-        watcher = Watcher(self.limit, last_id)
+        watcher = Watcher(self.limit, last_id, watchers if self._wire is not None else None)
         watchers.members.add(watcher)
+        watchers.queued.add(watcher)
 
         def leave() -> None:
             watchers.members.discard(watcher)
+            watchers.queued.discard(watcher)
+            watchers.direct.discard(watcher)
+            watcher.writer = None
             if not watchers.members and self._chats.get(chat_id) is watchers:
                 del self._chats[chat_id]
                 watchers.unsubscribe()
@@ -262,15 +287,42 @@ class _LargeFrameTurn:
 
 
 class _ChatWatchers:
-    """One chat's watchers and the one store listener that feeds them."""
+    """One chat's watchers and the one store listener that feeds them.
 
-    __slots__ = ("_loop", "_thread", "feed", "members", "unsubscribe")
+    Every member is either queued (each frame offered to its queue as it comes) or direct (its
+    socket written to at the end of the turn, `pending` the turn's frames so far). A member
+    turns direct only when nothing is pending (`write_directly` writes what is, first), so the
+    direct members when the turn ends are those that were direct as each of its frames came.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, feed: Feed) -> None:
+    __slots__ = (
+        "_flush_soon",
+        "_loop",
+        "_thread",
+        "_wire",
+        "direct",
+        "feed",
+        "members",
+        "pending",
+        "queued",
+        "unsubscribe",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        feed: Feed,
+        wire: Callable[[Sequence[str]], bytes] | None = None,
+    ) -> None:
         self._loop = loop
         self._thread = threading.get_ident()
+        self._wire = wire
+        self._flush_soon: asyncio.Handle | None = None
         self.feed = feed
         self.members: set[Watcher] = set()
+        self.queued: set[Watcher] = set()
+        self.direct: set[Watcher] = set()
+        self.pending: list[Frame] = []
         self.unsubscribe: Callable[[], None] = _NOTHING
 
     def listen(self, event: Any) -> None:
@@ -287,8 +339,65 @@ class _ChatWatchers:
         for watcher in tuple(self.members):
             watcher.close(code, reason)
 
+    def write_directly(self, watcher: Watcher, writer: DirectWriter) -> None:
+        """From now on, write `watcher`'s frames to `writer` (its queue is empty)."""
+        self.flush()  # what is pending went to its queue already: it is not the watcher's to get
+        watcher.writer = writer
+        self.queued.discard(watcher)
+        self.direct.add(watcher)
+
+    def _to_queue(self, watcher: Watcher) -> None:
+        watcher.writer = None
+        self.direct.discard(watcher)
+        self.queued.add(watcher)
+
     def _deliver(self, event: Any) -> None:
         # The feed sees every event, even with no member left: a stateful feed stays in step.
         for frame, row_id in self.feed.frames(event):  # encoded once, however many watchers
-            for watcher in tuple(self.members):
+            if self.direct:
+                if len(frame) >= LARGE_FRAME:
+                    # Copied into every socket at once, it would stall the loop: the queues
+                    # send large frames one at a time (`Fanout.turn_for`).
+                    self.flush()
+                    for watcher in tuple(self.direct):
+                        self._to_queue(watcher)
+                else:
+                    self.pending.append((frame, row_id))
+                    if self._flush_soon is None:
+                        self._flush_soon = self._loop.call_soon(self._next_turn)
+            for watcher in tuple(self.queued):
+                watcher.offer(frame, row_id)
+
+    def _next_turn(self) -> None:
+        # A post writes its row in one turn and starts its run's rows for the next (a callback
+        # due at once): waiting one more turn writes both in one write to each socket.
+        self._flush_soon = self._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write the turn's frames, framed once, to every direct member; a socket that cannot
+        take them now gets them in its queue."""
+        if self._flush_soon is not None:
+            self._flush_soon.cancel()
+            self._flush_soon = None
+        pending = self.pending
+        self.pending = []
+        if not pending or not self.direct:
+            return
+        assert self._wire is not None  # no member turns direct without it
+        data = self._wire([frame for frame, _ in pending])
+        rows = [row_id for _, row_id in pending if row_id is not None]
+        first_row, last_row = (rows[0], rows[-1]) if rows else (None, None)
+        for watcher in tuple(self.direct):
+            writer = watcher.writer
+            if (
+                writer is not None
+                and watcher.closing is None
+                and (first_row is None or first_row > watcher.last_id)
+                and writer(data)
+            ):
+                if last_row is not None:
+                    watcher.last_id = last_row
+                continue
+            self._to_queue(watcher)
+            for frame, row_id in pending:
                 watcher.offer(frame, row_id)

@@ -7,6 +7,13 @@ upgrade at all gets the route's refusals, then 426 (`refuse_plain_http`). After 
 first frames, then the watcher's queued items packed into frames of at most `batch` items, as
 coderd's writers drain what is pending; the server reads only to learn that the client left,
 and a data frame from the client closes the socket with 1008 (coder/websocket's `CloseRead`).
+
+A thousand watchers of one chat make every frame a thousand sends: through ASGI, each is a task
+woken, a message dict, the server's frame encoder and a socket write. Where the server offers
+`DIRECT_WRITE` (serve's WebSocket protocol does), a watcher whose queue is empty is handed to
+its topic as a direct one: the topic writes what one turn of the event loop brought, framed once
+(`PushOptions.wire`), straight to each such socket, with no task switch. A socket that cannot
+take it now (its buffer is over the high-water mark, it is closing) goes back to its queue.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -26,7 +33,21 @@ from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error
 from mockserver.edge.fanout import CloseCode, Fanout, Watcher
 from mockserver.edge.origins import CorsPolicy
 
-__all__ = ["PushOptions", "check_origin", "one_item_a_frame", "refuse", "refuse_plain_http", "serve"]
+__all__ = [
+    "DIRECT_WRITE",
+    "DirectWrite",
+    "PushOptions",
+    "check_origin",
+    "direct_write",
+    "one_item_a_frame",
+    "refuse",
+    "refuse_plain_http",
+    "serve",
+    "text_frame",
+]
+
+# The ASGI extension (scope["extensions"]) of a server that lets the app write whole frames.
+DIRECT_WRITE = "mockserver.websocket.direct_write"
 
 # The close code used when a server cannot send an HTTP refusal before the upgrade.
 _POLICY_VIOLATION = 1008
@@ -34,10 +55,33 @@ _POLICY_VIOLATION = 1008
 _log = logging.getLogger(__name__)
 
 # Packs a batch of queued items (at least one) into one text frame.
-Pack = Callable[[list[str]], str]
+Pack = Callable[[Sequence[str]], str]
 
 
-def one_item_a_frame(batch: list[str]) -> str:
+# An accepted WebSocket's direct write, as the server offers it under `DIRECT_WRITE`
+# (`{"write_frames": write}`): write whole, unmasked, uncompressed frames now, or return False
+# (nothing written) when the socket cannot take them (its buffer is full, a close was sent).
+DirectWrite = Callable[[bytes], bool]
+
+
+def direct_write(scope: Scope) -> DirectWrite | None:
+    """The connection's direct write, when the server offers one."""
+    offered = scope.get("extensions", {}).get(DIRECT_WRITE)
+    write: DirectWrite | None = None if offered is None else offered["write_frames"]
+    return write
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A final, unmasked text frame holding `payload` (RFC 6455 section 5.2), as a server sends it."""
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65536:
+        return b"\x81\x7e" + size.to_bytes(2, "big") + payload
+    return b"\x81\x7f" + size.to_bytes(8, "big") + payload
+
+
+def one_item_a_frame(batch: Sequence[str]) -> str:
     """The packing of a socket whose every queued item is a whole frame (`batch=1`)."""
     return batch[0]
 
@@ -55,6 +99,13 @@ class PushOptions:
         self.close_timeout = close_timeout  # a client that stopped reading may never take the close
         # coder/websocket's CloseRead (today's routes): a data frame from the client is a violation.
         self.data_closes = data_closes
+
+    def wire(self, items: Sequence[str]) -> bytes:
+        """`items` as the bytes of the text frames the queue would send them in (`batch` a frame)."""
+        batch, pack = self.batch, self.pack
+        return b"".join(
+            text_frame(pack(items[start : start + batch]).encode()) for start in range(0, len(items), batch)
+        )
 
 
 def check_origin(scope: Scope, origins: CorsPolicy) -> None:
@@ -111,14 +162,16 @@ async def serve(
     send: Send,
     fanout: Fanout,
     options: PushOptions,
+    direct: DirectWrite | None = None,
 ) -> None:
     """Send `first` (frames), then the watcher's items, until it must close or the client leaves.
 
-    A client the server already gave up on refuses further sends with an error: that ends the
-    socket quietly, like a disconnect.
+    With `direct` (the server's, see `direct_write`), a watcher with nothing queued is written to
+    by its topic directly. A client the server already gave up on refuses further sends with an
+    error: that ends the socket quietly, like a disconnect.
     """
     gone = asyncio.ensure_future(_until_disconnect(receive, watcher, data_closes=options.data_closes))
-    pump = asyncio.ensure_future(_pump(watcher, first, send, fanout, options))
+    pump = asyncio.ensure_future(_pump(watcher, first, send, fanout, options, direct))
     told = asyncio.ensure_future(watcher.until_closing())
     try:
         done, _ = await asyncio.wait({gone, pump, told}, return_when=asyncio.FIRST_COMPLETED)
@@ -136,9 +189,15 @@ async def serve(
 
 
 async def _pump(
-    watcher: Watcher, first: Iterable[str], send: Send, fanout: Fanout, options: PushOptions
+    watcher: Watcher,
+    first: Iterable[str],
+    send: Send,
+    fanout: Fanout,
+    options: PushOptions,
+    direct: DirectWrite | None,
 ) -> None:
-    """Send frames until the watcher is told to close (then return)."""
+    """Send frames until the watcher is told to close (then return); with nothing queued, hand
+    the watcher to its topic to be written to directly, until a write finds the socket full."""
     for frame in first:
         if watcher.closing is not None:
             return
@@ -148,6 +207,8 @@ async def _pump(
         await asyncio.sleep(0)
     items = watcher.frames
     while True:
+        if direct is not None and not items:
+            watcher.write_directly(direct)  # nothing queued, no await since: nothing can be missed
         await watcher.wait()
         while items:
             batch = [items.popleft() for _ in range(min(options.batch, len(items)))]

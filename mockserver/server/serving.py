@@ -43,13 +43,13 @@ from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from mockserver.core.errors import HeadersTooLarge, LimitExceeded, RequestTimeout, ServerBusy
 from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 from mockserver.edge.limits import Limits
+from mockserver.server.direct_websocket import DirectWriteWebSocket
 from mockserver.server.log_masking import masked_log_config
 from mockserver.server.memory_return import HeapTrimmer, malloc_trim
 
@@ -415,7 +415,7 @@ class MockServer(uvicorn.Server):
         self.should_exit = True
 
 
-def promptly_freed_websocket(trimmer: HeapTrimmer) -> type[WebSocketsSansIOProtocol]:
+def promptly_freed_websocket(trimmer: HeapTrimmer) -> type[DirectWriteWebSocket]:
     """uvicorn's WebSocket protocol, freed as soon as its connection is lost, the heap trimmed after.
 
     websockets' sans-I/O protocol keeps its frame parser as a generator whose frame holds the
@@ -425,7 +425,7 @@ def promptly_freed_websocket(trimmer: HeapTrimmer) -> type[WebSocketsSansIOProto
     and reference counting frees the connection at once; `trimmer` then gives the pages back.
     """
 
-    class PromptlyFreedWebSocket(WebSocketsSansIOProtocol):
+    class PromptlyFreedWebSocket(DirectWriteWebSocket):
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
             self.conn.parser.close()

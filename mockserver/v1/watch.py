@@ -29,7 +29,14 @@ from mockserver.edge.auth import session_token
 from mockserver.edge.chat_param import load_chat
 from mockserver.edge.fanout import Fanout, RowsAndParts
 from mockserver.edge.origins import CorsPolicy
-from mockserver.edge.push_socket import PushOptions, check_origin, one_item_a_frame, refuse, serve
+from mockserver.edge.push_socket import (
+    PushOptions,
+    check_origin,
+    direct_write,
+    one_item_a_frame,
+    refuse,
+    serve,
+)
 from mockserver.edge.streams import OpenStreams
 from mockserver.v1.wire import message_json
 
@@ -84,7 +91,7 @@ class WatchMiddleware:
         self._store = store
         self._directory = directory
         self._origins = origins
-        self._fanout = Fanout(store, _frame, limit=queue_limit)
+        self._fanout = Fanout(store, _frame, limit=queue_limit, wire=self._push.wire)
         if streams is not None:  # the control plane may close a chat's watchers
             streams.add(self._fanout)
 
@@ -117,7 +124,8 @@ class WatchMiddleware:
             frames = map(feed.row, backlog)  # encoded as sent, once for all the chat's watchers
             # Past the handshake, the raw ASGI calls: frames are the hot path, and serve knows
             # the connection's state without Starlette's checks on every frame.
-            await serve(watcher, frames, receive, send, self._fanout, self._push)
+            direct = direct_write(websocket.scope)
+            await serve(watcher, frames, receive, send, self._fanout, self._push, direct)
         finally:
             leave()
 
