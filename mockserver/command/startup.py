@@ -9,16 +9,21 @@ is importing. Two things are cut here, before anything imports Connexion:
 - the garbage collector is paused: start-up builds objects that live as long as the process, and
   collecting them is wasted time (`serve` freezes them and resumes it; other commands resume it
   at once);
-- Connexion's eager imports of what it needs only on paths the mock never takes (~0.2 s):
-  `from starlette.testclient import TestClient` (for `App.test_client()`), `import httpx` (for
-  OAuth2 token introspection) and `import requests` (for remote `$ref`s). While Connexion is
-  imported these names are stand-ins that load the real module on first use.
+- Connexion's eager imports of what it needs only on paths the mock never takes, or takes after
+  the first answer (~0.25 s): `from starlette.testclient import TestClient` (for
+  `App.test_client()`), `import httpx` (for OAuth2 token introspection), `import requests` (for
+  remote `$ref`s), `import jinja2` (a document read from a file as a template, the Swagger UI
+  page: ~16 ms) and `werkzeug`'s package (Flask's request wrapper: ~17 ms; Connexion's context
+  uses `werkzeug.local`, which is loaded for real). While Connexion is imported these names are
+  stand-ins that load the real module on first use; a name Connexion binds while it is imported
+  (`from starlette.testclient import TestClient`) is a stand-in callable that calls the real one.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import importlib.util
 import os
 import sys
 import types
@@ -29,7 +34,15 @@ __all__ = ["import_connexion_lazily", "run"]
 
 # 128 + SIGPIPE: what a shell reports for a program whose reader closed the pipe.
 _SIGPIPE_EXIT = 141
-_DEFERRED = ("starlette.testclient", "httpx", "requests")
+# The deferred modules, each with the names Connexion (or what it imports) takes from it while
+# it is imported.
+_DEFERRED: dict[str, tuple[str, ...]] = {
+    "starlette.testclient": ("TestClient",),
+    "httpx": (),
+    "requests": (),
+    "jinja2": ("pass_context",),  # starlette.templating, imported by Connexion's Swagger UI
+    "werkzeug": ("Request",),  # connexion.lifecycle, for Flask apps
+}
 
 
 class _StandIn(types.ModuleType):
@@ -44,20 +57,32 @@ class _StandIn(types.ModuleType):
         return getattr(real, name)
 
 
-def _deferred_test_client(*args: Any, **kwargs: Any) -> Any:
-    from starlette.testclient import TestClient  # the real one: the stand-in is gone by now
+def _deferred_callable(module: str, name: str) -> Any:
+    """A stand-in for `module.name` that calls the real one (the module's stand-in is gone by then)."""
 
-    return TestClient(*args, **kwargs)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def _stand_in(name: str) -> _StandIn:
+    stand_in = _StandIn(name)
+    for attribute in _DEFERRED[name]:
+        setattr(stand_in, attribute, _deferred_callable(name, attribute))
+    # A package's submodules that Connexion imports load for real (werkzeug.local), from its folder.
+    spec = importlib.util.find_spec(name) if "." not in name else None
+    if spec is not None and spec.submodule_search_locations is not None:
+        stand_in.__path__ = list(spec.submodule_search_locations)
+    return stand_in
 
 
 def import_connexion_lazily() -> None:
     """Import Connexion with stand-ins for the modules it needs only later, if ever."""
     if "connexion" in sys.modules:
         return
-    stand_ins = {name: _StandIn(name) for name in _DEFERRED if name not in sys.modules}
-    if "starlette.testclient" in stand_ins:
-        # `from starlette.testclient import TestClient` binds the name at import: a stand-in callable.
-        stand_ins["starlette.testclient"].TestClient = _deferred_test_client  # type: ignore[attr-defined]
+    stand_ins = {name: _stand_in(name) for name in _DEFERRED if name not in sys.modules}
     sys.modules.update(stand_ins)
     try:
         importlib.import_module("connexion")
@@ -65,6 +90,10 @@ def import_connexion_lazily() -> None:
         for name, stand_in in stand_ins.items():
             if sys.modules.get(name) is stand_in:
                 del sys.modules[name]
+                # What loaded under the stand-in goes too: a later import of the package loads it
+                # whole, its submodules its own attributes (the ones loaded stay where they are used).
+                for loaded in [module for module in sys.modules if module.startswith(name + ".")]:
+                    del sys.modules[loaded]
 
 
 def _restart_on_c_allocator() -> None:

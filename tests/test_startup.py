@@ -1,0 +1,74 @@
+"""`chats-mock` imports Connexion without what the first answer does not need, and every path
+that needs it later still finds it whole (checked in a process of its own: imports are global)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+_LATER_USES = textwrap.dedent(
+    """
+    import sys
+    from mockserver.command.startup import import_connexion_lazily
+
+    import_connexion_lazily()
+    deferred = ("jinja2", "werkzeug", "httpx", "requests", "starlette.testclient")
+    print("loaded at import:", sorted(m for m in deferred if m in sys.modules))
+    assert not [m for m in sys.modules if m.startswith("werkzeug.")], "werkzeug.* left behind"
+
+    from pathlib import Path
+    from starlette.testclient import TestClient
+    from mockserver import Settings, create_app
+
+    with TestClient(create_app(Settings(api="current"))) as client:
+        assert client.get("/api/v2/chats").status_code == 401
+        print("first answer, loaded:", sorted(m for m in deferred if m in sys.modules))
+
+    control = Path(sys.argv[1]) / "openapi" / "control.yaml"  # read as a template: Jinja
+    settings = Settings(api="current", control=True, control_document=control)
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/api/v2/ui/")
+        assert page.status_code == 200 and "swagger-ui" in page.text, page.status_code
+        assert client.get("/api/v2/openapi.json").json()["openapi"] == "3.0.3"
+        assert client.get("/__mock/openapi.json").status_code == 200
+        assert client.get("/__mock/ui/").status_code == 200
+
+    import werkzeug
+    import werkzeug.local
+    import werkzeug.exceptions
+
+    assert werkzeug.Request.__module__ == "werkzeug.wrappers.request"
+    assert werkzeug.local.LocalProxy and werkzeug.exceptions.NotFound.code == 404
+    from connexion.context import request  # Connexion's own proxy still works outside a request
+    try:
+        request.method
+    except RuntimeError as error:
+        assert "outside of operation context" in str(error)
+    else:
+        raise AssertionError("the proxy answered outside a request")
+    print("ok")
+    """
+)
+
+
+def test_the_deferred_modules_load_whole_when_a_later_path_needs_them(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _LATER_USES, str(CHECKOUT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=CHECKOUT,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "loaded at import: []"
+    # The app is built and its first answer given without them (TestClient, and the httpx it is
+    # built on, are the test's).
+    assert lines[1] == "first answer, loaded: ['httpx', 'starlette.testclient']", lines[1]
+    assert lines[-1] == "ok"
