@@ -7,7 +7,11 @@ import os
 import subprocess
 import sys
 import textwrap
+from importlib import resources
 from pathlib import Path
+
+import pytest
+import yaml
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -72,3 +76,23 @@ def test_the_deferred_modules_load_whole_when_a_later_path_needs_them(tmp_path: 
     # built on, are the test's).
     assert lines[1] == "first answer, loaded: ['httpx', 'starlette.testclient']", lines[1]
     assert lines[-1] == "ok"
+
+
+def _tree(node: yaml.Node) -> object:
+    """What the scenario reader uses of a node: its tag, value and line."""
+    if isinstance(node, yaml.ScalarNode):
+        return (node.tag, node.value, node.start_mark.line)
+    if isinstance(node, yaml.SequenceNode):
+        return (node.tag, node.start_mark.line, [_tree(item) for item in node.value])
+    return (node.tag, node.start_mark.line, [(_tree(k), _tree(v)) for k, v in node.value])
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML without libyaml")
+def test_libyaml_reads_the_built_in_scenarios_as_pyyaml_does() -> None:
+    folder = resources.files("mockserver.core") / "scenario_library"
+    texts = [f.read_text(encoding="utf-8") for f in folder.iterdir() if f.name.endswith(".yaml")]
+    assert len(texts) >= 9
+    for text in texts:
+        assert _tree(yaml.compose(text, Loader=yaml.CSafeLoader)) == _tree(
+            yaml.compose(text, Loader=yaml.SafeLoader)
+        )

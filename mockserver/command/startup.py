@@ -43,6 +43,8 @@ _DEFERRED: dict[str, tuple[str, ...]] = {
     "jinja2": ("pass_context",),  # starlette.templating, imported by Connexion's Swagger UI
     "werkzeug": ("Request",),  # connexion.lifecycle, for Flask apps
 }
+# Deferred packages whose submodules Connexion imports (connexion.context: werkzeug.local).
+_SUBMODULES_USED = ("werkzeug",)
 
 
 class _StandIn(types.ModuleType):
@@ -72,7 +74,7 @@ def _stand_in(name: str) -> _StandIn:
     for attribute in _DEFERRED[name]:
         setattr(stand_in, attribute, _deferred_callable(name, attribute))
     # A package's submodules that Connexion imports load for real (werkzeug.local), from its folder.
-    spec = importlib.util.find_spec(name) if "." not in name else None
+    spec = importlib.util.find_spec(name) if name in _SUBMODULES_USED else None
     if spec is not None and spec.submodule_search_locations is not None:
         stand_in.__path__ = list(spec.submodule_search_locations)
     return stand_in
