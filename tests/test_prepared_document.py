@@ -14,7 +14,7 @@ from connexion.exceptions import InvalidSpecification
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
-from mockserver.edge.prepared_document import default_cache_dir, prepare_document
+from mockserver.edge.prepared_document import _digest, default_cache_dir, prepare_document
 
 TOKEN = {"Coder-Session-Token": "alice00001-AliceDemoSessionSecret"}
 CREATE = {
@@ -130,3 +130,26 @@ def test_serve_keeps_documents_in_the_users_cache_directory() -> None:
     assert default_cache_dir({"HOME": "/h"}) == Path("/h/.cache/coder-chats-mock/documents")
     assert default_cache_dir({"XDG_CACHE_HOME": "relative", "HOME": "/h"}) is None
     assert default_cache_dir({}) is None
+
+
+def test_another_version_or_an_edit_of_the_code_that_reads_it_names_another_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    (site / "reader_stand_in").mkdir(parents=True)
+    code = site / "reader_stand_in" / "__init__.py"
+    code.write_text("")
+    installed = site / "reader_stand_in-1.0.dist-info"
+    installed.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    readers = ("reader_stand_in", "yaml")
+    names = [_digest(b"openapi: 3.0.3", readers)]
+    assert _digest(b"openapi: 3.0.3", readers) == names[0]  # the same bytes, read by the same code
+    installed.rename(site / "reader_stand_in-1.1.dist-info")  # an upgrade
+    names.append(_digest(b"openapi: 3.0.3", readers))
+    code.write_text("# edited\n")  # an edit in place
+    names.append(_digest(b"openapi: 3.0.3", readers))
+    os.utime(code, ns=(1, 1))  # the same size, another time: a reinstall
+    names.append(_digest(b"openapi: 3.0.3", readers))
+    names.append(_digest(b"openapi: 3.0.4", readers))  # other bytes
+    assert len(set(names)) == len(names)

@@ -5,9 +5,11 @@ Connexion prepares a document on every start: it copies it, checks it against th
 document that is ~150 ms of the ~0.5 s `serve` takes to answer (reading the YAML ~20 ms more),
 and the answer is the same every time for the same bytes. So `serve` keeps what came out, the
 loaded document and Connexion's prepared specification, in a file of the user's cache directory
-named for a digest of the document's bytes and of the code that read and checked it (Python,
-PyYAML, jsonschema, Connexion: their files' sizes and times). A later start with the same bytes
-reads that file (marshal, ~3 ms) instead; a document that fails the meta-schema is never kept,
+named for a digest of the document's bytes and of the code that read and checked it: Python's
+version, the installed versions of PyYAML, jsonschema, Connexion and the packages beside them
+(every `*.dist-info` name in their folders) and the size and time of each file of theirs that
+does the work (and of this module's). A later start with the same bytes and the same code reads
+that file (marshal, ~3 ms) instead; a document that fails the meta-schema is never kept,
 so it fails every start as before. The file is only a shortcut: when it cannot be read or
 written (no cache directory, a read-only one, another user's file, a torn write) the document
 is prepared as Connexion always does, and `serve` starts the same, only slower.
@@ -101,18 +103,38 @@ def prepare_document(source: Any, cache_dir: Path | None = None) -> PreparedDocu
     return prepared
 
 
-def _digest(text: bytes) -> str:
-    """A name for these bytes as read by this Python and these versions of the readers."""
+def _digest(text: bytes, readers: tuple[str, ...] = _READERS) -> str:
+    """A name for these bytes as read by this Python and these versions of the `readers`."""
     digest = hashlib.sha256(_FORMAT)
     digest.update(sys.version.encode())
-    for name in _READERS:
-        module = sys.modules.get(name) or __import__(name, fromlist=["_"])
-        path = getattr(module, "__file__", None) or ""
-        stat = os.stat(path) if path else None
-        digest.update(f"\0{name}\0{path}\0{stat and (stat.st_size, stat.st_mtime_ns)}".encode())
+    digest.update(_code_identity((*readers, __name__)).encode())
     digest.update(b"\0")
     digest.update(text)
     return digest.hexdigest()
+
+
+def _code_identity(modules: tuple[str, ...]) -> str:
+    """What names the code of `modules`: each one's file (path, size, time) and the installed
+    versions beside its package (the `*.dist-info` names in the folder that holds it)."""
+    parts = []
+    folders: dict[str, None] = {}
+    for name in modules:
+        module = sys.modules.get(name) or __import__(name, fromlist=["_"])
+        path = getattr(module, "__file__", None) or ""
+        stat = os.stat(path) if path else None
+        parts.append(f"{name}\0{path}\0{stat and (stat.st_size, stat.st_mtime_ns)}")
+        package = sys.modules.get(name.partition(".")[0])
+        package_file = getattr(package, "__file__", None)
+        if package_file:  # <folder>/<package>/__init__.py, or <folder>/<module>.py
+            top = os.path.dirname(package_file)
+            folders[os.path.dirname(top) if package_file.endswith("__init__.py") else top] = None
+    for folder in folders:
+        try:
+            installed = sorted(entry for entry in os.listdir(folder) if entry.endswith(".dist-info"))
+        except OSError:
+            installed = []
+        parts.append(f"{folder}\0{installed}")
+    return "\0\0".join(parts)
 
 
 def _read_kept(cache_file: Path) -> PreparedDocument | None:
