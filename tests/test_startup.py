@@ -1,5 +1,5 @@
-"""`chats-mock` imports Connexion without what the first answer does not need, and every path
-that needs it later still finds it whole (checked in a process of its own: imports are global)."""
+"""`chats-mock` imports Connexion and uvicorn without what the first answer does not need, and every
+path that needs it later still finds it whole (checked in a process of its own: imports are global)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,15 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 _LATER_USES = textwrap.dedent(
     """
     import sys
-    from mockserver.command.startup import import_connexion_lazily
+    from mockserver.command.startup import import_frameworks_lazily
 
-    import_connexion_lazily()
-    deferred = ("jinja2", "werkzeug", "httpx", "requests", "starlette.testclient")
+    import_frameworks_lazily()
+    deferred = ("jinja2", "werkzeug", "werkzeug.wsgi", "httpx", "requests", "starlette.testclient")
+    deferred += ("uvicorn.main", "click", "importlib.metadata")
     print("loaded at import:", sorted(m for m in deferred if m in sys.modules))
+    import uvicorn
+    from uvicorn.server import Server
+    assert uvicorn.Server is Server and uvicorn.Config.__module__ == "uvicorn.config"
     assert not [m for m in sys.modules if m.startswith("werkzeug.")], "werkzeug.* left behind"
 
     from pathlib import Path
@@ -45,6 +49,14 @@ _LATER_USES = textwrap.dedent(
     import werkzeug
     import werkzeug.local
     import werkzeug.exceptions
+    import werkzeug.wsgi
+    import uvicorn.main
+    import importlib.metadata
+    import click
+
+    assert werkzeug.wsgi.ClosingIterator.__module__ == "werkzeug.wsgi"
+    assert isinstance(uvicorn.main.main, click.Command)  # uvicorn's command line
+    assert importlib.metadata.version("uvicorn") == uvicorn.__version__
 
     assert werkzeug.Request.__module__ == "werkzeug.wrappers.request"
     assert werkzeug.local.LocalProxy and werkzeug.exceptions.NotFound.code == 404
@@ -72,9 +84,9 @@ def test_the_deferred_modules_load_whole_when_a_later_path_needs_them(tmp_path: 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "loaded at import: []"
-    # The app is built and its first answer given without them (TestClient, and the httpx it is
-    # built on, are the test's).
-    assert lines[1] == "first answer, loaded: ['httpx', 'starlette.testclient']", lines[1]
+    # The app is built and its first answer given without them (TestClient, the httpx it is
+    # built on and the click httpx's command line imports are the test's).
+    assert lines[1] == "first answer, loaded: ['click', 'httpx', 'starlette.testclient']", lines[1]
     assert lines[-1] == "ok"
 
 
