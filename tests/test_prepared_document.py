@@ -31,7 +31,7 @@ def _same(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
             return True
         seen.add((id(a), id(b)))
         return a.keys() == b.keys() and all(_same(a[k], b[k], seen) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
+    if isinstance(a, list | tuple) and type(a) is type(b):
         return len(a) == len(b) and all(_same(x, y, seen) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
@@ -101,7 +101,8 @@ def test_a_torn_or_garbled_file_is_prepared_afresh_and_written_again(tmp_path: P
     whole = kept.read_bytes()
     kept.write_bytes(whole[: len(whole) // 2])
     assert prepare_document(source, tmp_path).document["openapi"] == "3.0.3"
-    assert kept.read_bytes() == whole
+    # Written whole again (marshal's bytes depend on how shared each object is: compare what they hold).
+    assert _same(marshal.loads(kept.read_bytes()), marshal.loads(whole))
     kept.write_bytes(b"\x00 not marshal at all")
     assert prepare_document(source, tmp_path).document["openapi"] == "3.0.3"
 
