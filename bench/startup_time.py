@@ -7,8 +7,16 @@ each start it records the wall time to the first answer and the CPU the server h
 (every thread's run time from /proc/<pid>/task/*/schedstat, in ns: the re-exec keeps the pid).
 On a machine other work loads, compare the CPU column first.
 
+Each checkout keeps what `serve` caches between starts (prepared documents, compiled start-up
+code) in a cache directory of its own for the run (`XDG_CACHE_HOME`), so that checkouts of
+different versions do not overwrite each other's; the untimed start fills it. `--env` sets a
+variable for the server: `--env PYTHONMALLOC=malloc` starts it on the C allocator without the
+re-exec, `--env PYTHONMALLOC=pymalloc` without the C allocator (what the memory-return scheme
+costs), `--env XDG_CACHE_HOME=none` with no cache at all (a relative path: ignored).
+
     python bench/startup_time.py --runs 10                               # this checkout, both generations
     python bench/startup_time.py --checkout . --checkout ../main --runs 10   # interleaved, before/after
+    python bench/startup_time.py --env PYTHONMALLOC=pymalloc --runs 10     # without the C allocator
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,7 +58,9 @@ def _cpu_seconds(pid: int) -> float:
     return total / 1e9
 
 
-def time_start(checkout: Path, python: str, api: str, cpu: int, extra: list[str]) -> tuple[float, float]:
+def time_start(
+    checkout: Path, python: str, api: str, cpu: int, extra: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """One start of `serve` from `checkout`: (seconds to the first answer, CPU seconds by then)."""
     port = _free_port()
     argv = ["taskset", "-c", str(cpu), python, "-m", "mockserver", "serve", "--api", api]
@@ -57,7 +68,12 @@ def time_start(checkout: Path, python: str, api: str, cpu: int, extra: list[str]
     client = Client(port=port, base_path="/api/v2", token="alice00001-AliceDemoSessionSecret")
     started = time.monotonic()
     proc = subprocess.Popen(
-        argv, cwd=checkout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        argv,
+        cwd=checkout,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     try:
         wall = client.wait_ready(started)
@@ -90,16 +106,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed starts per checkout and generation")
     parser.add_argument("--cpu", type=int, default=0, help="the CPU the server is pinned to (default: 0)")
     parser.add_argument("--mock-arg", action="append", default=[], help="an extra argument for serve")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable for the server (repeatable)",
+    )
     args = parser.parse_args(argv)
+    extra_env = dict(item.partition("=")[::2] for item in args.env)
+    caches = tempfile.TemporaryDirectory(prefix="startup-time-")
     checkouts = [c.resolve() for c in (args.checkout or [Path(__file__).resolve().parent.parent])]
     apis = args.api.split(",")
     figures: dict[tuple[Path, str], list[tuple[float, float]]] = {(c, a): [] for c in checkouts for a in apis}
-    for _ in range(args.runs):
-        for api in apis:
-            for checkout in checkouts:
-                python = _python_of(checkout)
-                time_start(checkout, python, api, args.cpu, args.mock_arg)  # warm: not timed
-                figures[checkout, api].append(time_start(checkout, python, api, args.cpu, args.mock_arg))
+    environments = {
+        checkout: {"XDG_CACHE_HOME": str(Path(caches.name) / str(index)), **extra_env}
+        for index, checkout in enumerate(checkouts)
+    }
+    with caches:
+        for _ in range(args.runs):
+            for api in apis:
+                for checkout in checkouts:
+                    python, env = _python_of(checkout), environments[checkout]
+                    time_start(checkout, python, api, args.cpu, args.mock_arg, env)  # warm: not timed
+                    timed = time_start(checkout, python, api, args.cpu, args.mock_arg, env)
+                    figures[checkout, api].append(timed)
     for (checkout, api), runs in figures.items():
         walls, cpus = [w for w, _ in runs], [c for _, c in runs]
         print(f"{checkout.name:>20} {api:>8}: wall {_summary(walls)}  cpu {_summary(cpus)}  (n={len(runs)})")
