@@ -29,6 +29,18 @@ def client() -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`serve` keeps prepared documents in the user's cache directory; a served test's go here."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache-home"))
+    yield
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def npm_tools() -> NpmTools:
     """tools/npm installed by `npm ci` once a session; skips without Node.js, fails so under CI=true."""

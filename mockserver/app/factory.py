@@ -30,6 +30,7 @@ from mockserver.edge.generation_parts import CoreParts
 from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.limits import Limits, LimitsMiddleware
 from mockserver.edge.methods import MethodIndex
+from mockserver.edge.prepared_document import add_prepared_api
 from mockserver.edge.remembered_routes import remembered_routes
 from mockserver.edge.streams import OpenStreams
 from mockserver.edge.swagger_ui import SwaggerUIOnItsPaths
@@ -67,6 +68,9 @@ class Settings:
     # With it, the model list a Coder UI older than the pinned server reads (serve --ui-model-routes;
     # the pinned coderd answers 404 there): mockserver/current/dashboard/model_picker.py.
     ui_model_routes: bool = False
+    # Where the document is kept prepared for Connexion between starts (serve: the user's cache
+    # directory; mockserver/edge/prepared_document.py). None: prepared afresh, nothing written.
+    document_cache: Path | None = None
 
 
 def create_app(
@@ -141,6 +145,7 @@ def create_app(
             streams=streams,
             dashboard=settings.dashboard,
             ui_model_routes=settings.ui_model_routes,
+            document_cache=settings.document_cache,
         ),
         agent=agent,
         document=settings.document,
@@ -169,8 +174,9 @@ def create_app(
             ContextMiddleware,  # the control plane's handlers go on through Connexion's own path
         ],
     )
-    app.add_api(
-        dict(document),
+    add_prepared_api(
+        app,
+        generation.prepared,
         resolver=Resolver(function_resolver=generation.resolve),
         validate_responses=settings.validate_responses,
         validator_map=dict(

@@ -39,6 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mockserver.app.factory import Settings, create_app
     from mockserver.command.scenario_options import StartupError, serve_parts
     from mockserver.core.stopping import Stopping
+    from mockserver.edge.prepared_document import default_cache_dir
     from mockserver.server.collector import settle_collector
     from mockserver.server.serving import BindError, bind, limits_from_args, serve
 
@@ -57,6 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
             dashboard=args.dashboard,
             ui_model_routes=args.ui_model_routes,
             limits=limits,
+            document_cache=default_cache_dir(),
             **control_settings(args),
             **capacity_settings(args),
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from importlib.metadata import PackageNotFoundError, version
 
 from mockserver.app.generations import API_GENERATIONS
 from mockserver.spec.commands import packaged_document
@@ -25,6 +24,8 @@ def pinned_coder_commit(api: str) -> str:
 
 def version_text() -> str:
     """`chats-mock VERSION`, then one line per generation: its name and pinned Coder commit."""
+    from importlib.metadata import PackageNotFoundError, version  # ~3 ms: not for serve's banner
+
     try:
         own = version("coder-chats-mock")
     except PackageNotFoundError:  # run from a checkout that was never installed

@@ -33,7 +33,7 @@ from mockserver.current.wire import chat_json, has_assistant_message
 from mockserver.current.workspace_sockets import workspace_sockets_middleware
 from mockserver.edge.chat_param import chat_param_middleware
 from mockserver.edge.csrf import CsrfMiddleware
-from mockserver.edge.generation_parts import CoreParts, GenerationApp, load_document
+from mockserver.edge.generation_parts import CoreParts, GenerationApp, prepare_document
 
 __all__ = ["EXPERIMENTAL_SOCKET_PATHS", "SOCKET_PATHS", "current_generation"]
 
@@ -107,10 +107,11 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         )
 
     deployment = Deployment(DEFAULT_ORGANIZATION_ID, ORGANIZATION_NAME)
-    loaded = load_document(document or coder_chats_openapi.current_document())
+    prepared = prepare_document(document or coder_chats_openapi.current_document(), parts.document_cache)
+    loaded = prepared.document
     experimental_only = experimental_only_paths(loaded["paths"])
     return GenerationApp(
-        document=loaded,
+        prepared=prepared,
         resolve=lambda operation_id: _handler(handlers, operation_id),
         outer_middlewares=(
             # coderd's CSRF check, before authentication or any body (WIRE.md section 2).

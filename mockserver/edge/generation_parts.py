@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-
-import yaml
 
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.directory import Directory
@@ -21,9 +20,10 @@ from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.edge.limits import Limits
 from mockserver.edge.origins import CorsPolicy
+from mockserver.edge.prepared_document import PreparedDocument, load_document, prepare_document
 from mockserver.edge.streams import OpenStreams
 
-__all__ = ["CoreParts", "GenerationApp", "load_document"]
+__all__ = ["CoreParts", "GenerationApp", "PreparedDocument", "load_document", "prepare_document"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +49,16 @@ class CoreParts:
     dashboard: bool = True
     # ... and the two model-picker routes the pinned server removed (dashboard/model_picker.py).
     ui_model_routes: bool = False
+    # Where a generation keeps its document prepared for Connexion (mockserver/edge/prepared_document.py);
+    # None: prepared afresh.
+    document_cache: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class GenerationApp:
     """One generation's share of the app."""
 
-    document: Mapping[str, Any]  # the OpenAPI document, loaded
+    prepared: PreparedDocument  # the OpenAPI document, loaded and prepared for Connexion
     resolve: Callable[[str], Any]  # operationId -> handler
     # Before Connexion's routing: what the document cannot describe (the WebSockets).
     outer_middlewares: tuple[Any, ...]
@@ -66,11 +69,7 @@ class GenerationApp:
     routing: Any = None
     validators: Mapping[str, Any] | None = None
 
-
-def load_document(source: Any) -> Mapping[str, Any]:
-    """An OpenAPI document read from a path (or a package resource)."""
-    # A safe loader either way; libyaml's, when PyYAML has it, reads the document ~6x faster.
-    loaded: Mapping[str, Any] = yaml.load(
-        source.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    )
-    return loaded
+    @property
+    def document(self) -> Mapping[str, Any]:
+        """The OpenAPI document, loaded."""
+        return self.prepared.document

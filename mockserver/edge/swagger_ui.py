@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from connexion.middleware.swagger_ui import SwaggerUIAPI, SwaggerUIMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["SwaggerUIOnItsPaths"]
 
@@ -18,17 +20,32 @@ class SwaggerUIOnItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]  # connexi
     this sends past it would have fallen through that router to the same next app.
     """
 
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app)
+        # Each API's UI is built on the first request for a UI path or a document, not at start-up
+        # (Jinja's templates, the UI's routes: ~20 ms before the first answer).
+        self._unbuilt: list[Callable[[], Any]] = []
+
     def add_api(
         self, specification: Any, base_path: str | None = None, arguments: Any = None, **kwargs: Any
     ) -> None:
-        api = _DocumentAsWritten(
-            specification, base_path=base_path, arguments=arguments, default=self.default_fn, **kwargs
+        self._unbuilt.append(
+            partial(
+                _DocumentAsWritten,
+                specification,
+                base_path=base_path,
+                arguments=arguments,
+                default=self.default_fn,
+                **kwargs,
+            )
         )
-        self.router.mount(api.base_path, app=api.router)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and ("/ui" in path or path.endswith(".json")):
+            while self._unbuilt:  # in the order the APIs were added, as Connexion mounts them
+                api = self._unbuilt.pop(0)()
+                self.router.mount(api.base_path, app=api.router)
             await super().__call__(scope, receive, send)
         else:
             await self.app(scope, receive, send)

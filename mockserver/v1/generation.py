@@ -8,7 +8,7 @@ from typing import Any
 import coder_chats_openapi
 
 from mockserver.edge.chat_param import chat_param_middleware
-from mockserver.edge.generation_parts import CoreParts, GenerationApp, load_document
+from mockserver.edge.generation_parts import CoreParts, GenerationApp, prepare_document
 from mockserver.v1.agent import ScenarioAgent
 from mockserver.v1.api import ChatsApi
 from mockserver.v1.watch import watch_middleware
@@ -25,9 +25,8 @@ def v1_generation(parts: CoreParts, *, agent: Any, document: Path | None) -> Gen
         new_id=parts.new_id,
         max_message_bytes=parts.limits.max_message_bytes,
     )
-    loaded = load_document(document or coder_chats_openapi.document())
     return GenerationApp(
-        document=loaded,
+        prepared=prepare_document(document or coder_chats_openapi.document(), parts.document_cache),
         resolve=api.resolve,
         outer_middlewares=(
             watch_middleware(
