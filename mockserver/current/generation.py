@@ -31,7 +31,7 @@ from mockserver.current.turns import TurnRunner
 from mockserver.current.watch import watch_middleware
 from mockserver.current.wire import chat_json, has_assistant_message
 from mockserver.current.workspace_sockets import workspace_sockets_middleware
-from mockserver.edge.chat_param import chat_param_middleware
+from mockserver.edge.chat_param import ChatIds, chat_param_middleware
 from mockserver.edge.csrf import CsrfMiddleware
 from mockserver.edge.generation_parts import CoreParts, GenerationApp, prepare_document
 
@@ -93,8 +93,10 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         LegacyProvidersApi(),
     )
 
+    chat_ids = ChatIds()
+
     def resolve_chat(user: User, raw: str) -> Chat:
-        return resolve_orchestrator_alias(parts.store, user, raw)
+        return resolve_orchestrator_alias(parts.store, user, raw, chat_ids.parse)
 
     def render(chat: Chat) -> dict[str, Any]:
         """A chat for the watch, as GET /chats/{chat} shows it (an evicted one has no messages)."""

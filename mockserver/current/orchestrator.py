@@ -9,10 +9,12 @@ create collides (409), and `{chat}` may be `orchestrator` to address it (sdk
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from mockserver.core.errors import ChatNotFound
+from mockserver.core.golang import parse_uuid
 from mockserver.core.models import Chat, User
 from mockserver.core.store import ChatStore
 from mockserver.edge.chat_param import load_chat
@@ -40,11 +42,13 @@ def orchestrator_chat_id(owner_id: UUID) -> UUID:
     return UUID(bytes=digest[:16], version=5)
 
 
-def resolve_chat(store: ChatStore, user: User, raw: str) -> Chat:
+def resolve_chat(
+    store: ChatStore, user: User, raw: str, parse: Callable[[str], UUID] = parse_uuid
+) -> Chat:
     """`{chat}` as coderd resolves it: the alias becomes the caller's orchestrator id, then ExtractChatParam."""
     if raw == ORCHESTRATOR_ALIAS:
         return store.get_chat(user, orchestrator_chat_id(user.id))
-    return load_chat(store, user, raw)
+    return load_chat(store, user, raw, parse)
 
 
 def check_orchestrator_create(store: ChatStore, user: User, body: dict[str, Any]) -> UUID:
