@@ -1,7 +1,8 @@
 """Where a request's CPU goes: python bench/request_profile.py [--api v1|current] [--top N]
 
 Builds the app as `serve` does (request validation on, response validation off, no control
-plane), calls it in-process with direct ASGI messages (no socket, no HTTP parser: what the app
+plane, and once it is built the collector settled as `serve` settles it: start-up frozen, serve's
+thresholds), calls it in-process with direct ASGI messages (no socket, no HTTP parser: what the app
 itself costs), and prints for each endpoint the CPU µs per call (median of batches) and the
 top of a cProfile of one batch, by own time and by cumulative time. Load from other processes
 inflates wall-clock figures but not much the process's own CPU time, which is what this reads.
@@ -30,6 +31,7 @@ from bench.client import READ_CHAT_POSTS
 from bench.endpoints import CURRENT_SEND_BODY, WRITE_CHATS, Fixtures, endpoints_of
 from mockserver.app.factory import Settings, create_app
 from mockserver.core.directory import DEMO_TOKENS
+from mockserver.server.collector import settle_collector
 
 __all__ = ["asgi_call", "main"]
 
@@ -133,6 +135,7 @@ async def _run(args: argparse.Namespace) -> None:
     app = create_app(Settings(api=args.api, validate_responses=args.validate_responses))
     endpoints, create_body = endpoints_of(args.api)
     fixtures = await _fixtures(app, args.api, create_body)
+    settle_collector()  # as serve does once it has started: else full collections no server makes
     for endpoint in endpoints:
         if args.only and endpoint.name not in args.only:
             continue
