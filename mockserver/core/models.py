@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import marshal
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -88,35 +89,34 @@ class Chat:
 class ChatMessage:
     """One transcript row; `content` is the JSON envelope, immutable once stored.
 
-    A million rows must fit in a few hundred MiB, so a row is kept in three objects besides its
-    id: the row itself (four fields, 64 B), its time (an int of microseconds when in UTC, 16 B
-    less than a datetime) and `row`, one bytes object: the role's number, then the content as
-    `marshal` packs it (instead of a dict, a list and a dict per part, and a string for each
-    value; none for the garbage collector to walk). `created_at`, `role` and `content` are read
-    back from them: the time as it was, the role, and a fresh copy of the content equal to the
-    value stored (same types, same key order); a content of a few hundred bytes unpacks in
-    about a microsecond.
+    A million rows must fit in a few hundred MiB, so a row is kept in two objects besides its
+    id: the row itself (three fields, 56 B) and `row`, one bytes object: the role's number, the
+    time as the 10 bytes datetime pickles it to, then the content as `marshal` packs it (instead
+    of a datetime, a dict, a list and a dict per part, and a string for each value; none for the
+    garbage collector to walk). `created_at`, `role` and `content` are read back from it: the
+    very time, the role, and a fresh copy of the content equal to the value stored (same types,
+    same key order); a content of a few hundred bytes unpacks in about a microsecond. A time in
+    another zone than UTC, or a content marshal refuses, keeps the row as the tuple
+    (role, created_at, content).
     """
 
     chat_id: UUID
     id: int
-    created: int | datetime  # `created_at` as microseconds since the epoch when in UTC, else itself
-    row: bytes | tuple[Role, Any]  # the role's number + marshal's bytes, or (role, content)
+    row: bytes | tuple[Role, datetime, Any]  # `_pack_row`'s bytes, or (role, created_at, content)
 
     def __init__(self, chat_id: UUID, id: int, created_at: datetime, role: Role, content: Any) -> None:
         object.__setattr__(self, "chat_id", chat_id)
         object.__setattr__(self, "id", id)
-        object.__setattr__(self, "created", _pack_time(created_at))
-        object.__setattr__(self, "row", _pack_row(role, content))
+        object.__setattr__(self, "row", _pack_row(role, created_at, content))
 
     @property
     def created_at(self) -> datetime:
         """When the row was stored."""
-        created = self.created
-        if type(created) is int:
-            return datetime.fromtimestamp(created / 1e6, UTC)
-        assert isinstance(created, datetime)
-        return created
+        row = self.row
+        if type(row) is bytes:
+            return _datetime_of_state(row[1:_HEAD_SIZE], UTC)
+        assert isinstance(row, tuple)
+        return row[1]
 
     @property
     def role(self) -> Role:
@@ -129,9 +129,9 @@ class ChatMessage:
 
     @property
     def content(self) -> Any:
-        """The JSON envelope as it was stored (a fresh copy each time)."""
+        """The JSON envelope as it was stored (a fresh copy each time it is packed)."""
         row = self.row
-        return marshal.loads(row[1:]) if type(row) is bytes else row[1]
+        return marshal.loads(row[_HEAD_SIZE:]) if type(row) is bytes else row[2]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ChatMessage):
@@ -155,34 +155,29 @@ class ChatMessage:
 
 _ROLES = tuple(Role)
 _ROLE_BYTES = {role: bytes((number,)) for number, role in enumerate(_ROLES)}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-# Below 2**52 µs (the year 2112) a time in µs divided by 1e6 is a float within 0.25 µs of it,
-# so fromtimestamp, which rounds to the µs, gives back the very time.
-_EXACT_MICROSECONDS = 2**52
+_HEAD_SIZE = 11  # the role's number (1 byte), the time as datetime's pickled state (10 bytes)
+_reduce_datetime: Callable[[datetime, int], Any] = datetime.__reduce_ex__  # (datetime, (state, tzinfo))
+_datetime_of_state: Callable[[bytes, tzinfo], datetime] = datetime  # type: ignore[assignment]  # datetime(state, tz)
 
 
-def _pack_time(moment: datetime) -> int | datetime:
-    """A UTC time as microseconds since the epoch (when `created_at` gives it back exactly), else itself."""
-    if moment.tzinfo is UTC and not moment.fold:
-        micros = (moment - _EPOCH) // _MICROSECOND
-        if 0 <= micros < _EXACT_MICROSECONDS:
-            return micros
-    return moment
+def _pack_row(role: Role, created_at: datetime, content: Any) -> bytes | tuple[Role, datetime, Any]:
+    """The role's number, the time's state and `content` as marshal's bytes; (role, created_at,
+    content) when the time is not a UTC datetime, or marshal refuses a value in the content (a
+    subclass, an object).
 
-
-def _pack_row(role: Role, content: Any) -> bytes | tuple[Role, Any]:
-    """The role's number and `content` as marshal's bytes; (role, content) when marshal refuses a value
-    in it (a subclass, an object).
-
-    marshal keeps JSON's values exactly: dicts in key order, lists apart from tuples, ints of any
-    size, floats to the bit, strings with lone surrogates. Equal values may pack differently (its
-    back-references follow reference counts): rows compare by `content`.
+    datetime's state (its `__reduce_ex__(4)`, what pickle stores) is the exact time, fold
+    included; `datetime(state, UTC)` gives it back. marshal keeps JSON's values exactly: dicts
+    in key order, lists apart from tuples, ints of any size, floats to the bit, strings with
+    lone surrogates. Equal values may pack differently (its back-references follow reference
+    counts): rows compare by `content`.
     """
-    try:
-        return _ROLE_BYTES[role] + marshal.dumps(content)
-    except ValueError:
-        return (role, content)
+    if type(created_at) is datetime and created_at.tzinfo is UTC:
+        try:
+            state: bytes = _reduce_datetime(created_at, 4)[1][0]
+            return _ROLE_BYTES[role] + state + marshal.dumps(content)
+        except ValueError:
+            pass
+    return (role, created_at, content)
 
 
 @dataclass(frozen=True, slots=True)
