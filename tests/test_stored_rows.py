@@ -115,3 +115,17 @@ def test_rows_are_equal_when_their_fields_and_contents_are() -> None:
     assert first == second
     assert first != ChatMessage(CHAT, 1, NOW, Role.ASSISTANT, {"a": shared, "b": shared})
     assert first != ChatMessage(CHAT, 1, NOW, Role.USER, {"a": shared})
+
+
+def test_a_row_matches_a_class_pattern_by_its_fields_as_before() -> None:
+    match ChatMessage(CHAT, 3, NOW, Role.USER, {"parts": []}):
+        case ChatMessage(chat_id, message_id, created_at, role, content):
+            assert (chat_id, message_id, created_at, role, content) == (
+                CHAT,
+                3,
+                NOW,
+                Role.USER,
+                {"parts": []},
+            )
+        case _:
+            raise AssertionError("no match")

@@ -98,16 +98,33 @@ class ChatMessage:
     same key order); a content of a few hundred bytes unpacks in about a microsecond. A time in
     another zone than UTC, or a content marshal refuses, keeps the row as the tuple
     (role, created_at, content).
+
+    datetime's state (its `__reduce_ex__(4)`, what pickle stores) is the exact time, fold
+    included; `datetime(state, UTC)` gives it back. marshal keeps JSON's values exactly: dicts
+    in key order, lists apart from tuples, ints of any size, floats to the bit, strings with
+    lone surrogates. Equal values may pack differently (its back-references follow reference
+    counts): rows compare by `content`.
     """
 
     chat_id: UUID
     id: int
-    row: bytes | tuple[Role, datetime, Any]  # `_pack_row`'s bytes, or (role, created_at, content)
+    row: bytes | tuple[Role, datetime, Any]  # packed as below, or (role, created_at, content)
+
+    __match_args__ = ("chat_id", "id", "created_at", "role", "content")  # as the fields were
 
     def __init__(self, chat_id: UUID, id: int, created_at: datetime, role: Role, content: Any) -> None:
-        object.__setattr__(self, "chat_id", chat_id)
-        object.__setattr__(self, "id", id)
-        object.__setattr__(self, "row", _pack_row(role, created_at, content))
+        setattr_ = object.__setattr__
+        setattr_(self, "chat_id", chat_id)
+        setattr_(self, "id", id)
+        # _pack_row, inline: a request stores up to five rows, and each call costs.
+        if type(created_at) is datetime and created_at.tzinfo is UTC:
+            try:
+                state: bytes = _reduce_datetime(created_at, 4)[1][0]
+                setattr_(self, "row", _ROLE_BYTES[role._value_] + state + marshal.dumps(content))
+                return
+            except ValueError:
+                pass
+        setattr_(self, "row", (role, created_at, content))
 
     @property
     def created_at(self) -> datetime:
@@ -154,30 +171,11 @@ class ChatMessage:
 
 
 _ROLES = tuple(Role)
-_ROLE_BYTES = {role: bytes((number,)) for number, role in enumerate(_ROLES)}
+# By the role's value: a dict keyed by the member itself would call Enum.__hash__ (Python code).
+_ROLE_BYTES = {role._value_: bytes((number,)) for number, role in enumerate(_ROLES)}
 _HEAD_SIZE = 11  # the role's number (1 byte), the time as datetime's pickled state (10 bytes)
 _reduce_datetime: Callable[[datetime, int], Any] = datetime.__reduce_ex__  # (datetime, (state, tzinfo))
 _datetime_of_state: Callable[[bytes, tzinfo], datetime] = datetime  # type: ignore[assignment]  # datetime(state, tz)
-
-
-def _pack_row(role: Role, created_at: datetime, content: Any) -> bytes | tuple[Role, datetime, Any]:
-    """The role's number, the time's state and `content` as marshal's bytes; (role, created_at,
-    content) when the time is not a UTC datetime, or marshal refuses a value in the content (a
-    subclass, an object).
-
-    datetime's state (its `__reduce_ex__(4)`, what pickle stores) is the exact time, fold
-    included; `datetime(state, UTC)` gives it back. marshal keeps JSON's values exactly: dicts
-    in key order, lists apart from tuples, ints of any size, floats to the bit, strings with
-    lone surrogates. Equal values may pack differently (its back-references follow reference
-    counts): rows compare by `content`.
-    """
-    if type(created_at) is datetime and created_at.tzinfo is UTC:
-        try:
-            state: bytes = _reduce_datetime(created_at, 4)[1][0]
-            return _ROLE_BYTES[role] + state + marshal.dumps(content)
-        except ValueError:
-            pass
-    return (role, created_at, content)
 
 
 @dataclass(frozen=True, slots=True)

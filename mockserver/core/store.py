@@ -230,18 +230,13 @@ class ChatStore:
         if transcript is None:
             raise ChatNotFound(str(chat_id))
         self._last_message_id += 1
-        message = ChatMessage(
-            chat_id=chat_id,
-            id=self._last_message_id,
-            created_at=self._clock(),
-            role=role,
-            content=content,
-        )
+        message = ChatMessage(chat_id, self._last_message_id, self._clock(), role, content)
         transcript.append(message)
         self._message_count += 1
         self._live[chat_id].history_changed()
         self._notify(chat_id, message)
-        self._keep_messages_within_limit(chat_id)
+        if self._limits.max_messages is not None:
+            self._keep_messages_within_limit(chat_id)
         return message
 
     # --- limits ---------------------------------------------------------------------------
