@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         f"GC: {tracked:,} objects tracked ({tracked / args.messages:.2f} per message); one full "
         f"collection takes {full_collection_ms:,.0f} ms (serve makes them rare, thresholds 700/10/1000, "
         f"but each one still pauses this long); {frozen_collection_ms:,.0f} ms with the store frozen "
-        "(gc.freeze(), what serve does with what start-up built)"
+        "(gc.freeze(), as serve freezes what start-up built, e.g. a loaded fixture)"
     )
     print(f"{args.api}: {'request':<14}{'empty µs':>10}{'full µs':>10}{'ratio':>8}  bar <= {MAX_RATIO}x")
     for name, (empty_us, full_us) in costs.items():
