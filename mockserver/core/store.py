@@ -83,14 +83,14 @@ class _LiveHistory:
         self.truncated = False
         self.queue_version = 0
         self.generation_attempt = 0
-        self.preview: list[LivePart] = []
+        self.preview: list[LivePart] | None = None  # made by the first part: most chats are idle
         self.retry: Any = None
 
     def history_changed(self) -> None:
         # A new row (or a truncation) closes the open preview: its parts are now a row or void.
         self.history_version += 1
         self.generation_attempt = 0
-        self.preview.clear()
+        self.preview = None
         self.retry = None
 
 
@@ -170,7 +170,6 @@ class ChatStore:
         )
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = []
-        self._queues[chat.id] = []
         self._live[chat.id] = _LiveHistory()
         if self._limits.max_chats is not None:
             while len(self._chats) > self._limits.max_chats:
@@ -230,18 +229,13 @@ class ChatStore:
         if transcript is None:
             raise ChatNotFound(str(chat_id))
         self._last_message_id += 1
-        message = ChatMessage(
-            chat_id=chat_id,
-            id=self._last_message_id,
-            created_at=self._clock(),
-            role=role,
-            content=content,
-        )
+        message = ChatMessage(chat_id, self._last_message_id, self._clock(), role, content)
         transcript.append(message)
         self._message_count += 1
         self._live[chat_id].history_changed()
         self._notify(chat_id, message)
-        self._keep_messages_within_limit(chat_id)
+        if self._limits.max_messages is not None:
+            self._keep_messages_within_limit(chat_id)
         return message
 
     # --- limits ---------------------------------------------------------------------------
@@ -349,7 +343,7 @@ class ChatStore:
 
     def enqueue(self, chat_id: UUID, content: Any) -> QueuedMessage:
         """Put a message at the end of the chat's queue, with the next queued-message id."""
-        queue = self._queue(chat_id)
+        queue = self._queue(chat_id, make=True)
         self._last_queued_id += 1
         queued = QueuedMessage(
             id=self._last_queued_id, chat_id=chat_id, created_at=self._clock(), content=content
@@ -370,7 +364,7 @@ class ChatStore:
 
     def put_first(self, chat_id: UUID, queued: QueuedMessage) -> None:
         """Put a queued message at the head of the chat's queue."""
-        self._queue(chat_id).insert(0, queued)
+        self._queue(chat_id, make=True).insert(0, queued)
         self._queue_changed(chat_id)
 
     def pop_queued(self, chat_id: UUID) -> QueuedMessage | None:
@@ -391,12 +385,20 @@ class ChatStore:
 
     def _queue_changed(self, chat_id: UUID) -> None:
         self._live[chat_id].queue_version += 1
-        self._notify(chat_id, QueueChanged(chat_id=chat_id, queue=tuple(self._queues[chat_id])))
+        queue = self._queues[chat_id]
+        if not queue:
+            del self._queues[chat_id]  # an empty queue is no list: most chats never queue
+        self._notify(chat_id, QueueChanged(chat_id=chat_id, queue=tuple(queue)))
 
-    def _queue(self, chat_id: UUID) -> list[QueuedMessage]:
+    def _queue(self, chat_id: UUID, *, make: bool = False) -> list[QueuedMessage]:
+        """The chat's queue; an empty one is kept only when `make` (the caller adds to it)."""
         queue = self._queues.get(chat_id)
         if queue is None:
-            raise ChatNotFound(str(chat_id))
+            if chat_id not in self._live:
+                raise ChatNotFound(str(chat_id))
+            queue = []
+            if make:
+                self._queues[chat_id] = queue
         return queue
 
     # --- live transcript ------------------------------------------------------------------
@@ -446,6 +448,8 @@ class ChatStore:
         if live is None:
             raise ChatNotFound(str(chat_id))
         event = LivePart(chat_id=chat_id, run_id=run_id, type_id=type_id, part=part)
+        if live.preview is None:
+            live.preview = []
         live.preview.append(event)
         self._notify(chat_id, event)
 
@@ -466,7 +470,7 @@ class ChatStore:
         if live is None:
             raise ChatNotFound(str(chat_id))
         live.generation_attempt += 1
-        live.preview.clear()
+        live.preview = None
         self._notify(chat_id, PreviewReset(chat_id=chat_id, generation_attempt=live.generation_attempt))
 
     def clear_retry(self, chat_id: UUID) -> None:
@@ -489,7 +493,7 @@ class ChatStore:
             truncated=live.truncated,
             queue_version=live.queue_version,
             generation_attempt=live.generation_attempt,
-            preview=tuple(live.preview),
+            preview=tuple(live.preview or ()),
             retry=live.retry,
         )
 
@@ -533,7 +537,8 @@ class ChatStore:
             taken_queued.add(item.id)
         self._chats[chat.id] = chat
         self._transcripts[chat.id] = rows
-        self._queues[chat.id] = waiting
+        if waiting:
+            self._queues[chat.id] = waiting
         self._live[chat.id] = _LiveHistory()
         self._live[chat.id].history_version = len(rows)
         self._live[chat.id].queue_version = 1 if waiting else 0
