@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -18,7 +17,7 @@ from connexion.resolver import Resolver
 from mockserver.app.generations import API_GENERATIONS, build_generation
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
 from mockserver.control.hosts import HostAllowlist
-from mockserver.core.clock import Clock, IdFactory, system_clock
+from mockserver.core.clock import Clock, IdFactory, random_uuids, system_clock
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, Scheduler
@@ -78,7 +77,7 @@ def create_app(
     *,
     directory: Directory | None = None,
     clock: Clock = system_clock,
-    new_id: IdFactory = uuid.uuid4,
+    new_id: IdFactory | None = None,
     scheduler: Scheduler | None = None,
     store: ChatStore | None = None,
     agent: Any = None,
@@ -90,7 +89,8 @@ def create_app(
 
     Every part is injected and nothing is shared between two apps:
     - `directory`: the users and their tokens (default: the demo users of DEMO_TOKENS);
-    - `clock` and `new_id`: timestamps and UUIDs (pass a SteppingClock and seeded_uuids in tests);
+    - `clock` and `new_id`: timestamps and UUIDs (default: random_uuids(); pass a SteppingClock
+      and seeded_uuids in tests);
     - `scheduler`: when the agent writes its rows (default: real time on the event loop;
       ImmediateScheduler or ManualScheduler in tests);
     - `store` and `agent`: the transcripts and what writes runs into them (built from the above
@@ -106,6 +106,7 @@ def create_app(
     (today's Coder, `openapi/current/chats.yaml`).
     """
     settings = settings or Settings()
+    new_id = new_id or random_uuids()
     stopping = stopping or Stopping()
     directory = directory or Directory.from_tokens(DEMO_TOKENS)
     store = store or ChatStore(clock=clock, new_id=new_id)

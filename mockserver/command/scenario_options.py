@@ -7,7 +7,6 @@ import json
 import sys
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 from mockserver.app.generations import API_GENERATIONS
 from mockserver.command.capacity_options import store_limits
-from mockserver.core.clock import system_clock
+from mockserver.core.clock import random_uuids, system_clock
 from mockserver.core.directory import Directory
 from mockserver.core.fixture_files import FixtureError, ServerOfAnotherGeneration, fixture_text
 from mockserver.core.scenarios import ScenarioError, ScenarioLibrary
@@ -112,7 +111,7 @@ def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
             library = library.with_directory(args.scenarios)
     except ScenarioError as error:
         raise StartupError(f"bad scenario: {error}") from None
-    store = ChatStore(clock=system_clock, new_id=uuid.uuid4, limits=store_limits(args))
+    store = ChatStore(clock=system_clock, new_id=random_uuids(), limits=store_limits(args))
     fixture_files = tuple(args.fixtures)
     load_fixtures = _LOAD_FIXTURES[args.api]
 
