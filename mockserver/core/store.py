@@ -174,7 +174,8 @@ class ChatStore:
         if self._limits.max_chats is not None:
             while len(self._chats) > self._limits.max_chats:
                 self._evict(next(iter(self._chats)), f"max_chats {self._limits.max_chats}")
-        self._notify_owner(ChatChanged(chat=chat, previous=None))
+        if chat.owner_id in self._owner_listeners:  # most creates have no one following the owner
+            self._notify_owner(ChatChanged(chat=chat, previous=None))
         if system_prompt is not None:
             self.append_message(chat.id, Role.SYSTEM, system_prompt)
         return chat
@@ -233,7 +234,8 @@ class ChatStore:
         transcript.append(message)
         self._message_count += 1
         self._live[chat_id].history_changed()
-        self._notify(chat_id, message)
+        if chat_id in self._listeners:  # most rows have no watcher: no empty tuple to walk
+            self._notify(chat_id, message)
         if self._limits.max_messages is not None:
             self._keep_messages_within_limit(chat_id)
         return message
