@@ -105,9 +105,11 @@ class ChatsApi:
         self._check_content(text)
         run_id = self._new_id()
         run = str(run_id)
-        message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run, text))
+        envelope = user_message_envelope(run, text)
+        message = self._store.append_message(chat.id, Role.USER, envelope)
         self._agent.start_run(chat, run_id, text)
-        return _json(201, {"run_id": run, "message": message_json(message)})
+        # The store keeps its own packed copy: the envelope in hand is what it holds.
+        return _json(201, {"run_id": run, "message": message_json(message, envelope)})
 
     def _check_content(self, text: str) -> None:
         """A message over serve's --max-message-bytes (UTF-8, as Go's len counts) is refused."""

@@ -37,12 +37,16 @@ def chat_json(chat: Chat, spelt: Mapping[UUID, str] | None = None) -> dict[str, 
     return body
 
 
-def message_json(message: ChatMessage) -> dict[str, Any]:
-    """A codersdk.ChatMessage."""
+def message_json(message: ChatMessage, content: Any = None) -> dict[str, Any]:
+    """A codersdk.ChatMessage.
+
+    `content`: the row's content when the caller holds the very value it just stored (a post's
+    answer), sent as it is instead of unpacked again from the row; None: read from the row.
+    """
     return {
         "chat_id": str(message.chat_id),
         "id": message.id,
         "created_at": format_time(message.created_at),
         "role": message.role.value,
-        "content": message.content,
+        "content": message.content if content is None else content,
     }
