@@ -160,3 +160,40 @@ def test_a_fail_step_may_name_todays_error_kind_and_status_code() -> None:
     text = "steps:\n  - fail: {code: upstream_error, message: m, kind: rate_limit, status_code: 429}\n"
     (step,) = load_scenario(text, source="x.yaml", name="x").steps
     assert step == Fail(ErrorCode.UPSTREAM_ERROR, "m", kind="rate_limit", status_code=429)
+
+
+@pytest.mark.parametrize(
+    ("rules", "picks"),
+    [
+        # One regex per scenario, as the built-in ones: the union of them tells "none" at once.
+        ({"a": r"^/a\b", "b": r"bee"}, {"/a x": "a", "a bee": "b", "/ab": "echo", "x": "echo", "": "echo"}),
+        # A group, a flag for the whole pattern, a back-reference: the rules are tried one by one.
+        (
+            {"a": r"(ab)\1", "b": r"(?i)^B"},
+            {"abab": "a", "ab": "echo", "Bee": "b", "bee": "b", "a b": "echo"},
+        ),
+        # A scoped flag and alternatives stay inside the union.
+        ({"a": r"(?i:^x)|y$", "b": r"z"}, {"X1": "a", "1y": "a", "y1": "echo", "zy": "a", "z": "b"}),
+    ],
+)
+def test_the_first_rule_to_match_picks_the_scenario_whatever_its_patterns(
+    tmp_path: Path, rules: dict[str, str], picks: dict[str, str]
+) -> None:
+    for name, pattern in rules.items():
+        (tmp_path / f"{name}.yaml").write_text(f"match:\n  - regex: '{pattern}'\nsteps:\n  - text: {name}\n")
+    library = ScenarioLibrary(
+        [load_scenario((tmp_path / f"{n}.yaml").read_text(), source=n, name=n) for n in rules]
+        + [ScenarioLibrary.builtin()["echo"]]
+    )
+    # Then
+    assert {text: library.select(text, {}).name for text in picks} == picks
+
+
+def test_a_metadata_rule_is_tried_in_its_turn_among_regex_rules(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text("match:\n  - metadata: {mode: m}\nsteps:\n  - text: m\n")
+    library = ScenarioLibrary.builtin().with_directory(tmp_path)
+    # Then
+    assert library.select("anything", {"mode": "m"}).name == "m"
+    assert library.select("/slow", {"mode": "m"}).name == "m"
+    assert library.select("/slow", {}).name == "slow"
+    assert library.select("anything", {}).name == "echo"

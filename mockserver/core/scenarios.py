@@ -293,6 +293,7 @@ class ScenarioLibrary:
         self._rules = tuple(
             (rule, scenario) for scenario in self._by_name.values() for rule in scenario.rules
         )
+        self._any_rule = _union_of_patterns([rule for rule, _ in self._rules])
 
     @classmethod
     def builtin(cls) -> ScenarioLibrary:
@@ -346,10 +347,31 @@ class ScenarioLibrary:
             if isinstance(name, str) and name in self._by_name:
                 return self._by_name[name]
             return _unknown_scenario(name, self.names)
-        for rule, scenario in self._rules:
-            if rule.matches(text, metadata):
-                return scenario
+        if self._any_rule is None or self._any_rule.search(text) is not None:
+            for rule, scenario in self._rules:
+                if rule.matches(text, metadata):
+                    return scenario
         return self._by_name[self._default]
+
+
+def _union_of_patterns(rules: Sequence[Rule]) -> re.Pattern[str] | None:
+    """One regex that finds a match in a text exactly when one of `rules` would, or None.
+
+    Most messages match no rule (the built-in ones want a leading `/name`): one search of the
+    union tells so in ~0.1 µs, where trying the rules one by one costs ~1.2 µs a post. Made only
+    when every rule is a regex the union keeps as it is: no groups (their numbers would shift)
+    and no flags set for the whole pattern (they may not stand inside the union); else None and
+    the rules are tried one by one as before.
+    """
+    if not rules or not all(isinstance(rule, TextMatches) for rule in rules):
+        return None
+    patterns = [rule.pattern for rule in rules if isinstance(rule, TextMatches)]
+    if any(pattern.groups or pattern.flags != re.UNICODE for pattern in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
+    except re.error:
+        return None
 
 
 def _unknown_scenario(name: Any, known: Sequence[str]) -> Scenario:
