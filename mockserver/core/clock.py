@@ -48,7 +48,8 @@ def random_uuids() -> IdFactory:
     uuid4 asks the OS for each id's 16 bytes and checks its arguments in UUID's constructor
     (~1.4 µs an id, one or two a request); this reads them 256 ids at a time and builds each
     UUID from its int directly (~0.5 µs). The UUIDs are plain `uuid.UUID`s, equal, hashing and
-    printing as UUID(int=...) would.
+    printing as UUID(int=...) would. A factory holds up to 255 ids read ahead: make one per
+    process (a child forked after it would repeat its parent's next ids; the mock never forks).
     """
     return _random_v4_stream().__next__
 
