@@ -42,9 +42,7 @@ def orchestrator_chat_id(owner_id: UUID) -> UUID:
     return UUID(bytes=digest[:16], version=5)
 
 
-def resolve_chat(
-    store: ChatStore, user: User, raw: str, parse: Callable[[str], UUID] = parse_uuid
-) -> Chat:
+def resolve_chat(store: ChatStore, user: User, raw: str, parse: Callable[[str], UUID] = parse_uuid) -> Chat:
     """`{chat}` as coderd resolves it: the alias becomes the caller's orchestrator id, then ExtractChatParam."""
     if raw == ORCHESTRATOR_ALIAS:
         return store.get_chat(user, orchestrator_chat_id(user.id))
