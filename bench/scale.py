@@ -41,6 +41,7 @@ from mockserver.core.models import ChatStatus, Role
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.store import ChatStore
+from mockserver.server.collector import SERVE_THRESHOLDS
 from mockserver.v1.agent import Row, ScenarioAgent, plan_run, user_message_envelope
 
 TOKEN = DEMO_TOKENS["alice"].encode()
@@ -79,7 +80,7 @@ def fill(store: ChatStore, directory: Directory, chats: int, messages: int) -> N
             break
         run_id = uuid.uuid4()
         text = "please summarise the build log"
-        store.append_message(chat_id, Role.USER, user_message_envelope(run_id, text))
+        store.append_message(chat_id, Role.USER, user_message_envelope(str(run_id), text))
         for action in plan_run(echo, run_id, text):
             if isinstance(action, Row):
                 store.append_message(chat_id, action.role, action.content)
@@ -288,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"GC: {tracked:,} objects tracked ({tracked / args.messages:.2f} per message); one full "
-        f"collection takes {full_collection_ms:,.0f} ms (serve makes them rare, thresholds 700/10/1000, "
+        f"collection takes {full_collection_ms:,.0f} ms (serve makes them rare, thresholds "
+        f"{'/'.join(map(str, SERVE_THRESHOLDS))}, "
         f"but each one still pauses this long); {frozen_collection_ms:,.0f} ms with the store frozen "
         "(gc.freeze(), as serve freezes what start-up built, e.g. a loaded fixture)"
     )
