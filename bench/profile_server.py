@@ -8,6 +8,9 @@ CPU 1 against one endpoint and samples the server with py-spy (`pip install py-s
 `--seconds`. Prints markdown: CPU µs per request over the sampled run, then the functions with
 the most samples of their own and the frames with the most samples under them (Python frames
 only; idle time is not sampled). The profile section of bench/REPORT.md is made of its output.
+`--native` samples C frames too (libc's malloc and write, the collector's gc_collect_main; py-spy
+then stops the server for each sample, so its CPU per request reads higher), `--save FILE` keeps
+the raw samples (one stack a line, then its count) for a closer look.
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--native", action="store_true", help="sample C frames too (py-spy --native)")
+    parser.add_argument("--save", type=Path, help="keep py-spy's raw samples in this file")
     args = parser.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(args.python).parent / "py-spy")
     if not Path(py_spy).exists() or shutil.which("wrk") is None:
@@ -152,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                     "raw",
                     "--output",
                     str(raw),
-                    "--nonblocking",
+                    # --native needs the process stopped while its stack is read (slower, ~exact).
+                    *(["--native"] if args.native else ["--nonblocking"]),
                 ],
                 check=True,
                 capture_output=True,
@@ -161,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             out, _ = wrk.communicate()
             result = parse_output(out)
             total, own, under = _tables(raw, args.top)
+            if args.save:
+                shutil.copyfile(raw, args.save)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)

@@ -6,6 +6,8 @@ thresholds), calls it in-process with direct ASGI messages (no socket, no HTTP p
 itself costs), and prints for each endpoint the CPU µs per call (median of batches) and the
 top of a cProfile of one batch, by own time and by cumulative time. Load from other processes
 inflates wall-clock figures but not much the process's own CPU time, which is what this reads.
+`--uvloop` runs it on serve's event loop; `--grow N` first posts N messages (with their agent
+runs), as a 12 s wrk run of send message leaves the store (~30k posts).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.client import READ_CHAT_POSTS
-from bench.endpoints import CURRENT_SEND_BODY, WRITE_CHATS, Fixtures, endpoints_of
+from bench.endpoints import CURRENT_SEND_BODY, SEND_MESSAGE, WRITE_CHATS, Fixtures, endpoints_of
 from mockserver.app.factory import Settings, create_app
 from mockserver.core.directory import DEMO_TOKENS
 from mockserver.server.collector import settle_collector
@@ -102,6 +104,21 @@ async def _fixtures(app: Any, api: str, create_body: str) -> Fixtures:
     return Fixtures(read_chat=read_chat, write_chat=writes[0], write_chats=writes)
 
 
+async def _grow(app: Any, api: str, fixtures: Fixtures, posts: int) -> None:
+    """Post `posts` messages (each with its agent run) first, as a wrk run leaves the store."""
+    send = next(e for e in endpoints_of(api)[0] if e.name == SEND_MESSAGE)
+    calls = [
+        asgi_call(app, send.method, "/api/v2" + send.resolve(fixtures, i), (send.body or "").encode())
+        for i in range(len(fixtures.write_chats) if send.rotates else 1)
+    ]
+    call = _in_turn(calls)
+    for done in range(posts):
+        await call()
+        if done % 64 == 63:
+            await asyncio.sleep(0.002)  # the runs under way finish
+    await asyncio.sleep(0.05)
+
+
 def _in_turn(calls: list[Call]) -> Call:
     """One call that makes each of `calls` in turn."""
     turn = itertools.count()
@@ -136,6 +153,8 @@ async def _run(args: argparse.Namespace) -> None:
     endpoints, create_body = endpoints_of(args.api)
     fixtures = await _fixtures(app, args.api, create_body)
     settle_collector()  # as serve does once it has started: else full collections no server makes
+    if args.grow:
+        await _grow(app, args.api, fixtures, args.grow)
     for endpoint in endpoints:
         if args.only and endpoint.name not in args.only:
             continue
@@ -180,9 +199,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sort", action="append", default=None, help="pstats key: tottime, cumulative")
     parser.add_argument("--only", action="append", default=[], help="endpoint name (repeatable)")
     parser.add_argument("--validate-responses", action="store_true")
+    parser.add_argument(
+        "--grow", type=int, default=0, help="posts (with their runs) made first, as a load leaves the store"
+    )
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop, as serve does")
     args = parser.parse_args(argv)
     args.sort = args.sort or ["tottime"]
-    asyncio.run(_run(args))
+    if args.uvloop:
+        import uvloop
+
+        uvloop.run(_run(args))
+    else:
+        asyncio.run(_run(args))
     return 0
 
 
