@@ -47,23 +47,32 @@ class AsyncioScheduler:
         self._keys = itertools.count()
         self._skew = 0.0  # how far advance() has pushed this clock past the real one
         self._base: float | None = None  # while advance() runs a callback: that callback's deadline
+        # While the loop runs a callback: that loop. Looking up the running loop asks the kernel
+        # for the process id on Python 3.11 (a system call), and a run's steps schedule the next.
+        self._running_on: asyncio.AbstractEventLoop | None = None
 
-    def _now(self) -> float:
-        real = self._timer() if self._timer else asyncio.get_running_loop().time()
+    def _now(self, loop: asyncio.AbstractEventLoop) -> float:
+        real = self._timer() if self._timer else loop.time()
         return real + self._skew
 
     def call_later(self, delay: float, callback: Callback) -> None:
         """Run `callback` on the running loop after `delay / speed` seconds."""
-        now = self._now()
+        loop = self._running_on or asyncio.get_running_loop()
+        now = self._now(loop)
         start = self._base if self._base is not None else now
-        self._arm(next(self._keys), start + max(delay, 0.0) / self._speed, callback, now)
+        self._arm(loop, next(self._keys), start + max(delay, 0.0) / self._speed, callback, now)
 
-    def _arm(self, key: int, when: float, callback: Callback, now: float) -> None:
+    def _arm(
+        self, loop: asyncio.AbstractEventLoop, key: int, when: float, callback: Callback, now: float
+    ) -> None:
         def run() -> None:
             if self._pending.pop(key, None) is not None:
-                callback()
+                self._running_on = loop
+                try:
+                    callback()
+                finally:
+                    self._running_on = None
 
-        loop = asyncio.get_running_loop()
         wait = when - now
         # Most agent rows are due at once: the ready queue is cheaper than the timer heap.
         handle = loop.call_soon(run) if wait <= 0 else loop.call_later(wait, run)
@@ -73,12 +82,13 @@ class AsyncioScheduler:
         """Run now, in deadline order, what would fall due within `seconds` (real ones)."""
         if seconds == float("inf"):
             return self.finish_all()
-        ran = self._run_due(self._now() + seconds / self._speed + EPSILON)
+        loop = asyncio.get_running_loop()
+        ran = self._run_due(self._now(loop) + seconds / self._speed + EPSILON)
         self._skew += seconds / self._speed
-        now = self._now()
+        now = self._now(loop)
         for key, (when, handle, callback) in list(self._pending.items()):
             handle.cancel()  # re-armed against the pushed-forward clock
-            self._arm(key, when, callback, now)
+            self._arm(loop, key, when, callback, now)
         return ran
 
     def finish_all(self) -> int:
@@ -94,7 +104,7 @@ class AsyncioScheduler:
             when, key = min(due)
             _, handle, callback = self._pending.pop(key)
             handle.cancel()
-            self._base = max(when, self._now())
+            self._base = max(when, self._now(asyncio.get_running_loop()))
             try:
                 callback()
             finally:

@@ -119,11 +119,14 @@ class Cut(Enum):
 
 class _Wait:
     """A receive that something else can cut short: one timer and one stop callback per request,
-    rather than a timeout context around every receive (which costs ~10x as much on a POST)."""
+    rather than a timeout context around every receive (which costs ~10x as much on a POST).
+    `loop` is the running one, given so that finding the waiting task does not look it up again
+    (on Python 3.11 each lookup asks the kernel for the process id: a system call)."""
 
-    __slots__ = ("_task", "cut")
+    __slots__ = ("_loop", "_task", "cut")
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
         self._task: asyncio.Task[Any] | None = None  # the task waiting in receive, if any
         self.cut: Cut | None = None  # why the wait was cut, once it is
 
@@ -143,7 +146,7 @@ class _Wait:
         """What `receive` gives, or None when the wait was cut (then `cut` says why)."""
         if self.cut is not None:
             return None
-        task = self._task = asyncio.current_task()
+        task = self._task = asyncio.current_task(self._loop)
         try:
             message: Message = await receive()
         except asyncio.CancelledError:
@@ -161,7 +164,13 @@ class _Body:
     __slots__ = ("_expects_continue", "_length", "_limits", "_read", "_receive", "complete", "wait")
 
     def __init__(
-        self, receive: Receive, length: int | None, limits: Limits, *, expects_continue: bool
+        self,
+        receive: Receive,
+        length: int | None,
+        limits: Limits,
+        *,
+        expects_continue: bool,
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         self._receive = receive
         self._length = length  # the Content-Length; None for a chunked body
@@ -169,7 +178,7 @@ class _Body:
         self._expects_continue = expects_continue  # Expect: 100-continue: nothing comes unasked
         self._read = 0
         self.complete = False  # the last byte is in (or the client went away)
-        self.wait = _Wait()
+        self.wait = _Wait(loop)
 
     def cut_short(self, why: Cut) -> None:
         if not self.complete:
@@ -219,13 +228,13 @@ class _Socket:
 
     __slots__ = ("_closing", "_receive", "_send", "accepted", "closed", "wait")
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, loop: asyncio.AbstractEventLoop) -> None:
         self._receive = receive
         self._send = send
         self._closing: asyncio.Future[Message] | None = None
         self.accepted = False
         self.closed = False  # by the app, or by this layer
-        self.wait = _Wait()  # cut short when the server begins to stop
+        self.wait = _Wait(loop)  # cut short when the server begins to stop
 
     def stop(self) -> None:
         """The server begins to stop: close now, through the app's receive if it is waiting in one."""
@@ -351,8 +360,8 @@ class LimitsMiddleware:
                 if not length:
                     await self._app(scope, receive, send)
                     return
-        body = _Body(receive, length, self._limits, expects_continue=expects_continue)
         loop = self._on_loop()
+        body = _Body(receive, length, self._limits, expects_continue=expects_continue, loop=loop)
         self._bodies[body] = loop.time() + self._limits.body_timeout
         if self._sweeping is None:
             self._sweeping = loop.call_later(self._sweep_every, self._sweep)
@@ -373,8 +382,7 @@ class LimitsMiddleware:
         if refusal is not None:
             await _deny(scope, receive, send, refusal)
             return
-        self._on_loop()
-        socket = _Socket(receive, send)
+        socket = _Socket(receive, send, self._on_loop())
         self._websockets.add(socket)
         try:
             with self._stopping.holding():
