@@ -5,14 +5,15 @@ a chat changes only by being replaced (`Chat` is frozen): so a list of fifty mes
 of chats, is the join of texts encoded before, not fifty encodings. Each cache keeps the most
 recently encoded `size` entries (messages: and at most `message_chars` characters of them), with
 the object it was encoded from, so an entry is used only for that same object (and, for a chat,
-the same model and unread flag).
+the same model and unread flag). Entries are found by plain ints (a message's id, which the
+store's one sequence makes unique, and a chat id's `int`): a UUID's hash is Python code, and a
+page of fifty messages would call it fifty times.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TypeVar
-from uuid import UUID
 
 from mockserver.core.golang import encode_json_text
 from mockserver.core.models import Chat, ChatMessage
@@ -43,12 +44,12 @@ class EncodedRows:
         self._size = size
         self._message_chars = message_chars  # most characters of message texts kept
         self._kept_chars = 0
-        self._messages: dict[tuple[UUID, int], tuple[ChatMessage, str]] = {}
-        self._chats: dict[UUID, tuple[Chat, ChatModelConfig, bool, str]] = {}
+        self._messages: dict[int, tuple[ChatMessage, str]] = {}  # by message id
+        self._chats: dict[int, tuple[Chat, ChatModelConfig, bool, str]] = {}  # by chat id's int
 
     def message(self, message: ChatMessage) -> str:
         """`message_json(message)`, encoded."""
-        key = (message.chat_id, message.id)
+        key = message.id
         entry = self._messages.get(key)
         if entry is not None and entry[0] is message:
             return entry[1]
@@ -68,11 +69,12 @@ class EncodedRows:
 
     def chat(self, chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> str:
         """`chat_json(chat, model, has_unread=...)`, encoded."""
-        entry = self._chats.get(chat.id)
+        key = chat.id.int
+        entry = self._chats.get(key)
         if entry is not None and entry[0] is chat and entry[1] is model and entry[2] is has_unread:
             return entry[3]
         text = encode_json_text(chat_json(chat, model, has_unread=has_unread))
-        _keep(self._chats, chat.id, (chat, model, has_unread, text), self._size)
+        _keep(self._chats, key, (chat, model, has_unread, text), self._size)
         return text
 
 
