@@ -189,12 +189,19 @@ class _Planner:
 
     def close_step(self, usage: Usage | None) -> None:
         """Store the step's assistant message, then (after its tools ran) its tool message."""
-        words = " ".join(p.get("text", "") for p in self.parts if p["type"] == "text").split()
-        reasoning = " ".join(p.get("text", "") for p in self.parts if p["type"] == "reasoning").split()
+        words = reasoning = calls = 0  # the step's words of text and of reasoning, its tool calls
+        for part in self.parts:
+            kind = part["type"]
+            if kind == "text":
+                words += len(part.get("text", "").split())
+            elif kind == "reasoning":
+                reasoning += len(part.get("text", "").split())
+            elif kind == "tool-call":
+                calls += 1
         if usage is not None:
             figures = (usage.prompt_tokens, usage.completion_tokens)
         else:
-            figures = (len(self.text.split()) + 6, len(words) + len(reasoning) + 8 * self.calls_in_step())
+            figures = (len(self.text.split()) + 6, words + reasoning + 8 * calls)
         usage_json = _usage(figures, reasoning, self.context_limit)
         self.add(StoreMessage(0.0, Role.ASSISTANT, tuple(self.parts), usage_json))
         if self.results:
@@ -214,14 +221,9 @@ class _Planner:
         self.wait += retry.delay
         self.add(NewAttempt(0.0))
 
-    def calls_in_step(self) -> int:
-        """How many tools the open step called."""
-        return sum(p["type"] == "tool-call" for p in self.parts)
 
-
-def _usage(
-    figures: tuple[int | None, int | None], reasoning: list[str], context_limit: int
-) -> dict[str, int]:
+def _usage(figures: tuple[int | None, int | None], reasoning: int, context_limit: int) -> dict[str, int]:
+    """codersdk's usage of a step: `reasoning` is its words of reasoning (reasoning_tokens)."""
     prompt, completion = figures
     usage: dict[str, int] = {}
     if prompt is not None:
@@ -231,7 +233,7 @@ def _usage(
     if prompt is not None and completion is not None:
         usage["total_tokens"] = prompt + completion
     if reasoning:
-        usage["reasoning_tokens"] = len(reasoning)
+        usage["reasoning_tokens"] = reasoning
     usage["context_limit"] = context_limit
     return usage
 
