@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.endpoints import endpoints_of
-from bench.request_profile import Call, _fixtures, _in_turn, asgi_call
+from bench.request_profile import Call, _fixtures, endpoint_call
 from mockserver.app.factory import Settings, create_app
 from mockserver.server.collector import SERVE_THRESHOLDS
 
@@ -105,16 +105,7 @@ async def _run(args: argparse.Namespace) -> None:
     for endpoint in endpoints:
         if args.only and endpoint.name not in args.only:
             continue
-        calls = [
-            asgi_call(
-                app,
-                endpoint.method,
-                "/api/v2" + endpoint.resolve(fixtures, i),
-                (endpoint.body or "").encode(),
-            )
-            for i in range(len(fixtures.write_chats) if endpoint.rotates else 1)
-        ]
-        call = _in_turn(calls)
+        call = endpoint_call(app, endpoint, fixtures)
         times.by_generation.clear()
         started = time.thread_time()
         latencies = await _latencies(call, connections=args.connections, requests=args.requests)

@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.client import READ_CHAT_POSTS
-from bench.endpoints import CURRENT_SEND_BODY, SEND_MESSAGE, WRITE_CHATS, Fixtures, endpoints_of
+from bench.endpoints import CURRENT_SEND_BODY, SEND_MESSAGE, WRITE_CHATS, Endpoint, Fixtures, endpoints_of
 from mockserver.app.factory import Settings, create_app
 from mockserver.core.directory import DEMO_TOKENS
 from mockserver.server.collector import settle_collector
@@ -119,6 +119,17 @@ async def _grow(app: Any, api: str, fixtures: Fixtures, posts: int) -> None:
     await asyncio.sleep(0.05)
 
 
+def endpoint_call(app: Any, endpoint: Endpoint, fixtures: Fixtures) -> Call:
+    """One call of `endpoint` against the fixtures (a rotating one's chats taken in turn)."""
+    calls = [
+        asgi_call(
+            app, endpoint.method, "/api/v2" + endpoint.resolve(fixtures, i), (endpoint.body or "").encode()
+        )
+        for i in range(len(fixtures.write_chats) if endpoint.rotates else 1)
+    ]
+    return _in_turn(calls)
+
+
 def _in_turn(calls: list[Call]) -> Call:
     """One call that makes each of `calls` in turn."""
     turn = itertools.count()
@@ -158,16 +169,7 @@ async def _run(args: argparse.Namespace) -> None:
     for endpoint in endpoints:
         if args.only and endpoint.name not in args.only:
             continue
-        calls = [
-            asgi_call(
-                app,
-                endpoint.method,
-                "/api/v2" + endpoint.resolve(fixtures, i),
-                (endpoint.body or "").encode(),
-            )
-            for i in range(len(fixtures.write_chats) if endpoint.rotates else 1)
-        ]
-        call = _in_turn(calls)
+        call = endpoint_call(app, endpoint, fixtures)
 
         for _ in range(args.iterations // 4):  # warm-up
             await call()
