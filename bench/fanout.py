@@ -34,11 +34,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.frame_client import FrameClient  # noqa: E402
 from bench.procstat import ProcTree  # noqa: E402
 from bench.worker_pool import WorkerPool, run_clients  # noqa: E402
 
@@ -248,75 +249,28 @@ _ROW_ID = re.compile(rb'\{"type":"data","data":\{"chat_id":"[^"]*","id":([0-9]+)
 _RUN_ID = re.compile(rb'"run_id":"([0-9a-f-]+)"')
 
 
-class _WatchClient(asyncio.Protocol):
+class _WatchClient(FrameClient):
     """A watch-ws client cheap enough that 1,000 of them do not starve the server of CPU.
 
-    It speaks just what the bench needs of RFC 6455: the handshake, unmasked server frames,
-    pongs and a close; rows are recognised by regular expressions, not parsed as JSON.
+    Rows are recognised by regular expressions, not parsed as JSON.
     """
 
     def __init__(self, request: bytes, tally: WatchTally, watcher: _Progress) -> None:
-        self._request = request
+        super().__init__(request)
         self._tally = tally
         self._progress = watcher
-        self._buffer = bytearray()
-        self._upgraded = False
         self._last_id = 0
-        self.transport: asyncio.Transport | None = None
-        self.closed = asyncio.get_running_loop().create_future()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, though they behave as one.
-        self.transport = cast(asyncio.Transport, transport)
-        self.transport.write(self._request)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.closed.done():
-            self.closed.set_result(None)
-
-    def data_received(self, data: bytes) -> None:
-        # Frames are read where they lie in `data` (no copy a frame); only a frame split over
-        # two reads is kept in the buffer. Every frame of one read arrived at the same time.
-        if self._buffer or not self._upgraded:
-            buffer = self._buffer
-            buffer += data
-            if not self._upgraded:
-                end = buffer.find(b"\r\n\r\n")
-                if end < 0:
-                    return
-                if not buffer.startswith(b"HTTP/1.1 101"):
-                    raise RuntimeError(bytes(buffer[:200]).decode(errors="replace"))
-                del buffer[: end + 4]
-                self._upgraded = True
-            data = bytes(buffer)
-            buffer.clear()
-        now = time.monotonic()
-        size, at = len(data), 0
-        while size - at >= 2:
-            opcode, length, start = data[at] & 0x0F, data[at + 1] & 0x7F, at + 2
-            if length == 126:
-                if size - at < 4:
-                    break
-                length, start = int.from_bytes(data[at + 2 : at + 4], "big"), at + 4
-            elif length == 127:
-                if size - at < 10:
-                    break
-                length, start = int.from_bytes(data[at + 2 : at + 10], "big"), at + 10
-            end = start + length
-            if end > size:
-                break
-            if opcode == 0x1:
-                self._text(data, start, end, now)
-            else:
-                self._control(opcode, data[start:end])
-            at = end
-        if at < size:
-            self._buffer += data[at:]
+    def _frame(self, head: int, data: bytes, start: int, end: int, now: float) -> None:
+        opcode = head & 0x0F
+        if opcode == 0x1:
+            self._text(data, start, end, now)
+        else:
+            self._control(opcode, data[start:end])
 
     def _control(self, opcode: int, payload: bytes) -> None:
-        if opcode == 0x9:  # ping: pong with a zero mask
-            assert self.transport is not None
-            self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+        if opcode == 0x9:
+            self._pong(payload)
         elif opcode == 0x8:
             code = str(int.from_bytes(payload[:2], "big")) if len(payload) >= 2 else "none"
             self._tally.closes[code] = self._tally.closes.get(code, 0) + 1
@@ -344,11 +298,6 @@ class _WatchClient(asyncio.Protocol):
             tally.first_at[run] = min(tally.first_at.get(run, now), now)
             tally.finished_count[run] = tally.finished_count.get(run, 0) + 1
             self._progress.finished()
-
-    def close(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(b"\x88\x82\0\0\0\0\x03\xe8")  # close 1000, zero mask
-            self.transport.close()
 
 
 class _Progress:

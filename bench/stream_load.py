@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,6 +56,7 @@ from bench.fanout import (  # noqa: E402
     serving,
     settle_rss,
 )
+from bench.frame_client import FrameClient  # noqa: E402
 from bench.worker_pool import WorkerPool, run_clients  # noqa: E402
 
 TOKEN = "alice00001-AliceDemoSessionSecret"
@@ -193,69 +194,19 @@ class ClientLog:
             raise RuntimeError(f"{self.waitings} waiting statuses counted live, {waitings} decoded")
 
 
-class _StreamClient(asyncio.Protocol):
-    """A stream client cheap enough for hundreds per process: handshake, unmasked frames, pongs."""
+class _StreamClient(FrameClient):
+    """A stream client cheap enough for hundreds per process: each message kept with its receipt time."""
 
     def __init__(self, request: bytes, log: ClientLog, live: asyncio.Event) -> None:
-        self._request = request
+        super().__init__(request)
         self._log = log
         self._live = live
-        self._buffer = bytearray()
-        self._upgraded = False
         self._message = bytearray()  # a text message split over continuation frames
-        self.transport: asyncio.Transport | None = None
-        self.closed = asyncio.get_running_loop().create_future()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, though they behave as one.
-        self.transport = cast(asyncio.Transport, transport)
-        self.transport.write(self._request)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.closed.done():
-            self.closed.set_result(None)
-
-    def data_received(self, data: bytes) -> None:
-        # Frames are read where they lie in `data` (one copy, the payload kept); only a frame
-        # split over two reads is kept in the buffer. Every frame of one read came at once.
-        if self._buffer or not self._upgraded:
-            buffer = self._buffer
-            buffer += data
-            if not self._upgraded:
-                end = buffer.find(b"\r\n\r\n")
-                if end < 0:
-                    return
-                if not buffer.startswith(b"HTTP/1.1 101"):
-                    raise RuntimeError(bytes(buffer[:300]).decode(errors="replace"))
-                del buffer[: end + 4]
-                self._upgraded = True
-            data = bytes(buffer)
-            buffer.clear()
-        now = time.monotonic()
-        size, at = len(data), 0
-        while size - at >= 2:
-            head = data[at]
-            length, start = data[at + 1] & 0x7F, at + 2
-            if length == 126:
-                if size - at < 4:
-                    break
-                length, start = int.from_bytes(data[at + 2 : at + 4], "big"), at + 4
-            elif length == 127:
-                if size - at < 10:
-                    break
-                length, start = int.from_bytes(data[at + 2 : at + 10], "big"), at + 10
-            end = start + length
-            if end > size:
-                break
-            self._frame(bool(head & 0x80), head & 0x0F, data[start:end], now)
-            at = end
-        if at < size:
-            self._buffer += data[at:]
-
-    def _frame(self, fin: bool, opcode: int, payload: bytes, now: float) -> None:
-        if opcode == 0x9:  # ping: pong with a zero mask
-            assert self.transport is not None
-            self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+    def _frame(self, head: int, data: bytes, start: int, end: int, now: float) -> None:
+        fin, opcode, payload = bool(head & 0x80), head & 0x0F, data[start:end]
+        if opcode == 0x9:
+            self._pong(payload)
             return
         if opcode == 0x8:
             self._log.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
@@ -277,11 +228,6 @@ class _StreamClient(asyncio.Protocol):
         log.raw.append((now, text))
         log.waitings += text.count(_WAITING)
         self._live.set()
-
-    def close(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(b"\x88\x82\0\0\0\0\x03\xe8")  # close 1000, zero mask
-            self.transport.close()
 
 
 def _stream_request(port: int, chat: str) -> bytes:
