@@ -11,6 +11,8 @@ limits, the banner once it listens, and a stop that ends in seconds with exit co
   `header_timeout` seconds after its first byte (or after the connection opened) is answered
   408 and closed; past `max_connections` open connections a request is answered 503. Each
   with Coder's error body, from `coder_errors`.
+- The requests read in one pass of the event loop start least recently served connection first
+  (`mockserver.server.admission`), not in the order the kernel reported their sockets.
 - SIGTERM or SIGINT: `Stopping` is set first, so that a stalled upload, a fault's latency and
   the watchers' WebSockets let go (mockserver.edge.limits), then uvicorn's graceful shutdown
   runs, bounded by `shutdown_timeout` in all. Unlike uvicorn's own runner, the signal is not
@@ -37,6 +39,7 @@ import sys
 import threading
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import fields
+from functools import partial
 from http import HTTPStatus
 from types import FrameType
 from typing import Any
@@ -49,6 +52,7 @@ from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 from mockserver.edge.limits import Limits
+from mockserver.server.admission import FairAdmission
 from mockserver.server.direct_websocket import DirectWriteWebSocket
 from mockserver.server.log_masking import masked_log_config
 from mockserver.server.memory_return import HeapTrimmer, malloc_trim
@@ -182,8 +186,9 @@ def _refusing(error: LimitExceeded) -> ASGIApp:
     return refuse
 
 
-def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
-    """uvicorn's httptools protocol, holding request heads and open connections to `limits`."""
+def limited_http_protocol(limits: Limits, admission: FairAdmission) -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol, holding request heads and open connections to `limits`, its
+    requests started by `admission` (least recently served connection first)."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     head_limit = limits.max_header_bytes + _REQUEST_LINE_SLACK
@@ -216,6 +221,7 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             self._head_due: float | None = None
             self._head_timer: asyncio.TimerHandle | None = None
             self._refused = False
+            self._served: int | None = None  # the admission ticket of the last answer; None: none yet
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -281,6 +287,13 @@ def limited_http_protocol(limits: Limits) -> type[asyncio.Protocol]:
             super().on_message_complete()
             self._in_head = True  # what comes next on this connection is the next request's head
             self._head_bytes = 0
+
+        def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+            admission.admit(self.loop, self._served, partial(super()._start_asgi_task, cycle, app))
+
+        def on_response_complete(self) -> None:
+            self._served = admission.ticket()
+            super().on_response_complete()
 
         def _start_head_timer(self) -> None:
             if self._head_due is None:  # else the head under way keeps its deadline
@@ -457,7 +470,7 @@ def build_server(
         log_level=log_level,
         log_config=masked_log_config(secrets, log_level),
         access_log=access_log,
-        http=limited_http_protocol(limits),
+        http=limited_http_protocol(limits, FairAdmission()),
         timeout_graceful_shutdown=math.ceil(shutdown_timeout),
         # No permessage-deflate on watch-ws, as coderd (coder/websocket's Accept compresses nothing
         # by default): compression is per connection, so it would cost each frame once per watcher.
