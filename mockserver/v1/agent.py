@@ -197,7 +197,14 @@ class _Planner:
     def close_step(self, usage: Usage | None) -> None:
         """Write the step's assistant message and its usage; the next step opens."""
         parts = self.parts
-        content = "".join([part["text"] for part in parts if part["type"] == "text"])
+        texts: list[str] = []
+        others = 0  # parts that are not text (reasoning, tool invocations)
+        for part in parts:  # one pass for both (each comprehension is a call of its own)
+            if part["type"] == "text":
+                texts.append(part["text"])
+            else:
+                others += 1
+        content = "".join(texts)
         message = {
             "id": f"msg-{self.hex[:20]}-{self.step}",
             "content": content,
@@ -213,7 +220,7 @@ class _Planner:
             if usage is not None
             else (
                 len(self.text.split()) + 6,
-                len(content.split()) + 8 * sum([part["type"] != "text" for part in parts]),
+                len(content.split()) + 8 * others,
             )
         )
         self.event("usage", figures, {"step": self.step})
