@@ -41,7 +41,7 @@ from mockserver.core.scenarios import (
 from mockserver.core.scheduler import Scheduler, play_in_order
 from mockserver.core.store import ChatStore
 
-__all__ = ["Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
+__all__ = ["Partial", "Rows", "ScenarioAgent", "plan_run", "user_message_envelope"]
 
 # `type_id` of live partials, after the AI SDK data-stream codes (not verified against coderd).
 TEXT_PART_TYPE = "0"
@@ -62,15 +62,15 @@ def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
     }
 
 
-# Row and Partial are named tuples: a run plans several per posted message, on the request path.
+# Rows and Partial are named tuples: a run plans several per posted message, on the request path.
 
 
-class Row(NamedTuple):
-    """A transcript row the agent will write, `delay` seconds after the previous action."""
+class Rows(NamedTuple):
+    """Transcript rows (role, content) the agent will write, `delay` seconds after the previous
+    action: the first row then, each next one at once after it (one store write for them all)."""
 
     delay: float
-    role: Role
-    content: dict[str, Any]
+    rows: list[tuple[Role, dict[str, Any]]]
 
 
 class Partial(NamedTuple):
@@ -81,13 +81,13 @@ class Partial(NamedTuple):
     part: Any
 
 
-Action = Row | Partial
+Action = Rows | Partial
 
 
 # The roles of the rows a run writes (looked up once, not on each row).
 _SYSTEM, _ASSISTANT = Role.SYSTEM, Role.ASSISTANT
 
-# Rows and partials are made as tuple.__new__(Row, fields): what the named tuple's generated
+# Rows and partials are made as tuple.__new__(Rows, fields): what the named tuple's generated
 # __new__ does, without its Python frame (~0.2 µs an action).
 _new = tuple.__new__
 
@@ -110,6 +110,7 @@ class _Planner:
         "text",
         "totals",
         "wait",
+        "writing",
     )
 
     def __init__(self, run_id: UUID, text: str) -> None:
@@ -119,6 +120,7 @@ class _Planner:
         self.hex = hex_ = run_id.hex
         self.run = f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
         self.actions: list[Action] = []
+        self.writing: list[tuple[Role, dict[str, Any]]] | None = None  # the last action's rows, if Rows
         self.wait = 0.0  # seconds owed before the next action
         self.step = 0  # the open model step
         self.parts: list[dict[str, Any]] = []
@@ -127,7 +129,13 @@ class _Planner:
         self.awaits_client = False  # the open step called a tool the client runs
 
     def row(self, role: Role, content: dict[str, Any]) -> None:
-        self.actions.append(_new(Row, (self.wait, role, content)))
+        """A row, joined to the rows of the last action when it is due at once after them."""
+        writing = self.writing
+        if writing is not None and self.wait <= 0:
+            writing.append((role, content))
+        else:
+            self.writing = writing = [(role, content)]
+            self.actions.append(_new(Rows, (self.wait, writing)))
         self.wait = 0.0
 
     def event(
@@ -142,8 +150,7 @@ class _Planner:
         }
         if extra:
             content.update(extra)
-        self.actions.append(_new(Row, (self.wait, _SYSTEM, content)))
-        self.wait = 0.0
+        self.row(_SYSTEM, content)
 
     def chunks(self, chunks: Sequence[str], every: float, type_id: str) -> str:
         """Each chunk (`{text}` filled) as a live partial, `every` seconds apart; returns them joined."""
@@ -153,6 +160,8 @@ class _Planner:
         for chunk in filled:
             actions.append(_new(Partial, (self.wait + every, type_id, chunk)))
             self.wait = 0.0
+        if filled:
+            self.writing = None  # the next row follows a partial
         return "".join(filled)
 
     def tool_call(self, call: ToolCall) -> None:
@@ -211,10 +220,7 @@ class _Planner:
             "role": "assistant",
             "parts": [{"type": "step-start"}, *parts],
         }
-        self.actions.append(
-            _new(Row, (self.wait, _ASSISTANT, {"type": "message", "run_id": self.run, "message": message}))
-        )
-        self.wait = 0.0
+        self.row(_ASSISTANT, {"type": "message", "run_id": self.run, "message": message})
         figures = (
             (usage.prompt_tokens, usage.completion_tokens)
             if usage is not None
@@ -322,8 +328,8 @@ class ScenarioAgent:
         def act(index: int) -> bool:
             action = actions[index]
             try:
-                if isinstance(action, Row):
-                    store.append_message(chat_id, action.role, action.content)
+                if isinstance(action, Rows):
+                    store.append_messages(chat_id, action.rows)
                 else:
                     store.publish_partial(chat_id, run_id, action.type_id, action.part)
             except ChatNotFound:
