@@ -41,7 +41,7 @@ from mockserver.core.scenarios import (
 from mockserver.core.scheduler import Scheduler, play_in_order
 from mockserver.core.store import ChatStore
 
-__all__ = ["Partial", "Rows", "ScenarioAgent", "plan_run", "user_message_envelope"]
+__all__ = ["Burst", "Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
 
 # `type_id` of live partials, after the AI SDK data-stream codes (not verified against coderd).
 TEXT_PART_TYPE = "0"
@@ -62,32 +62,40 @@ def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
     }
 
 
-# Rows and Partial are named tuples: a run plans several per posted message, on the request path.
+# Rows, partials and bursts are named tuples: a run plans several per posted message, on the
+# request path.
 
 
-class Rows(NamedTuple):
-    """Transcript rows (role, content) the agent will write, `delay` seconds after the previous
-    action: the first row then, each next one at once after it (one store write for them all)."""
+class Row(NamedTuple):
+    """A transcript row the agent will write."""
 
-    delay: float
-    rows: list[tuple[Role, dict[str, Any]]]
+    role: Role
+    content: dict[str, Any]
 
 
 class Partial(NamedTuple):
-    """A live chunk sent to watchers only, `delay` seconds after the previous action."""
+    """A live chunk sent to watchers only."""
 
-    delay: float
     type_id: str
     part: Any
 
 
-Action = Rows | Partial
+Action = Row | Partial
+
+
+class Burst(NamedTuple):
+    """The actions due at one instant, `delay` seconds after the previous burst, in their order;
+    `rows`: its rows alone (what is left of it when no one watches, see ScenarioAgent._play)."""
+
+    delay: float
+    actions: list[Action]
+    rows: list[Row]
 
 
 # The roles of the rows a run writes (looked up once, not on each row).
 _SYSTEM, _ASSISTANT = Role.SYSTEM, Role.ASSISTANT
 
-# Rows and partials are made as tuple.__new__(Rows, fields): what the named tuple's generated
+# Rows and partials are made as tuple.__new__(Row, fields): what the named tuple's generated
 # __new__ does, without its Python frame (~0.2 µs an action).
 _new = tuple.__new__
 
@@ -100,8 +108,9 @@ class _Planner:
     """
 
     __slots__ = (
-        "actions",
         "awaits_client",
+        "burst",
+        "bursts",
         "calls",
         "hex",
         "parts",
@@ -110,7 +119,6 @@ class _Planner:
         "text",
         "totals",
         "wait",
-        "writing",
     )
 
     def __init__(self, run_id: UUID, text: str) -> None:
@@ -119,8 +127,8 @@ class _Planner:
         # message ids take their heads, and the rows spell the run as str(run_id) would.
         self.hex = hex_ = run_id.hex
         self.run = f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
-        self.actions: list[Action] = []
-        self.writing: list[tuple[Role, dict[str, Any]]] | None = None  # the last action's rows, if Rows
+        self.bursts: list[Burst] = []
+        self.burst: Burst | None = None  # the last burst, which an action due at once joins
         self.wait = 0.0  # seconds owed before the next action
         self.step = 0  # the open model step
         self.parts: list[dict[str, Any]] = []
@@ -128,15 +136,20 @@ class _Planner:
         self.totals: tuple[int | None, int | None] = (None, None)
         self.awaits_client = False  # the open step called a tool the client runs
 
+    def due(self) -> Burst:
+        """The burst the next action joins: the last one, or a new one after the time owed."""
+        burst = self.burst
+        if burst is None or self.wait > 0:
+            self.burst = burst = Burst(self.wait, [], [])
+            self.bursts.append(burst)
+            self.wait = 0.0
+        return burst
+
     def row(self, role: Role, content: dict[str, Any]) -> None:
-        """A row, joined to the rows of the last action when it is due at once after them."""
-        writing = self.writing
-        if writing is not None and self.wait <= 0:
-            writing.append((role, content))
-        else:
-            self.writing = writing = [(role, content)]
-            self.actions.append(_new(Rows, (self.wait, writing)))
-        self.wait = 0.0
+        row = _new(Row, (role, content))
+        burst = self.due()
+        burst.actions.append(row)
+        burst.rows.append(row)
 
     def event(
         self, event: str, usage: tuple[int | None, int | None], extra: dict[str, Any] | None = None
@@ -156,12 +169,9 @@ class _Planner:
         """Each chunk (`{text}` filled) as a live partial, `every` seconds apart; returns them joined."""
         text = self.text
         filled = [chunk.replace(TEXT_PLACEHOLDER, text) for chunk in chunks]
-        actions = self.actions
         for chunk in filled:
-            actions.append(_new(Partial, (self.wait + every, type_id, chunk)))
-            self.wait = 0.0
-        if filled:
-            self.writing = None  # the next row follows a partial
+            self.wait += every
+            self.due().actions.append(_new(Partial, (type_id, chunk)))
         return "".join(filled)
 
     def tool_call(self, call: ToolCall) -> None:
@@ -253,8 +263,8 @@ def _add(total: int | None, figure: int | None) -> int | None:
     return figure if total is None else total + figure
 
 
-def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
-    """The timed actions of one run of `scenario` for the posted `text`, in order."""
+def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Burst, ...]:
+    """The timed actions of one run of `scenario` for the posted `text`, in order, by instant."""
     planner = _Planner(run_id, text)
     planner.event("run_started", (None, None))
     open_step = False
@@ -287,7 +297,7 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
                     extra["retryable"] = retryable
                 planner.event("error", planner.totals, extra)
                 planner.finished(FinishReason.ERROR)
-                return tuple(planner.actions)
+                return tuple(planner.bursts)
             case Finish(reason=reason):
                 break
     else:
@@ -297,7 +307,7 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
     if planner.awaits_client:
         reason = FinishReason.TOOL_CALLS  # the seed's client cannot answer: the run stops here
     planner.finished(reason)
-    return tuple(planner.actions)
+    return tuple(planner.bursts)
 
 
 class ScenarioAgent:
@@ -320,20 +330,30 @@ class ScenarioAgent:
         scenario = self._library.select(text, chat.metadata)
         self._play(chat.id, run_id, plan_run(scenario, run_id, text))
 
-    def _play(self, chat_id: UUID, run_id: UUID, actions: Sequence[Action]) -> None:
-        """Write the run's actions on the scheduler's time; the run ends if the chat goes."""
+    def _play(self, chat_id: UUID, run_id: UUID, bursts: Sequence[Burst]) -> None:
+        """Write the run's bursts on the scheduler's time; the run ends if the chat goes.
+
+        A burst's actions are written in one turn of the loop, so what a partial adds to the
+        chat's live preview, a row after it in the same burst closes before anyone else runs:
+        when no listener follows the chat, a burst that ends with a row is its rows alone, in
+        one store write. Otherwise each action in turn, each heard by the listeners.
+        """
 
         store = self._store
 
         def act(index: int) -> bool:
-            action = actions[index]
+            burst = bursts[index]
             try:
-                if isinstance(action, Rows):
-                    store.append_messages(chat_id, action.rows)
-                else:
-                    store.publish_partial(chat_id, run_id, action.type_id, action.part)
+                if type(burst.actions[-1]) is Row and not store.listener_count(chat_id):
+                    store.append_messages(chat_id, burst.rows)
+                    return True
+                for action in burst.actions:
+                    if isinstance(action, Row):
+                        store.append_message(chat_id, action.role, action.content)
+                    else:
+                        store.publish_partial(chat_id, run_id, action.type_id, action.part)
             except ChatNotFound:
                 return False  # the chat is gone (a reset): the run ends with it
             return True
 
-        play_in_order(self._scheduler, [action[0] for action in actions], act)
+        play_in_order(self._scheduler, [burst.delay for burst in bursts], act)
