@@ -64,11 +64,13 @@ def chat_answer(chat: Chat, spelt: Mapping[UUID, str] | None = None) -> bytes:
     owner = known.get(chat.owner_id) or str(chat.owner_id)
     workspace = "null" if chat.workspace_id is None else f'"{chat.workspace_id}"'
     title = f'"title":{encode_json_text(chat.title)},' if chat.title else ""
+    # Most chats' metadata is `{}`, whose text needs no encoder (~1 µs a call before any value).
+    metadata = "{}" if type(chat.metadata) is dict and not chat.metadata else encode_json_text(chat.metadata)
     return (
         f'{{"id":"{chat.id}","created_at":"{created}","updated_at":"{updated}",'
         f'"organization_id":"{organization}","owner_id":"{owner}","workspace_id":{workspace},{title}'
         f'"provider":{encode_json_text(chat.provider)},"model":{encode_json_text(chat.model)},'
-        f'"metadata":{encode_json_text(chat.metadata)}}}\n'
+        f'"metadata":{metadata}}}\n'
     ).encode()
 
 
