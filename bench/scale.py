@@ -42,7 +42,7 @@ from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.store import ChatStore
 from mockserver.server.collector import SERVE_THRESHOLDS
-from mockserver.v1.agent import Row, ScenarioAgent, plan_run, user_message_envelope
+from mockserver.v1.agent import ScenarioAgent, plan_run, user_message_envelope
 
 TOKEN = DEMO_TOKENS["alice"].encode()
 Call = Callable[[], Awaitable[int]]
@@ -81,9 +81,8 @@ def fill(store: ChatStore, directory: Directory, chats: int, messages: int) -> N
         run_id = uuid.uuid4()
         text = "please summarise the build log"
         store.append_message(chat_id, Role.USER, user_message_envelope(str(run_id), text))
-        for action in plan_run(echo, run_id, text):
-            if isinstance(action, Row):
-                store.append_message(chat_id, action.role, action.content)
+        for burst in plan_run(echo, run_id, text):
+            store.append_messages(chat_id, burst.rows)
         rows += 5
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from mockserver import DEMO_TOKENS, ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
 from mockserver.core.models import Chat, Role
 from mockserver.core.store import ChatStore
-from mockserver.v1.agent import ScenarioAgent, plan_run
+from mockserver.v1.agent import Burst, ScenarioAgent, plan_run
 
 __all__ = ["UNBREAKABLE_DOCUMENT_RULES", "VARIANTS", "Variant", "correct_mock"]
 
@@ -230,7 +230,8 @@ class _StallingAgent(ScenarioAgent):
     # Breaks run_finishes_once_last: the run starts and never writes an answer or run_finished.
     def start_run(self, chat: Chat, run_id: uuid.UUID, text: str) -> None:
         scenario = self.library.select(text, chat.metadata)
-        self._play(chat.id, run_id, plan_run(scenario, run_id, text)[:1])
+        started = plan_run(scenario, run_id, text)[0].rows[0]  # run_started, and nothing after it
+        self._play(chat.id, run_id, [Burst(0.0, [started], [started])])
 
 
 class _WrongRunIdAgent(ScenarioAgent):

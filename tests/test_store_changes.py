@@ -90,3 +90,26 @@ def test_the_stream_position_keeps_the_open_preview_until_the_next_row() -> None
     assert not after.truncated
     store.delete_messages_from(chat.id, 2)
     assert store.stream_position(chat.id).truncated
+
+
+def test_rows_written_at_once_are_stored_and_counted_as_one_by_one() -> None:
+    unwatched, watched = _store(), _store()
+    heard: list[ChatEvent] = []
+    rows = [(Role.SYSTEM, {"n": 1}), (Role.ASSISTANT, {"n": 2}), (Role.SYSTEM, {"n": 3})]
+    for store in (unwatched, watched):
+        chat = store.create_chat(ALICE, workspace_id=None, title="t", provider="p", model="m", metadata={})
+        if store is watched:
+            store.subscribe(chat.id, heard.append)
+        store.publish_partial(chat.id, UUID(int=9), "text", {"text": "a"})
+        # When
+        store.append_messages(chat.id, rows)
+        # Then
+        messages = store.messages_of(chat.id)
+        assert [(m.id, m.role, m.content) for m in messages[1:]] == [
+            (2 + i, role, content) for i, (role, content) in enumerate(rows)
+        ]
+        assert len({m.created_at for m in messages}) == 4  # each row read the clock
+        assert store.message_count == 4
+        position = store.stream_position(chat.id)
+        assert (position.history_version, position.preview) == (4, ())
+    assert [type(e) for e in heard] == [LivePart, ChatMessage, ChatMessage, ChatMessage]

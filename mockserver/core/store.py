@@ -86,9 +86,9 @@ class _LiveHistory:
         self.preview: list[LivePart] | None = None  # made by the first part: most chats are idle
         self.retry: Any = None
 
-    def history_changed(self) -> None:
-        # A new row (or a truncation) closes the open preview: its parts are now a row or void.
-        self.history_version += 1
+    def history_changed(self, changes: int = 1) -> None:
+        # New rows (or a truncation) close the open preview: its parts are now a row or void.
+        self.history_version += changes
         self.generation_attempt = 0
         self.preview = None
         self.retry = None
@@ -239,6 +239,27 @@ class ChatStore:
         if self._limits.max_messages is not None:
             self._keep_messages_within_limit(chat_id)
         return message
+
+    def append_messages(self, chat_id: UUID, rows: Sequence[tuple[Role, Any]]) -> None:
+        """`append_message` of each (role, content) in turn: rows written at the same moment.
+
+        With no listener on the chat and no cap on rows, nothing looks in between two of them:
+        they are written in one pass, the chat looked up once. Otherwise row by row.
+        """
+        transcript = self._transcripts.get(chat_id)
+        if transcript is None:
+            raise ChatNotFound(str(chat_id))
+        if chat_id in self._listeners or self._limits.max_messages is not None:
+            for role, content in rows:
+                self.append_message(chat_id, role, content)
+            return
+        clock, message_id = self._clock, self._last_message_id
+        for role, content in rows:
+            message_id += 1
+            transcript.append(ChatMessage(chat_id, message_id, clock(), role, content))
+        self._last_message_id = message_id
+        self._message_count += len(rows)
+        self._live[chat_id].history_changed(len(rows))
 
     # --- limits ---------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from mockserver.core.scenarios import (
 from mockserver.core.scheduler import Scheduler, play_in_order
 from mockserver.core.store import ChatStore
 
-__all__ = ["Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
+__all__ = ["Burst", "Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
 
 # `type_id` of live partials, after the AI SDK data-stream codes (not verified against coderd).
 TEXT_PART_TYPE = "0"
@@ -62,26 +62,34 @@ def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
     }
 
 
-# Row and Partial are named tuples: a run plans several per posted message, on the request path.
+# Rows, partials and bursts are named tuples: a run plans several per posted message, on the
+# request path.
 
 
 class Row(NamedTuple):
-    """A transcript row the agent will write, `delay` seconds after the previous action."""
+    """A transcript row the agent will write."""
 
-    delay: float
     role: Role
     content: dict[str, Any]
 
 
 class Partial(NamedTuple):
-    """A live chunk sent to watchers only, `delay` seconds after the previous action."""
+    """A live chunk sent to watchers only."""
 
-    delay: float
     type_id: str
     part: Any
 
 
 Action = Row | Partial
+
+
+class Burst(NamedTuple):
+    """The actions due at one instant, `delay` seconds after the previous burst, in their order;
+    `rows`: its rows alone (what is left of it when no one watches, see ScenarioAgent._play)."""
+
+    delay: float
+    actions: list[Action]
+    rows: list[Row]
 
 
 # The roles of the rows a run writes (looked up once, not on each row).
@@ -100,8 +108,9 @@ class _Planner:
     """
 
     __slots__ = (
-        "actions",
         "awaits_client",
+        "burst",
+        "bursts",
         "calls",
         "hex",
         "parts",
@@ -118,7 +127,8 @@ class _Planner:
         # message ids take their heads, and the rows spell the run as str(run_id) would.
         self.hex = hex_ = run_id.hex
         self.run = f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
-        self.actions: list[Action] = []
+        self.bursts: list[Burst] = []
+        self.burst: Burst | None = None  # the last burst, which an action due at once joins
         self.wait = 0.0  # seconds owed before the next action
         self.step = 0  # the open model step
         self.parts: list[dict[str, Any]] = []
@@ -126,9 +136,20 @@ class _Planner:
         self.totals: tuple[int | None, int | None] = (None, None)
         self.awaits_client = False  # the open step called a tool the client runs
 
+    def due(self) -> Burst:
+        """The burst the next action joins: the last one, or a new one after the time owed."""
+        burst = self.burst
+        if burst is None or self.wait > 0:
+            self.burst = burst = Burst(self.wait, [], [])
+            self.bursts.append(burst)
+            self.wait = 0.0
+        return burst
+
     def row(self, role: Role, content: dict[str, Any]) -> None:
-        self.actions.append(_new(Row, (self.wait, role, content)))
-        self.wait = 0.0
+        row = _new(Row, (role, content))
+        burst = self.due()
+        burst.actions.append(row)
+        burst.rows.append(row)
 
     def event(
         self, event: str, usage: tuple[int | None, int | None], extra: dict[str, Any] | None = None
@@ -142,17 +163,15 @@ class _Planner:
         }
         if extra:
             content.update(extra)
-        self.actions.append(_new(Row, (self.wait, _SYSTEM, content)))
-        self.wait = 0.0
+        self.row(_SYSTEM, content)
 
     def chunks(self, chunks: Sequence[str], every: float, type_id: str) -> str:
         """Each chunk (`{text}` filled) as a live partial, `every` seconds apart; returns them joined."""
         text = self.text
         filled = [chunk.replace(TEXT_PLACEHOLDER, text) for chunk in chunks]
-        actions = self.actions
         for chunk in filled:
-            actions.append(_new(Partial, (self.wait + every, type_id, chunk)))
-            self.wait = 0.0
+            self.wait += every
+            self.due().actions.append(_new(Partial, (type_id, chunk)))
         return "".join(filled)
 
     def tool_call(self, call: ToolCall) -> None:
@@ -197,23 +216,27 @@ class _Planner:
     def close_step(self, usage: Usage | None) -> None:
         """Write the step's assistant message and its usage; the next step opens."""
         parts = self.parts
-        content = "".join([part["text"] for part in parts if part["type"] == "text"])
+        texts: list[str] = []
+        others = 0  # parts that are not text (reasoning, tool invocations)
+        for part in parts:  # one pass for both (each comprehension is a call of its own)
+            if part["type"] == "text":
+                texts.append(part["text"])
+            else:
+                others += 1
+        content = "".join(texts)
         message = {
             "id": f"msg-{self.hex[:20]}-{self.step}",
             "content": content,
             "role": "assistant",
             "parts": [{"type": "step-start"}, *parts],
         }
-        self.actions.append(
-            _new(Row, (self.wait, _ASSISTANT, {"type": "message", "run_id": self.run, "message": message}))
-        )
-        self.wait = 0.0
+        self.row(_ASSISTANT, {"type": "message", "run_id": self.run, "message": message})
         figures = (
             (usage.prompt_tokens, usage.completion_tokens)
             if usage is not None
             else (
                 len(self.text.split()) + 6,
-                len(content.split()) + 8 * sum([part["type"] != "text" for part in parts]),
+                len(content.split()) + 8 * others,
             )
         )
         self.event("usage", figures, {"step": self.step})
@@ -240,8 +263,8 @@ def _add(total: int | None, figure: int | None) -> int | None:
     return figure if total is None else total + figure
 
 
-def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
-    """The timed actions of one run of `scenario` for the posted `text`, in order."""
+def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Burst, ...]:
+    """The timed actions of one run of `scenario` for the posted `text`, in order, by instant."""
     planner = _Planner(run_id, text)
     planner.event("run_started", (None, None))
     open_step = False
@@ -274,7 +297,7 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
                     extra["retryable"] = retryable
                 planner.event("error", planner.totals, extra)
                 planner.finished(FinishReason.ERROR)
-                return tuple(planner.actions)
+                return tuple(planner.bursts)
             case Finish(reason=reason):
                 break
     else:
@@ -284,7 +307,7 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Action, ...]:
     if planner.awaits_client:
         reason = FinishReason.TOOL_CALLS  # the seed's client cannot answer: the run stops here
     planner.finished(reason)
-    return tuple(planner.actions)
+    return tuple(planner.bursts)
 
 
 class ScenarioAgent:
@@ -307,20 +330,30 @@ class ScenarioAgent:
         scenario = self._library.select(text, chat.metadata)
         self._play(chat.id, run_id, plan_run(scenario, run_id, text))
 
-    def _play(self, chat_id: UUID, run_id: UUID, actions: Sequence[Action]) -> None:
-        """Write the run's actions on the scheduler's time; the run ends if the chat goes."""
+    def _play(self, chat_id: UUID, run_id: UUID, bursts: Sequence[Burst]) -> None:
+        """Write the run's bursts on the scheduler's time; the run ends if the chat goes.
+
+        A burst's actions are written in one turn of the loop, so what a partial adds to the
+        chat's live preview, a row after it in the same burst closes before anyone else runs:
+        when no listener follows the chat, a burst that ends with a row is its rows alone, in
+        one store write. Otherwise each action in turn, each heard by the listeners.
+        """
 
         store = self._store
 
         def act(index: int) -> bool:
-            action = actions[index]
+            burst = bursts[index]
             try:
-                if isinstance(action, Row):
-                    store.append_message(chat_id, action.role, action.content)
-                else:
-                    store.publish_partial(chat_id, run_id, action.type_id, action.part)
+                if type(burst.actions[-1]) is Row and not store.listener_count(chat_id):
+                    store.append_messages(chat_id, burst.rows)
+                    return True
+                for action in burst.actions:
+                    if isinstance(action, Row):
+                        store.append_message(chat_id, action.role, action.content)
+                    else:
+                        store.publish_partial(chat_id, run_id, action.type_id, action.part)
             except ChatNotFound:
                 return False  # the chat is gone (a reset): the run ends with it
             return True
 
-        play_in_order(self._scheduler, [action[0] for action in actions], act)
+        play_in_order(self._scheduler, [burst.delay for burst in bursts], act)

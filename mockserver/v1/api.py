@@ -10,13 +10,13 @@ from starlette.responses import Response
 from mockserver.core.clock import IdFactory
 from mockserver.core.directory import Directory
 from mockserver.core.errors import ContentTooLong
-from mockserver.core.golang import encode_json, encode_json_array, parse_uuid
+from mockserver.core.golang import encode_json_array, parse_uuid
 from mockserver.core.models import Chat, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.edge.coder_errors import CONTENT_TYPE
 from mockserver.edge.sliced_body import PIECE_BYTES, sliced_json
 from mockserver.v1.agent import user_message_envelope
-from mockserver.v1.wire import chat_json, message_json
+from mockserver.v1.wire import chat_answer, message_json, posted_message_answer
 
 __all__ = ["Agent", "ChatsApi"]
 
@@ -42,10 +42,6 @@ class _JSONAnswer(Response):
         self.body = body
         self.background = None
         self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _CONTENT_TYPE_HEADER]
-
-
-def _json(status: int, body: Any) -> Response:
-    return _JSONAnswer(status, encode_json(body))
 
 
 class ChatsApi:
@@ -86,13 +82,13 @@ class ChatsApi:
             model=request_body["model"],
             metadata=request_body.get("metadata", {}),
         )
-        return _json(201, chat_json(chat, self._spelt))
+        return _JSONAnswer(201, chat_answer(chat, self._spelt))
 
     # `chat` is the caller's Chat named by {chat}, loaded by chat_param before the body is read.
 
     async def get_chat(self, chat: Chat) -> Response:
         """GET /chats/{chat}."""
-        return _json(200, chat_json(chat, self._spelt))
+        return _JSONAnswer(200, chat_answer(chat, self._spelt))
 
     async def list_chat_messages(self, chat: Chat) -> Response:
         """GET /chats/{chat}/messages: a long transcript goes out in pieces, encoded as they are sent."""
@@ -105,11 +101,9 @@ class ChatsApi:
         self._check_content(text)
         run_id = self._new_id()
         run = str(run_id)
-        envelope = user_message_envelope(run, text)
-        message = self._store.append_message(chat.id, Role.USER, envelope)
+        message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run, text))
         self._agent.start_run(chat, run_id, text)
-        # The store keeps its own packed copy: the envelope in hand is what it holds.
-        return _json(201, {"run_id": run, "message": message_json(message, envelope)})
+        return _JSONAnswer(201, posted_message_answer(run, message, text))
 
     def _check_content(self, text: str) -> None:
         """A message over serve's --max-message-bytes (UTF-8, as Go's len counts) is refused."""
