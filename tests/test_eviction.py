@@ -54,6 +54,20 @@ def test_past_max_chats_the_oldest_chat_is_evicted_and_named_as_evicted_to_its_o
     assert store.get_chat(BOB_USER, second.id) == second and store.get_chat(ALICE_USER, third.id) == third
 
 
+def test_an_owners_chats_are_listed_in_creation_order_without_the_evicted_or_the_cleared() -> None:
+    store, _ = _store(max_chats=3)
+    first, bobs, second = _chat(store), _chat(store, BOB_USER), _chat(store)
+    renamed = store.update_chat(first.id, title="renamed")
+    assert store.chats_of(ALICE_USER) == (renamed, second)  # the stored chat as it is now
+    assert store.chats_of(BOB_USER) == (bobs,)
+    third = _chat(store)  # evicts `first`
+    assert store.chats_of(ALICE_USER) == (second, third)
+    _chat(store, ALICE_USER)  # evicts Bob's only chat
+    assert store.chats_of(BOB_USER) == ()
+    store.clear()
+    assert store.chats_of(ALICE_USER) == () and store.chats_of(BOB_USER) == ()
+
+
 def test_past_max_messages_the_oldest_other_chats_go_whole_and_the_written_one_stays() -> None:
     store, evictions = _store(max_messages=5)
     old, middle, busy = _chat(store), _chat(store), _chat(store)

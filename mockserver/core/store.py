@@ -105,6 +105,9 @@ class ChatStore:
         self._new_id = new_id
         self._limits = limits or StoreLimits()
         self._chats: dict[UUID, Chat] = {}  # in creation order: the first is the oldest
+        # The same chats by owner, each in creation order, so that a list reads the owner's chats,
+        # not everyone's. Keyed by the ids' ints: a UUID's hash is Python code, an int's is not.
+        self._owned: dict[int, dict[int, Chat]] = {}
         self._transcripts: dict[UUID, list[ChatMessage]] = {}
         self._message_count = 0  # rows over all transcripts
         self._last_message_id = 0  # the global sequence; imports move it past their ids
@@ -120,6 +123,7 @@ class ChatStore:
         """Forget every chat and its transcript; message ids restart at 1. Returns the chat count."""
         count = len(self._chats)
         self._chats.clear()
+        self._owned.clear()
         self._transcripts.clear()
         self._evicted.clear()
         self._message_count = 0
@@ -168,7 +172,7 @@ class ChatStore:
             labels=dict(labels or {}),
             status=ChatStatus.WAITING if status is None else status,  # a Chat's default status
         )
-        self._chats[chat.id] = chat
+        self._put(chat)
         self._transcripts[chat.id] = []
         self._live[chat.id] = _LiveHistory()
         if self._limits.max_chats is not None:
@@ -198,7 +202,13 @@ class ChatStore:
 
     def chats_of(self, owner: User) -> tuple[Chat, ...]:
         """The owner's chats, in the order they were created."""
-        return tuple(chat for chat in self._chats.values() if chat.owner_id == owner.id)
+        owned = self._owned.get(owner.id.int)
+        return () if owned is None else tuple(owned.values())
+
+    def _put(self, chat: Chat) -> None:
+        """Store a new chat, or a chat's new version (its owner never changes)."""
+        self._chats[chat.id] = chat
+        self._owned.setdefault(chat.owner_id.int, {})[chat.id.int] = chat
 
     def update_chat(self, chat_id: UUID, **changes: Any) -> Chat:
         """Replace some fields of a chat (dataclass field names); `updated_at` becomes now."""
@@ -207,7 +217,7 @@ class ChatStore:
             raise ChatNotFound(str(chat_id))
         previous = chat
         chat = dataclasses.replace(chat, updated_at=self._clock(), **changes)
-        self._chats[chat_id] = chat
+        self._put(chat)
         changed = ChatChanged(chat=chat, previous=previous)
         self._notify(chat_id, changed)
         self._notify_owner(changed)
@@ -217,7 +227,7 @@ class ChatStore:
         """Move the chat's read cursor; neither `updated_at` nor any listener hears of it."""
         chat = self._chats.get(chat_id)
         if chat is not None and chat.last_read_message_id != message_id:
-            self._chats[chat_id] = dataclasses.replace(chat, last_read_message_id=message_id)
+            self._put(dataclasses.replace(chat, last_read_message_id=message_id))
 
     def list_messages(self, owner: User, chat_id: UUID) -> Sequence[ChatMessage]:
         """The owner's chat's transcript, by id ascending."""
@@ -282,6 +292,10 @@ class ChatStore:
 
     def _evict(self, chat_id: UUID, reason: str) -> None:
         chat = self._chats.pop(chat_id)
+        owned = self._owned[chat.owner_id.int]
+        del owned[chat_id.int]
+        if not owned:  # an owner whose last chat went holds nothing
+            del self._owned[chat.owner_id.int]
         rows = len(self._transcripts.pop(chat_id))
         self._queues.pop(chat_id, None)
         self._live.pop(chat_id, None)
@@ -558,7 +572,7 @@ class ChatStore:
             if item.id in taken_queued:
                 raise ValueError(f"queued message id {item.id} is already used")
             taken_queued.add(item.id)
-        self._chats[chat.id] = chat
+        self._put(chat)
         self._transcripts[chat.id] = rows
         if waiting:
             self._queues[chat.id] = waiting
