@@ -15,9 +15,11 @@ ITEMS = ("", "a", "bb", "ccc", "é" * 4, "dddddddd")
 
 @pytest.mark.parametrize("piece_chars", [1, 2, 3, 5, 8, 13, 1000])
 @pytest.mark.parametrize("count", range(len(ITEMS) + 1))
-def test_joined_pieces_are_the_joined_text_cut_only_where_a_piece_is_full(piece_chars: int, count: int) -> None:
+def test_joined_pieces_are_the_joined_text_cut_only_where_a_piece_is_full(
+    piece_chars: int, count: int
+) -> None:
     for items in itertools.permutations(ITEMS, count):
-        for head, tail in (("[", "]\n"), ('{"messages":[', "],\"has_more\":false}\n"), ("", "")):
+        for head, tail in (("[", "]\n"), ('{"messages":[', '],"has_more":false}\n'), ("", "")):
             pieces = list(joined_pieces(head, iter(items), tail, piece_chars=piece_chars))
             assert b"".join(pieces) == (head + ",".join(items) + tail).encode("utf-8")
             # A piece is cut once it holds about piece_chars characters (the first's count, one comma over).
@@ -28,7 +30,9 @@ def test_joined_pieces_draw_items_only_as_pieces_are_asked_for() -> None:
     drawn: list[str] = []
 
     def items() -> itertools.chain[str]:
-        return itertools.chain.from_iterable(drawn.append(text) or [text] for text in ("aaaa", "bbbb", "cccc"))
+        return itertools.chain.from_iterable(
+            drawn.append(text) or [text] for text in ("aaaa", "bbbb", "cccc")
+        )
 
     pieces = joined_pieces("[", items(), "]", piece_chars=4)
     assert next(pieces) == b"[aaaa"
