@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -136,3 +137,45 @@ def test_the_list_filters_by_each_term_over_the_callers_chats() -> None:
         "source:shared_with_me": [],  # nobody shares chats in the mock
         "pr_status:open": [],  # the mock's chats have no pull request
     }
+
+
+def test_a_search_is_drawn_chat_by_chat_and_reads_a_transcript_only_for_a_chat_drawn() -> None:
+    chats: list[Any] = [SimpleNamespace(title=title, archived=False) for title in ("one", "two", "three")]
+    read: list[str] = []
+
+    def has_unread(chat: Any) -> bool:
+        read.append(chat.title)
+        return True
+
+    shown = parse_chat_search("has_unread:true").select(chats, has_unread=has_unread, texts=lambda c: ())
+    assert next(shown) is chats[0] and read == ["one"]  # a page of one reads one transcript
+    assert list(shown) == chats[1:] and read == ["one", "two", "three"]
+
+
+def test_a_filtered_page_is_the_page_of_the_filtered_list() -> None:
+    with current_mock() as m:
+        for number in range(7):
+            m.create(f"{'even' if number % 2 == 0 else 'odd'} {number}", labels={"n": str(number % 3)})
+        m.finish()
+        everything = m.client.get("/api/v2/chats", headers=ALICE).json()
+        assert m.patch(everything[4]["id"], pin_order=1).status_code == 204
+        everything = m.client.get("/api/v2/chats", headers=ALICE).json()
+        for filters, keep in (
+            ({"q": "title:even"}, lambda c: "even" in c["title"]),
+            ({"q": "has_unread:true title:odd"}, lambda c: "odd" in c["title"]),
+            ({"label": "n:1"}, lambda c: c["labels"] == {"n": "1"}),
+            ({}, lambda c: True),
+        ):
+            expected = [c["id"] for c in everything if keep(c)]
+            for offset in (0, 1, 5):
+                for limit in (0, 1, 2, 25):
+                    params = {**filters, "offset": str(offset), "limit": str(limit)}
+                    page = [
+                        c["id"] for c in m.client.get("/api/v2/chats", params=params, headers=ALICE).json()
+                    ]
+                    assert page == expected[offset:][: limit or None], params
+            for after in (*expected[:2], everything[-1]["id"]):
+                params = {**filters, "after_id": after, "limit": "2"}
+                page = [c["id"] for c in m.client.get("/api/v2/chats", params=params, headers=ALICE).json()]
+                rest = expected[expected.index(after) + 1 :] if after in expected else []
+                assert page == rest[:2], params

@@ -10,6 +10,7 @@ decides on the chat as it is then (WIRE.md section 4.1).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -114,21 +115,21 @@ class CurrentChatsApi:
         params.check()
         search = parse_chat_search(params.first("q"))
         labels = _label_filter(params.all("label"))
-        chats = search.select(self._store.chats_of(user), has_unread=self._has_unread, texts=self._texts)
-        if labels:
-            chats = [c for c in chats if all(c.labels.get(key) == value for key, value in labels.items())]
         # Pinned first by pin_order, then updated_at, created_at and id, each newest first: one
-        # sort on one key (pin_order is never negative).
-        chats.sort(
+        # sort on one key (pin_order is never negative). Sorted first, then drawn through the
+        # filters only until the page is full: a `has_unread:` or `search:` reads the transcripts
+        # of the chats it has to, not of every chat.
+        ordered = sorted(
+            self._store.chats_of(user),
             key=lambda c: (c.pin_order != 0, -c.pin_order, c.updated_at, c.created_at, c.id.int),
             reverse=True,
         )
+        shown = search.select(ordered, has_unread=self._has_unread, texts=self._texts)
+        if labels:
+            shown = (c for c in shown if all(c.labels.get(key) == value for key, value in labels.items()))
         if after_id is not None:
-            index = next((i for i, chat in enumerate(chats) if chat.id == after_id), None)
-            chats = [] if index is None else chats[index + 1 :]
-        chats = chats[offset:]
-        if limit:
-            chats = chats[:limit]
+            shown = _after(shown, after_id)
+        chats = list(itertools.islice(shown, offset, offset + limit if limit else None))
         # In pieces, each chat encoded (or found encoded) as it is sent: a long list holds up no one.
         return sliced_json(joined_pieces("[", map(self._chat_text, chats), "]\n"))
 
@@ -486,6 +487,14 @@ def _title_of(parts: list[dict[str, Any]]) -> str:
     """The title of a new chat: its first text, cut to the title's 200 runes."""
     text = next((p["text"] for p in parts if p["type"] == "text"), "")
     return text[:_MAX_TITLE_RUNES]
+
+
+def _after(chats: Iterator[Chat], chat_id: UUID) -> Iterator[Chat]:
+    """The chats after the one of `chat_id`; none when it is not among them."""
+    for chat in chats:
+        if chat.id == chat_id:
+            return chats
+    return iter(())
 
 
 def _label_filter(raw: Sequence[str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ with them as `validations`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -53,13 +53,14 @@ class ChatSearch:
         *,
         has_unread: Callable[[Chat], bool],
         texts: Callable[[Chat], Iterable[str]],
-    ) -> list[Chat]:
-        """The caller's own chats that match, in their order (see `matches`)."""
+    ) -> Iterator[Chat]:
+        """The caller's own chats that match, in their order (see `matches`), each found as it is
+        asked for: a list whose page is full asks no further, and reads no other transcript."""
         if not self.owned or self.needs_a_pull_request():
-            return []
+            return iter(())
         if self.has_unread is None and not self.title and not self.search:
-            return [chat for chat in chats if chat.archived == self.archived]
-        return [chat for chat in chats if self.matches(chat, has_unread=has_unread, texts=texts)]
+            return (chat for chat in chats if chat.archived == self.archived)
+        return (chat for chat in chats if self.matches(chat, has_unread=has_unread, texts=texts))
 
     def matches(
         self,
