@@ -7,11 +7,14 @@ recently encoded `size` entries (messages: and at most `message_chars` character
 the object it was encoded from, so an entry is used only for that same object (and, for a chat,
 the same model and unread flag). Entries are found by plain ints (a message's id, which the
 store's one sequence makes unique, and a chat id's `int`): a UUID's hash is Python code, and a
-page of fifty messages would call it fifty times.
+page of fifty messages would call it fifty times. The caches are OrderedDicts: a new entry
+evicts the oldest, and a plain dict finds its first live entry by walking past every slot
+deleted before it (~1.4 µs against ~0.2, once a cache is full: on every create and send).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -44,8 +47,9 @@ class EncodedRows:
         self._size = size
         self._message_chars = message_chars  # most characters of message texts kept
         self._kept_chars = 0
-        self._messages: dict[int, tuple[ChatMessage, str]] = {}  # by message id
-        self._chats: dict[int, tuple[Chat, ChatModelConfig, bool, str]] = {}  # by chat id's int
+        self._messages: OrderedDict[int, tuple[ChatMessage, str]] = OrderedDict()  # by message id
+        # By a chat id's int: the chat, its model and unread flag, and their text.
+        self._chats: OrderedDict[int, tuple[Chat, ChatModelConfig, bool, str]] = OrderedDict()
 
     def message(self, message: ChatMessage) -> str:
         """`message_json(message)`, encoded."""
@@ -60,8 +64,8 @@ class EncodedRows:
         while self._messages and (
             len(self._messages) >= self._size or self._kept_chars + len(text) > self._message_chars
         ):
-            oldest = next(iter(self._messages))  # the text encoded longest ago
-            self._kept_chars -= len(self._messages.pop(oldest)[1])
+            _, (_, oldest) = self._messages.popitem(last=False)  # the text encoded longest ago
+            self._kept_chars -= len(oldest)
         if len(text) <= self._message_chars:
             self._messages[key] = (message, text)
             self._kept_chars += len(text)
@@ -78,8 +82,8 @@ class EncodedRows:
         return text
 
 
-def _keep(cache: dict[_Key, _Entry], key: _Key, entry: _Entry, size: int) -> None:
+def _keep(cache: OrderedDict[_Key, _Entry], key: _Key, entry: _Entry, size: int) -> None:
     cache.pop(key, None)
     if len(cache) >= size:
-        del cache[next(iter(cache))]  # the entry encoded longest ago
+        cache.popitem(last=False)  # the entry encoded longest ago
     cache[key] = entry
