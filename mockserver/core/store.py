@@ -208,9 +208,13 @@ class ChatStore:
         previous = chat
         chat = dataclasses.replace(chat, updated_at=self._clock(), **changes)
         self._chats[chat_id] = chat
-        changed = ChatChanged(chat=chat, previous=previous)
-        self._notify(chat_id, changed)
-        self._notify_owner(changed)
+        # Most changes have no one following the chat or its owner: no event to build for no one.
+        watched = chat_id in self._listeners
+        if watched or chat.owner_id in self._owner_listeners:
+            changed = ChatChanged(chat=chat, previous=previous)
+            if watched:
+                self._notify(chat_id, changed)
+            self._notify_owner(changed)
         return chat
 
     def mark_read(self, chat_id: UUID, message_id: int) -> None:

@@ -406,7 +406,12 @@ class TurnRunner:
         return tuple(turn.open_parts)
 
     def stamp(self, parts: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
-        """The parts with `created_at` set to now where Coder records it."""
+        """The parts with `created_at` set to now where Coder records it.
+
+        The clock is read only for a part that records it: most steps stream text alone.
+        """
+        if not any(part["type"] in _STAMPED for part in parts):
+            return tuple(parts)
         now = format_time(self._clock())
         return tuple({**part, "created_at": now} if part["type"] in _STAMPED else part for part in parts)
 
