@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mockserver.core.golang import encode_json_text
 from mockserver.core.models import Chat, ChatMessage
 from mockserver.current.catalog import ChatModelConfig
-from mockserver.current.wire import chat_json, message_json
+from mockserver.current.wire import chat_json, message_head_json, part_json
 
-__all__ = ["EncodedRows", "json_array"]
+__all__ = ["EncodedRows", "encode_message", "json_array"]
 
 _Key = TypeVar("_Key")
 _Entry = TypeVar("_Entry")
@@ -40,6 +40,40 @@ def json_array(texts: Iterable[str]) -> str:
     return "[" + ",".join(texts) + "]"
 
 
+def encode_message(message: ChatMessage) -> str:
+    """`encode_json_text(message_json(message))`, each part of a type and a text alone (most parts)
+    written around the text of its other fields, constants (Go's values for unused fields).
+    """
+    content: dict[str, Any] = message.content
+    head = encode_json_text(message_head_json(message, content))
+    pieces = [head[:-1]]  # without its closing brace: the parts and the usage follow
+    if content["parts"]:
+        pieces += (',"content":[', ",".join(map(_encode_part, content["parts"])), "]")
+    if content.get("usage"):
+        pieces += (',"usage":', encode_json_text(content["usage"]))
+    pieces.append("}")
+    return "".join(pieces)
+
+
+# The keys of a part that holds a type and a text and nothing else.
+_TYPE_AND_TEXT = frozenset({"type", "text"})
+# What follows the text in such a part's JSON: every other field Go always sends, unused.
+_AFTER_TEXT = encode_json_text(part_json({"type": "", "text": ""})).removeprefix('{"type":"","text":""')
+
+
+def _encode_part(part: dict[str, Any]) -> str:
+    """`encode_json_text(part_json(part))`."""
+    if part.keys() == _TYPE_AND_TEXT:
+        return (
+            '{"type":'
+            + encode_json_text(part["type"])
+            + ',"text":'
+            + encode_json_text(part["text"])
+            + _AFTER_TEXT
+        )
+    return encode_json_text(part_json(part))
+
+
 class EncodedRows:
     """The JSON text of chats and messages, as `encode_json` writes it (no newline)."""
 
@@ -52,12 +86,12 @@ class EncodedRows:
         self._chats: OrderedDict[int, tuple[Chat, ChatModelConfig, bool, str]] = OrderedDict()
 
     def message(self, message: ChatMessage) -> str:
-        """`message_json(message)`, encoded."""
+        """`message_json(message)`, encoded (`encode_message`)."""
         key = message.id
         entry = self._messages.get(key)
         if entry is not None and entry[0] is message:
             return entry[1]
-        text = encode_json_text(message_json(message))
+        text = encode_message(message)
         if entry is not None:  # a replaced message: its old text goes
             del self._messages[key]
             self._kept_chars -= len(entry[1])
