@@ -18,10 +18,10 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from mockserver.core.golang import encode_json_text
+from mockserver.core.golang import encode_json_text, format_time
 from mockserver.core.models import Chat, ChatMessage
 from mockserver.current.catalog import ChatModelConfig
-from mockserver.current.wire import chat_json, message_head_json, part_json
+from mockserver.current.wire import chat_json, part_json
 
 __all__ = ["EncodedRows", "encode_message", "json_array"]
 
@@ -41,12 +41,18 @@ def json_array(texts: Iterable[str]) -> str:
 
 
 def encode_message(message: ChatMessage) -> str:
-    """`encode_json_text(message_json(message))`, each part of a type and a text alone (most parts)
-    written around the text of its other fields, constants (Go's values for unused fields).
+    """`encode_json_text(message_json(message))`, written field by field in message_json's order.
+
+    Its own values need no encoder (an int, a UUID, a time, a role); each part of a type and a
+    text alone (most parts) is its type, its text and the constant text of its other fields.
     """
     content: dict[str, Any] = message.content
-    head = encode_json_text(message_head_json(message, content))
-    pieces = [head[:-1]]  # without its closing brace: the parts and the usage follow
+    pieces = ['{"id":', str(message.id), ',"chat_id":"', str(message.chat_id), '"']
+    if content.get("created_by"):
+        pieces += (',"created_by":', encode_json_text(content["created_by"]))
+    if content.get("model_config_id"):
+        pieces += (',"model_config_id":', encode_json_text(content["model_config_id"]))
+    pieces += (',"created_at":"', format_time(message.created_at), '","role":"', message.role.value, '"')
     if content["parts"]:
         pieces += (',"content":[', ",".join(map(_encode_part, content["parts"])), "]")
     if content.get("usage"):

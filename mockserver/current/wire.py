@@ -12,7 +12,6 @@ __all__ = [
     "chat_json",
     "has_assistant_message",
     "last_assistant_id",
-    "message_head_json",
     "message_json",
     "message_text",
     "model_json",
@@ -87,16 +86,6 @@ def part_json(part: dict[str, Any]) -> dict[str, Any]:
 def message_json(message: ChatMessage) -> dict[str, Any]:
     """A codersdk.ChatMessage."""
     content: dict[str, Any] = message.content
-    out = message_head_json(message, content)
-    if content["parts"]:
-        out["content"] = [part_json(part) for part in content["parts"]]
-    if content.get("usage"):
-        out["usage"] = content["usage"]
-    return out
-
-
-def message_head_json(message: ChatMessage, content: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a codersdk.ChatMessage before its `content` (the parts) and `usage`."""
     out: dict[str, Any] = {"id": message.id, "chat_id": str(message.chat_id)}
     if content.get("created_by"):
         out["created_by"] = content["created_by"]
@@ -104,6 +93,10 @@ def message_head_json(message: ChatMessage, content: dict[str, Any]) -> dict[str
         out["model_config_id"] = content["model_config_id"]
     out["created_at"] = format_time(message.created_at)
     out["role"] = message.role.value
+    if content["parts"]:
+        out["content"] = [part_json(part) for part in content["parts"]]
+    if content.get("usage"):
+        out["usage"] = content["usage"]
     return out
 
 
