@@ -9,10 +9,12 @@ from uuid import UUID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.golang import encode_json_text
-from mockserver.core.models import ChatMessage, Role
-from mockserver.current.encoded import encode_message
-from mockserver.current.wire import message_json
+from mockserver.core.models import Chat, ChatMessage, ChatStatus, Role
+from mockserver.current.catalog import ModelCatalog
+from mockserver.current.encoded import encode_chat, encode_message
+from mockserver.current.wire import chat_json, message_json
 
 CHAT = UUID("6c1f9a3e-2b4d-4e8f-9a0b-1c2d3e4f5a6b")
 NOW = datetime(2026, 11, 27, 10, 21, 19, 10535, tzinfo=UTC)
@@ -59,3 +61,41 @@ def test_a_message_encoded_in_pieces_is_its_wire_shape_encoded_at_once(
     message = ChatMessage(CHAT, message_id, NOW, role, content)
 
     assert encode_message(message) == encode_json_text(message_json(message))
+
+
+_chat = st.builds(
+    Chat,
+    id=st.uuids(),
+    created_at=st.just(NOW),
+    updated_at=st.datetimes(timezones=st.just(UTC)),
+    organization_id=st.uuids(),
+    owner_id=st.uuids(),
+    workspace_id=st.none() | st.uuids(),
+    title=_text,
+    provider=st.just("openai"),
+    model=st.just("gpt-4o"),
+    metadata=st.fixed_dictionaries(
+        {},
+        optional={
+            "mode": st.sampled_from(["", "root"]) | _value,
+            "plan_mode": st.sampled_from(["", "plan"]),
+            "client_type": st.sampled_from(["ui", "api"]) | _value,
+            "dynamic_tools": st.lists(_text, max_size=2),
+        },
+    ),
+    status=st.sampled_from(list(ChatStatus)),
+    archived=st.booleans(),
+    pin_order=st.integers(0, 2**31),
+    labels=st.dictionaries(_text, _text, max_size=3),
+    last_error=st.none() | st.dictionaries(st.sampled_from(["message", "kind", "status_code"]), _value),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(chat=_chat, has_unread=st.booleans())
+def test_a_chat_encoded_in_pieces_is_its_wire_shape_encoded_at_once(chat: Chat, has_unread: bool) -> None:
+    model = ModelCatalog(DEFAULT_ORGANIZATION_ID).default
+
+    assert encode_chat(chat, model, has_unread=has_unread) == encode_json_text(
+        chat_json(chat, model, has_unread=has_unread)
+    )

@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 from mockserver.core.golang import encode_json_text, format_time
 from mockserver.core.models import Chat, ChatMessage
 from mockserver.current.catalog import ChatModelConfig
-from mockserver.current.wire import chat_json, part_json
+from mockserver.current.wire import part_json
 
-__all__ = ["EncodedRows", "encode_message", "json_array"]
+__all__ = ["EncodedRows", "encode_chat", "encode_message", "json_array"]
 
 _Key = TypeVar("_Key")
 _Entry = TypeVar("_Entry")
@@ -59,6 +59,62 @@ def encode_message(message: ChatMessage) -> str:
         pieces += (',"usage":', encode_json_text(content["usage"]))
     pieces.append("}")
     return "".join(pieces)
+
+
+def encode_chat(chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> str:
+    """`encode_json_text(chat_json(chat, model, has_unread=...))`, written field by field in its order.
+
+    Ids and times need no encoder; the title, the labels and the chat's attributes go through it.
+    """
+    attributes: dict[str, Any] = chat.metadata
+    pieces = [
+        '{"id":"',
+        str(chat.id),
+        '","organization_id":"',
+        str(chat.organization_id),
+        '","owner_id":"',
+        str(chat.owner_id),
+        '"',
+    ]
+    if chat.workspace_id is not None:
+        pieces += (',"workspace_id":"', str(chat.workspace_id), '"')
+    pieces += (',"last_model_config_id":"', str(model.id), '","title":', encode_json_text(chat.title))
+    pieces += (',"status":', encode_json_text(chat.status.value))
+    if attributes.get("mode"):
+        pieces += (',"mode":', encode_json_text(attributes["mode"]))
+    if attributes.get("plan_mode"):
+        pieces += (',"plan_mode":', encode_json_text(attributes["plan_mode"]))
+    if chat.last_error is not None:
+        pieces += (',"last_error":', encode_json_text(chat.last_error))
+    pieces += (
+        ',"last_turn_summary":null,"summary":null,"created_at":"',
+        format_time(chat.created_at),
+        '","updated_at":"',
+        format_time(chat.updated_at),
+        '","archived":',
+        _encode_scalar(chat.archived),
+        ',"shared":false,"pin_order":',
+        _encode_scalar(chat.pin_order),
+        ',"mcp_server_ids":[],"labels":',
+        encode_json_text(dict(chat.labels)) if chat.labels else "{}",
+        ',"has_unread":',
+        _encode_scalar(has_unread),
+        ',"client_type":',
+        encode_json_text(attributes.get("client_type", "api")),
+        ',"children":[]}',
+    )
+    return "".join(pieces)
+
+
+def _encode_scalar(value: Any) -> str:
+    """A bool's or an int's JSON text without building an encoder; anything else through it."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    return encode_json_text(value)
 
 
 # The keys of a part that holds a type and a text and nothing else.
@@ -112,12 +168,12 @@ class EncodedRows:
         return text
 
     def chat(self, chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> str:
-        """`chat_json(chat, model, has_unread=...)`, encoded."""
+        """`chat_json(chat, model, has_unread=...)`, encoded (`encode_chat`)."""
         key = chat.id.int
         entry = self._chats.get(key)
         if entry is not None and entry[0] is chat and entry[1] is model and entry[2] is has_unread:
             return entry[3]
-        text = encode_json_text(chat_json(chat, model, has_unread=has_unread))
+        text = encode_chat(chat, model, has_unread=has_unread)
         _keep(self._chats, key, (chat, model, has_unread, text), self._size)
         return text
 
