@@ -334,7 +334,8 @@ class TurnRunner:
         self._library = library
         self._clock = clock
         self._new_id = new_id
-        self._turns: dict[UUID, _Turn] = {}
+        # By the chat id's int: a UUID's hash is Python code, and each action of a turn asks.
+        self._turns: dict[int, _Turn] = {}
 
     def start(
         self,
@@ -361,17 +362,17 @@ class TurnRunner:
             client_tools=frozenset(declared),
         )
         turn = _Turn(run_id, model_config_id, chat.provider, actions, ended, paused)
-        self._turns[chat.id] = turn
+        self._turns[chat.id.int] = turn
         self._play(chat.id, turn, 0)
 
     def pending(self, chat_id: UUID) -> tuple[dict[str, Any], ...]:
         """The tool-call parts the chat's turn waits for the client to answer (none: it does not wait)."""
-        turn = self._turns.get(chat_id)
+        turn = self._turns.get(chat_id.int)
         return turn.pending if turn is not None else ()
 
     def resume(self, chat_id: UUID) -> None:
         """Go on with the paused turn from the step after its pause (its calls answered)."""
-        turn = self._turns.get(chat_id)
+        turn = self._turns.get(chat_id.int)
         if turn is None or not turn.pending:
             return
         turn.pending = ()
@@ -395,18 +396,23 @@ class TurnRunner:
 
     def running(self, chat_id: UUID) -> bool:
         """Whether the chat has a turn in progress."""
-        return chat_id in self._turns
+        return chat_id.int in self._turns
 
     def stop(self, chat_id: UUID) -> tuple[dict[str, Any], ...]:
         """End the chat's turn where it is; returns the parts it streamed of its open step."""
-        turn = self._turns.pop(chat_id, None)
+        turn = self._turns.pop(chat_id.int, None)
         if turn is None:
             return ()
         self._store.clear_retry(chat_id)
         return tuple(turn.open_parts)
 
     def stamp(self, parts: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
-        """The parts with `created_at` set to now where Coder records it."""
+        """The parts with `created_at` set to now where Coder records it.
+
+        The clock is read only for a part that records it: most steps stream text alone.
+        """
+        if not any(part["type"] in _STAMPED for part in parts):
+            return tuple(parts)
         now = format_time(self._clock())
         return tuple({**part, "created_at": now} if part["type"] in _STAMPED else part for part in parts)
 
@@ -415,12 +421,12 @@ class TurnRunner:
         actions = turn.actions[start:]
 
         def act(index: int) -> bool:
-            if self._turns.get(chat_id) is not turn:
+            if self._turns.get(chat_id.int) is not turn:
                 return False  # interrupted, replaced by an edit, or the chat is gone
             try:
                 return self._act(chat_id, turn, actions[index], start + index)
             except ChatNotFound:
-                self._turns.pop(chat_id, None)
+                self._turns.pop(chat_id.int, None)
                 return False  # the chat is gone (a reset): the turn ends with it
 
         play_in_order(self._scheduler, [action.delay for action in actions], act)
@@ -454,7 +460,7 @@ class TurnRunner:
                 turn.paused(chat_id, calls)
                 return False
             case End(error=error):
-                self._turns.pop(chat_id, None)
+                self._turns.pop(chat_id.int, None)
                 self._store.clear_retry(chat_id)  # chatd clears the retry state as the turn ends
                 turn.ended(chat_id, error)
                 return False
