@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from starlette.types import Receive, Scope, Send
 
-from mockserver.core.stopping import Stopping
-from mockserver.edge.limits import Limits
 from mockserver.server.admission import FairAdmission
-from mockserver.server.serving import bind, build_server
+from tests.server_thread import served_in_a_thread
 
 
 def test_a_pass_starts_its_requests_in_the_order_their_connections_were_served() -> None:
@@ -63,18 +60,8 @@ def _server_recording_starts(started: list[str]) -> Iterator[tuple[str, int]]:
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    stopping = Stopping()
-    sockets = bind("127.0.0.1", 0)
-    ready = threading.Event()
-    server = build_server(app, limits=Limits(), stopping=stopping, on_started=ready.set)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
-    thread.start()
-    assert ready.wait(30), "the server did not start"
-    try:
-        yield sockets[0].getsockname()
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with served_in_a_thread(app) as address:
+        yield address
 
 
 def _ask(connection: socket.socket, path: str) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 from uuid import UUID
 
@@ -19,15 +18,13 @@ from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatMessage, LivePart, Role
 from mockserver.core.scheduler import ImmediateScheduler
-from mockserver.core.stopping import Stopping
 from mockserver.core.store import ChatStore
 from mockserver.current.stream_wire import BATCH_SIZE, pack_batch
 from mockserver.edge.fanout import LARGE_FRAME, Fanout
-from mockserver.edge.limits import Limits
 from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.push_socket import DIRECT_WRITE, PushOptions, direct_write, one_item_a_frame, text_frame
-from mockserver.server.serving import bind, build_server
 from mockserver.v1.watch import WatchMiddleware
+from tests.server_thread import served_in_a_thread
 
 TOKEN = DEMO_TOKENS["alice"]
 
@@ -262,23 +259,6 @@ def test_a_watcher_whose_socket_fills_is_closed_with_1008_past_its_queue_limit()
     assert store.listener_count(chat) == 0
 
 
-@contextmanager
-def _serving(app: Any) -> Iterator[tuple[str, int]]:
-    """serve's own server (its WebSocket protocol included) over `app`, in a thread."""
-    stopping = Stopping()
-    sockets = bind("127.0.0.1", 0)
-    started = threading.Event()
-    server = build_server(app, limits=Limits(), stopping=stopping, on_started=started.set)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
-    thread.start()
-    assert started.wait(30), "the server did not start"
-    try:
-        yield sockets[0].getsockname()
-    finally:
-        server.should_exit = True
-        thread.join(30)
-
-
 def test_serves_websocket_writes_whole_frames_only_between_the_accept_and_the_close() -> None:
     taken: list[bool] = []
 
@@ -295,7 +275,7 @@ def test_serves_websocket_writes_whole_frames_only_between_the_accept_and_the_cl
         await send({"type": "websocket.close", "code": 1000})
         taken.append(write(text_frame(b"too late")))
 
-    with _serving(app) as (host, port), connect(f"ws://{host}:{port}/") as ws:
+    with served_in_a_thread(app) as (host, port), connect(f"ws://{host}:{port}/") as ws:
         received = [ws.recv(timeout=10), ws.recv(timeout=10)]
     assert received == ["direct", "through ASGI"]
     assert taken == [False, True, False]
@@ -311,7 +291,7 @@ def test_a_thousand_frames_to_many_watchers_over_serves_server_arrive_whole_and_
         scheduler=ImmediateScheduler(),
     )
     headers = {"coder-session-token": TOKEN, "content-type": "application/json"}
-    with _serving(app) as (host, port):
+    with served_in_a_thread(app) as (host, port):
         api = http.client.HTTPConnection(host, port, timeout=30)
 
         def call(method: str, path: str, body: Any = None) -> Any:

@@ -29,9 +29,9 @@ from mockserver.server.serving import (
     MockServer,
     StopDeadline,
     bind,
-    build_server,
     limits_from_args,
 )
+from tests.server_thread import served_in_a_thread
 
 TOKEN = b"alice00001-AliceDemoSessionSecret"
 
@@ -47,17 +47,8 @@ def _served(limits: Limits) -> Iterator[tuple[str, int]]:
         scheduler=ImmediateScheduler(),
         stopping=stopping,
     )
-    sockets = bind("127.0.0.1", 0)
-    started = threading.Event()
-    server = build_server(app, limits=limits, stopping=stopping, on_started=started.set)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
-    thread.start()
-    assert started.wait(30), "the server did not start"
-    try:
-        yield sockets[0].getsockname()
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with served_in_a_thread(app, limits=limits, stopping=stopping) as address:
+        yield address
 
 
 def _exchange(address: tuple[str, int], *sent: bytes) -> bytes:
