@@ -203,6 +203,73 @@ class ChatStore:
             self.append_message(chat.id, Role.SYSTEM, system_prompt)
         return chat
 
+    def create_chat_with_message(
+        self,
+        owner: User,
+        content: Any,
+        *,
+        workspace_id: UUID | None,
+        title: str,
+        provider: str,
+        model: str,
+        metadata: Any,
+        labels: dict[str, str],
+        status: ChatStatus,
+        chat_id: UUID | None = None,
+    ) -> Chat:
+        """`create_chat` (no system prompt), `append_message` of the user's `content`, then
+        `update_chat` with no change (`updated_at` after the message), as today's CreateChat.
+
+        When no one can see the chat in between (no listener on it or on its owner, no cap
+        that evicts), it is built once, with both instants, instead of built and replaced:
+        the same clock reads and ids in the same order, the same chat and row in the end.
+        """
+        unseen = (
+            owner.id not in self._owner_listeners
+            and (chat_id is None or chat_id not in self._listeners)
+            and self._limits.max_chats is None
+            and self._limits.max_messages is None
+        )
+        if not unseen:
+            chat = self.create_chat(
+                owner,
+                workspace_id=workspace_id,
+                title=title,
+                provider=provider,
+                model=model,
+                metadata=metadata,
+                labels=labels,
+                system_prompt=None,
+                status=status,
+                chat_id=chat_id,
+            )
+            self.append_message(chat.id, Role.USER, content)
+            return self.update_chat(chat.id)
+        created_at = self._clock()
+        new_id = chat_id or self._new_id()
+        self._last_message_id += 1
+        message = ChatMessage(new_id, self._last_message_id, self._clock(), Role.USER, content)
+        chat = Chat(
+            id=new_id,
+            created_at=created_at,
+            updated_at=self._clock(),
+            organization_id=owner.organization_id,
+            owner_id=owner.id,
+            workspace_id=workspace_id,
+            title=title,
+            provider=provider,
+            model=model,
+            metadata=metadata,
+            labels=dict(labels),
+            status=status,
+        )
+        self._put(chat)
+        self._transcripts[new_id] = [message]
+        self._message_count += 1
+        live = self._live[new_id] = _LiveHistory()
+        live.history_changed()
+        return chat
+
     def get_chat(self, owner: User, chat_id: UUID) -> Chat:
         """The chat, if it exists and is the owner's; another user's chat is not found."""
         chat = self._chats.get(chat_id)

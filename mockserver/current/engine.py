@@ -145,20 +145,22 @@ class ChatEngine:
     ) -> Chat:
         """A new chat running its first turn on the user's message (`chat_id`: a fixed id)."""
         with self._lock:
-            chat = self._store.create_chat(
+            # The chat, its user message, then the chat touched as its turn starts: stored once
+            # when no one can see it in between (the store decides).
+            chat = self._store.create_chat_with_message(
                 owner,
+                _user_content(owner.id, parts, model),
                 workspace_id=workspace_id,
                 title=title,
                 provider=model.provider.type,
                 model=model.model,
                 metadata=attributes,
                 labels=labels,
-                system_prompt=None,
                 status=ChatStatus.RUNNING,  # coderd's CreateChat: N -> R0 in one step (watch `created`)
                 chat_id=chat_id,
             )
-            self._insert_user(chat.id, owner.id, parts, model)
-            return self._run(chat.id, parts, model)
+            self._start_turn(chat, parts, model)
+            return chat
 
     def send(
         self,
@@ -320,6 +322,10 @@ class ChatEngine:
         chat = self._store.update_chat(
             chat_id, status=ChatStatus.RUNNING, provider=model.provider.type, model=model.model, **changes
         )
+        self._start_turn(chat, parts, model)
+        return chat
+
+    def _start_turn(self, chat: Chat, parts: list[dict[str, Any]], model: ChatModelConfig) -> None:
         self._runner.start(
             chat,
             text_of(parts),
@@ -328,7 +334,6 @@ class ChatEngine:
             ended=self._turn_ended,
             paused=self._turn_paused,
         )
-        return chat
 
     def _run_queue_head(self, chat_id: UUID) -> ChatMessage:
         """Store the queue head as a user message and run it."""
