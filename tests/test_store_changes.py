@@ -113,3 +113,60 @@ def test_rows_written_at_once_are_stored_and_counted_as_one_by_one() -> None:
         position = store.stream_position(chat.id)
         assert (position.history_version, position.preview) == (4, ())
     assert [type(e) for e in heard] == [LivePart, ChatMessage, ChatMessage, ChatMessage]
+
+
+def _created_with_message(store: ChatStore) -> tuple[object, ...]:
+    chat = store.create_chat_with_message(
+        ALICE,
+        {"parts": []},
+        workspace_id=None,
+        title="t",
+        provider="p",
+        model="m",
+        metadata={},
+        labels={"k": "v"},
+        status=ChatStatus.RUNNING,
+    )
+    return (
+        chat,
+        store.chat(chat.id),
+        tuple(store.list_messages(ALICE, chat.id)),
+        store.stream_position(chat.id),
+    )
+
+
+def test_a_chat_created_with_its_message_is_the_chat_created_then_written_then_touched() -> None:
+    by_steps = _store()
+    chat = by_steps.create_chat(
+        ALICE,
+        workspace_id=None,
+        title="t",
+        provider="p",
+        model="m",
+        metadata={},
+        labels={"k": "v"},
+        system_prompt=None,
+        status=ChatStatus.RUNNING,
+    )
+    by_steps.append_message(chat.id, Role.USER, {"parts": []})
+    touched = by_steps.update_chat(chat.id)
+    expected = (
+        touched,
+        touched,
+        tuple(by_steps.list_messages(ALICE, chat.id)),
+        by_steps.stream_position(chat.id),
+    )
+    followed = _store()
+    heard: list[ChatChanged] = []
+    followed.subscribe_owner(ALICE.id, heard.append)
+    # When
+    unseen = _created_with_message(_store())
+    seen = _created_with_message(followed)
+    # Then: the same chat (both instants), row and stream position, built once or in steps
+    assert unseen == expected
+    assert seen == expected
+    assert touched.created_at < expected[2][0].created_at < touched.updated_at
+    assert [(c.previous is None, c.chat.updated_at) for c in heard] == [
+        (True, touched.created_at),
+        (False, touched.updated_at),
+    ]
