@@ -34,6 +34,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.core.errors import InvalidJSONBody, MissingFields
 from mockserver.core.golang import MAX_NESTING, GoJSONError, decode_json, json_kind, parse_uuid
 from mockserver.edge.auth import context_of
+from mockserver.edge.routed import operation_app
 
 __all__ = [
     "DECODE_INLINE_BYTES",
@@ -350,8 +351,10 @@ class _GoRequestValidationOperation(RequestValidationOperation):  # type: ignore
 
 class _GoRequestValidationAPI(RequestValidationAPI):  # type: ignore[misc]
     def make_operation(self, operation: AbstractOperation) -> RequestValidationOperation:
+        # Chained to the next layer's own step for the operation (edge/routed.py), so that a
+        # checked request goes straight to it rather than through that layer's lookup.
         return _GoRequestValidationOperation(
-            self.next_app,
+            operation_app(self.next_app, self.base_path, operation.operation_id),
             operation=operation,
             strict_validation=self.strict_validation,
             validator_map=self.validator_map,
