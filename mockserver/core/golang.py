@@ -186,6 +186,16 @@ _DECODER = json.JSONDecoder(
     parse_float=_finite_float,
     parse_int=_float64_int,
 )
+# The same decoder for a short text, whose objects the C scanner makes itself (the same dicts:
+# the last of a repeated key wins, in the place of the first): decoding it holds the GIL for
+# microseconds on any thread, and a call into Python per object would cost more than that.
+_SHORT_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant,
+    parse_float=_finite_float,
+    parse_int=_float64_int,
+)
+# The longest text decoded by _SHORT_DECODER (the edge decodes up to 64 KiB on the event loop).
+_SHORT_TEXT = 64 * 1024
 
 # The deepest nesting of arrays and objects the mock reads (Go's encoding/json: 10000). Python's
 # decoder recurses per level and stops near 1000, and a body is encoded back later: the limit a
@@ -211,7 +221,7 @@ def decode_json(raw: bytes, *, max_depth: int = MAX_NESTING) -> Any:
     if too_deep is not None:
         raise GoJSONError(_depth_message(text, start, too_deep))
     try:
-        value, _end = _DECODER.raw_decode(text, start)
+        value, _end = (_SHORT_DECODER if len(text) <= _SHORT_TEXT else _DECODER).raw_decode(text, start)
     except GoJSONError:
         raise
     except json.JSONDecodeError as error:

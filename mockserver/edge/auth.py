@@ -61,7 +61,14 @@ def _cookie(header: str) -> str | None:
 
 def context_of(scope: Scope) -> dict[str, Any]:
     """The Connexion context of a request: what lands in it reaches handlers as arguments."""
-    context: dict[str, Any] = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+    # Looked up before it is made: setdefault would build two dicts to throw away on every call,
+    # and each request looks its context up once a layer (auth, {chat}, the body, the handler).
+    extensions = scope.get("extensions")
+    if extensions is None:
+        extensions = scope["extensions"] = {}
+    context: dict[str, Any] | None = extensions.get("connexion_context")
+    if context is None:
+        context = extensions["connexion_context"] = {}
     return context
 
 

@@ -142,7 +142,7 @@ class _Wait:
             if self._task is not None:
                 self._task.cancel()
 
-    async def receive(self, receive: Receive) -> Message | None:
+    async def wait_for(self, receive: Receive) -> Message | None:
         """What `receive` gives, or None when the wait was cut (then `cut` says why)."""
         if self.cut is not None:
             return None
@@ -158,40 +158,60 @@ class _Wait:
         return message
 
 
-class _Body:
-    """A request's body as the handler reads it, held to the size limit and the deadline."""
+class _Body(_Wait):
+    """A request with a body, as the app sees it: the body held to the size limit and the
+    deadline as the handler reads it (a wait cut short by the sweep or the stop), and the
+    server's send, but an answer before the whole body is in (a 401, a 413) closes the
+    connection: the rest of the body is read and dropped (`discard`), never kept, once the
+    answer is out, so that a client still sending it gets to read that answer.
 
-    __slots__ = ("_expects_continue", "_length", "_limits", "_read", "_receive", "complete", "wait")
+    One object per request for the three (the wait, the receive, the send): a POST builds it
+    and nothing else.
+    """
+
+    __slots__ = (
+        "_early",
+        "_expects_continue",
+        "_length",
+        "_limits",
+        "_read",
+        "_receive",
+        "_send",
+        "complete",
+    )
 
     def __init__(
         self,
         receive: Receive,
+        send: Send,
         length: int | None,
         limits: Limits,
         *,
         expects_continue: bool,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
+        super().__init__(loop)
         self._receive = receive
+        self._send = send
         self._length = length  # the Content-Length; None for a chunked body
         self._limits = limits
         self._expects_continue = expects_continue  # Expect: 100-continue: nothing comes unasked
         self._read = 0
+        self._early = False  # the answer began before the body was in
         self.complete = False  # the last byte is in (or the client went away)
-        self.wait = _Wait(loop)
 
     def cut_short(self, why: Cut) -> None:
         if not self.complete:
-            self.wait.cut_short(why)
+            super().cut_short(why)
 
     async def receive(self) -> Message:
         if self.complete:  # only the disconnect is left to wait for: no deadline on that
             return await self._receive()
         if self._length is not None and self._length > self._limits.max_body_bytes:
             raise _too_large(self._limits, str(self._length))
-        message = await self.wait.receive(self._receive)
+        message = await self.wait_for(self._receive)
         if message is None:
-            if self.wait.cut is Cut.STOPPING:
+            if self.cut is Cut.STOPPING:
                 raise _stopping_refusal()
             raise RequestTimeout(
                 "body",
@@ -206,13 +226,30 @@ class _Body:
         self.complete = not message.get("more_body", False)
         return message
 
+    @property
+    def transport(self) -> Any:
+        """The server's transport, as the fault layer's ConnectionDropper looks for it."""
+        return getattr(getattr(self._send, "__self__", None), "transport", None)
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start" and not self.complete:
+            self._early = True
+            message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
+        elif self._early and message["type"] == "http.response.body" and not message.get("more_body", False):
+            # The whole answer goes out, but the server would close the connection as soon as
+            # the response is complete: drop what the client still sends first, then complete it.
+            await self._send({**message, "more_body": True})
+            await self.discard()
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await self._send(message)
+
     async def discard(self) -> None:
         """Read and drop what is left of the body, up to DISCARD_BYTES, within the deadline."""
         if self._expects_continue and self._read == 0:
             return  # the client waits for a 100 Continue it will not get: it sends nothing
         dropped = 0
         while not self.complete and dropped <= DISCARD_BYTES:
-            message = await self.wait.receive(self._receive)
+            message = await self.wait_for(self._receive)
             if message is None or message["type"] != "http.request":
                 return  # out of time, the server stops, or the client left
             dropped += len(message.get("body", b""))
@@ -253,7 +290,7 @@ class _Socket:
         await self._send(message)
 
     async def receive(self) -> Message:
-        message = await self.wait.receive(self._receive)
+        message = await self.wait.wait_for(self._receive)
         if message is None:
             return await self._going_away()
         if message["type"] == "websocket.disconnect":
@@ -266,36 +303,6 @@ class _Socket:
             await self._send({"type": "websocket.close", "code": GOING_AWAY, "reason": "server stopping"})
         self.closed = True
         return {"type": "websocket.disconnect", "code": GOING_AWAY}
-
-
-class _ClosingSend:
-    """The server's send, but an answer before the whole body is in (a 401, a 413) closes the
-    connection: the rest of the body is read and dropped (`_Body.discard`), never kept, once the
-    answer is out, so that a client still sending it gets to read that answer."""
-
-    __slots__ = ("_body", "_early", "_send")
-
-    def __init__(self, send: Send, body: _Body) -> None:
-        self._send = send
-        self._body = body
-        self._early = False  # the answer began before the body was in
-
-    @property
-    def transport(self) -> Any:
-        """The server's transport, as the fault layer's ConnectionDropper looks for it."""
-        return getattr(getattr(self._send, "__self__", None), "transport", None)
-
-    async def send(self, message: MutableMapping[str, Any]) -> None:
-        if message["type"] == "http.response.start" and not self._body.complete:
-            self._early = True
-            message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
-        elif self._early and message["type"] == "http.response.body" and not message.get("more_body", False):
-            # The whole answer goes out, but the server would close the connection as soon as
-            # the response is complete: drop what the client still sends first, then complete it.
-            await self._send({**message, "more_body": True})
-            await self._body.discard()
-            message = {"type": "http.response.body", "body": b"", "more_body": False}
-        await self._send(message)
 
 
 class LimitsMiddleware:
@@ -361,12 +368,12 @@ class LimitsMiddleware:
                     await self._app(scope, receive, send)
                     return
         loop = self._on_loop()
-        body = _Body(receive, length, self._limits, expects_continue=expects_continue, loop=loop)
+        body = _Body(receive, send, length, self._limits, expects_continue=expects_continue, loop=loop)
         self._bodies[body] = loop.time() + self._limits.body_timeout
         if self._sweeping is None:
             self._sweeping = loop.call_later(self._sweep_every, self._sweep)
         try:
-            await self._app(scope, body.receive, _ClosingSend(send, body).send)
+            await self._app(scope, body.receive, body.send)
         finally:
             del self._bodies[body]
 

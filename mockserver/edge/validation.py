@@ -34,6 +34,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.core.errors import InvalidJSONBody, MissingFields
 from mockserver.core.golang import MAX_NESTING, GoJSONError, decode_json, json_kind, parse_uuid
 from mockserver.edge.auth import context_of
+from mockserver.edge.routed import operation_app
 
 __all__ = [
     "DECODE_INLINE_BYTES",
@@ -91,36 +92,66 @@ class _Compiled:
         return entry[1]
 
 
+class _GoStruct:
+    """The Go struct a body schema describes, as the Go checks read it: read from the schema
+    once (per operation), not on every request."""
+
+    __slots__ = ("_go_type", "_required", "_strings", "_struct")
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._go_type: str = schema.get("x-go-type", "struct")
+        self._struct = self._go_type.rpartition(".")[2]
+        # The string fields, each with whether it is a uuid.UUID.
+        self._strings = tuple(
+            (name, field.get("format") == "uuid")
+            for name, field in schema.get("properties", {}).items()
+            if field.get("type") == "string"
+        )
+        # The required fields, each with Coder's message when it is missing.
+        self._required = tuple(
+            (name, schema.get("x-coder-required-message", f"{name} is required"))
+            for name in schema.get("required", ())
+        )
+
+    def fields(self, body: Any) -> dict[str, Any]:
+        """Decode into the struct: a type error is the decoder's error."""
+        if body is None:
+            return {}  # Go decodes `null` into a struct as nothing at all
+        if not isinstance(body, dict):
+            raise InvalidJSONBody(
+                f"json: cannot unmarshal {json_kind(body)} into Go value of type {self._go_type}"
+            )
+        for name, is_uuid in self._strings:
+            value = body.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise InvalidJSONBody(
+                    f"json: cannot unmarshal {json_kind(value)} into Go struct field {self._struct}.{name} "
+                    "of type " + ("uuid.UUID" if is_uuid else "string")
+                )
+            if is_uuid:
+                try:
+                    parse_uuid(value)
+                except ValueError as error:
+                    raise InvalidJSONBody(str(error)) from None
+        return body
+
+    def require(self, body: dict[str, Any]) -> None:
+        """Coder's own field check: a required field missing, null or empty."""
+        for name, message in self._required:
+            if body.get(name) in (None, ""):
+                raise MissingFields(message)
+
+
 def _go_check_fields(body: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
     """Decode into the Go struct the schema describes: a type error is the decoder's error."""
-    go_type = schema.get("x-go-type", "struct")
-    if body is None:
-        return {}  # Go decodes `null` into a struct as nothing at all
-    if not isinstance(body, dict):
-        raise InvalidJSONBody(f"json: cannot unmarshal {json_kind(body)} into Go value of type {go_type}")
-    struct = go_type.rpartition(".")[2]
-    for name, field in schema.get("properties", {}).items():
-        value = body.get(name)
-        if value is None or field.get("type") != "string":
-            continue
-        if not isinstance(value, str):
-            raise InvalidJSONBody(
-                f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{name} of type "
-                + ("uuid.UUID" if field.get("format") == "uuid" else "string")
-            )
-        if field.get("format") == "uuid":
-            try:
-                parse_uuid(value)
-            except ValueError as error:
-                raise InvalidJSONBody(str(error)) from None
-    return body
+    return _GoStruct(schema).fields(body)
 
 
 def _go_check_required(body: dict[str, Any], schema: Mapping[str, Any]) -> None:
     """Coder's own field check: a required field missing, null or empty."""
-    for name in schema.get("required", ()):
-        if body.get(name) in (None, ""):
-            raise MissingFields(schema.get("x-coder-required-message", f"{name} is required"))
+    _GoStruct(schema).require(body)
 
 
 # Keys that describe a schema without checking anything.
@@ -192,17 +223,22 @@ def validator_map(*, max_json_depth: int = MAX_NESTING) -> dict[str, Any]:
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
+            self._struct = _GoStruct(self._schema)
             self._document_check = None if go_checks_cover(self._schema) else request_validators(self._schema)
 
-        async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-            raw, decoded = await read_go_json(receive, max_depth=max_json_depth)
-            body = _go_check_fields(decoded, self._schema)
-            _go_check_required(body, self._schema)
+        def _checked(self, decoded: Any) -> dict[str, Any]:
+            body = self._struct.fields(decoded)
+            self._struct.require(body)
             if self._document_check is not None:
                 try:
                     self._document_check.validate(body)
                 except ValidationError as error:
                     raise InvalidJSONBody(error.message) from None
+            return body
+
+        async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+            # Decoded and checked in one step, on one thread (a worker's, for a long body).
+            raw, body = await read_go_json_into(receive, self._checked, max_depth=max_json_depth)
             context_of(scope)[REQUEST_BODY] = body
             return replay(raw, receive), scope
 
@@ -315,8 +351,10 @@ class _GoRequestValidationOperation(RequestValidationOperation):  # type: ignore
 
 class _GoRequestValidationAPI(RequestValidationAPI):  # type: ignore[misc]
     def make_operation(self, operation: AbstractOperation) -> RequestValidationOperation:
+        # Chained to the next layer's own step for the operation (edge/routed.py), so that a
+        # checked request goes straight to it rather than through that layer's lookup.
         return _GoRequestValidationOperation(
-            self.next_app,
+            operation_app(self.next_app, self.base_path, operation.operation_id),
             operation=operation,
             strict_validation=self.strict_validation,
             validator_map=self.validator_map,
@@ -352,23 +390,24 @@ async def read_go_json_into(
     else:
         raw = b"".join([chunk async for chunk in _body_chunks_after(message, receive)])
 
-    def decode() -> _T:
-        try:
-            value = decode_json(raw, max_depth=max_depth)
-        except GoJSONError as error:
-            raise InvalidJSONBody(str(error)) from None
-        try:
-            return convert(value)
-        except Exception as error:
-            refused = error
-        # A refusal's traceback holds the frames that hold the value: freed with it on the event
-        # loop, 125,000 parts would cost it ~0.2 s. Dropped here, on this thread, instead.
-        del value
-        raise refused.with_traceback(None)
-
     if len(raw) <= DECODE_INLINE_BYTES:
-        return raw, decode()
-    return raw, await asyncio.to_thread(decode)
+        return raw, _decode_into(raw, convert, max_depth)
+    return raw, await asyncio.to_thread(_decode_into, raw, convert, max_depth)
+
+
+def _decode_into(raw: bytes, convert: Callable[[Any], _T], max_depth: int) -> _T:
+    try:
+        value = decode_json(raw, max_depth=max_depth)
+    except GoJSONError as error:
+        raise InvalidJSONBody(str(error)) from None
+    try:
+        return convert(value)
+    except Exception as error:
+        refused = error
+    # A refusal's traceback holds the frames that hold the value: freed with it on the event
+    # loop, 125,000 parts would cost it ~0.2 s. Dropped here, on this thread, instead.
+    del value
+    raise refused.with_traceback(None)
 
 
 async def body_chunks(receive: Receive) -> AsyncIterator[bytes]:
