@@ -6,8 +6,9 @@ import bisect
 import dataclasses
 import operator
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -86,6 +87,37 @@ def _replaced(chat: Chat, **changes: Any) -> Chat:
     for name, value in changes.items():
         values[_CHAT_FIELD_PLACES[name]] = value
     return Chat(*values)
+
+
+def _new_chat(
+    owner: User,
+    chat_id: UUID,
+    created_at: datetime,
+    updated_at: datetime,
+    *,
+    workspace_id: UUID | None,
+    title: str,
+    provider: str,
+    model: str,
+    metadata: Any,
+    labels: Mapping[str, str],
+    status: ChatStatus,
+) -> Chat:
+    """A new chat of `owner`'s (its labels copied), as `create_chat` and its one-build path store it."""
+    return Chat(
+        id=chat_id,
+        created_at=created_at,
+        updated_at=updated_at,
+        organization_id=owner.organization_id,
+        owner_id=owner.id,
+        workspace_id=workspace_id,
+        title=title,
+        provider=provider,
+        model=model,
+        metadata=metadata,
+        labels=dict(labels),
+        status=status,
+    )
 
 
 # The one message coderd stores when a chat is created.
@@ -177,18 +209,17 @@ class ChatStore:
         `chat_id` a fixed id (today's orchestrator chat), else the id factory's next.
         """
         now = self._clock()
-        chat = Chat(
-            id=chat_id or self._new_id(),
-            created_at=now,
-            updated_at=now,
-            organization_id=owner.organization_id,
-            owner_id=owner.id,
+        chat = _new_chat(
+            owner,
+            chat_id or self._new_id(),
+            now,
+            now,
             workspace_id=workspace_id,
             title=title,
             provider=provider,
             model=model,
             metadata=metadata,
-            labels=dict(labels or {}),
+            labels=labels or {},
             status=ChatStatus.WAITING if status is None else status,  # a Chat's default status
         )
         self._put(chat)
@@ -249,18 +280,17 @@ class ChatStore:
         new_id = chat_id or self._new_id()
         self._last_message_id += 1
         message = ChatMessage(new_id, self._last_message_id, self._clock(), Role.USER, content)
-        chat = Chat(
-            id=new_id,
-            created_at=created_at,
-            updated_at=self._clock(),
-            organization_id=owner.organization_id,
-            owner_id=owner.id,
+        chat = _new_chat(
+            owner,
+            new_id,
+            created_at,
+            self._clock(),
             workspace_id=workspace_id,
             title=title,
             provider=provider,
             model=model,
             metadata=metadata,
-            labels=dict(labels),
+            labels=labels,
             status=status,
         )
         self._put(chat)
