@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import statistics
@@ -202,7 +203,9 @@ async def _run(address: str, tree: ProcTree, posts: int, clients: int) -> dict[s
         url = f"ws://{address}/api/v2/chats/{big}/stream"
         for label, count in (("one", 1), ("all", clients)):
             before = tree.rss_bytes()
-            (size, peak), took, slowest, _ = await _during(ticker, lambda c=count: _readers(url, c, tree))
+            (size, peak), took, slowest, _ = await _during(
+                ticker, functools.partial(_readers, url, count, tree)
+            )
             out[f"join_{label}"] = (size, took, slowest, before, peak)
             await asyncio.sleep(3.0)  # what the join freed, given back
         await ticker.stop()

@@ -27,7 +27,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ from mockserver.server.collector import SERVE_THRESHOLDS
 from mockserver.v1.agent import ScenarioAgent, plan_run, user_message_envelope
 
 TOKEN = DEMO_TOKENS["alice"].encode()
-Call = Callable[[], Awaitable[int]]
+Call = Callable[[], Coroutine[Any, Any, int]]
 MAX_RATIO = 1.1  # the full store's cost over the empty one's
 _CURRENT_CREATE = b'{"organization_id":"7c60d51f-b44e-4682-87d6-449835ea4de6","content":[{"type":"text","text":"hello there"}]}'
 _CURRENT_SEND = b'{"content":[{"type":"text","text":"please summarise the build log"}]}'

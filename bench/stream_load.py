@@ -287,7 +287,7 @@ async def _clients(port: int, chat: str, count: int, pipe: Connection) -> None:
 
 def in_order(keys: list[Key]) -> bool:
     """Message ids only grow (each once), and parts of one attempt come in `seq` order."""
-    last_id, last_seq = 0, {}
+    last_id, last_seq = 0, dict[str, int]()
     for kind, value in keys:
         if kind == "message":
             if int(value) <= last_id:

@@ -17,13 +17,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver import ChatStore, ManualScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import (
+    DEMO_TOKENS,
+    ChatStore,
+    ManualScheduler,
+    Settings,
+    SteppingClock,
+    create_app,
+    seeded_uuids,
+)
 from mockserver.core.golang import encode_json
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.v1.agent import ScenarioAgent
 from tests.independent_server import TOKENS as INDEPENDENT_TOKENS
 from tests.independent_server import build_app as build_independent_app
-from tests.planted_bugs import DEMO_TOKENS, correct_mock
+from tests.planted_bugs import correct_mock
 
 __all__ = ["CORRECT_VARIANTS", "CorrectVariant"]
 

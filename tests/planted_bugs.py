@@ -37,13 +37,14 @@ def correct_mock(**parts: Any) -> ASGIApp:
     """The unmodified mock, deterministic, with agent runs complete when a post returns."""
     clock = SteppingClock()
     new_id = seeded_uuids(7)
-    return create_app(
+    app: ASGIApp = create_app(
         Settings(validate_responses=False, swagger_ui=False),
         clock=clock,
         new_id=new_id,
         scheduler=ImmediateScheduler(),
         **{name: make(clock, new_id) for name, make in parts.items()},
     )
+    return app
 
 
 class _RewriteResponses:
@@ -248,13 +249,14 @@ def _agent(cls: type[ScenarioAgent]) -> Callable[[], ASGIApp]:
     def build() -> ASGIApp:
         clock, new_id = SteppingClock(), seeded_uuids(7)
         store = ChatStore(clock=clock, new_id=new_id)
-        return create_app(
+        app: ASGIApp = create_app(
             Settings(validate_responses=False, swagger_ui=False),
             clock=clock,
             new_id=new_id,
             store=store,
             agent=cls(store, ImmediateScheduler()),
         )
+        return app
 
     return build
 
@@ -596,7 +598,9 @@ def _tool_invocations_reversed(method: str, path: str, status: int, body: Any) -
     rows = json.loads(json.dumps(body))
     for row in rows:
         message = _content(row).get("message") if row.get("role") == "assistant" else None
-        parts = message.get("parts") if isinstance(message, dict) else None
+        if not isinstance(message, dict):
+            continue
+        parts = message.get("parts")
         if isinstance(parts, list) and sum(p.get("type") == "tool-invocation" for p in parts) > 1:
             invocations = [p for p in parts if p.get("type") == "tool-invocation"]
             others = [p for p in parts if p.get("type") != "tool-invocation"]
