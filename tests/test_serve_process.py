@@ -21,6 +21,7 @@ import websockets
 import yaml
 
 from mockserver.command.cli import main
+from mockserver.core.directory import DEMO_TOKENS
 from tests.server_process import serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,12 +51,20 @@ def test_the_banner_names_the_generation_and_the_documents_it_serves(
         assert process.stdout is not None
         documents = process.stdout.readline()
         served = httpx.get(f"http://127.0.0.1:{port}/api/v2/openapi.json", timeout=30).json()
+        experimental = httpx.get(
+            f"http://127.0.0.1:{port}/api/experimental/chats",
+            headers={"Coder-Session-Token": DEMO_TOKENS["alice"]},
+            timeout=30,
+        ).status_code
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+    # Today's API names the prefix Coder's UI calls, and answers under it; V1 has no such prefix.
     assert first[0].endswith(
-        f"/api/v2, {which} (--api {api}: coder/coder@{commit}"
-        + (")\n" if api == "current" else "; today's Coder: --api current)\n")
+        (f"/api/v2 and /api/experimental, {which} (--api {api}: coder/coder@{commit})\n")
+        if api == "current"
+        else f"/api/v2, {which} (--api {api}: coder/coder@{commit}; today's Coder: --api current)\n"
     )
+    assert experimental == (200 if api == "current" else 404)
     named = documents.split("/api/v2/openapi.json (")[1].split(")")[0]
     websockets_named = documents.rsplit("its WebSockets: ", 1)[1].strip()
     assert yaml.safe_load((ROOT / named).read_text(encoding="utf-8"))["info"] == served["info"]

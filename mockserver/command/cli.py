@@ -114,8 +114,10 @@ def _print_banner(out: TextIO, api: str, host: str, port: int, directory: Direct
     shown_host = f"[{host}]" if ":" in host else host
     which, document, websockets = _GENERATION_BANNERS[api]
     other = "; today's Coder: --api current" if api != "current" else ""
+    # Today's API is also mounted where Coder's own UI calls it, as coderd mounts it.
+    also = " and /api/experimental" if api == "current" else ""
     out.write(
-        f"coder-chats-mock: the Chats API at http://{shown_host}:{port}/api/v2, {which}"
+        f"coder-chats-mock: the Chats API at http://{shown_host}:{port}/api/v2{also}, {which}"
         f" (--api {api}: coder/coder@{pinned_coder_commit(api)[:8]}{other})\n"
         f"  documents: /api/v2/openapi.json ({document}), Swagger UI at /api/v2/ui/;"
         f" its WebSockets: {websockets}\n"
