@@ -17,8 +17,9 @@ is importing. Two things are cut here, before anything imports Connexion or uvic
   `werkzeug.local`, which is loaded for real, less `werkzeug.wsgi`, which only its WSGI middleware
   uses: ~6 ms), `uvicorn.main` (uvicorn's own command line: click, the reloaders, multiprocessing:
   ~9 ms), `importlib.metadata` (which `websockets.version` imports for a development build
-  only: ~3 ms) and `http.client` (Starlette's HTTPException reads its table of reason phrases
-  when it is raised without a detail; with it come `email`'s parser and message: ~3 ms). While
+  only: ~3 ms), `http.client` (Starlette's HTTPException reads its table of reason phrases
+  when it is raised without a detail; with it come `email`'s parser and message: ~3 ms) and
+  `urllib.request` (Connexion's `$ref` to a file: ~2 ms). While
   Connexion and uvicorn are imported these names are stand-ins that load the
   real module on first use; a name they bind while they are imported
   (`from starlette.testclient import TestClient`) is a stand-in callable that calls the real one,
@@ -56,6 +57,7 @@ _DEFERRED: dict[str, tuple[str, ...]] = {
     "uvicorn.main": ("main", "run"),  # uvicorn's package, for its command line
     "importlib.metadata": (),  # websockets.version, for a development build's version
     "http.client": (),  # starlette.exceptions, for the reason phrase of an HTTPException without detail
+    "urllib.request": (),  # connexion.json_schema, for a `$ref` to a file of another document
 }
 # Names a deferred module re-exports from a module that is loaded for real: the real object.
 _REAL_ELSEWHERE = {("uvicorn.main", "Server"): "uvicorn.server"}
@@ -63,7 +65,7 @@ _REAL_ELSEWHERE = {("uvicorn.main", "Server"): "uvicorn.server"}
 _SUBMODULES_USED = ("werkzeug",)
 # Deferred submodules used as their package's attribute (`import http.client`, then
 # `http.client.responses`): the stand-in is that attribute too, until the real one replaces it.
-_PACKAGE_ATTRIBUTES = ("http.client",)
+_PACKAGE_ATTRIBUTES = ("http.client", "urllib.request")
 # What is imported with the stand-ins in place: the frameworks `serve` is built on.
 _FRAMEWORKS = ("connexion", "uvicorn", "uvicorn.protocols.websockets.websockets_sansio_impl")
 
