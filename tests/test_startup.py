@@ -22,7 +22,7 @@ _LATER_USES = textwrap.dedent(
 
     import_frameworks_lazily()
     deferred = ("jinja2", "werkzeug", "werkzeug.wsgi", "httpx", "requests", "starlette.testclient")
-    deferred += ("uvicorn.main", "click", "importlib.metadata", "http.client", "urllib.request")
+    deferred += ("uvicorn.main", "click", "importlib.metadata", "http.client", "urllib.request", "websockets")
     print("loaded at import:", sorted(m for m in deferred if m in sys.modules))
     import http
     from starlette.exceptions import HTTPException  # its detail, by default, is http.client's phrase
