@@ -22,8 +22,18 @@ _LATER_USES = textwrap.dedent(
 
     import_frameworks_lazily()
     deferred = ("jinja2", "werkzeug", "werkzeug.wsgi", "httpx", "requests", "starlette.testclient")
-    deferred += ("uvicorn.main", "click", "importlib.metadata")
+    deferred += ("uvicorn.main", "click", "importlib.metadata", "http.client", "urllib.request", "websockets")
     print("loaded at import:", sorted(m for m in deferred if m in sys.modules))
+    import http
+    from starlette.exceptions import HTTPException  # its detail, by default, is http.client's phrase
+
+    assert HTTPException(405).detail == "Method Not Allowed"
+    assert http.client is sys.modules["http.client"] and http.client.HTTPConnection
+    import urllib
+    import connexion.json_schema  # reads a file `$ref` with urllib.request.url2pathname
+
+    assert urllib.request.url2pathname("/a%20b") == "/a b"
+    assert urllib.request is sys.modules["urllib.request"] and urllib.request.urlopen
     import uvicorn
     from uvicorn.server import Server
     assert uvicorn.Server is Server and uvicorn.Config.__module__ == "uvicorn.config"
@@ -85,8 +95,12 @@ def test_the_deferred_modules_load_whole_when_a_later_path_needs_them(tmp_path: 
     lines = done.stdout.splitlines()
     assert lines[0] == "loaded at import: []"
     # The app is built and its first answer given without them (TestClient, the httpx it is
-    # built on and the click httpx's command line imports are the test's).
-    assert lines[1] == "first answer, loaded: ['click', 'httpx', 'starlette.testclient']", lines[1]
+    # built on and the click httpx's command line imports are the test's; http.client and
+    # urllib.request, its own checks of them).
+    assert (
+        lines[1]
+        == "first answer, loaded: ['click', 'http.client', 'httpx', 'starlette.testclient', 'urllib.request']"
+    ), lines[1]
     assert lines[-1] == "ok"
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +18,6 @@ from mockserver.core.fixture_files import FixtureError, ServerOfAnotherGeneratio
 from mockserver.core.scenarios import ScenarioError, ScenarioLibrary
 from mockserver.core.scheduler import AsyncioScheduler, ImmediateScheduler, ManualScheduler, Scheduler
 from mockserver.core.store import ChatStore
-from mockserver.current import fixtures as current_fixtures
-from mockserver.v1 import fixtures as v1_fixtures
-from mockserver.v1.agent import ScenarioAgent
 
 __all__ = [
     "ServeParts",
@@ -34,15 +29,30 @@ __all__ = [
 
 CLOCKS = ("real", "virtual", "instant")
 
-# Per generation (`--api`): load fixture files into a store; build a fixture with GETs.
-_LOAD_FIXTURES: dict[str, Callable[[ChatStore, Directory, tuple[Path, ...]], int]] = {
-    "v1": v1_fixtures.load_fixture_files,
-    "current": current_fixtures.load_fixture_files,
-}
-_FETCH_FIXTURE: dict[str, Callable[[Callable[[str], Any], str, list[str]], dict[str, Any]]] = {
-    "v1": v1_fixtures.fetch_fixture,
-    "current": current_fixtures.fetch_fixture,
-}
+# Per generation (`--api`): load fixture files into a store; build a fixture with GETs. Each
+# generation's fixtures module is imported when it is used: `serve` needs only its own.
+LoadFixtures = Callable[[ChatStore, Directory, tuple[Path, ...]], int]
+FetchFixture = Callable[[Callable[[str], Any], str, list[str]], dict[str, Any]]
+
+
+def _load_fixtures(api: str) -> LoadFixtures:
+    if api == "current":
+        from mockserver.current.fixtures import load_fixture_files as load_current
+
+        return load_current
+    from mockserver.v1.fixtures import load_fixture_files as load_v1
+
+    return load_v1
+
+
+def _fetch_fixture(api: str) -> FetchFixture:
+    if api == "current":
+        from mockserver.current.fixtures import fetch_fixture as fetch_current
+
+        return fetch_current
+    from mockserver.v1.fixtures import fetch_fixture as fetch_v1
+
+    return fetch_v1
 
 
 class StartupError(Exception):
@@ -55,7 +65,6 @@ class ServeParts:
 
     store: ChatStore
     scheduler: Scheduler
-    agent: ScenarioAgent
     seed_store: Callable[[ChatStore], None]  # loads the fixtures; run at start-up and on reset
     library: ScenarioLibrary  # the scenarios runs play (the built-in ones and --scenarios)
 
@@ -64,7 +73,6 @@ class ServeParts:
         return {
             "store": self.store,
             "scheduler": self.scheduler,
-            "agent": self.agent,
             "seed_store": self.seed_store,
             "library": self.library,
         }
@@ -104,7 +112,10 @@ def _scheduler(clock: str, speed: float) -> Scheduler:
 
 
 def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
-    """The store (fixtures loaded), scheduler and agent for `serve`; StartupError says why not."""
+    """The store (fixtures loaded), scheduler and scenario library for `serve`; StartupError says why not.
+
+    The agent that plays the library is the generation's own, built by create_app over these.
+    """
     library = ScenarioLibrary.builtin()
     try:
         if args.scenarios is not None:
@@ -113,7 +124,7 @@ def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
         raise StartupError(f"bad scenario: {error}") from None
     store = ChatStore(clock=system_clock, new_id=random_uuids(), limits=store_limits(args))
     fixture_files = tuple(args.fixtures)
-    load_fixtures = _LOAD_FIXTURES[args.api]
+    load_fixtures = _load_fixtures(args.api)
 
     def seed_store(target: ChatStore) -> None:
         try:
@@ -125,7 +136,6 @@ def serve_parts(args: argparse.Namespace, directory: Directory) -> ServeParts:
     return ServeParts(
         store=store,
         scheduler=scheduler,
-        agent=ScenarioAgent(store, scheduler, library),
         seed_store=seed_store,
         library=library,
     )
@@ -157,6 +167,9 @@ def _export(args: argparse.Namespace) -> int:
 
     Load it with `chats-mock serve --fixtures FILE` (with the same --api).
     """
+    import urllib.error  # here: urllib.request (http.client, email) is no part of serve's start-up
+    import urllib.request
+
     base = args.base_url.rstrip("/")
     if not base.endswith("/api/v2"):
         base += "/api/v2"
@@ -168,7 +181,7 @@ def _export(args: argparse.Namespace) -> int:
 
     owner = args.owner or args.token.partition("-")[0]
     try:
-        fixture = _FETCH_FIXTURE[args.api](get_json, owner, args.chat)
+        fixture = _fetch_fixture(args.api)(get_json, owner, args.chat)
     except urllib.error.HTTPError as error:
         body = error.read().decode("utf-8", "replace").strip()
         print(f"chats-mock: {error.url}: {error.code} {body}", file=sys.stderr)

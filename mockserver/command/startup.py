@@ -16,11 +16,14 @@ is importing. Two things are cut here, before anything imports Connexion or uvic
   page: ~16 ms), `werkzeug`'s package (Flask's request wrapper: ~17 ms; Connexion's context uses
   `werkzeug.local`, which is loaded for real, less `werkzeug.wsgi`, which only its WSGI middleware
   uses: ~6 ms), `uvicorn.main` (uvicorn's own command line: click, the reloaders, multiprocessing:
-  ~9 ms) and `importlib.metadata` (which `websockets.version` imports for a development build
-  only: ~3 ms). While Connexion and uvicorn are imported these names are stand-ins that load the
-  real module on first use; a name they bind while they are imported
-  (`from starlette.testclient import TestClient`) is a stand-in callable that calls the real one,
-  or the real object when it lives elsewhere (`uvicorn.Server`, from `uvicorn.server`).
+  ~9 ms), `http.client` (Starlette's HTTPException reads its table of reason phrases when it is
+  raised without a detail; with it come `email`'s parser and message: ~3 ms) and
+  `urllib.request` (Connexion's `$ref` to a file: ~2 ms). While Connexion and uvicorn are
+  imported these names are stand-ins that load the real module on first use; a name they bind
+  while they are imported (`from starlette.testclient import TestClient`) is a stand-in callable
+  that calls the real one, or the real object when it lives elsewhere (`uvicorn.Server`, from
+  `uvicorn.server`). (websockets and uvicorn's WebSocket protocol load at the first WebSocket:
+  `mockserver.server.serving`.)
 """
 
 from __future__ import annotations
@@ -32,7 +35,11 @@ import os
 import sys
 import types
 from collections.abc import Sequence
-from typing import Any
+
+# typing's TYPE_CHECKING without importing typing (~3 ms), which the re-exec would import for nothing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["import_frameworks_lazily", "run"]
 
@@ -48,14 +55,18 @@ _DEFERRED: dict[str, tuple[str, ...]] = {
     "werkzeug": ("Request",),  # connexion.lifecycle, for Flask apps
     "werkzeug.wsgi": ("ClosingIterator",),  # werkzeug.local, for its WSGI middleware
     "uvicorn.main": ("main", "run"),  # uvicorn's package, for its command line
-    "importlib.metadata": (),  # websockets.version, for a development build's version
+    "http.client": (),  # starlette.exceptions, for the reason phrase of an HTTPException without detail
+    "urllib.request": (),  # connexion.json_schema, for a `$ref` to a file of another document
 }
 # Names a deferred module re-exports from a module that is loaded for real: the real object.
 _REAL_ELSEWHERE = {("uvicorn.main", "Server"): "uvicorn.server"}
 # Deferred packages whose submodules Connexion imports (connexion.context: werkzeug.local).
 _SUBMODULES_USED = ("werkzeug",)
+# Deferred submodules used as their package's attribute (`import http.client`, then
+# `http.client.responses`): the stand-in is that attribute too, until the real one replaces it.
+_PACKAGE_ATTRIBUTES = ("http.client", "urllib.request")
 # What is imported with the stand-ins in place: the frameworks `serve` is built on.
-_FRAMEWORKS = ("connexion", "uvicorn", "uvicorn.protocols.websockets.websockets_sansio_impl")
+_FRAMEWORKS = ("connexion", "uvicorn")
 
 
 class _StandIn(types.ModuleType):
@@ -91,6 +102,9 @@ def _stand_in(name: str) -> _StandIn:
     spec = importlib.util.find_spec(name) if name in _SUBMODULES_USED else None
     if spec is not None and spec.submodule_search_locations is not None:
         stand_in.__path__ = list(spec.submodule_search_locations)
+    if name in _PACKAGE_ATTRIBUTES:
+        package, _, attribute = name.rpartition(".")
+        setattr(importlib.import_module(package), attribute, stand_in)
     return stand_in
 
 

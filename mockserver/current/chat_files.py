@@ -15,7 +15,6 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import Message
 from urllib.parse import quote as quote_url
 from urllib.parse import unquote
 from uuid import UUID
@@ -174,6 +173,8 @@ def _unsupported() -> CoderRefusal:
 
 
 def _media_type(value: str) -> str:
+    from email.message import Message  # here: only an upload needs email's classes (~3 ms at start-up)
+
     message = Message()
     message["content-type"] = value
     return message.get_content_type() if "/" in value else value.strip().lower()

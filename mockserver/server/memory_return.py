@@ -12,12 +12,12 @@ library has no `malloc_trim` (macOS, musl) neither happens: memory is reused, no
 
 from __future__ import annotations
 
-import ctypes
 import gc
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING
 
+# typing's TYPE_CHECKING without importing typing: `serve` imports this module before its re-exec.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import asyncio
 
@@ -39,6 +39,8 @@ TRIM_MOST_WAIT = 5.0
 
 def malloc_trim() -> Callable[[], object] | None:
     """glibc's `malloc_trim(0)` (every free page of the heap back to the OS), or None without it."""
+    import ctypes  # here: the re-exec, which imports this module, needs no ctypes (~3 ms)
+
     try:
         trim = ctypes.CDLL(None).malloc_trim
     except (AttributeError, OSError, TypeError):  # no such function, or no C library to ask (Windows)
