@@ -298,7 +298,7 @@ def limited_http_protocol(limits: Limits, admission: FairAdmission) -> type[asyn
                 # is over (admission), so a body sent with its head is in by then; one that comes
                 # later is marked too late to matter, and held to the limits as it arrives.
                 self._has_body = False
-                self.scope.setdefault("extensions", {})[BODY_RECEIVED] = True
+                self.scope.setdefault("extensions", {})[BODY_RECEIVED] = {}  # ASGI: an extension is a dict
 
         def _start_asgi_task(self, cycle: Any, app: Any) -> None:
             admission.admit(self.loop, self._served, partial(super()._start_asgi_task, cycle, app))
