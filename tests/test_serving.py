@@ -167,6 +167,25 @@ def test_a_stalled_body_is_408_and_a_10_gb_one_is_413_at_once() -> None:
     )
 
 
+def test_a_body_sent_with_its_head_is_handed_on_whole_so_an_early_answer_keeps_the_connection() -> None:
+    body = b'{"content":"hello"}'
+    unauthenticated_post = (
+        b"POST /api/v2/chats HTTP/1.1\r\nhost: mock\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    with _served(Limits()) as address:
+        # When a POST without a token comes whole in one piece, a last request behind it
+        raw = _exchange(
+            address, unauthenticated_post + _request(b"GET", b"/api/v2/chats/x", b"connection: close")
+        )
+    # Then the 401 comes before the body is read (coderd's order), and since the server held the
+    # body whole, the connection stays open for the next request (it closes after one that is not)
+    first, _, rest = raw.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 401 ")
+    assert b"connection: close" not in first.lower()
+    assert b"HTTP/1.1 400 " in rest  # the GET's answer: `x` is not a chat id
+
+
 def test_a_taken_port_is_a_bind_error_naming_it() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

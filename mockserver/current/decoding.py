@@ -16,15 +16,15 @@ from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
-from starlette.types import Message, Receive, Scope
+from starlette.types import Receive, Scope
 
-from mockserver.core.errors import BodyTooLarge, InvalidJSONBody
+from mockserver.core.errors import InvalidJSONBody
 from mockserver.core.golang import json_kind, parse_uuid
 from mockserver.current.inputs import check_part_count
 from mockserver.edge.auth import context_of
 from mockserver.edge.validation import REQUEST_BODY, read_go_json_into, replay, validator_map
 
-__all__ = ["READ_LIMITS", "current_validator_map", "go_decode", "go_struct_decoder", "read_limited"]
+__all__ = ["READ_LIMITS", "current_validator_map", "go_decode", "go_struct_decoder"]
 
 _INT_RANGES = {"int32": 32, "int64": 64}
 # The bodies coderd reads with `httpapi.ReadLimit(ctx, rw, r, 2*maxSystemPromptLenBytes, &req)`
@@ -244,21 +244,6 @@ def go_decode(body: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
     return go_struct_decoder(schema)(body)
 
 
-def read_limited(receive: Receive, limit: int) -> Receive:
-    """`receive`, but a body past `limit` bytes is refused as Go's MaxBytesReader refuses it (413)."""
-    read = 0
-
-    async def limited() -> Message:
-        nonlocal read
-        message = await receive()
-        read += len(message.get("body", b""))
-        if read > limit:
-            raise BodyTooLarge(f"Maximum request body size is {limit} bytes.")
-        return message
-
-    return limited
-
-
 def _content_length(body: Any, schema: Mapping[str, Any]) -> int:
     """How many parts a decoded body's `content` has (a key Go would read into it), 0 if none."""
     if not isinstance(body, dict) or "content" not in schema.get("properties", {}):
@@ -280,17 +265,20 @@ def current_validator_map(*, max_json_depth: int, max_message_parts: int) -> dic
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._go_decode = go_struct_decoder(self._schema)  # built once: one per operation
+            self._read_limit = READ_LIMITS.get(str(self._schema.get("x-go-type")))
 
         def _go_struct(self, decoded: Any) -> dict[str, Any]:
             check_part_count(_content_length(decoded, self._schema), max_message_parts)
             return self._go_decode(decoded)
 
         async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-            limit = READ_LIMITS.get(str(self._schema.get("x-go-type")))
-            reading = receive if limit is None else read_limited(receive, limit)
-            # Decoded, counted and read into Go's struct on one thread (a worker's, for a long
-            # body): 100k parts are made, walked and, when refused, dropped off the event loop.
-            raw, body = await read_go_json_into(reading, self._go_struct, max_depth=max_json_depth)
+            # Counted against coderd's read limit as it is read (no receive wrapped around the
+            # limits layer's for that); decoded, counted and read into Go's struct on one thread
+            # (a worker's, for a long body): 100k parts are made, walked and, when refused,
+            # dropped off the event loop.
+            raw, body = await read_go_json_into(
+                receive, self._go_struct, max_depth=max_json_depth, read_limit=self._read_limit
+            )
             context_of(scope)[REQUEST_BODY] = body
             return replay(raw, receive), scope
 

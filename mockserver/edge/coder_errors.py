@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from connexion.exceptions import ProblemException
@@ -193,11 +194,13 @@ class CoderErrorMiddleware(ExceptionMiddleware):  # type: ignore[misc]  # connex
         scope["starlette.exception_handlers"] = self._handlers  # what Starlette routes inside read
         started = False
 
-        async def noting_start(message: Message) -> None:
+        # A plain function that hands back the server's awaitable: no coroutine of its own for
+        # each message of every answer.
+        def noting_start(message: Message) -> Awaitable[None]:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-            await send(message)
+            return send(message)
 
         try:
             await self.app(scope, receive, noting_start)

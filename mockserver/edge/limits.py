@@ -11,6 +11,9 @@ the same answers, each Coder's error body (`coder_errors`), each before anything
   the client still sends is read and dropped, up to `DISCARD_BYTES` and within `body_timeout`,
   then the connection closes (a client that asked `Expect: 100-continue` sends nothing unasked);
 - a body that has not arrived `body_timeout` seconds after the request began: 408, closed;
+- a body the server already holds whole (`BODY_RECEIVED`) within `max_body_bytes` is handed on
+  as it is: none of the above can happen to it (and an answer before the handler reads it keeps
+  the connection open, as Go's server does for a small unread body);
 - more WebSockets open at once than `max_websockets`: 503 before the upgrade;
 - once the server begins to stop (`Stopping`): a body still awaited is let go with 503, and a
   WebSocket is closed with 1001 (going away); the app's receive then says disconnected and what
@@ -45,7 +48,15 @@ from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
 
-__all__ = ["DISCARD_BYTES", "GOING_AWAY", "Cut", "Limits", "LimitsMiddleware", "header_refusal"]
+__all__ = [
+    "BODY_RECEIVED",
+    "DISCARD_BYTES",
+    "GOING_AWAY",
+    "Cut",
+    "Limits",
+    "LimitsMiddleware",
+    "header_refusal",
+]
 
 MIB = 1024 * 1024
 # The most of a refused body read and dropped after the answer, so that the client reads the
@@ -55,6 +66,11 @@ DISCARD_BYTES = 64 * MIB
 GOING_AWAY = 1001
 # The close code for a WebSocket refused where the server cannot answer HTTP before the upgrade.
 TRY_AGAIN_LATER = 1013
+# The scope extension by which a server says that a request's whole body was in before the app
+# was called (serve's does: mockserver.server.serving). Such a body within `max_body_bytes` by its
+# Content-Length has nothing left to be held to: no wait to time out or cut short, no count to
+# pass, no answer that could come before it. It goes to the app as a GET does, unwrapped.
+BODY_RECEIVED = "chats-mock.body_received"
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,8 +380,10 @@ class LimitsMiddleware:
             except ValueError:
                 length = None  # the server has refused such a request before us; be safe: a body
             else:
-                if not length:
-                    await self._app(scope, receive, send)
+                if not length or (
+                    length <= self._limits.max_body_bytes and BODY_RECEIVED in scope.get("extensions", ())
+                ):
+                    await self._app(scope, receive, send)  # no body, or one the server holds whole
                     return
         loop = self._on_loop()
         body = _Body(receive, send, length, self._limits, expects_continue=expects_continue, loop=loop)

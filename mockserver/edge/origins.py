@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,10 +115,11 @@ class CorsMiddleware(CORSMiddleware):
             await self._with_origin(scope, receive, send, origin, preflight=preflight)
             return
 
-        async def vary_on_origin(message: MutableMapping[str, Any]) -> None:
+        # A plain function that hands back the server's awaitable: no coroutine of its own for
+        # each message of every answer.
+        def vary_on_origin(message: MutableMapping[str, Any]) -> Awaitable[None]:
             if message["type"] != "http.response.start":
-                await send(message)  # the body: nothing to add
-                return
+                return send(message)  # the body: nothing to add
             headers = message.setdefault("headers", [])
             if isinstance(headers, list):
                 for name, _ in headers:
@@ -126,9 +127,8 @@ class CorsMiddleware(CORSMiddleware):
                         break
                 else:
                     headers.append((b"vary", b"Origin"))
-                    await send(message)
-                    return
-            await self.send(message, send=send, request_headers=_NO_HEADERS)
+                    return send(message)
+            return self.send(message, send=send, request_headers=_NO_HEADERS)
 
         await self.app(scope, receive, vary_on_origin)
 

@@ -31,7 +31,7 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from starlette.types import Receive, Scope, Send
 
-from mockserver.core.errors import InvalidJSONBody, MissingFields
+from mockserver.core.errors import BodyTooLarge, InvalidJSONBody, MissingFields
 from mockserver.core.golang import MAX_NESTING, GoJSONError, decode_json, json_kind, parse_uuid
 from mockserver.edge.auth import context_of
 from mockserver.edge.routed import operation_app
@@ -380,19 +380,45 @@ def _as_decoded(value: Any) -> Any:
 
 
 async def read_go_json_into(
-    receive: Receive, convert: Callable[[Any], _T], *, max_depth: int = MAX_NESTING
+    receive: Receive,
+    convert: Callable[[Any], _T],
+    *,
+    max_depth: int = MAX_NESTING,
+    read_limit: int | None = None,
 ) -> tuple[bytes, _T]:
     """`read_go_json`, then `convert` of the JSON value on the same thread: a long body's value
-    is made, read and (when `convert` refuses it, or keeps less) dropped off the event loop."""
+    is made, read and (when `convert` refuses it, or keeps less) dropped off the event loop.
+
+    `read_limit`: a body past that many bytes is refused as Go's `http.MaxBytesReader` under
+    coderd's `httpapi.ReadLimit` refuses it (413), as soon as the count passes it (the server's
+    own limit, `--max-body-bytes`, is held by `mockserver.edge.limits`).
+    """
     message = await receive()
     if message["type"] == "http.request" and not message.get("more_body", False):
         raw = message.get("body", b"")  # the whole body in one message: the common case
+        if read_limit is not None and len(raw) > read_limit:
+            raise _past_read_limit(read_limit)
     else:
-        raw = b"".join([chunk async for chunk in _body_chunks_after(message, receive)])
+        chunks: list[bytes] = []
+        read = 0
+        while message["type"] == "http.request":  # as _body_chunks_after, counted
+            chunk = message.get("body", b"")
+            read += len(chunk)
+            if read_limit is not None and read > read_limit:
+                raise _past_read_limit(read_limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+            message = await receive()
+        raw = b"".join(chunks)
 
     if len(raw) <= DECODE_INLINE_BYTES:
         return raw, _decode_into(raw, convert, max_depth)
     return raw, await asyncio.to_thread(_decode_into, raw, convert, max_depth)
+
+
+def _past_read_limit(limit: int) -> BodyTooLarge:
+    return BodyTooLarge(f"Maximum request body size is {limit} bytes.")
 
 
 def _decode_into(raw: bytes, convert: Callable[[Any], _T], max_depth: int) -> _T:
