@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import DEMO_TOKENS, ImmediateScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
+from tests.app_settings import app_settings
 from tests.npm_tools import NpmTools, install
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
@@ -20,7 +20,7 @@ BOB = {"Coder-Session-Token": DEMO_TOKENS["bob"]}
 def client() -> Iterator[TestClient]:
     """A client of a fresh mock that validates its own answers against the document."""
     app = create_app(
-        Settings(validate_responses=True),
+        app_settings(validate_responses=True),
         clock=SteppingClock(),
         new_id=seeded_uuids(7),
         scheduler=ImmediateScheduler(),

@@ -12,9 +12,10 @@ import pytest
 from contracts import ExitCode, FuzzBudget, Report, Target, VerifyOptions, verify
 from contracts.current.rules import CURRENT_RULES, DOCUMENT_RULES
 from contracts.runner import suite_named
-from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import ImmediateScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.command.cli import main
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
+from tests.app_settings import app_settings
 from tests.current_correct_variants import CORRECT_VARIANTS, CorrectVariant
 from tests.current_planted_bugs import (
     TOKENS,
@@ -104,7 +105,7 @@ def test_a_slow_agent_is_waited_for_and_seen_busy() -> None:
 def test_an_agent_faster_than_verify_leaves_the_busy_rules_not_exercised() -> None:
     # Given a server whose runs end before its answer to the post that started them
     fast = create_app(
-        Settings(api="current", validate_responses=False, swagger_ui=False),
+        app_settings(api="current", validate_responses=False, swagger_ui=False),
         clock=SteppingClock(),
         new_id=seeded_uuids(5),
         scheduler=ImmediateScheduler(),
