@@ -27,7 +27,9 @@ serve: compile
 
 # The suite less its slow proofs (what every contributor runs); worksteal keeps both workers busy
 # to the end. test-slow runs the rest: the package built and installed elsewhere (network, uv
-# builds), the README's commands on a fresh copy, in-process plain Schemathesis. CI runs both.
+# builds), the README's commands on a fresh copy, in-process plain Schemathesis, and verify's
+# Schemathesis phase against most planted bugs and tolerant servers of today's API (make test
+# keeps one of each: tests/test_verify_current.py). CI runs both.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist worksteal -m "not installed and not slow"
 

@@ -15,6 +15,7 @@ from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 from mockserver.v1.agent import ScenarioAgent
+from tests.app_settings import app_settings
 from tests.http_server import serving
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
@@ -33,7 +34,7 @@ def mock_client(
     new_id = seeded_uuids(seed)
     store = store or ChatStore(clock=SteppingClock(), new_id=new_id)
     agent = ScenarioAgent(store, scheduler, library)
-    app = create_app(new_id=new_id, store=store, agent=agent, scheduler=scheduler)
+    app = create_app(app_settings(), new_id=new_id, store=store, agent=agent, scheduler=scheduler)
     with TestClient(app) as client:
         yield client
 

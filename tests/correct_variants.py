@@ -17,18 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver import (
-    DEMO_TOKENS,
-    ChatStore,
-    ManualScheduler,
-    Settings,
-    SteppingClock,
-    create_app,
-    seeded_uuids,
-)
+from mockserver import DEMO_TOKENS, ChatStore, ManualScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.core.golang import encode_json
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.v1.agent import ScenarioAgent
+from tests.app_settings import app_settings
 from tests.independent_server import TOKENS as INDEPENDENT_TOKENS
 from tests.independent_server import build_app as build_independent_app
 from tests.planted_bugs import correct_mock
@@ -119,7 +112,7 @@ def _slow_agent() -> ASGIApp:
     builtin = ScenarioLibrary.builtin()
     library = ScenarioLibrary([builtin[name] for name in builtin.names], default="slow")
     app = create_app(
-        Settings(validate_responses=False, swagger_ui=False),
+        app_settings(validate_responses=False, swagger_ui=False),
         clock=clock,
         new_id=new_id,
         scheduler=scheduler,

@@ -21,10 +21,11 @@ from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
 import mockserver.current.generation
-from mockserver import DEMO_TOKENS, ManualScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import DEMO_TOKENS, ManualScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.core.models import Chat, ChatStatus
 from mockserver.core.store import ChatStore
 from mockserver.current.engine import ChatEngine
+from tests.app_settings import app_settings
 
 __all__ = ["PUSH", "UNBREAKABLE_DOCUMENT_RULES", "VARIANTS", "Variant", "current_mock", "rewrite_requests"]
 
@@ -74,7 +75,7 @@ def current_mock(
     scheduler = scheduler or ManualScheduler()
     with mock.patch.object(mockserver.current.generation, "ChatEngine", engine):
         app = create_app(
-            Settings(api="current", validate_responses=False, swagger_ui=False, **settings),
+            app_settings(api="current", validate_responses=False, swagger_ui=False, **settings),
             clock=clock,
             new_id=new_id,
             scheduler=scheduler,

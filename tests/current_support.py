@@ -10,8 +10,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from mockserver import DEMO_TOKENS, ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
+from tests.app_settings import app_settings
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
 BOB = {"Coder-Session-Token": DEMO_TOKENS["bob"]}
@@ -85,7 +85,7 @@ def current_mock(**settings: Any) -> Iterator[Current]:
     """A fresh mock of today's API, with response validation on."""
     scheduler = ManualScheduler()
     app = create_app(
-        Settings(api="current", validate_responses=True, **settings),
+        app_settings(api="current", validate_responses=True, **settings),
         clock=SteppingClock(),
         new_id=seeded_uuids(7),
         scheduler=scheduler,

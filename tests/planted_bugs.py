@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver import DEMO_TOKENS, ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import DEMO_TOKENS, ImmediateScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.core.models import Chat, Role
 from mockserver.core.store import ChatStore
 from mockserver.v1.agent import Burst, ScenarioAgent, plan_run
+from tests.app_settings import app_settings
 
 __all__ = ["UNBREAKABLE_DOCUMENT_RULES", "VARIANTS", "Variant", "correct_mock"]
 
@@ -38,7 +39,7 @@ def correct_mock(**parts: Any) -> ASGIApp:
     clock = SteppingClock()
     new_id = seeded_uuids(7)
     app: ASGIApp = create_app(
-        Settings(validate_responses=False, swagger_ui=False),
+        app_settings(validate_responses=False, swagger_ui=False),
         clock=clock,
         new_id=new_id,
         scheduler=ImmediateScheduler(),
@@ -250,7 +251,7 @@ def _agent(cls: type[ScenarioAgent]) -> Callable[[], ASGIApp]:
         clock, new_id = SteppingClock(), seeded_uuids(7)
         store = ChatStore(clock=clock, new_id=new_id)
         app: ASGIApp = create_app(
-            Settings(validate_responses=False, swagger_ui=False),
+            app_settings(validate_responses=False, swagger_ui=False),
             clock=clock,
             new_id=new_id,
             store=store,

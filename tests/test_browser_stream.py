@@ -28,8 +28,8 @@ from starlette.routing import Route
 from websockets.sync.client import connect
 
 from mockserver import DEMO_TOKENS, ImmediateScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
+from tests.app_settings import app_settings
 from tests.http_server import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -106,7 +106,7 @@ def _page_log(devtools: str, url: str, *, timeout: float = 30) -> tuple[str, str
 @pytest.fixture
 def mock() -> Iterator[str]:
     app = create_app(
-        Settings(api="current", control=True),
+        app_settings(api="current", control=True),
         clock=SteppingClock(),
         new_id=seeded_uuids(3),
         scheduler=ImmediateScheduler(),

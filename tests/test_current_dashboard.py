@@ -16,8 +16,8 @@ from openapi_schema_validator import OAS30Validator
 from starlette.testclient import TestClient
 
 from mockserver import DEMO_TOKENS, create_app
-from mockserver.app.factory import Settings
 from mockserver.command.cli import build_parser
+from tests.app_settings import app_settings
 from tests.npm_tools import ROOT, TOOLS, NpmTools
 
 ALICE = {"Coder-Session-Token": DEMO_TOKENS["alice"]}
@@ -67,7 +67,7 @@ def _template(path: str) -> str:
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
     # One app for the module: the dashboard's answers are read-only.
-    with TestClient(create_app(Settings(api="current"))) as test_client:
+    with TestClient(create_app(app_settings(api="current"))) as test_client:
         yield test_client
 
 
@@ -262,7 +262,7 @@ def test_a_browser_preflight_may_carry_the_headers_coders_ui_adds(client: TestCl
 
 
 def test_without_the_dashboard_its_paths_are_the_chat_apis_404() -> None:
-    with TestClient(create_app(Settings(api="current", dashboard=False))) as off:
+    with TestClient(create_app(app_settings(api="current", dashboard=False))) as off:
         response = off.get("/api/v2/users/me", headers=ALICE)
         worker = off.get("/serviceWorker.js")
 
@@ -277,7 +277,7 @@ def test_the_2026_08_model_picker_routes_are_404_unless_asked_for(client: TestCl
 
 
 def test_with_ui_model_routes_the_picker_offers_the_catalogs_models_by_their_config_ids() -> None:
-    with TestClient(create_app(Settings(api="current", ui_model_routes=True))) as compat:
+    with TestClient(create_app(app_settings(api="current", ui_model_routes=True))) as compat:
         catalog = compat.get("/api/experimental/chats/models", headers=ALICE).json()
         configs = compat.get("/api/experimental/chats/model-configs", headers=ALICE).json()
         overrides = compat.get("/api/experimental/chats/config/user-personal-model-overrides", headers=ALICE)

@@ -13,7 +13,6 @@ import yaml
 from starlette.testclient import TestClient
 
 from mockserver import ImmediateScheduler, ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.command.cli import main
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.fixture_files import FixtureError, fixture_text
@@ -21,6 +20,7 @@ from mockserver.core.store import ChatStore
 from mockserver.current.fixtures import fetch_fixture, load_fixture_files
 from mockserver.v1 import fixtures as v1_fixtures
 from tests.agent_support import serve_on_free_port
+from tests.app_settings import app_settings
 from tests.current_support import ALICE, Current, current_mock, text
 
 DIRECTORY = Directory.from_tokens(DEMO_TOKENS)
@@ -35,7 +35,7 @@ def loaded_mock(*paths: Path, seed: int = 11) -> Iterator[Current]:
         load_fixture_files(store, DIRECTORY, paths)
 
     app = create_app(
-        Settings(api="current", validate_responses=True),
+        app_settings(api="current", validate_responses=True),
         clock=SteppingClock(),
         new_id=seeded_uuids(seed),
         scheduler=scheduler,
@@ -195,7 +195,10 @@ def test_fixtures_export_api_current_reads_a_running_server_page_by_page(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     app = create_app(
-        Settings(api="current"), clock=SteppingClock(), new_id=seeded_uuids(5), scheduler=ImmediateScheduler()
+        app_settings(api="current"),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(5),
+        scheduler=ImmediateScheduler(),
     )
     with (
         serve_on_free_port(app) as address,
@@ -224,7 +227,10 @@ def test_fixtures_export_against_a_server_of_the_other_generation_stops_in_one_l
     served: str, asked: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = create_app(
-        Settings(api=served), clock=SteppingClock(), new_id=seeded_uuids(5), scheduler=ImmediateScheduler()
+        app_settings(api=served),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(5),
+        scheduler=ImmediateScheduler(),
     )
     with (
         serve_on_free_port(app) as address,

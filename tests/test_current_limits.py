@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver import DEMO_TOKENS, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import DEMO_TOKENS, SteppingClock, create_app, seeded_uuids
 from mockserver.command.capacity_options import store_limits, store_line
 from mockserver.command.cli import build_parser
 from mockserver.core.directory import Directory
@@ -22,6 +22,7 @@ from mockserver.current.encoded import EncodedRows
 from mockserver.current.stream import snapshot_frames
 from mockserver.edge.csrf import BAD_TOKEN, MISMATCHED_AUTH
 from mockserver.edge.limits import Limits
+from tests.app_settings import app_settings
 from tests.current_support import ALICE, ORG, Current, current_mock, text
 
 HUGE = "9" * 5000  # past Python's own limit on integer digits (4300)
@@ -156,7 +157,7 @@ def test_a_message_past_the_byte_limit_counts_every_parts_text_in_utf8() -> None
 
 def test_v1_keeps_its_own_message_limit_words() -> None:
     assert "max_message_parts" in {field.name for field in fields(Limits)}
-    with TestClient(create_app(Settings(limits=Limits(max_message_bytes=4)))) as client:
+    with TestClient(create_app(app_settings(limits=Limits(max_message_bytes=4)))) as client:
         chat = client.post("/api/v2/chats", headers=ALICE, json={"provider": "p", "model": "m"}).json()["id"]
         over = client.post(f"/api/v2/chats/{chat}/messages", headers=ALICE, json={"content": "12345"})
     assert _answer(over) == (
@@ -339,7 +340,7 @@ def test_a_csrf_token_that_does_not_match_its_cookie_is_refused(mock: Current) -
 def test_reads_with_the_cookie_alone_and_v1_writes_are_not_checked(mock: Current) -> None:
     cookie = {"Cookie": f"coder_session_token={SESSION}"}
     assert mock.client.get("/api/v2/chats", headers=cookie).status_code == 200
-    with TestClient(create_app(Settings())) as client:
+    with TestClient(create_app(app_settings())) as client:
         created = client.post("/api/v2/chats", headers=cookie, json={"provider": "p", "model": "m"})
     assert created.status_code == 201
 

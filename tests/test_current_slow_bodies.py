@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.core.models import ChatStatus
 from mockserver.current.states import ExecutionState, classify
 from mockserver.edge.limits import Limits
+from tests.app_settings import app_settings
 from tests.current_support import ALICE, ORG, text
 
 _SEED = 27
@@ -48,7 +48,7 @@ class _Mock:
         self.scheduler = ManualScheduler()
         self.app = create_app(
             # Bodies held back for as long as the test needs (the virtual clock does not move it).
-            Settings(api="current", validate_responses=True, limits=Limits(body_timeout=3600.0)),
+            app_settings(api="current", validate_responses=True, limits=Limits(body_timeout=3600.0)),
             clock=SteppingClock(),
             new_id=seeded_uuids(_SEED),
             scheduler=self.scheduler,

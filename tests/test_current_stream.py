@@ -22,7 +22,6 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.sync.client import connect
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatStatus, Role
 from mockserver.core.scheduler import ImmediateScheduler
@@ -34,6 +33,7 @@ from mockserver.edge.fanout import Fanout
 from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.streams import OpenStreams
 from tests.agent_support import serve_on_free_port
+from tests.app_settings import app_settings
 from tests.current_support import ALICE, BOB, ORG, text, text_of
 
 Event = dict[str, Any]
@@ -74,7 +74,7 @@ def mock(**settings: Any) -> Iterator[Mock]:
     scheduler = ManualScheduler()
     store = ChatStore(clock=clock, new_id=new_id)
     app = create_app(
-        Settings(api="current", **settings), clock=clock, new_id=new_id, scheduler=scheduler, store=store
+        app_settings(api="current", **settings), clock=clock, new_id=new_id, scheduler=scheduler, store=store
     )
     with TestClient(app) as client:
         yield Mock(client, scheduler, store)
@@ -501,7 +501,7 @@ def test_when_the_server_begins_to_stop_every_stream_gets_going_away() -> None:
     stopping = Stopping()
     store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(5))
     app = create_app(
-        Settings(api="current"),
+        app_settings(api="current"),
         new_id=seeded_uuids(6),
         store=store,
         scheduler=ManualScheduler(),
@@ -649,7 +649,7 @@ def test_an_interrupt_shows_interrupting_then_the_kept_partial_answer_then_waiti
 
 def test_over_a_real_socket_a_reconnect_with_after_id_completes_the_transcript() -> None:
     app = create_app(
-        Settings(api="current"),
+        app_settings(api="current"),
         clock=SteppingClock(),
         new_id=seeded_uuids(13),
         scheduler=ImmediateScheduler(),

@@ -17,7 +17,6 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.core.changes import ChatChanged, ChatEvent, PreviewReset, RetryScheduled
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID, DEMO_TOKENS, Directory
 from mockserver.core.models import ChatMessage, ChatStatus, LivePart, Role
@@ -28,6 +27,7 @@ from mockserver.current.catalog import ModelCatalog
 from mockserver.current.engine import ChatEngine, ToolResultsInvalid
 from mockserver.current.stream_wire import pending_tool_calls
 from mockserver.current.turns import TurnRunner, unanswered_calls
+from tests.app_settings import app_settings
 from tests.current_support import ALICE, BOB, Current, current_mock, text
 
 STATUS_CONFLICT = "Chat is not waiting for tool results."
@@ -351,7 +351,7 @@ def _with_store(scheduler: ManualScheduler) -> Iterator[tuple[TestClient, ChatSt
     new_id = seeded_uuids(5)
     store = ChatStore(clock=SteppingClock(), new_id=new_id)
     app = create_app(
-        Settings(api="current", validate_responses=True),
+        app_settings(api="current", validate_responses=True),
         clock=SteppingClock(),
         new_id=new_id,
         scheduler=scheduler,
@@ -450,7 +450,7 @@ def _library_mock(folder: Path) -> Iterator[Current]:
     scheduler = ManualScheduler()
     library = ScenarioLibrary.builtin().with_directory(folder)
     app = create_app(
-        Settings(api="current", validate_responses=True),
+        app_settings(api="current", validate_responses=True),
         clock=SteppingClock(),
         new_id=seeded_uuids(9),
         scheduler=scheduler,
@@ -462,7 +462,10 @@ def _library_mock(folder: Path) -> Iterator[Current]:
 
 def test_a_run_on_an_immediate_scheduler_pauses_and_resumes_in_the_request() -> None:
     app = create_app(
-        Settings(api="current"), clock=SteppingClock(), new_id=seeded_uuids(4), scheduler=ImmediateScheduler()
+        app_settings(api="current"),
+        clock=SteppingClock(),
+        new_id=seeded_uuids(4),
+        scheduler=ImmediateScheduler(),
     )
     with TestClient(app) as client:
         mock = Current(client, ManualScheduler())
@@ -599,7 +602,7 @@ def test_a_turn_that_ends_during_a_retry_leaves_no_retry_pending(tmp_path: Path,
     store = ChatStore(clock=SteppingClock(), new_id=new_id)
     library = ScenarioLibrary.builtin().with_directory(tmp_path)
     app = create_app(
-        Settings(api="current"),
+        app_settings(api="current"),
         clock=SteppingClock(),
         new_id=new_id,
         scheduler=scheduler,

@@ -18,12 +18,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.core.changes import ChatChanged, ChatEvent, PreviewReset, QueueChanged, RetryScheduled
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.models import ChatMessage, LivePart
 from mockserver.core.scenarios import ScenarioLibrary
 from mockserver.core.store import ChatStore
+from tests.app_settings import app_settings
 from tests.current_support import ALICE, text
 
 
@@ -65,7 +65,7 @@ def _recorded(message: str) -> Iterator[tuple[TestClient, Recorder, UUID]]:
     new_id = seeded_uuids(11)
     store = ChatStore(clock=SteppingClock(), new_id=new_id)
     app = create_app(
-        Settings(api="current", validate_responses=True),
+        app_settings(api="current", validate_responses=True),
         clock=SteppingClock(),
         new_id=new_id,
         scheduler=scheduler,
@@ -182,7 +182,7 @@ def test_a_fail_step_with_a_kind_and_status_code_is_the_chats_last_error_in_chat
     scheduler = ManualScheduler()
     library = ScenarioLibrary.builtin().with_directory(tmp_path)
     app = create_app(
-        Settings(api="current", validate_responses=True),
+        app_settings(api="current", validate_responses=True),
         clock=SteppingClock(),
         new_id=seeded_uuids(2),
         scheduler=scheduler,

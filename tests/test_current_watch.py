@@ -15,9 +15,9 @@ import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 
 from mockserver import ManualScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.core.models import ChatStatus, Role
 from mockserver.core.store import ChatStore, StoreLimits
+from tests.app_settings import app_settings
 from tests.current_support import ALICE, BOB, ORG, text
 from tests.test_current_stream import Mock
 
@@ -32,7 +32,7 @@ def mock(limits: StoreLimits | None = None, **settings: Any) -> Iterator[Mock]:
     scheduler = ManualScheduler()
     store = ChatStore(clock=clock, new_id=new_id, limits=limits)
     app = create_app(
-        Settings(api="current", **settings), clock=clock, new_id=new_id, scheduler=scheduler, store=store
+        app_settings(api="current", **settings), clock=clock, new_id=new_id, scheduler=scheduler, store=store
     )
     with TestClient(app) as client:
         yield Mock(client, scheduler, store)

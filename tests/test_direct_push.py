@@ -13,7 +13,7 @@ from uuid import UUID
 from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
-from mockserver.app.factory import Settings, create_app
+from mockserver.app.factory import create_app
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatMessage, LivePart, Role
@@ -24,6 +24,7 @@ from mockserver.edge.fanout import LARGE_FRAME, Fanout
 from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.push_socket import DIRECT_WRITE, PushOptions, direct_write, one_item_a_frame, text_frame
 from mockserver.v1.watch import WatchMiddleware
+from tests.app_settings import app_settings
 from tests.server_thread import served_in_a_thread
 
 TOKEN = DEMO_TOKENS["alice"]
@@ -284,7 +285,7 @@ def test_serves_websocket_writes_whole_frames_only_between_the_accept_and_the_cl
 def test_a_thousand_frames_to_many_watchers_over_serves_server_arrive_whole_and_in_order() -> None:
     store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(4))
     app = create_app(
-        Settings(validate_responses=False),
+        app_settings(validate_responses=False),
         clock=SteppingClock(),
         new_id=seeded_uuids(5),
         store=store,

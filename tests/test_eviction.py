@@ -19,6 +19,7 @@ from mockserver.core.models import Role
 from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.core.store import ChatStore, Eviction, StoreLimits
 from tests.agent_support import ALICE, BOB, new_chat, post
+from tests.app_settings import app_settings
 from tests.control.conftest import settings
 
 DIRECTORY = Directory.from_tokens(DEMO_TOKENS)
@@ -115,7 +116,7 @@ def test_an_evicted_chat_is_a_404_that_says_why_and_a_journal_entry() -> None:
 
 def test_a_watcher_of_an_evicted_chat_is_closed_normally() -> None:
     store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(9), limits=StoreLimits(max_chats=1))
-    app = create_app(new_id=seeded_uuids(9), store=store, scheduler=ImmediateScheduler())
+    app = create_app(app_settings(), new_id=seeded_uuids(9), store=store, scheduler=ImmediateScheduler())
     with TestClient(app) as client:
         chat = new_chat(client)
         with client.websocket_connect(f"/api/v2/chats/{chat}/messages/watch-ws", headers=dict(ALICE)) as ws:

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from mockserver.app.factory import Settings, create_app
+from mockserver.app.factory import create_app
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS, Directory
 from mockserver.core.models import ChatMessage, LivePart, Role
@@ -25,6 +25,7 @@ from mockserver.edge.origins import CorsPolicy
 from mockserver.edge.row_frames import RowFrames
 from mockserver.v1.watch import WatchMiddleware
 from tests.agent_support import ALICE, new_chat
+from tests.app_settings import app_settings
 
 Event = ChatMessage | LivePart
 
@@ -174,7 +175,7 @@ def test_when_the_last_watcher_leaves_the_store_keeps_no_listener_for_the_chat()
 
 def _app(store: ChatStore, **settings: Any) -> Any:
     return create_app(
-        Settings(**settings), new_id=seeded_uuids(5), store=store, scheduler=ImmediateScheduler()
+        app_settings(**settings), new_id=seeded_uuids(5), store=store, scheduler=ImmediateScheduler()
     )
 
 
@@ -194,7 +195,9 @@ def test_watchers_over_the_app_leave_no_listener_behind() -> None:
 def test_when_the_server_begins_to_stop_every_watcher_gets_going_away() -> None:
     store = ChatStore(clock=SteppingClock(), new_id=seeded_uuids(4))
     stopping = Stopping()
-    app = create_app(new_id=seeded_uuids(5), store=store, scheduler=ImmediateScheduler(), stopping=stopping)
+    app = create_app(
+        app_settings(), new_id=seeded_uuids(5), store=store, scheduler=ImmediateScheduler(), stopping=stopping
+    )
     with TestClient(app) as client:
         chat = new_chat(client)
         with client.websocket_connect(f"/api/v2/chats/{chat}/messages/watch-ws", headers=dict(ALICE)) as ws:

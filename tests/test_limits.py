@@ -12,12 +12,13 @@ import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
 
-from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import ImmediateScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.core.errors import LimitExceeded
 from mockserver.core.golang import encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import coder_error
 from mockserver.edge.limits import Limits, LimitsMiddleware
+from tests.app_settings import app_settings
 
 ALICE = {"Coder-Session-Token": "alice00001-AliceDemoSessionSecret"}
 SMALL = Limits(
@@ -34,7 +35,7 @@ INVALID_JSON = "Request body must be valid JSON."
 @contextmanager
 def _client(limits: Limits = SMALL, stopping: Stopping | None = None) -> Iterator[TestClient]:
     app = create_app(
-        Settings(limits=limits),
+        app_settings(limits=limits),
         clock=SteppingClock(),
         new_id=seeded_uuids(3),
         scheduler=ImmediateScheduler(),
@@ -290,7 +291,9 @@ def test_a_watcher_gets_a_going_away_close_when_the_server_begins_to_stop() -> N
 
 
 def test_a_large_transcript_does_not_hold_a_small_request_behind_it() -> None:
-    app = create_app(clock=SteppingClock(), new_id=seeded_uuids(4), scheduler=ImmediateScheduler())
+    app = create_app(
+        app_settings(), clock=SteppingClock(), new_id=seeded_uuids(4), scheduler=ImmediateScheduler()
+    )
 
     async def scenario() -> list[str]:
         transport = httpx.ASGITransport(app=app)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from mockserver import Settings, create_app
+from mockserver import create_app
+from tests.app_settings import app_settings
 from tests.conftest import ALICE
 
 
@@ -14,7 +15,7 @@ def _thrice(client: TestClient, method: str, path: str) -> list[tuple[int, str, 
 
 
 def test_a_routed_request_line_reaches_the_same_operation_with_the_same_parameters_again() -> None:
-    with TestClient(create_app(Settings(api="current"))) as client:
+    with TestClient(create_app(app_settings(api="current"))) as client:
         first = client.post(
             "/api/v2/chats",
             json={
@@ -45,7 +46,7 @@ def test_a_routed_request_line_reaches_the_same_operation_with_the_same_paramete
 
 
 def test_a_refused_request_line_is_refused_alike_every_time() -> None:
-    with TestClient(create_app(Settings())) as client:
+    with TestClient(create_app(app_settings())) as client:
         unknown = _thrice(client, "GET", "/api/v2/no-such-route")
         not_allowed = _thrice(client, "DELETE", "/api/v2/chats")
     assert unknown[0][0] == 404 and unknown == [unknown[0]] * 3

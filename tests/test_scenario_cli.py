@@ -14,6 +14,7 @@ from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS
 from mockserver.core.scheduler import ImmediateScheduler
 from tests.agent_support import ALICE, serve_on_free_port
+from tests.app_settings import app_settings
 
 
 def test_serve_refuses_a_malformed_scenario_with_file_and_line(
@@ -35,7 +36,9 @@ def test_serve_refuses_a_bad_fixture(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_fixtures_export_reads_a_running_server(capsys: pytest.CaptureFixture[str]) -> None:
-    app = create_app(clock=SteppingClock(), new_id=seeded_uuids(5), scheduler=ImmediateScheduler())
+    app = create_app(
+        app_settings(), clock=SteppingClock(), new_id=seeded_uuids(5), scheduler=ImmediateScheduler()
+    )
     with (
         serve_on_free_port(app) as address,
         httpx.Client(base_url=f"http://{address}", headers=ALICE) as http,

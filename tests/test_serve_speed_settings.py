@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
-from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import ImmediateScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.command.cli import build_parser
+from tests.app_settings import app_settings
 
 ALICE = {"Coder-Session-Token": "alice00001-AliceDemoSessionSecret"}
 
@@ -14,7 +15,7 @@ ALICE = {"Coder-Session-Token": "alice00001-AliceDemoSessionSecret"}
 def _app_as_serve_runs_it() -> ASGIApp:
     """Responses unchecked, as `serve` has them by default; repeatable clock, ids and agent."""
     return create_app(
-        Settings(validate_responses=False),
+        app_settings(validate_responses=False),
         clock=SteppingClock(),
         new_id=seeded_uuids(1),
         scheduler=ImmediateScheduler(),

@@ -19,7 +19,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.server import ServerProtocol
 from websockets.sync.client import connect
 
-from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import ImmediateScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.command.cli import build_parser, main
 from mockserver.core.golang import encode_json
 from mockserver.core.stopping import Stopping
@@ -31,6 +31,7 @@ from mockserver.server.serving import (
     bind,
     limits_from_args,
 )
+from tests.app_settings import app_settings
 from tests.server_thread import served_in_a_thread
 
 TOKEN = b"alice00001-AliceDemoSessionSecret"
@@ -41,7 +42,7 @@ def _served(limits: Limits) -> Iterator[tuple[str, int]]:
     """serve's server over a fresh mock, on a free loopback port, in a thread."""
     stopping = Stopping()
     app = create_app(
-        Settings(limits=limits, validate_responses=False),
+        app_settings(limits=limits, validate_responses=False),
         clock=SteppingClock(),
         new_id=seeded_uuids(9),
         scheduler=ImmediateScheduler(),
@@ -275,7 +276,7 @@ def test_a_stop_deadline_disarmed_in_time_ends_nothing() -> None:
 def test_a_stop_signal_arms_the_deadline() -> None:
     ended = threading.Event()
     server = MockServer(
-        uvicorn.Config(create_app()),
+        uvicorn.Config(create_app(app_settings())),
         stopping=Stopping(),
         shutdown_timeout=3.0,
         deadline=StopDeadline(0.0, exit_now=ended.set),

@@ -9,8 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import ImmediateScheduler, SteppingClock, create_app, seeded_uuids
-from mockserver.app.factory import Settings
 from mockserver.app.generations import API_GENERATIONS
+from tests.app_settings import app_settings
 from tests.headless_browser import needs_chromium, rendered
 from tests.http_server import serving
 
@@ -18,7 +18,7 @@ from tests.http_server import serving
 def _app(api: str) -> Any:
     """A mock of generation `api` with the control plane on: every document it can serve."""
     return create_app(
-        Settings(api=api, control=True),
+        app_settings(api=api, control=True),
         clock=SteppingClock(),
         new_id=seeded_uuids(3),
         scheduler=ImmediateScheduler(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -12,9 +12,10 @@ import pytest
 from contracts import ExitCode, FuzzBudget, Report, Target, VerifyOptions, verify
 from contracts.current.rules import CURRENT_RULES, DOCUMENT_RULES
 from contracts.runner import suite_named
-from mockserver import ImmediateScheduler, Settings, SteppingClock, create_app, seeded_uuids
+from mockserver import ImmediateScheduler, SteppingClock, create_app, seeded_uuids
 from mockserver.command.cli import main
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
+from tests.app_settings import app_settings
 from tests.current_correct_variants import CORRECT_VARIANTS, CorrectVariant
 from tests.current_planted_bugs import (
     TOKENS,
@@ -65,9 +66,30 @@ def _verify(app: Any, tokens: tuple[str, ...] = TOKENS, **options: Any) -> Repor
     return verify(Target.asgi(app), list(tokens), VerifyOptions(api="current", **settings))
 
 
+# A run with the Schemathesis phase fuzzes every operation of both documents (~15 s of CPU, most
+# of it Hypothesis drawing cases): `make test` keeps one such proof of each kind, the unmodified
+# mock (and one tolerant re-encoding) passing and one planted bug that only the phase finds
+# named; the others are `slow` and run under `make test-slow` (CI runs both targets).
+FAST_FUZZED_CORRECT = frozenset({"unmodified_mock", "one_event_per_frame"})
+FAST_FUZZED_PLANTED = frozenset({"create_answers_200"})
+
+
+def _fuzzed(variant: Variant) -> bool:
+    """Whether only the Schemathesis phase finds the variant's bug (so its run fuzzes)."""
+    return not set(variant.rules) - DOCUMENT
+
+
+def _slow_unless(fast: frozenset[str], variants: Sequence[Any], fuzzed: Callable[[Any], bool]) -> list[Any]:
+    """The variants as parameters: those whose runs fuzz, unless named in `fast`, marked slow."""
+    return [
+        pytest.param(v, id=v.name, marks=() if v.name in fast or not fuzzed(v) else pytest.mark.slow)
+        for v in variants
+    ]
+
+
 def _planted(variant: Variant) -> Report:
     """A reduced verify: the checks of the variant's rules alone (the Schemathesis phase when only it sees them)."""
-    fuzz = not set(variant.rules) - DOCUMENT
+    fuzz = _fuzzed(variant)
     return _verify(
         variant.build(),
         expect_agent=10.0,
@@ -80,7 +102,9 @@ def _planted(variant: Variant) -> Report:
 FUZZED_CORRECT_VARIANTS = tuple(v for v in CORRECT_VARIANTS if v.name != "slow_agent")
 
 
-@pytest.mark.parametrize("variant", FUZZED_CORRECT_VARIANTS, ids=lambda v: v.name)
+@pytest.mark.parametrize(
+    "variant", _slow_unless(FAST_FUZZED_CORRECT, FUZZED_CORRECT_VARIANTS, lambda v: True)
+)
 def test_verify_current_passes_a_correct_server(variant: CorrectVariant) -> None:
     report = _verify(variant.build(), variant.tokens)
 
@@ -104,7 +128,7 @@ def test_a_slow_agent_is_waited_for_and_seen_busy() -> None:
 def test_an_agent_faster_than_verify_leaves_the_busy_rules_not_exercised() -> None:
     # Given a server whose runs end before its answer to the post that started them
     fast = create_app(
-        Settings(api="current", validate_responses=False, swagger_ui=False),
+        app_settings(api="current", validate_responses=False, swagger_ui=False),
         clock=SteppingClock(),
         new_id=seeded_uuids(5),
         scheduler=ImmediateScheduler(),
@@ -140,7 +164,7 @@ def test_a_server_that_ignores_declared_tools_leaves_the_client_tool_rules_not_e
     assert any("action_required was not exercised" in note for note in report.notes)
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", _slow_unless(FAST_FUZZED_PLANTED, VARIANTS, _fuzzed))
 def test_verify_current_fails_a_planted_bug_naming_its_rule(variant: Variant) -> None:
     report = _planted(variant)
 

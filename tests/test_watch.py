@@ -14,6 +14,7 @@ from mockserver.app.factory import create_app
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.scheduler import ImmediateScheduler, ManualScheduler
 from tests.agent_support import ALICE, BOB, mock_client, new_chat, post, serve_on_free_port, transcript
+from tests.app_settings import app_settings
 
 SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
 
@@ -94,7 +95,9 @@ def test_watch_sends_rows_after_after_id_then_each_step_as_virtual_time_moves() 
 
 
 def test_watch_over_a_real_socket_replays_then_follows_a_run_in_id_order() -> None:
-    app = create_app(clock=SteppingClock(), new_id=seeded_uuids(7), scheduler=ImmediateScheduler())
+    app = create_app(
+        app_settings(), clock=SteppingClock(), new_id=seeded_uuids(7), scheduler=ImmediateScheduler()
+    )
     with (
         serve_on_free_port(app) as address,
         httpx.Client(base_url=f"http://{address}", headers=ALICE) as http,
@@ -124,7 +127,9 @@ def test_watch_over_a_real_socket_replays_then_follows_a_run_in_id_order() -> No
 
 
 def test_a_real_server_refuses_a_bad_after_id_with_http_400() -> None:
-    app = create_app(clock=SteppingClock(), new_id=seeded_uuids(8), scheduler=ImmediateScheduler())
+    app = create_app(
+        app_settings(), clock=SteppingClock(), new_id=seeded_uuids(8), scheduler=ImmediateScheduler()
+    )
     with (
         serve_on_free_port(app) as address,
         httpx.Client(base_url=f"http://{address}", headers=ALICE) as http,

@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 
-from mockserver.app.factory import Settings, create_app
+from mockserver.app.factory import create_app
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.scheduler import ImmediateScheduler
 from mockserver.edge.origins import CorsPolicy
 from tests.agent_support import ALICE, new_chat
+from tests.app_settings import app_settings
 
 
 def _client(cors: CorsPolicy | None = None) -> TestClient:
-    settings = Settings() if cors is None else Settings(cors=cors)
+    settings = app_settings() if cors is None else app_settings(cors=cors)
     return TestClient(
         create_app(settings, clock=SteppingClock(), new_id=seeded_uuids(2), scheduler=ImmediateScheduler())
     )

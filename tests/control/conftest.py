@@ -19,6 +19,7 @@ from mockserver import (
     create_app,
     seeded_uuids,
 )
+from tests.app_settings import app_settings
 from tests.http_server import serving
 
 # This worktree's copy of the control document (the installed package may be another checkout's).
@@ -30,7 +31,7 @@ NEW_CHAT = {"provider": "anthropic", "model": "claude-sonnet-4-5"}
 
 def settings(**fields: Any) -> Settings:
     """Settings with the control plane on, read from this worktree's document."""
-    return replace(Settings(control=True, control_document=CONTROL_DOCUMENT), **fields)
+    return replace(app_settings(control=True, control_document=CONTROL_DOCUMENT), **fields)
 
 
 def app(**fields: Any) -> Any:

@@ -6,6 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import ImmediateScheduler, SteppingClock, create_app, seeded_uuids
+from tests.app_settings import app_settings
 
 from .conftest import ALICE, app
 
@@ -28,7 +29,9 @@ CONTROL_PATHS = [
 @pytest.mark.parametrize(("method", "path"), CONTROL_PATHS)
 def test_without_control_every_mock_path_is_404_even_with_a_session_token(method: str, path: str) -> None:
     client = TestClient(
-        create_app(clock=SteppingClock(), new_id=seeded_uuids(1), scheduler=ImmediateScheduler())
+        create_app(
+            app_settings(), clock=SteppingClock(), new_id=seeded_uuids(1), scheduler=ImmediateScheduler()
+        )
     )
     preflight = {"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"}
 
