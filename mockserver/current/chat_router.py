@@ -47,6 +47,8 @@ __all__ = ["EXPERIMENTAL", "V2", "ChatMount", "chat_router_middleware", "experim
 
 V2 = "/api/v2"
 EXPERIMENTAL = "/api/experimental"
+_V2_SLASH = V2 + "/"
+_EXPERIMENTAL_SLASH = EXPERIMENTAL + "/"
 
 # The chat paths of a prefix: `/chats...`, and the organization-scoped chat routes
 # (`registerOrganizationChatRoutes`, `registerOrganizationMemberChatRoutes`), which both
@@ -95,15 +97,27 @@ def experimental_only_paths(paths: Mapping[str, Mapping[str, Any]]) -> tuple[str
 
 
 class _Templates:
-    """Path templates (under `/api/v2`), matched as chi matches a segment: any characters but `/`."""
+    """Path templates (under `/api/v2`), matched as chi matches a segment: any characters but `/`.
+
+    A template matches paths of its own number of segments (a trailing slash aside), so they are
+    kept by that number: one alternation of those, matched in C, instead of one of them all that
+    a path of the send route walks ~40 templates of.
+    """
 
     def __init__(self, templates: Iterable[str]) -> None:
-        # One alternation of them all: one match in C, not one per template (no template: none).
-        patterns = [_PARAM.sub("[^/]+", re.escape(V2 + t)) + "/?" for t in templates]
-        self._any = re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)")
+        by_depth: dict[int, list[str]] = {}
+        for template in templates:
+            full = V2 + template
+            by_depth.setdefault(full.count("/"), []).append(_PARAM.sub("[^/]+", re.escape(full)))
+        self._by_depth = {
+            depth: re.compile("|".join(f"(?:{p})" for p in patterns)) for depth, patterns in by_depth.items()
+        }
 
     def match(self, path: str) -> bool:
-        return self._any.fullmatch(path) is not None
+        if path.endswith("/"):
+            path = path[:-1]  # a template matches with one trailing slash too
+        pattern = self._by_depth.get(path.count("/"))
+        return pattern is not None and pattern.fullmatch(path) is not None
 
 
 class ChatRouterMiddleware:
@@ -136,7 +150,13 @@ class ChatRouterMiddleware:
             await self._app(scope, receive, send)
             return
         path: str = scope["path"]
-        prefix = next((p for p in (V2, EXPERIMENTAL) if path.startswith(p + "/")), None)
+        prefix = (
+            V2
+            if path.startswith(_V2_SLASH)
+            else EXPERIMENTAL
+            if path.startswith(_EXPERIMENTAL_SLASH)
+            else None
+        )
         rest = path[len(prefix) :] if prefix else ""
         if prefix is None or not _CHAT_PATH.fullmatch(rest):
             await self._app(scope, receive, send)

@@ -78,7 +78,7 @@ def encode_chat(chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> str:
     ]
     if chat.workspace_id is not None:
         pieces += (',"workspace_id":"', str(chat.workspace_id), '"')
-    pieces += (',"last_model_config_id":"', str(model.id), '","title":', encode_json_text(chat.title))
+    pieces += (',"last_model_config_id":"', model.id_text, '","title":', encode_json_text(chat.title))
     pieces += (',"status":', encode_json_text(chat.status.value))
     if attributes.get("mode"):
         pieces += (',"mode":', encode_json_text(attributes["mode"]))

@@ -329,7 +329,7 @@ class ChatEngine:
         self._runner.start(
             chat,
             text_of(parts),
-            model_config_id=str(model.id),
+            model_config_id=model.id_text,
             context_limit=model.context_limit,
             ended=self._turn_ended,
             paused=self._turn_paused,
@@ -390,7 +390,7 @@ class ChatEngine:
         if partial:
             content = {
                 "parts": list(self._runner.stamp(partial)),
-                "model_config_id": str(self.model_of(chat).id),
+                "model_config_id": self.model_of(chat).id_text,
             }
             self._store.append_message(chat_id, Role.ASSISTANT, content)
         if self._store.queue_of(chat_id):
@@ -473,4 +473,4 @@ def _validated(results: list[dict[str, Any]], pending: list[str]) -> list[ToolOu
 
 
 def _user_content(owner_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig) -> dict[str, Any]:
-    return {"parts": parts, "created_by": str(owner_id), "model_config_id": str(model.id)}
+    return {"parts": parts, "created_by": str(owner_id), "model_config_id": model.id_text}

@@ -115,10 +115,12 @@ class StreamMiddleware:
         streams.add(self._fanout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = (
-            STREAM_PATH.fullmatch(scope.get("path", "")) if scope["type"] in ("websocket", "http") else None
-        )
-        if match is None or (scope["type"] == "http" and scope["method"] != "GET"):
+        # A plain request other than a GET is never the stream's: it goes on unread (a post
+        # pays no match of its path).
+        kind = scope["type"]
+        theirs = kind == "websocket" or (kind == "http" and scope["method"] == "GET")
+        match = STREAM_PATH.fullmatch(scope.get("path", "")) if theirs else None
+        if match is None:
             await self._app(scope, receive, send)
         elif scope["type"] == "http":
             await refuse_plain_http(

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from itertools import islice
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -40,7 +42,7 @@ from mockserver.core.scenarios import (
     Usage,
     fill_text,
 )
-from mockserver.core.scheduler import Scheduler, play_in_order
+from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 
 __all__ = [
@@ -222,6 +224,20 @@ class _Planner:
         self.add(NewAttempt(0.0))
 
 
+def _stored_at_once(actions: Sequence[Action], index: int) -> bool:
+    """Whether the chunk at `index` is followed in the same instant by its step's message.
+
+    Such a chunk joins the chat's live preview only for the message to close it before the
+    event loop turns again: no one but a listener of the chat can see it.
+    """
+    for action in islice(actions, index + 1, None):
+        if action.delay > 0:
+            return False
+        if type(action) is not Chunk:
+            return type(action) is StoreMessage
+    return False
+
+
 def _usage(figures: tuple[int | None, int | None], reasoning: int, context_limit: int) -> dict[str, int]:
     """codersdk's usage of a step: `reasoning` is its words of reasoning (reasoning_tokens)."""
     prompt, completion = figures
@@ -315,6 +331,7 @@ class _Turn:
     open_parts: list[dict[str, Any]] = field(default_factory=list)
     pending: tuple[dict[str, Any], ...] = ()  # tool calls the client must answer
     resume_at: int = 0  # the action to play once they are answered
+    retry_pending: bool = False  # a retry was published and no message stored since
 
 
 class TurnRunner:
@@ -417,24 +434,38 @@ class TurnRunner:
         return tuple({**part, "created_at": now} if part["type"] in _STAMPED else part for part in parts)
 
     def _play(self, chat_id: UUID, turn: _Turn, start: int) -> None:
-        """Do the turn's actions from `start` on the scheduler's time, while it is the chat's turn."""
-        actions = turn.actions[start:]
+        """Do the turn's actions from `start` on the scheduler's time, while it is the chat's turn.
 
-        def act(index: int) -> bool:
+        The actions due at the same instant (a delay of 0 after the previous) run in one
+        callback, so the rows a turn writes "at once" are written by one turn of the event loop.
+        """
+        if start < len(turn.actions):
+            self._scheduler.call_later(turn.actions[start].delay, partial(self._burst, chat_id, turn, start))
+
+    def _burst(self, chat_id: UUID, turn: _Turn, start: int) -> None:
+        """Do the actions due now from `start` on, then schedule the next instant's."""
+        actions = turn.actions
+        index = start
+        while True:
             if self._turns.get(chat_id.int) is not turn:
-                return False  # interrupted, replaced by an edit, or the chat is gone
+                return  # interrupted, replaced by an edit, or the chat is gone
             try:
-                return self._act(chat_id, turn, actions[index], start + index)
+                if not self._act(chat_id, turn, actions[index], index):
+                    return
             except ChatNotFound:
                 self._turns.pop(chat_id.int, None)
-                return False  # the chat is gone (a reset): the turn ends with it
-
-        play_in_order(self._scheduler, [action.delay for action in actions], act)
+                return  # the chat is gone (a reset): the turn ends with it
+            index += 1
+            if index == len(actions) or actions[index].delay > 0:
+                break
+        self._play(chat_id, turn, index)
 
     def _act(self, chat_id: UUID, turn: _Turn, action: Action, index: int) -> bool:
         """Do one action; False when the turn stops playing (it ended, or waits for the client)."""
         match action:
             case Chunk(kind=kind, text=text):
+                if not self._store.listener_count(chat_id) and _stored_at_once(turn.actions, index):
+                    return True  # no one can see it: its message closes the preview it would join
                 if turn.open_parts and turn.open_parts[-1]["type"] == kind:
                     turn.open_parts[-1] = {"type": kind, "text": turn.open_parts[-1]["text"] + text}
                 else:
@@ -442,6 +473,7 @@ class TurnRunner:
                 self._store.publish_partial(chat_id, turn.run_id, kind, {"type": kind, "text": text})
             case StoreMessage(role=role, parts=parts, usage=usage):
                 turn.open_parts.clear()
+                turn.retry_pending = False  # the row closes the pending retry
                 content: dict[str, Any] = {"parts": list(self.stamp(parts))}
                 if role is Role.ASSISTANT:
                     content["model_config_id"] = turn.model_config_id
@@ -451,6 +483,7 @@ class TurnRunner:
             case RetryNotice():
                 turn.open_parts.clear()  # the failed attempt's output is not kept
                 self._store.publish_retry(chat_id, self._retry_json(turn, action))
+                turn.retry_pending = True
             case NewAttempt():
                 turn.open_parts.clear()
                 self._store.publish_reset(chat_id)
@@ -461,7 +494,8 @@ class TurnRunner:
                 return False
             case End(error=error):
                 self._turns.pop(chat_id.int, None)
-                self._store.clear_retry(chat_id)  # chatd clears the retry state as the turn ends
+                if turn.retry_pending:
+                    self._store.clear_retry(chat_id)  # chatd clears the retry state as the turn ends
                 turn.ended(chat_id, error)
                 return False
         return True

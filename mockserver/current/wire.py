@@ -127,7 +127,7 @@ def chat_json(chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> dict[s
     }
     if chat.workspace_id is not None:
         out["workspace_id"] = str(chat.workspace_id)
-    out["last_model_config_id"] = str(model.id)
+    out["last_model_config_id"] = model.id_text
     out["title"] = chat.title
     out["status"] = chat.status.value
     if attributes.get("mode"):

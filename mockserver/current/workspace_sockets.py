@@ -47,12 +47,11 @@ class WorkspaceSocketsMiddleware:
         self._resolve_chat = resolve_chat
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = (
-            WORKSPACE_SOCKET_PATH.fullmatch(scope.get("path", ""))
-            if scope["type"] in ("websocket", "http")
-            else None
-        )
-        if match is None or (scope["type"] == "http" and scope["method"] != "GET"):
+        # A plain request other than a GET is never theirs: it goes on with no match of its path.
+        kind = scope["type"]
+        theirs = kind == "websocket" or (kind == "http" and scope["method"] == "GET")
+        match = WORKSPACE_SOCKET_PATH.fullmatch(scope.get("path", "")) if theirs else None
+        if match is None:
             await self._app(scope, receive, send)
             return
         checks = partial(self._checks, scope, match["chat"], match["kind"])
