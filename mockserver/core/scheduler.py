@@ -65,18 +65,25 @@ class AsyncioScheduler:
     def _arm(
         self, loop: asyncio.AbstractEventLoop, key: int, when: float, callback: Callback, now: float
     ) -> None:
-        def run() -> None:
-            if self._pending.pop(key, None) is not None:
-                self._running_on = loop
-                try:
-                    callback()
-                finally:
-                    self._running_on = None
-
         wait = when - now
-        # Most agent rows are due at once: the ready queue is cheaper than the timer heap.
-        handle = loop.call_soon(run) if wait <= 0 else loop.call_later(wait, run)
+        # Most agent rows are due at once: the ready queue is cheaper than the timer heap. The
+        # loop calls a bound method with the key (a handle keeps its arguments), not a closure
+        # made for each callback: an agent run schedules one or more per posted message.
+        if wait <= 0:
+            handle = loop.call_soon(self._fire, key, loop)
+        else:
+            handle = loop.call_later(wait, self._fire, key, loop)
         self._pending[key] = (when, handle, callback)
+
+    def _fire(self, key: int, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop runs a pending callback (unless advance() ran it first)."""
+        pending = self._pending.pop(key, None)
+        if pending is not None:
+            self._running_on = loop
+            try:
+                pending[2]()
+            finally:
+                self._running_on = None
 
     def advance(self, seconds: float) -> int:
         """Run now, in deadline order, what would fall due within `seconds` (real ones)."""

@@ -149,25 +149,27 @@ class ChatStore:
     """Chats by id and their transcripts; get and append are O(1), a list is O(its length).
 
     Message ids come from one global sequence, as from the Postgres sequence behind them.
+    Every table is keyed by the ids' ints (`UUID.int`): a UUID's hash is Python code (a frame
+    each lookup, and a post makes a dozen or two), an int's is not.
     """
 
     def __init__(self, *, clock: Clock, new_id: IdFactory, limits: StoreLimits | None = None) -> None:
         self._clock = clock
         self._new_id = new_id
         self._limits = limits or StoreLimits()
-        self._chats: dict[UUID, Chat] = {}  # in creation order: the first is the oldest
+        self._chats: dict[int, Chat] = {}  # in creation order: the first is the oldest
         # The same chats by owner, each in creation order, so that a list reads the owner's chats,
-        # not everyone's. Keyed by the ids' ints: a UUID's hash is Python code, an int's is not.
+        # not everyone's.
         self._owned: dict[int, dict[int, Chat]] = {}
-        self._transcripts: dict[UUID, list[ChatMessage]] = {}
+        self._transcripts: dict[int, list[ChatMessage]] = {}
         self._message_count = 0  # rows over all transcripts
         self._last_message_id = 0  # the global sequence; imports move it past their ids
-        self._listeners: dict[UUID, list[Listener]] = {}
-        self._owner_listeners: dict[UUID, list[OwnerListener]] = {}
-        self._live: dict[UUID, _LiveHistory] = {}
+        self._listeners: dict[int, list[Listener]] = {}
+        self._owner_listeners: dict[int, list[OwnerListener]] = {}
+        self._live: dict[int, _LiveHistory] = {}
         self._eviction_listeners: list[EvictionListener] = []
-        self._evicted: OrderedDict[UUID, UUID] = OrderedDict()  # chat id -> owner id, the newest last
-        self._queues: dict[UUID, list[QueuedMessage]] = {}
+        self._evicted: OrderedDict[int, int] = OrderedDict()  # chat id -> owner id, the newest last
+        self._queues: dict[int, list[QueuedMessage]] = {}
         self._last_queued_id = 0  # queued messages have a sequence of their own
 
     def clear(self) -> int:
@@ -223,12 +225,13 @@ class ChatStore:
             status=ChatStatus.WAITING if status is None else status,  # a Chat's default status
         )
         self._put(chat)
-        self._transcripts[chat.id] = []
-        self._live[chat.id] = _LiveHistory()
+        key = chat.id.int
+        self._transcripts[key] = []
+        self._live[key] = _LiveHistory()
         if self._limits.max_chats is not None:
             while len(self._chats) > self._limits.max_chats:
-                self._evict(next(iter(self._chats)), f"max_chats {self._limits.max_chats}")
-        if chat.owner_id in self._owner_listeners:  # most creates have no one following the owner
+                self._evict(next(iter(self._chats.values())), f"max_chats {self._limits.max_chats}")
+        if chat.owner_id.int in self._owner_listeners:  # most creates have no one following the owner
             self._notify_owner(ChatChanged(chat=chat, previous=None))
         if system_prompt is not None:
             self.append_message(chat.id, Role.SYSTEM, system_prompt)
@@ -256,8 +259,8 @@ class ChatStore:
         the same clock reads and ids in the same order, the same chat and row in the end.
         """
         unseen = (
-            owner.id not in self._owner_listeners
-            and (chat_id is None or chat_id not in self._listeners)
+            owner.id.int not in self._owner_listeners
+            and (chat_id is None or chat_id.int not in self._listeners)
             and self._limits.max_chats is None
             and self._limits.max_messages is None
         )
@@ -294,24 +297,25 @@ class ChatStore:
             status=status,
         )
         self._put(chat)
-        self._transcripts[new_id] = [message]
+        key = new_id.int
+        self._transcripts[key] = [message]
         self._message_count += 1
-        live = self._live[new_id] = _LiveHistory()
+        live = self._live[key] = _LiveHistory()
         live.history_changed()
         return chat
 
     def get_chat(self, owner: User, chat_id: UUID) -> Chat:
         """The chat, if it exists and is the owner's; another user's chat is not found."""
-        chat = self._chats.get(chat_id)
-        if chat is None or chat.owner_id != owner.id:
-            if chat is None and self._evicted.get(chat_id) == owner.id:
+        chat = self._chats.get(chat_id.int)
+        if chat is None or chat.owner_id.int != owner.id.int:
+            if chat is None and self._evicted.get(chat_id.int) == owner.id.int:
                 raise ChatEvicted(str(chat_id))
             raise ChatNotFound(str(chat_id))
         return chat
 
     def chat(self, chat_id: UUID) -> Chat:
         """The chat of this id, whoever owns it (for the mock's own runs, not for requests)."""
-        chat = self._chats.get(chat_id)
+        chat = self._chats.get(chat_id.int)
         if chat is None:
             raise ChatNotFound(str(chat_id))
         return chat
@@ -323,20 +327,21 @@ class ChatStore:
 
     def _put(self, chat: Chat) -> None:
         """Store a new chat, or a chat's new version (its owner never changes)."""
-        self._chats[chat.id] = chat
-        self._owned.setdefault(chat.owner_id.int, {})[chat.id.int] = chat
+        key = chat.id.int
+        self._chats[key] = chat
+        self._owned.setdefault(chat.owner_id.int, {})[key] = chat
 
     def update_chat(self, chat_id: UUID, **changes: Any) -> Chat:
         """Replace some fields of a chat (dataclass field names); `updated_at` becomes now."""
-        chat = self._chats.get(chat_id)
+        chat = self._chats.get(chat_id.int)
         if chat is None:
             raise ChatNotFound(str(chat_id))
         previous = chat
         chat = _replaced(chat, updated_at=self._clock(), **changes)
         self._put(chat)
         # Most changes have no one following the chat or its owner: no event to build for no one.
-        watched = chat_id in self._listeners
-        if watched or chat.owner_id in self._owner_listeners:
+        watched = chat_id.int in self._listeners
+        if watched or chat.owner_id.int in self._owner_listeners:
             changed = ChatChanged(chat=chat, previous=previous)
             if watched:
                 self._notify(chat_id, changed)
@@ -345,26 +350,27 @@ class ChatStore:
 
     def mark_read(self, chat_id: UUID, message_id: int) -> None:
         """Move the chat's read cursor; neither `updated_at` nor any listener hears of it."""
-        chat = self._chats.get(chat_id)
+        chat = self._chats.get(chat_id.int)
         if chat is not None and chat.last_read_message_id != message_id:
             self._put(dataclasses.replace(chat, last_read_message_id=message_id))
 
     def list_messages(self, owner: User, chat_id: UUID) -> Sequence[ChatMessage]:
         """The owner's chat's transcript, by id ascending."""
         self.get_chat(owner, chat_id)
-        return tuple(self._transcripts[chat_id])
+        return tuple(self._transcripts[chat_id.int])
 
     def append_message(self, chat_id: UUID, role: Role, content: Any) -> ChatMessage:
         """Append a row to a chat's transcript with the next id of the global sequence."""
-        transcript = self._transcripts.get(chat_id)
+        key = chat_id.int
+        transcript = self._transcripts.get(key)
         if transcript is None:
             raise ChatNotFound(str(chat_id))
         self._last_message_id += 1
         message = ChatMessage(chat_id, self._last_message_id, self._clock(), role, content)
         transcript.append(message)
         self._message_count += 1
-        self._live[chat_id].history_changed()
-        if chat_id in self._listeners:  # most rows have no watcher: no empty tuple to walk
+        self._live[key].history_changed()
+        if key in self._listeners:  # most rows have no watcher: no empty tuple to walk
             self._notify(chat_id, message)
         if self._limits.max_messages is not None:
             self._keep_messages_within_limit(chat_id)
@@ -376,10 +382,11 @@ class ChatStore:
         With no listener on the chat and no cap on rows, nothing looks in between two of them:
         they are written in one pass, the chat looked up once. Otherwise row by row.
         """
-        transcript = self._transcripts.get(chat_id)
+        key = chat_id.int
+        transcript = self._transcripts.get(key)
         if transcript is None:
             raise ChatNotFound(str(chat_id))
-        if chat_id in self._listeners or self._limits.max_messages is not None:
+        if key in self._listeners or self._limits.max_messages is not None:
             for role, content in rows:
                 self.append_message(chat_id, role, content)
             return
@@ -389,7 +396,7 @@ class ChatStore:
             transcript.append(ChatMessage(chat_id, message_id, clock(), role, content))
         self._last_message_id = message_id
         self._message_count += len(rows)
-        self._live[chat_id].history_changed(len(rows))
+        self._live[key].history_changed(len(rows))
 
     # --- limits ---------------------------------------------------------------------------
 
@@ -405,22 +412,24 @@ class ChatStore:
         limit = self._limits.max_messages
         if limit is None or self._message_count <= limit:
             return
-        for chat_id in [c for c in self._chats if c != written]:
+        kept = written.int
+        for chat in [c for key, c in self._chats.items() if key != kept]:
             if self._message_count <= limit:
                 return
-            self._evict(chat_id, f"max_messages {limit}")
+            self._evict(chat, f"max_messages {limit}")
 
-    def _evict(self, chat_id: UUID, reason: str) -> None:
-        chat = self._chats.pop(chat_id)
+    def _evict(self, chat: Chat, reason: str) -> None:
+        key = chat.id.int
+        del self._chats[key]
         owned = self._owned[chat.owner_id.int]
-        del owned[chat_id.int]
+        del owned[key]
         if not owned:  # an owner whose last chat went holds nothing
             del self._owned[chat.owner_id.int]
-        rows = len(self._transcripts.pop(chat_id))
-        self._queues.pop(chat_id, None)
-        self._live.pop(chat_id, None)
+        rows = len(self._transcripts.pop(key))
+        self._queues.pop(key, None)
+        self._live.pop(key, None)
         self._message_count -= rows
-        self._evicted[chat_id] = chat.owner_id
+        self._evicted[key] = chat.owner_id.int
         if len(self._evicted) > _EVICTED_REMEMBERED:
             self._evicted.popitem(last=False)
         eviction = Eviction(chat=chat, messages=rows, reason=reason)
@@ -479,15 +488,16 @@ class ChatStore:
         del transcript[index:]
         self._message_count -= len(deleted)
         if deleted:
-            self._live[chat_id].history_changed()
-            self._live[chat_id].truncated = True
+            live = self._live[chat_id.int]
+            live.history_changed()
+            live.truncated = True
             self._notify(
                 chat_id, MessagesDeleted(chat_id=chat_id, deleted_ids=deleted, remaining=tuple(transcript))
             )
         return deleted
 
     def _transcript(self, chat_id: UUID) -> list[ChatMessage]:
-        transcript = self._transcripts.get(chat_id)
+        transcript = self._transcripts.get(chat_id.int)
         if transcript is None:
             raise ChatNotFound(str(chat_id))
         return transcript
@@ -541,21 +551,23 @@ class ChatStore:
             self._queue_changed(chat_id)
 
     def _queue_changed(self, chat_id: UUID) -> None:
-        self._live[chat_id].queue_version += 1
-        queue = self._queues[chat_id]
+        key = chat_id.int
+        self._live[key].queue_version += 1
+        queue = self._queues[key]
         if not queue:
-            del self._queues[chat_id]  # an empty queue is no list: most chats never queue
+            del self._queues[key]  # an empty queue is no list: most chats never queue
         self._notify(chat_id, QueueChanged(chat_id=chat_id, queue=tuple(queue)))
 
     def _queue(self, chat_id: UUID, *, make: bool = False) -> list[QueuedMessage]:
         """The chat's queue; an empty one is kept only when `make` (the caller adds to it)."""
-        queue = self._queues.get(chat_id)
+        key = chat_id.int
+        queue = self._queues.get(key)
         if queue is None:
-            if chat_id not in self._live:
+            if key not in self._live:
                 raise ChatNotFound(str(chat_id))
             queue = []
             if make:
-                self._queues[chat_id] = queue
+                self._queues[key] = queue
         return queue
 
     # --- live transcript ------------------------------------------------------------------
@@ -566,42 +578,44 @@ class ChatStore:
         Listeners run synchronously inside the call that changed the chat, so that a caller
         who subscribes and then reads the chat (with no await between) misses and repeats nothing.
         """
-        listeners = self._listeners.setdefault(chat_id, [])
+        key = chat_id.int
+        listeners = self._listeners.setdefault(key, [])
         listeners.append(listener)
 
         def unsubscribe() -> None:
             if listener in listeners:
                 listeners.remove(listener)
             # The chat's list goes with its last listener: nothing is left per watcher or per chat.
-            if not listeners and self._listeners.get(chat_id) is listeners:
-                del self._listeners[chat_id]
+            if not listeners and self._listeners.get(key) is listeners:
+                del self._listeners[key]
 
         return unsubscribe
 
     def listener_count(self, chat_id: UUID) -> int:
         """How many listeners follow the chat (0 once the last one unsubscribed)."""
-        return len(self._listeners.get(chat_id, ()))
+        return len(self._listeners.get(chat_id.int, ()))
 
     def subscribe_owner(self, owner_id: UUID, listener: OwnerListener) -> Callable[[], None]:
         """Call `listener` with each of the owner's chats created or changed; returns the unsubscribe."""
-        listeners = self._owner_listeners.setdefault(owner_id, [])
+        key = owner_id.int
+        listeners = self._owner_listeners.setdefault(key, [])
         listeners.append(listener)
 
         def unsubscribe() -> None:
             if listener in listeners:
                 listeners.remove(listener)
-            if not listeners and self._owner_listeners.get(owner_id) is listeners:
-                del self._owner_listeners[owner_id]
+            if not listeners and self._owner_listeners.get(key) is listeners:
+                del self._owner_listeners[key]
 
         return unsubscribe
 
     def owner_listener_count(self, owner_id: UUID) -> int:
         """How many listeners follow the owner's chats."""
-        return len(self._owner_listeners.get(owner_id, ()))
+        return len(self._owner_listeners.get(owner_id.int, ()))
 
     def publish_partial(self, chat_id: UUID, run_id: UUID, type_id: str, part: Any) -> None:
         """Send a live, unstored piece of a run to the chat's listeners; it joins the open preview."""
-        live = self._live.get(chat_id)
+        live = self._live.get(chat_id.int)
         if live is None:
             raise ChatNotFound(str(chat_id))
         event = LivePart(chat_id=chat_id, run_id=run_id, type_id=type_id, part=part)
@@ -615,7 +629,7 @@ class ChatStore:
 
         It stays the chat's pending retry (StreamPosition.retry) until the next row is stored.
         """
-        live = self._live.get(chat_id)
+        live = self._live.get(chat_id.int)
         if live is None:
             raise ChatNotFound(str(chat_id))
         live.retry = retry
@@ -623,7 +637,7 @@ class ChatStore:
 
     def publish_reset(self, chat_id: UUID) -> None:
         """A new attempt of the open step's model call begins: the parts streamed so far are void."""
-        live = self._live.get(chat_id)
+        live = self._live.get(chat_id.int)
         if live is None:
             raise ChatNotFound(str(chat_id))
         live.generation_attempt += 1
@@ -636,13 +650,13 @@ class ChatStore:
         Silent, as coderd clears a chat's retry state without a stream event; a chat that is gone
         has nothing to clear.
         """
-        live = self._live.get(chat_id)
+        live = self._live.get(chat_id.int)
         if live is not None:
             live.retry = None
 
     def stream_position(self, chat_id: UUID) -> StreamPosition:
         """Where the chat's live history stands now (for a new subscriber to line up with)."""
-        live = self._live.get(chat_id)
+        live = self._live.get(chat_id.int)
         if live is None:
             raise ChatNotFound(str(chat_id))
         return StreamPosition(
@@ -655,11 +669,11 @@ class ChatStore:
         )
 
     def _notify(self, chat_id: UUID, event: ChatEvent) -> None:
-        for listener in tuple(self._listeners.get(chat_id, ())):
+        for listener in tuple(self._listeners.get(chat_id.int, ())):
             listener(event)
 
     def _notify_owner(self, changed: ChatChanged) -> None:
-        for listener in tuple(self._owner_listeners.get(changed.chat.owner_id, ())):
+        for listener in tuple(self._owner_listeners.get(changed.chat.owner_id.int, ())):
             listener(changed)
 
     # --- fixtures -------------------------------------------------------------------------
@@ -673,7 +687,8 @@ class ChatStore:
         id in the store. Raises ValueError for a chat id already taken, a message of another
         chat, or a message id already used or not rising.
         """
-        if chat.id in self._chats:
+        key = chat.id.int
+        if key in self._chats:
             raise ValueError(f"chat {chat.id} already exists")
         rows = list(messages)
         taken = {m.id for transcript in self._transcripts.values() for m in transcript}
@@ -693,16 +708,16 @@ class ChatStore:
                 raise ValueError(f"queued message id {item.id} is already used")
             taken_queued.add(item.id)
         self._put(chat)
-        self._transcripts[chat.id] = rows
+        self._transcripts[key] = rows
         if waiting:
-            self._queues[chat.id] = waiting
-        self._live[chat.id] = _LiveHistory()
-        self._live[chat.id].history_version = len(rows)
-        self._live[chat.id].queue_version = 1 if waiting else 0
+            self._queues[key] = waiting
+        live = self._live[key] = _LiveHistory()
+        live.history_version = len(rows)
+        live.queue_version = 1 if waiting else 0
         self._message_count += len(rows)
         self._last_message_id = max(self._last_message_id, previous)
         self._last_queued_id = max([self._last_queued_id, *(item.id for item in waiting)])
         if self._limits.max_chats is not None:
             while len(self._chats) > self._limits.max_chats:
-                self._evict(next(iter(self._chats)), f"max_chats {self._limits.max_chats}")
+                self._evict(next(iter(self._chats.values())), f"max_chats {self._limits.max_chats}")
         self._keep_messages_within_limit(chat.id)

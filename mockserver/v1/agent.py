@@ -38,7 +38,7 @@ from mockserver.core.scenarios import (
     Usage,
     fill_text,
 )
-from mockserver.core.scheduler import Scheduler, play_in_order
+from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 
 __all__ = ["Burst", "Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
@@ -331,29 +331,64 @@ class ScenarioAgent:
         self._play(chat.id, run_id, plan_run(scenario, run_id, text))
 
     def _play(self, chat_id: UUID, run_id: UUID, bursts: Sequence[Burst]) -> None:
-        """Write the run's bursts on the scheduler's time; the run ends if the chat goes.
+        """Write the run's bursts on the scheduler's time; the run ends if the chat goes."""
+        if bursts:
+            run = _Run(self._store, self._scheduler, chat_id, run_id, bursts)
+            self._scheduler.call_later(bursts[0].delay, run.write_due)
 
-        A burst's actions are written in one turn of the loop, so what a partial adds to the
-        chat's live preview, a row after it in the same burst closes before anyone else runs:
-        when no listener follows the chat, a burst that ends with a row is its rows alone, in
-        one store write. Otherwise each action in turn, each heard by the listeners.
-        """
 
-        store = self._store
+class _Run:
+    """A run being played: its bursts, each written when due, the next one scheduled after it.
 
-        def act(index: int) -> bool:
-            burst = bursts[index]
-            try:
-                if type(burst.actions[-1]) is Row and not store.listener_count(chat_id):
-                    store.append_messages(chat_id, burst.rows)
-                    return True
-                for action in burst.actions:
-                    if isinstance(action, Row):
-                        store.append_message(chat_id, action.role, action.content)
-                    else:
-                        store.publish_partial(chat_id, run_id, action.type_id, action.part)
-            except ChatNotFound:
-                return False  # the chat is gone (a reset): the run ends with it
-            return True
+    A burst's actions are written in one turn of the loop, so what a partial adds to the chat's
+    live preview, a row after it in the same burst closes before anyone else runs: when no
+    listener follows the chat, a burst that ends with a row is its rows alone, in one store
+    write. Otherwise each action in turn, each heard by the listeners.
 
-        play_in_order(self._scheduler, [burst.delay for burst in bursts], act)
+    One slotted object whose bound method is the scheduler's callback, where a general player
+    (core/scheduler.play_in_order) takes a closure, a list of delays, a player and a partial per
+    burst: a run is planned and played once per posted message. It holds no reference to
+    itself, so what it held is freed as soon as it ends, not by the garbage collector later.
+    """
+
+    __slots__ = ("_bursts", "_chat_id", "_next", "_run_id", "_scheduler", "_store")
+
+    def __init__(
+        self, store: ChatStore, scheduler: Scheduler, chat_id: UUID, run_id: UUID, bursts: Sequence[Burst]
+    ) -> None:
+        self._store = store
+        self._scheduler = scheduler
+        self._chat_id = chat_id
+        self._run_id = run_id
+        self._bursts = bursts
+        self._next = 0  # the burst due next
+
+    def write_due(self) -> None:
+        """Write the burst due now (and any due at once after it), then schedule the next one."""
+        bursts = self._bursts
+        index = self._next
+        while True:
+            if not self._write(bursts[index]):
+                return  # the chat is gone (a reset): the run ends with it
+            index += 1
+            if index == len(bursts):
+                return
+            if bursts[index].delay > 0:
+                break
+        self._next = index
+        self._scheduler.call_later(bursts[index].delay, self.write_due)
+
+    def _write(self, burst: Burst) -> bool:
+        store, chat_id = self._store, self._chat_id
+        try:
+            if type(burst.actions[-1]) is Row and not store.listener_count(chat_id):
+                store.append_messages(chat_id, burst.rows)
+                return True
+            for action in burst.actions:
+                if isinstance(action, Row):
+                    store.append_message(chat_id, action.role, action.content)
+                else:
+                    store.publish_partial(chat_id, self._run_id, action.type_id, action.part)
+        except ChatNotFound:
+            return False
+        return True

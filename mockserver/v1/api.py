@@ -61,8 +61,8 @@ class ChatsApi:
         self._agent = agent
         self._new_id = new_id
         self._max_message_bytes = max_message_bytes
-        # The directory's user and organization ids as every chat sent spells them.
-        self._spelt = {i: str(i) for user in directory.users for i in (user.id, user.organization_id)}
+        # The directory's user and organization ids (by UUID.int) as every chat sent spells them.
+        self._spelt = {i.int: str(i) for user in directory.users for i in (user.id, user.organization_id)}
 
     def resolve(self, operation_id: str) -> Any:
         """The handler of an operation: `create-chat` is `create_chat`."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from uuid import UUID
 
 from mockserver.core.golang import encode_json_text, format_time
 from mockserver.core.models import Chat, ChatMessage
@@ -12,11 +11,11 @@ from mockserver.core.models import Chat, ChatMessage
 __all__ = ["chat_answer", "chat_json", "message_json", "posted_message_answer"]
 
 
-def chat_json(chat: Chat, spelt: Mapping[UUID, str] | None = None) -> dict[str, Any]:
+def chat_json(chat: Chat, spelt: Mapping[int, str] | None = None) -> dict[str, Any]:
     """A codersdk.Chat: `title` omitted when empty, `workspace_id` a string or null.
 
-    `spelt`: ids already spelt out (the directory's users and organizations), looked up rather
-    than formatted again for each chat sent.
+    `spelt`: ids already spelt out (the directory's users and organizations), by `UUID.int` (an
+    int's hash is C, a UUID's Python), looked up rather than formatted again for each chat sent.
     """
     known = spelt or {}
     created = format_time(chat.created_at)
@@ -25,8 +24,8 @@ def chat_json(chat: Chat, spelt: Mapping[UUID, str] | None = None) -> dict[str, 
         "created_at": created,
         # Equal times (a chat never updated, as V1's are) are formatted once.
         "updated_at": created if chat.updated_at == chat.created_at else format_time(chat.updated_at),
-        "organization_id": known.get(chat.organization_id) or str(chat.organization_id),
-        "owner_id": known.get(chat.owner_id) or str(chat.owner_id),
+        "organization_id": known.get(chat.organization_id.int) or str(chat.organization_id),
+        "owner_id": known.get(chat.owner_id.int) or str(chat.owner_id),
         "workspace_id": None if chat.workspace_id is None else str(chat.workspace_id),
     }
     if chat.title:
@@ -55,13 +54,13 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
 # digits, which JSON writes as they are.
 
 
-def chat_answer(chat: Chat, spelt: Mapping[UUID, str] | None = None) -> bytes:
+def chat_answer(chat: Chat, spelt: Mapping[int, str] | None = None) -> bytes:
     """`encode_json(chat_json(chat, spelt))`."""
     known = spelt or {}
     created = format_time(chat.created_at)
     updated = created if chat.updated_at == chat.created_at else format_time(chat.updated_at)
-    organization = known.get(chat.organization_id) or str(chat.organization_id)
-    owner = known.get(chat.owner_id) or str(chat.owner_id)
+    organization = known.get(chat.organization_id.int) or str(chat.organization_id)
+    owner = known.get(chat.owner_id.int) or str(chat.owner_id)
     workspace = "null" if chat.workspace_id is None else f'"{chat.workspace_id}"'
     title = f'"title":{encode_json_text(chat.title)},' if chat.title else ""
     # Most chats' metadata is `{}`, whose text needs no encoder (~1 µs a call before any value).
