@@ -60,9 +60,19 @@ def _cookie(header: str) -> str | None:
 
 
 def context_of(scope: Scope) -> dict[str, Any]:
-    """The Connexion context of a request: what lands in it reaches handlers as arguments."""
-    # Looked up before it is made: setdefault would build two dicts to throw away on every call,
-    # and each request looks its context up once a layer (auth, {chat}, the body, the handler).
+    """The Connexion context of a request: what lands in it reaches handlers as arguments.
+
+    Made once, by the first layer that writes to it (authentication, for every operation that
+    asks for a session); each layer after it finds it in two subscripts.
+    """
+    try:
+        context: dict[str, Any] = scope["extensions"]["connexion_context"]
+    except KeyError:
+        return _new_context(scope)
+    return context
+
+
+def _new_context(scope: Scope) -> dict[str, Any]:
     extensions = scope.get("extensions")
     if extensions is None:
         extensions = scope["extensions"] = {}
@@ -86,7 +96,8 @@ def authentication_middleware(directory: Directory) -> type[RoutedMiddleware[Any
             return next_app
 
         async def authenticate(scope: Scope, receive: Receive, send: Send) -> None:
-            context_of(scope)["user"] = directory.authenticate(session_token(scope))
+            # The caller, resolved once, begins the context: the layers after this one read it there.
+            _new_context(scope)["user"] = directory.authenticate(session_token(scope))
             await next_app(scope, receive, send)
 
         return authenticate
