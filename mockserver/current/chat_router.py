@@ -149,6 +149,13 @@ class ChatRouterMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
+        admitted = await self.admit(scope, receive, send)
+        if admitted is not None:
+            await self._app(admitted, receive, send)
+
+    async def admit(self, scope: Scope, receive: Receive, send: Send) -> Scope | None:
+        """The request as the app serves it (a chat path under `/api/experimental` rewritten to
+        `/api/v2`; any other path as it came), or None once chi's refusal is sent."""
         path: str = scope["path"]
         prefix = (
             V2
@@ -159,17 +166,16 @@ class ChatRouterMiddleware:
         )
         rest = path[len(prefix) :] if prefix else ""
         if prefix is None or not _CHAT_PATH.fullmatch(rest):
-            await self._app(scope, receive, send)
-            return
+            return scope
         internal = V2 + rest
         try:
             self._check(prefix, rest, internal, scope)
         except MockError as error:
             await _answer(scope, receive, send, error)
-            return
+            return None
         if prefix == EXPERIMENTAL:
-            scope = dict(scope, path=internal, raw_path=_raw_path(scope, prefix))
-        await self._app(scope, receive, send)
+            return dict(scope, path=internal, raw_path=_raw_path(scope, prefix))
+        return scope
 
     def _check(self, prefix: str, rest: str, internal: str, scope: Scope) -> None:
         """Raise chi's refusal for a path no route of this prefix matches; return if one does."""
