@@ -43,7 +43,15 @@ from mockserver.edge.coder_errors import (
 )
 from mockserver.edge.push_socket import refuse
 
-__all__ = ["EXPERIMENTAL", "V2", "ChatMount", "chat_router_middleware", "experimental_only_paths"]
+__all__ = [
+    "EXPERIMENTAL",
+    "V2",
+    "ChatMount",
+    "ChatRouterMiddleware",
+    "answer_refusal",
+    "chat_router_middleware",
+    "experimental_only_paths",
+]
 
 V2 = "/api/v2"
 EXPERIMENTAL = "/api/experimental"
@@ -149,13 +157,15 @@ class ChatRouterMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
-        admitted = await self.admit(scope, receive, send)
-        if admitted is not None:
-            await self._app(admitted, receive, send)
+        routed = self.route(scope)
+        if isinstance(routed, MockError):
+            await answer_refusal(scope, receive, send, routed)
+        else:
+            await self._app(routed, receive, send)
 
-    async def admit(self, scope: Scope, receive: Receive, send: Send) -> Scope | None:
+    def route(self, scope: Scope) -> Scope | MockError:
         """The request as the app serves it (a chat path under `/api/experimental` rewritten to
-        `/api/v2`; any other path as it came), or None once chi's refusal is sent."""
+        `/api/v2`; any other path as it came), or chi's refusal (`answer_refusal` sends it)."""
         path: str = scope["path"]
         prefix = (
             V2
@@ -171,8 +181,7 @@ class ChatRouterMiddleware:
         try:
             self._check(prefix, rest, internal, scope)
         except MockError as error:
-            await _answer(scope, receive, send, error)
-            return None
+            return error
         if prefix == EXPERIMENTAL:
             return dict(scope, path=internal, raw_path=_raw_path(scope, prefix))
         return scope
@@ -226,7 +235,8 @@ class MethodNotAllowed(MockError):
         self.allowed = allowed
 
 
-async def _answer(scope: Scope, receive: Receive, send: Send, error: MockError) -> None:
+async def answer_refusal(scope: Scope, receive: Receive, send: Send, error: MockError) -> None:
+    """Send chi's refusal of a path (`ChatRouterMiddleware.route`), to a request or a handshake."""
     if scope["type"] == "websocket":
         await refuse(WebSocket(scope, receive, send), error)
         return

@@ -20,7 +20,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.current.chat_router import ChatRouterMiddleware
+from mockserver.core.errors import MockError
+from mockserver.current.chat_router import ChatRouterMiddleware, answer_refusal
 from mockserver.current.dashboard.shell import DashboardMiddleware
 from mockserver.current.stream import STREAM_PATH, StreamMiddleware
 from mockserver.current.watch import WATCH_PATH, WatchMiddleware
@@ -57,9 +58,10 @@ class FrontMiddleware:
         if kind != "http" and kind != "websocket":
             await self._app(scope, receive, send)
             return
-        admitted = await self._chats.admit(scope, receive, send)
-        if admitted is None:
-            return  # refused as chi refuses
+        admitted = self._chats.route(scope)
+        if isinstance(admitted, MockError):
+            await answer_refusal(scope, receive, send, admitted)
+            return
         path: str = admitted["path"]
         if path.startswith(_CHATS):
             if (kind == "websocket" or admitted["method"] == "GET") and await self._socket(
