@@ -43,7 +43,15 @@ from mockserver.edge.coder_errors import (
 )
 from mockserver.edge.push_socket import refuse
 
-__all__ = ["EXPERIMENTAL", "V2", "ChatMount", "chat_router_middleware", "experimental_only_paths"]
+__all__ = [
+    "EXPERIMENTAL",
+    "V2",
+    "ChatMount",
+    "ChatRouterMiddleware",
+    "answer_refusal",
+    "chat_router_middleware",
+    "experimental_only_paths",
+]
 
 V2 = "/api/v2"
 EXPERIMENTAL = "/api/experimental"
@@ -149,6 +157,15 @@ class ChatRouterMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
+        routed = self.route(scope)
+        if isinstance(routed, MockError):
+            await answer_refusal(scope, receive, send, routed)
+        else:
+            await self._app(routed, receive, send)
+
+    def route(self, scope: Scope) -> Scope | MockError:
+        """The request as the app serves it (a chat path under `/api/experimental` rewritten to
+        `/api/v2`; any other path as it came), or chi's refusal (`answer_refusal` sends it)."""
         path: str = scope["path"]
         prefix = (
             V2
@@ -159,17 +176,15 @@ class ChatRouterMiddleware:
         )
         rest = path[len(prefix) :] if prefix else ""
         if prefix is None or not _CHAT_PATH.fullmatch(rest):
-            await self._app(scope, receive, send)
-            return
+            return scope
         internal = V2 + rest
         try:
             self._check(prefix, rest, internal, scope)
         except MockError as error:
-            await _answer(scope, receive, send, error)
-            return
+            return error
         if prefix == EXPERIMENTAL:
-            scope = dict(scope, path=internal, raw_path=_raw_path(scope, prefix))
-        await self._app(scope, receive, send)
+            return dict(scope, path=internal, raw_path=_raw_path(scope, prefix))
+        return scope
 
     def _check(self, prefix: str, rest: str, internal: str, scope: Scope) -> None:
         """Raise chi's refusal for a path no route of this prefix matches; return if one does."""
@@ -220,7 +235,8 @@ class MethodNotAllowed(MockError):
         self.allowed = allowed
 
 
-async def _answer(scope: Scope, receive: Receive, send: Send, error: MockError) -> None:
+async def answer_refusal(scope: Scope, receive: Receive, send: Send, error: MockError) -> None:
+    """Send chi's refusal of a path (`ChatRouterMiddleware.route`), to a request or a handshake."""
     if scope["type"] == "websocket":
         await refuse(WebSocket(scope, receive, send), error)
         return

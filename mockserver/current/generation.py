@@ -22,6 +22,7 @@ from mockserver.current.dashboard import dashboard_middleware, model_picker_midd
 from mockserver.current.dashboard.deployment import Deployment
 from mockserver.current.decoding import current_validator_map
 from mockserver.current.engine import ChatEngine
+from mockserver.current.front import front_middleware
 from mockserver.current.inputs import MessageLimits
 from mockserver.current.legacy_providers import LegacyProvidersApi
 from mockserver.current.orchestrator import resolve_chat as resolve_orchestrator_alias
@@ -125,37 +126,44 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
                 if parts.ui_model_routes
                 else []
             ),
-            # Both prefixes of the chat mount, and chi's answer where no route matches.
-            chat_router_middleware(
-                parts.directory,
-                resolve_chat=resolve_chat,
-                owns_organization=engine.catalog.owns,
-                shared=[t for t in loaded["paths"] if t not in experimental_only] + list(SOCKET_PATHS),
-                experimental_only=experimental_only + EXPERIMENTAL_SOCKET_PATHS,
-                methods={
-                    template: tuple(m.upper() for m in item if m in ("get", "put", "post", "delete", "patch"))
-                    for template, item in loaded["paths"].items()
-                },
+            # Both prefixes of the chat mount, and chi's answer where no route matches; then the
+            # stream and watch WebSockets (WIRE.md section 7: not in the document) and what
+            # Coder's web UI asks around its Agents page (openapi/current/dashboard.yaml): one
+            # layer that decides by path (front.py).
+            front_middleware(
+                chats=chat_router_middleware(
+                    parts.directory,
+                    resolve_chat=resolve_chat,
+                    owns_organization=engine.catalog.owns,
+                    shared=[t for t in loaded["paths"] if t not in experimental_only] + list(SOCKET_PATHS),
+                    experimental_only=experimental_only + EXPERIMENTAL_SOCKET_PATHS,
+                    methods={
+                        template: tuple(
+                            m.upper() for m in item if m in ("get", "put", "post", "delete", "patch")
+                        )
+                        for template, item in loaded["paths"].items()
+                    },
+                ),
+                stream=stream_middleware(
+                    parts.store,
+                    parts.directory,
+                    origins=parts.origins,
+                    queue_limit=parts.watch_queue,
+                    streams=parts.streams,
+                    resolve_chat=resolve_chat,
+                ),
+                workspace_sockets=workspace_sockets_middleware(parts.directory, resolve_chat=resolve_chat),
+                watch=watch_middleware(
+                    parts.store,
+                    parts.directory,
+                    origins=parts.origins,
+                    queue_limit=parts.watch_queue,
+                    render=render,
+                ),
+                dashboard=dashboard_middleware(parts.directory, catalog, deployment)
+                if parts.dashboard
+                else None,
             ),
-            # The stream and watch WebSockets (WIRE.md section 7): not in the document.
-            stream_middleware(
-                parts.store,
-                parts.directory,
-                origins=parts.origins,
-                queue_limit=parts.watch_queue,
-                streams=parts.streams,
-                resolve_chat=resolve_chat,
-            ),
-            workspace_sockets_middleware(parts.directory, resolve_chat=resolve_chat),
-            watch_middleware(
-                parts.store,
-                parts.directory,
-                origins=parts.origins,
-                queue_limit=parts.watch_queue,
-                render=render,
-            ),
-            # What Coder's web UI asks around its Agents page (openapi/current/dashboard.yaml).
-            *([dashboard_middleware(parts.directory, catalog, deployment)] if parts.dashboard else []),
         ),
         # {chat} is parsed and loaded as in V1 (the same httpmw.ExtractChatParam).
         operation_middlewares=(chat_param_middleware(parts.store, resolve_chat),),

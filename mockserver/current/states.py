@@ -75,9 +75,20 @@ _VALID: dict[tuple[ChatStatus, bool, bool], ExecutionState] = {
 }
 
 
+# The tables above keyed by the members' values (strings, hashed in C): a dict or set of the
+# members themselves calls Enum.__hash__ (Python code) on each lookup, three on every send.
+_VALID_BY_VALUE = {
+    (status._value_, archived, queued): state for (status, archived, queued), state in _VALID.items()
+}
+_LEGAL_VALUES_FROM = {
+    transition._value_: frozenset(state._value_ for state in states)
+    for transition, states in _LEGAL_FROM.items()
+}
+
+
 def classify(status: ChatStatus, archived: bool, queued: bool) -> ExecutionState:
     """The execution state of a chat with this status, archive flag and queue (non-empty or not)."""
-    return _VALID.get((status, archived, queued), _S.INVALID)
+    return _VALID_BY_VALUE.get((status._value_, archived, queued), _S.INVALID)
 
 
 class TransitionNotAllowed(DomainError):
@@ -91,5 +102,5 @@ class TransitionNotAllowed(DomainError):
 
 def require(transition: Transition, state: ExecutionState) -> None:
     """Raise TransitionNotAllowed unless `transition` is legal from `state`."""
-    if state not in _LEGAL_FROM[transition]:
+    if state._value_ not in _LEGAL_VALUES_FROM[transition._value_]:
         raise TransitionNotAllowed(transition, state)

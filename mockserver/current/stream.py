@@ -122,16 +122,21 @@ class StreamMiddleware:
         match = STREAM_PATH.fullmatch(scope.get("path", "")) if theirs else None
         if match is None:
             await self._app(scope, receive, send)
-        elif scope["type"] == "http":
+        else:
+            await self.answer(scope, receive, send, match["chat"])
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send, raw_chat: str) -> None:
+        """Serve a request for a stream path (`STREAM_PATH`): a WebSocket, or a plain GET's refusal."""
+        if scope["type"] == "http":
             await refuse_plain_http(
                 scope,
                 receive,
                 send,
-                partial(self._checked, scope, match["chat"]),
+                partial(self._checked, scope, raw_chat),
                 "Failed to open chat stream.",
             )
         else:
-            await self._stream(WebSocket(scope, receive, send), match["chat"], receive, send)
+            await self._stream(WebSocket(scope, receive, send), raw_chat, receive, send)
 
     def _checked(self, scope: Scope, raw_chat: str) -> tuple[Chat, int]:
         """The chat and `after_id`, or the refusal, in coderd's order."""

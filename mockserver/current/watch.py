@@ -113,10 +113,14 @@ class WatchMiddleware:
         if scope.get("path") != WATCH_PATH or scope["type"] not in ("websocket", "http"):
             await self._app(scope, receive, send)
             return
+        if scope["type"] == "http" and scope["method"] != "GET":
+            await self._app(scope, receive, send)
+            return
+        await self.answer(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a WebSocket or a plain GET (refused) on `WATCH_PATH`."""
         if scope["type"] == "http":
-            if scope["method"] != "GET":
-                await self._app(scope, receive, send)
-                return
             await refuse_plain_http(
                 scope,
                 receive,

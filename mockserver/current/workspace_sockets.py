@@ -54,7 +54,11 @@ class WorkspaceSocketsMiddleware:
         if match is None:
             await self._app(scope, receive, send)
             return
-        checks = partial(self._checks, scope, match["chat"], match["kind"])
+        await self.answer(scope, receive, send, match["chat"], match["kind"])
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send, raw_chat: str, kind: str) -> None:
+        """Refuse a request for a git or desktop socket path (`WORKSPACE_SOCKET_PATH`)."""
+        checks = partial(self._checks, scope, raw_chat, kind)
         if scope["type"] == "http":
             await refuse_plain_http(scope, receive, send, checks, "Failed to open chat stream.")
             return

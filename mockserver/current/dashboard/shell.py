@@ -162,18 +162,17 @@ class DashboardMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            self._shell
-            and scope["type"] == "http"
-            and scope["method"] == "GET"
-            and scope["path"] in _ROOT_FILES
-        ):
-            await _send_file(send, *_ROOT_FILES[scope["path"]])
-            return
-        found = self._match(scope) if scope["type"] == "http" else None
-        if found is None:
+        if not (scope["type"] == "http" and await self.answer(scope, receive, send)):
             await self._app(scope, receive, send)
-            return
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a plain request if one of the shell's paths; False (nothing sent) if not."""
+        if self._shell and scope["method"] == "GET" and scope["path"] in _ROOT_FILES:
+            await _send_file(send, *_ROOT_FILES[scope["path"]])
+            return True
+        found = self._match(scope)
+        if found is None:
+            return False
         if isinstance(found, list):
             # A method the mock does not serve on a shell path (coderd serves some, e.g. the PUTs
             # that save settings; the mock's settings are fixed): 405, as chi answers a path it
@@ -182,18 +181,19 @@ class DashboardMiddleware:
             await _send_json(
                 send, 405, {"message": "Method not allowed."}, (allow, (b"connection", b"close"))
             )
-            return
+            return True
         route, params = found
         try:
             user = self._directory.authenticate(session_token(scope)) if route.authenticated else None
             body = await _json_body(receive) if route.reads_body else None
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-            answer = route.handler(_Request(user, params, query, body, _access_url(scope)))
+            content = route.handler(_Request(user, params, query, body, _access_url(scope)))
         except MockError as error:
             status, refusal = coder_error(error)
             await send_error(send, status, refusal)
-            return
-        await _send_json(send, 200, answer)
+            return True
+        await _send_json(send, 200, content)
+        return True
 
     def _match(self, scope: Scope) -> tuple[_Route, dict[str, str]] | list[str] | None:
         """The route and its path values; else the methods the path is served with (chi's 405)."""
