@@ -49,8 +49,9 @@ def test_every_builtin_scenario_plans_as_its_steps(name: str, text: str) -> None
     _assert_plans_alike(ScenarioLibrary.builtin()[name], UUID(int=0x1234_5678_9ABC, version=4), text)
 
 
-def test_the_default_scenario_is_compiled() -> None:
-    assert TextRunTemplate.compile(ScenarioLibrary.builtin()["echo"]) is not None
+@pytest.mark.parametrize("name", ["echo", "slow"])
+def test_the_streamed_text_scenarios_are_compiled(name: str) -> None:
+    assert TextRunTemplate.compile(ScenarioLibrary.builtin()[name]) is not None
 
 
 @pytest.mark.parametrize("source", TEXT_ONLY.values(), ids=list(TEXT_ONLY))
