@@ -176,7 +176,7 @@ class _ReadableByAnyone(ChatStore):
 class _ForbiddenNotHidden(ChatStore):
     # Breaks chats_are_private: another user's chat is a 403, not a 404.
     def get_chat(self, owner: Any, chat_id: Any) -> Any:
-        chat = self._chats.get(chat_id)
+        chat = self._chats.get(chat_id.int)  # the store keys chats by UUID.int
         if chat is not None and chat.owner_id != owner.id:
             from mockserver.core.errors import WorkspaceForbidden
 
@@ -189,7 +189,7 @@ class _LosesUserMessages(ChatStore):
     def append_message(self, chat_id: Any, role: Role, content: Any) -> Any:
         message = super().append_message(chat_id, role, content)
         if role is Role.USER:
-            self._transcripts[chat_id].remove(message)
+            self._transcripts[chat_id.int].remove(message)
         return message
 
 
@@ -210,7 +210,7 @@ class _NoSystemPrompt(ChatStore):
     def append_message(self, chat_id: Any, role: Role, content: Any) -> Any:
         message = super().append_message(chat_id, role, content)
         if role is Role.SYSTEM and content.get("type") == "system_prompt":
-            self._transcripts[chat_id].remove(message)
+            self._transcripts[chat_id.int].remove(message)
         return message
 
 
