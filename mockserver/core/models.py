@@ -113,18 +113,19 @@ class ChatMessage:
     __match_args__ = ("chat_id", "id", "created_at", "role", "content")  # as the fields were
 
     def __init__(self, chat_id: UUID, id: int, created_at: datetime, role: Role, content: Any) -> None:
-        setattr_ = object.__setattr__
-        setattr_(self, "chat_id", chat_id)
-        setattr_(self, "id", id)
+        # Set through the slots' own descriptors (a frozen class refuses `self.x = ...`): what
+        # object.__setattr__ does without looking each name up, ~0.1 µs a field on five rows a post.
+        _set_chat_id(self, chat_id)
+        _set_id(self, id)
         # _pack_row, inline: a request stores up to five rows, and each call costs.
         if type(created_at) is datetime and created_at.tzinfo is UTC:
             try:
                 state: bytes = _reduce_datetime(created_at, 4)[1][0]
-                setattr_(self, "row", _ROLE_BYTES[role._value_] + state + marshal.dumps(content))
+                _set_row(self, _ROLE_BYTES[role._value_] + state + marshal.dumps(content))
                 return
             except ValueError:
                 pass
-        setattr_(self, "row", (role, created_at, content))
+        _set_row(self, (role, created_at, content))
 
     @property
     def created_at(self) -> datetime:
@@ -170,6 +171,13 @@ class ChatMessage:
         )
 
 
+def _slot_setter(name: str) -> Callable[[ChatMessage, Any], None]:
+    """The `__set__` of ChatMessage's slot `name` (its member descriptor)."""
+    setter: Callable[[ChatMessage, Any], None] = vars(ChatMessage)[name].__set__
+    return setter
+
+
+_set_chat_id, _set_id, _set_row = _slot_setter("chat_id"), _slot_setter("id"), _slot_setter("row")
 _ROLES = tuple(Role)
 # By the role's value: a dict keyed by the member itself would call Enum.__hash__ (Python code).
 _ROLE_BYTES = {role._value_: bytes((number,)) for number, role in enumerate(_ROLES)}

@@ -17,7 +17,8 @@ step are played as that server would show them:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -41,7 +42,16 @@ from mockserver.core.scenarios import (
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
 
-__all__ = ["Burst", "Partial", "Row", "ScenarioAgent", "plan_run", "user_message_envelope"]
+__all__ = [
+    "Burst",
+    "Partial",
+    "Row",
+    "ScenarioAgent",
+    "TextRunTemplate",
+    "plan_run",
+    "run_planner",
+    "user_message_envelope",
+]
 
 # `type_id` of live partials, after the AI SDK data-stream codes (not verified against coderd).
 TEXT_PART_TYPE = "0"
@@ -310,6 +320,180 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Burst, ...]:
     return tuple(planner.bursts)
 
 
+# The rows of a streamed-text run, as a template lays them out (partials are numbered from 0).
+_STARTED, _MESSAGE, _USAGE, _FINISHED = -1, -2, -3, -4
+
+
+class TextRunTemplate:
+    """One scenario's runs, compiled when it is loaded: what `plan_run` gives, laid out once.
+
+    For a scenario that only streams text and reasoning in one model step (and waits, and may
+    name its finish): the bursts, their delays, which action goes in which, the chunks and
+    which of them hold `{text}` are worked out here; a post fills in only what changes, the
+    run's id, the text where it is echoed and the usage figures counted from it. The same rows,
+    partials and instants as `plan_run`, which plays every other shape.
+    """
+
+    __slots__ = ("_chunks", "_closes", "_fills", "_layout", "_parts", "_reason", "_reasonings", "scenario")
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        layout: tuple[tuple[float, tuple[int, ...]], ...],
+        chunks: tuple[tuple[str, str], ...],
+        parts: tuple[tuple[str, int, int], ...],
+        closes: bool,
+        reason: FinishReason,
+    ) -> None:
+        self.scenario = scenario
+        self._layout = layout  # per burst: its delay, its actions (a partial's number, or a row)
+        self._chunks = chunks  # (type_id, chunk) of each partial, in order
+        self._fills = tuple(TEXT_PLACEHOLDER in chunk for _, chunk in chunks)
+        self._parts = parts  # per Text/Reasoning step: its part's type and its chunks' span
+        self._reasonings = sum(1 for kind, _, _ in parts if kind != "text")
+        self._closes = closes  # a model step is open at the end: its message and usage are written
+        self._reason = reason.value
+
+    @classmethod
+    def compile(cls, scenario: Scenario) -> TextRunTemplate | None:
+        """The template of `scenario`'s runs, or None when its steps are not of this shape."""
+        layout: list[tuple[float, list[int]]] = []
+        chunks: list[tuple[str, str]] = []
+        parts: list[tuple[str, int, int]] = []
+        wait = 0.0
+
+        def add(action: int) -> None:  # as _Planner.due: a new burst once time is owed
+            nonlocal wait
+            if not layout or wait > 0:
+                layout.append((wait, []))
+                wait = 0.0
+            layout[-1][1].append(action)
+
+        add(_STARTED)
+        closes = False
+        reason = FinishReason.STOP
+        for step in scenario.steps:
+            match step:
+                case Text(chunks=texts, every=every) | Reasoning(chunks=texts, every=every):
+                    kind, type_id = (
+                        ("text", TEXT_PART_TYPE) if type(step) is Text else ("reasoning", REASONING_PART_TYPE)
+                    )
+                    start = len(chunks)
+                    for chunk in texts:
+                        wait += every
+                        add(len(chunks))
+                        chunks.append((type_id, chunk))
+                    parts.append((kind, start, len(chunks)))
+                    closes = True
+                case Delay(seconds=seconds):
+                    wait += seconds
+                case Finish(reason=reason):
+                    break
+                case _:
+                    return None
+        if closes:
+            add(_MESSAGE)
+            add(_USAGE)
+        add(_FINISHED)
+        return cls(
+            scenario,
+            tuple((delay, tuple(actions)) for delay, actions in layout),
+            tuple(chunks),
+            tuple(parts),
+            closes,
+            reason,
+        )
+
+    def plan(self, run_id: UUID, text: str) -> tuple[Burst, ...]:
+        """The timed actions of one run for the posted `text`: `plan_run(self.scenario, ...)`."""
+        hex_ = run_id.hex
+        run = f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
+        filled = [
+            chunk.replace(TEXT_PLACEHOLDER, text) if fill else chunk
+            for (_, chunk), fill in zip(self._chunks, self._fills, strict=True)
+        ]
+        started = {
+            "type": "stream_event",
+            "run_id": run,
+            "event": "run_started",
+            "usage": {"promptTokens": None, "completionTokens": None},
+        }
+        finished: dict[str, Any]
+        if self._closes:
+            texts: list[str] = []
+            parts: list[dict[str, Any]] = [{"type": "step-start"}]
+            for kind, start, stop in self._parts:
+                joined = filled[start] if stop - start == 1 else "".join(filled[start:stop])
+                if kind == "text":
+                    texts.append(joined)
+                parts.append({"type": kind, kind: joined})
+            content = texts[0] if len(texts) == 1 else "".join(texts)
+            prompt = len(text.split()) + 6
+            completion = len(content.split()) + 8 * self._reasonings
+            message = {
+                "type": "message",
+                "run_id": run,
+                "message": {
+                    "id": f"msg-{hex_[:20]}-0",
+                    "content": content,
+                    "role": "assistant",
+                    "parts": parts,
+                },
+            }
+            usage = {
+                "type": "stream_event",
+                "run_id": run,
+                "event": "usage",
+                "usage": {"promptTokens": prompt, "completionTokens": completion},
+                "step": 0,
+            }
+            finished = {
+                "type": "stream_event",
+                "run_id": run,
+                "event": "run_finished",
+                "usage": {"promptTokens": prompt, "completionTokens": completion},
+                "finish_reason": self._reason,
+                "steps": 1,
+            }
+            rows = {
+                _STARTED: _new(Row, (_SYSTEM, started)),
+                _MESSAGE: _new(Row, (_ASSISTANT, message)),
+                _USAGE: _new(Row, (_SYSTEM, usage)),
+            }
+        else:
+            finished = {
+                "type": "stream_event",
+                "run_id": run,
+                "event": "run_finished",
+                "usage": {"promptTokens": None, "completionTokens": None},
+                "finish_reason": self._reason,
+            }
+            rows = {_STARTED: _new(Row, (_SYSTEM, started))}
+        rows[_FINISHED] = _new(Row, (_SYSTEM, finished))
+        chunks = self._chunks
+        bursts: list[Burst] = []
+        for delay, actions in self._layout:
+            played: list[Action] = []
+            written: list[Row] = []
+            for action in actions:
+                if action >= 0:
+                    played.append(_new(Partial, (chunks[action][0], filled[action])))
+                else:
+                    row = rows[action]
+                    played.append(row)
+                    written.append(row)
+            bursts.append(_new(Burst, (delay, played, written)))
+        return tuple(bursts)
+
+
+def run_planner(scenario: Scenario) -> Callable[[UUID, str], tuple[Burst, ...]]:
+    """How runs of `scenario` are planned: its compiled template, else `plan_run` on its steps."""
+    template = TextRunTemplate.compile(scenario)
+    if template is not None:
+        return template.plan
+    return functools.partial(plan_run, scenario)
+
+
 class ScenarioAgent:
     """Plays the scenario the library selects for each posted message."""
 
@@ -319,6 +503,10 @@ class ScenarioAgent:
         self._store = store
         self._scheduler = scheduler
         self._library = library or ScenarioLibrary.builtin()
+        # Each scenario's runs planned as compiled when the agent is made, not step by step per post.
+        self._planners = {
+            name: (self._library[name], run_planner(self._library[name])) for name in self._library.names
+        }
 
     @property
     def library(self) -> ScenarioLibrary:
@@ -328,7 +516,12 @@ class ScenarioAgent:
     def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
         """Begin writing the run's rows; returns at once."""
         scenario = self._library.select(text, chat.metadata)
-        self._play(chat.id, run_id, plan_run(scenario, run_id, text))
+        compiled = self._planners.get(scenario.name)
+        if compiled is not None and compiled[0] is scenario:
+            bursts = compiled[1](run_id, text)
+        else:  # a scenario made for this post (a `scenario` metadata naming none): planned as it comes
+            bursts = plan_run(scenario, run_id, text)
+        self._play(chat.id, run_id, bursts)
 
     def _play(self, chat_id: UUID, run_id: UUID, bursts: Sequence[Burst]) -> None:
         """Write the run's bursts on the scheduler's time; the run ends if the chat goes."""

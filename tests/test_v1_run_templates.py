@@ -1,0 +1,72 @@
+"""A scenario compiled into a run template plans every run exactly as its steps do."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockserver.core.scenarios import Scenario, ScenarioLibrary, load_scenario
+from mockserver.v1.agent import Burst, TextRunTemplate, plan_run, run_planner
+
+TEXT_ONLY = {
+    "reasoning, waits and a named finish": (
+        "steps:\n"
+        '  - reasoning: ["think about {text}", " more"]\n'
+        "    every: 0.1\n"
+        "  - delay: 0.5\n"
+        '  - text: ["a", "{text}", "c {text}"]\n'
+        "    every: 0.05\n"
+        "  - delay: 1\n"
+        "  - finish: length\n"
+    ),
+    "several parts due at once": (
+        'steps:\n  - reasoning: [x]\n  - text: [y]\n    every: 0.3\n  - text: ["{text}{text}"]\n'
+    ),
+    "only a finish": "steps:\n  - finish: stop\n",
+    "only a wait": "steps:\n  - delay: 1\n",
+}
+
+TEXTS = ["Hello there, how are you?", "", "  two  words ", "{text}", "x\ny\tz", "/echo hi", "é ü 日本"]
+
+
+def _shapes(bursts: tuple[Burst, ...]) -> list[list[str]]:
+    return [[type(action).__name__ for action in burst.actions] for burst in bursts]
+
+
+def _assert_plans_alike(scenario: Scenario, run_id: UUID, text: str) -> None:
+    expected = plan_run(scenario, run_id, text)
+    planned = run_planner(scenario)(run_id, text)
+    assert planned == expected
+    assert _shapes(planned) == _shapes(expected)
+
+
+@pytest.mark.parametrize("name", ScenarioLibrary.builtin().names)
+@pytest.mark.parametrize("text", TEXTS)
+def test_every_builtin_scenario_plans_as_its_steps(name: str, text: str) -> None:
+    _assert_plans_alike(ScenarioLibrary.builtin()[name], UUID(int=0x1234_5678_9ABC, version=4), text)
+
+
+@pytest.mark.parametrize("name", ["echo", "slow"])
+def test_the_streamed_text_scenarios_are_compiled(name: str) -> None:
+    assert TextRunTemplate.compile(ScenarioLibrary.builtin()[name]) is not None
+
+
+@pytest.mark.parametrize("source", TEXT_ONLY.values(), ids=list(TEXT_ONLY))
+@pytest.mark.parametrize("text", TEXTS)
+def test_text_only_scenarios_from_files_are_compiled_and_plan_alike(source: str, text: str) -> None:
+    scenario = load_scenario(source, source="test.yaml", name="test")
+    assert TextRunTemplate.compile(scenario) is not None
+    _assert_plans_alike(scenario, UUID(int=0xFEED_BEEF, version=4), text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=40), run=st.integers(min_value=0, max_value=2**128 - 1))
+def test_any_text_and_run_plan_alike(text: str, run: int) -> None:
+    scenario = load_scenario(
+        TEXT_ONLY["reasoning, waits and a named finish"], source="test.yaml", name="test"
+    )
+    _assert_plans_alike(scenario, UUID(int=run, version=4), text)
+    _assert_plans_alike(ScenarioLibrary.builtin()["echo"], UUID(int=run, version=4), text)
