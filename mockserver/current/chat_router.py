@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from mockserver.core.directory import Directory
@@ -129,11 +129,11 @@ class _Templates:
 
 
 class ChatRouterMiddleware:
-    """Both prefixes of the chat mount in front of the app, and chi's answer where no route matches."""
+    """Both prefixes of the chat mount, and chi's answer where no route matches: the front layer's
+    first step (front.py), which sends a refusal with `answer_refusal`."""
 
     def __init__(
         self,
-        app: ASGIApp,
         *,
         directory: Directory,
         resolve_chat: ResolveChat,
@@ -144,7 +144,6 @@ class ChatRouterMiddleware:
     ) -> None:
         """`shared`: the templates both prefixes serve; `experimental_only`: those only it serves;
         `methods`: the methods each template's operations take (the document's)."""
-        self._app = app
         self._methods = dict(methods or {})
         self._owns_organization = owns_organization
         self._directory = directory
@@ -152,16 +151,6 @@ class ChatRouterMiddleware:
         shared = tuple(shared)
         only = tuple(experimental_only)
         self._known = {V2: _Templates(shared), EXPERIMENTAL: _Templates(shared + only)}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self._app(scope, receive, send)
-            return
-        routed = self.route(scope)
-        if isinstance(routed, MockError):
-            await answer_refusal(scope, receive, send, routed)
-        else:
-            await self._app(routed, receive, send)
 
     def route(self, scope: Scope) -> Scope | MockError:
         """The request as the app serves it (a chat path under `/api/experimental` rewritten to
@@ -265,7 +254,7 @@ def chat_router_middleware(
     experimental_only: Iterable[str],
     methods: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Any:
-    """The middleware, bound to its parts, in the form Connexion's list takes."""
+    """The chat mount's step, bound to its parts, for the front layer to build."""
     return partial(
         ChatRouterMiddleware,
         directory=directory,

@@ -2,9 +2,10 @@
 
 The chat mount's two prefixes and chi's not-found (chat_router.py), the stream, git and desktop
 WebSockets (stream.py, workspace_sockets.py), the chat-list watch (watch.py) and the dashboard
-shell (dashboard/) each answer their own paths and hand every other request on. Stacked as five
-layers, every request paid five frames and five path tests; here the chat mount admits the
-request once (as before, first: it may refuse it or rewrite its prefix), then its path decides
+shell (dashboard/) each answer their own paths. They were five stacked layers, each handing on
+what was not its own, and every request paid five frames and five path tests; now they are parts
+of this one layer (only the dashboard is still a middleware, for the model picker's own layer
+before the chat mount). The chat mount admits the request once (as before, first: it may refuse it or rewrite its prefix), then its path decides
 which one part, if any, answers it, in the order the layers had:
 
 - a path under `/api/v2/chats` (as the app serves it): the sockets (a WebSocket or a GET; their
@@ -39,18 +40,18 @@ class FrontMiddleware:
         self,
         app: ASGIApp,
         *,
-        chats: Callable[[ASGIApp], ChatRouterMiddleware],
-        stream: Callable[[ASGIApp], StreamMiddleware],
-        workspace_sockets: Callable[[ASGIApp], WorkspaceSocketsMiddleware],
-        watch: Callable[[ASGIApp], WatchMiddleware],
+        chats: Callable[[], ChatRouterMiddleware],
+        stream: Callable[[], StreamMiddleware],
+        workspace_sockets: Callable[[], WorkspaceSocketsMiddleware],
+        watch: Callable[[], WatchMiddleware],
         dashboard: Callable[[ASGIApp], DashboardMiddleware] | None,
     ) -> None:
-        """Each part is its middleware's factory (bound to its parts); each is built around `app`."""
+        """Each part is its factory, bound to its parts; the dashboard is a middleware around `app`."""
         self._app = app
-        self._chats = chats(app)
-        self._stream = stream(app)
-        self._workspace_sockets = workspace_sockets(app)
-        self._watch = watch(app)
+        self._chats = chats()
+        self._stream = stream()
+        self._workspace_sockets = workspace_sockets()
+        self._watch = watch()
         self._dashboard = dashboard(app) if dashboard is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from mockserver.core.directory import Directory
@@ -85,11 +85,10 @@ def after_id_of(scope: Scope) -> int:
 
 
 class StreamMiddleware:
-    """Answers stream WebSockets; every other request goes on to the Connexion app."""
+    """Answers stream WebSockets (the front layer, front.py, hands it their paths)."""
 
     def __init__(
         self,
-        app: ASGIApp,
         *,
         store: ChatStore,
         directory: Directory,
@@ -100,7 +99,6 @@ class StreamMiddleware:
         close_timeout: float = 2.0,
     ) -> None:
         """`close_timeout`: how long a close frame may wait for a client that stopped reading."""
-        self._app = app
         self._store = store
         self._resolve_chat = resolve_chat or (lambda user, raw: load_chat(store, user, raw))
         self._directory = directory
@@ -113,17 +111,6 @@ class StreamMiddleware:
             wire=self._options.wire,
         )
         streams.add(self._fanout)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # A plain request other than a GET is never the stream's: it goes on unread (a post
-        # pays no match of its path).
-        kind = scope["type"]
-        theirs = kind == "websocket" or (kind == "http" and scope["method"] == "GET")
-        match = STREAM_PATH.fullmatch(scope.get("path", "")) if theirs else None
-        if match is None:
-            await self._app(scope, receive, send)
-        else:
-            await self.answer(scope, receive, send, match["chat"])
 
     async def answer(self, scope: Scope, receive: Receive, send: Send, raw_chat: str) -> None:
         """Serve a request for a stream path (`STREAM_PATH`): a WebSocket, or a plain GET's refusal."""
@@ -191,7 +178,7 @@ def stream_middleware(
     streams: OpenStreams,
     resolve_chat: ResolveChat | None = None,
 ) -> Any:
-    """The middleware, bound to its parts, in the form Connexion's list takes."""
+    """The part, bound to its parts, for the front layer (front.py) to build."""
     return partial(
         StreamMiddleware,
         store=store,

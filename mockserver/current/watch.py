@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from mockserver.core.changes import ChatChanged
@@ -84,11 +84,10 @@ class ChatWatchFeed:
 
 
 class WatchMiddleware:
-    """Answers chat-list watch WebSockets; every other request goes on to the Connexion app."""
+    """Answers chat-list watch WebSockets (the front layer, front.py, hands it their path)."""
 
     def __init__(
         self,
-        app: ASGIApp,
         *,
         store: ChatStore,
         directory: Directory,
@@ -96,7 +95,6 @@ class WatchMiddleware:
         queue_limit: int,
         render: RenderChat,
     ) -> None:
-        self._app = app
         self._directory = directory
         self._origins = origins
         self._options = PushOptions(batch=1, pack=one_item_a_frame)
@@ -108,15 +106,6 @@ class WatchMiddleware:
             wire=self._options.wire,
         )
         store.on_evict(self._evicted)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("path") != WATCH_PATH or scope["type"] not in ("websocket", "http"):
-            await self._app(scope, receive, send)
-            return
-        if scope["type"] == "http" and scope["method"] != "GET":
-            await self._app(scope, receive, send)
-            return
-        await self.answer(scope, receive, send)
 
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a WebSocket or a plain GET (refused) on `WATCH_PATH`."""
@@ -157,7 +146,7 @@ def watch_middleware(
     queue_limit: int,
     render: RenderChat,
 ) -> Any:
-    """The middleware, bound to its parts, in the form Connexion's list takes."""
+    """The part, bound to its parts, for the front layer (front.py) to build."""
     return partial(
         WatchMiddleware,
         store=store,

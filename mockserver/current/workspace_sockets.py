@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from mockserver.core.directory import Directory
@@ -39,22 +39,9 @@ _NO_AGENT_DETAIL = "The mock's workspaces run no agent."  # agentselect's error 
 class WorkspaceSocketsMiddleware:
     """Refuses the git and desktop sockets with coderd's checks, in coderd's order."""
 
-    def __init__(
-        self, app: ASGIApp, *, directory: Directory, resolve_chat: Callable[[User, str], Chat]
-    ) -> None:
-        self._app = app
+    def __init__(self, *, directory: Directory, resolve_chat: Callable[[User, str], Chat]) -> None:
         self._directory = directory
         self._resolve_chat = resolve_chat
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # A plain request other than a GET is never theirs: it goes on with no match of its path.
-        kind = scope["type"]
-        theirs = kind == "websocket" or (kind == "http" and scope["method"] == "GET")
-        match = WORKSPACE_SOCKET_PATH.fullmatch(scope.get("path", "")) if theirs else None
-        if match is None:
-            await self._app(scope, receive, send)
-            return
-        await self.answer(scope, receive, send, match["chat"], match["kind"])
 
     async def answer(self, scope: Scope, receive: Receive, send: Send, raw_chat: str, kind: str) -> None:
         """Refuse a request for a git or desktop socket path (`WORKSPACE_SOCKET_PATH`)."""
@@ -83,5 +70,5 @@ class WorkspaceSocketsMiddleware:
 
 
 def workspace_sockets_middleware(directory: Directory, *, resolve_chat: Callable[[User, str], Chat]) -> Any:
-    """The middleware, bound to its parts, in the form Connexion's list takes."""
+    """The part, bound to its parts, for the front layer (front.py) to build."""
     return partial(WorkspaceSocketsMiddleware, directory=directory, resolve_chat=resolve_chat)
