@@ -70,3 +70,19 @@ def test_any_text_and_run_plan_alike(text: str, run: int) -> None:
     )
     _assert_plans_alike(scenario, UUID(int=run, version=4), text)
     _assert_plans_alike(ScenarioLibrary.builtin()["echo"], UUID(int=run, version=4), text)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_run_due_at_once_stores_the_rows_its_plan_writes(text: str) -> None:
+    # Given echo, compiled: its run is one burst due as soon as it starts
+    template = TextRunTemplate.compile(ScenarioLibrary.builtin()["echo"])
+    assert template is not None and template.at_once
+    run_id = UUID(int=0x1234_5678_9ABC, version=4)
+    # Then its rows alone are the rows its plan writes, in order
+    (burst,) = template.plan(run_id, text)
+    assert template.rows(run_id, text) == burst.rows
+
+
+def test_a_run_with_waits_is_not_due_at_once() -> None:
+    template = TextRunTemplate.compile(ScenarioLibrary.builtin()["slow"])
+    assert template is not None and not template.at_once

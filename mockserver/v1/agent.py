@@ -404,8 +404,39 @@ class TextRunTemplate:
             reason,
         )
 
+    @property
+    def at_once(self) -> bool:
+        """Whether a run is one burst, due as soon as it starts (echo's): no wait between two actions."""
+        return len(self._layout) == 1
+
     def plan(self, run_id: UUID, text: str) -> tuple[Burst, ...]:
         """The timed actions of one run for the posted `text`: `plan_run(self.scenario, ...)`."""
+        filled, rows = self._filled(run_id, text)
+        chunks = self._chunks
+        bursts: list[Burst] = []
+        for delay, actions in self._layout:
+            played: list[Action] = []
+            written: list[Row] = []
+            for action in actions:
+                if action >= 0:
+                    played.append(_new(Partial, (chunks[action][0], filled[action])))
+                else:
+                    row = rows[action]
+                    played.append(row)
+                    written.append(row)
+            bursts.append(_new(Burst, (delay, played, written)))
+        return tuple(bursts)
+
+    def rows(self, run_id: UUID, text: str) -> list[Row]:
+        """The rows of one run in their order, without its partials and instants: what an
+        `at_once` run stores when no one hears its partials (see _AtOnceRun)."""
+        rows = self._filled(run_id, text)[1]
+        if self._closes:
+            return [rows[_STARTED], rows[_MESSAGE], rows[_USAGE], rows[_FINISHED]]
+        return [rows[_STARTED], rows[_FINISHED]]
+
+    def _filled(self, run_id: UUID, text: str) -> tuple[list[str], dict[int, Row]]:
+        """The run's chunks with `{text}` filled in, and its rows by their place in the layout."""
         hex_ = run_id.hex
         run = f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
         filled = [
@@ -470,20 +501,7 @@ class TextRunTemplate:
             }
             rows = {_STARTED: _new(Row, (_SYSTEM, started))}
         rows[_FINISHED] = _new(Row, (_SYSTEM, finished))
-        chunks = self._chunks
-        bursts: list[Burst] = []
-        for delay, actions in self._layout:
-            played: list[Action] = []
-            written: list[Row] = []
-            for action in actions:
-                if action >= 0:
-                    played.append(_new(Partial, (chunks[action][0], filled[action])))
-                else:
-                    row = rows[action]
-                    played.append(row)
-                    written.append(row)
-            bursts.append(_new(Burst, (delay, played, written)))
-        return tuple(bursts)
+        return filled, rows
 
 
 def run_planner(scenario: Scenario) -> Callable[[UUID, str], tuple[Burst, ...]]:
@@ -507,6 +525,12 @@ class ScenarioAgent:
         self._planners = {
             name: (self._library[name], run_planner(self._library[name])) for name in self._library.names
         }
+        # The compiled scenarios whose run is one burst due at once (echo, the default).
+        self._at_once: dict[str, tuple[Scenario, TextRunTemplate]] = {}
+        for name in self._library.names:
+            template = TextRunTemplate.compile(self._library[name])
+            if template is not None and template.at_once:
+                self._at_once[name] = (template.scenario, template)
 
     @property
     def library(self) -> ScenarioLibrary:
@@ -516,6 +540,11 @@ class ScenarioAgent:
     def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
         """Begin writing the run's rows; returns at once."""
         scenario = self._library.select(text, chat.metadata)
+        at_once = self._at_once.get(scenario.name)
+        if at_once is not None and at_once[0] is scenario:
+            run = _AtOnceRun(self._store, self._scheduler, chat.id, run_id, at_once[1], text)
+            self._scheduler.call_later(0.0, run.write)
+            return
         compiled = self._planners.get(scenario.name)
         if compiled is not None and compiled[0] is scenario:
             bursts = compiled[1](run_id, text)
@@ -585,3 +614,40 @@ class _Run:
         except ChatNotFound:
             return False
         return True
+
+
+class _AtOnceRun:
+    """A run of one burst due at once (a compiled template's, see TextRunTemplate.at_once),
+    planned when it is written rather than on the post's request path. When no one listens to
+    the chat then, its rows alone are made and stored in one write: no partials, bursts or
+    lists of actions built for no one. Otherwise it is played as any run (_Run)."""
+
+    __slots__ = ("_chat_id", "_run_id", "_scheduler", "_store", "_template", "_text")
+
+    def __init__(
+        self,
+        store: ChatStore,
+        scheduler: Scheduler,
+        chat_id: UUID,
+        run_id: UUID,
+        template: TextRunTemplate,
+        text: str,
+    ) -> None:
+        self._store = store
+        self._scheduler = scheduler
+        self._chat_id = chat_id
+        self._run_id = run_id
+        self._template = template
+        self._text = text
+
+    def write(self) -> None:
+        """Write the run (a chat gone meanwhile, by a reset, ends it unwritten)."""
+        store, chat_id = self._store, self._chat_id
+        if store.listener_count(chat_id):
+            bursts = self._template.plan(self._run_id, self._text)
+            _Run(store, self._scheduler, chat_id, self._run_id, bursts).write_due()
+            return
+        try:
+            store.append_messages(chat_id, self._template.rows(self._run_id, self._text))
+        except ChatNotFound:
+            return  # the chat is gone (a reset): the run ends with it

@@ -13,6 +13,7 @@ with 1000; when the server begins to stop, the limits layer closes every WebSock
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
@@ -95,12 +96,14 @@ class WatchMiddleware:
         if streams is not None:  # the control plane may close a chat's watchers
             streams.add(self._fanout)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = WATCH_PATH.fullmatch(scope.get("path", "")) if scope["type"] == "websocket" else None
-        if match is None:
-            await self._app(scope, receive, send)
-            return
-        await self._watch(WebSocket(scope, receive, send), match["chat"], receive, send)
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function handing back the awaitable of the path taken: every HTTP request
+        # passes this layer, and an `async def` would add a coroutine and its frame to each.
+        if scope["type"] == "websocket":
+            match = WATCH_PATH.fullmatch(scope.get("path", ""))
+            if match is not None:
+                return self._watch(WebSocket(scope, receive, send), match["chat"], receive, send)
+        return self._app(scope, receive, send)
 
     async def _watch(self, websocket: WebSocket, raw_chat: str, receive: Receive, send: Send) -> None:
         try:
