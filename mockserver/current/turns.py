@@ -373,19 +373,22 @@ class TextTurnTemplate:
         if not self.parts:
             actions.append(End(self.wait, None))
             return tuple(actions)
-        parts = tuple(
-            {"type": kind, "text": "".join([filled[i] for i in joined])} for kind, joined in self.parts
-        )
+        parts: list[dict[str, Any]] = []
         words = reasoning = 0
-        for part in parts:
-            if part["type"] == "text":
-                words += len(part["text"].split())
+        for kind, joined in self.parts:
+            part_text = filled[joined[0]] if len(joined) == 1 else "".join([filled[i] for i in joined])
+            parts.append({"type": kind, "text": part_text})
+            if kind == "text":
+                words += len(part_text.split())
             else:
-                reasoning += len(part["text"].split())
+                reasoning += len(part_text.split())
         usage = _usage((len(text.split()) + 6, words + reasoning), reasoning, context_limit)
-        actions.append(StoreMessage(self.wait, Role.ASSISTANT, parts, usage))
-        actions.append(End(0.0, None))
+        actions += (StoreMessage(self.wait, Role.ASSISTANT, tuple(parts), usage), _ENDED_WELL)
         return tuple(actions)
+
+
+# The end of a turn that went well, right after its message: the same for every turn.
+_ENDED_WELL = End(0.0, None)
 
 
 @dataclass(slots=True)
