@@ -29,6 +29,7 @@ from mockserver.core.errors import ChatNotFound
 from mockserver.core.golang import format_time
 from mockserver.core.models import Chat, ChatMessage, Role
 from mockserver.core.scenarios import (
+    TEXT_PLACEHOLDER,
     Delay,
     ErrorCode,
     Fail,
@@ -52,6 +53,7 @@ __all__ = [
     "NewAttempt",
     "RetryNotice",
     "StoreMessage",
+    "TextTurnTemplate",
     "ToolOutcome",
     "TurnEnded",
     "TurnPaused",
@@ -318,6 +320,77 @@ def plan_turn(
     return tuple(planner.actions)
 
 
+@dataclass(frozen=True, slots=True)
+class TextTurnTemplate:
+    """A scenario of streamed text and reasoning alone (the built-in echo and slow), laid out once.
+
+    `plan_turn` walks a scenario's steps for every send (its planner, a match per step, the
+    parts' dicts, the usage's word counts); for a scenario of `text`, `reasoning`, `delay` and
+    `finish` steps only, what it lays out does not depend on the message: the chunks with their
+    delays, the parts they join into, the seconds owed before the message and the end. `plan`
+    fills the message's text into that, and gives what `plan_turn` gives
+    (tests/test_current_turn_templates.py holds the two equal).
+    """
+
+    chunks: tuple[tuple[float, str, str], ...]  # each chunk's delay, kind and text, `{text}` unfilled
+    parts: tuple[tuple[str, tuple[int, ...]], ...]  # each part's kind and the chunks it joins
+    wait: float  # seconds owed after the last chunk: the message's delay, or the end's without one
+
+    @classmethod
+    def compile(cls, scenario: Scenario) -> TextTurnTemplate | None:
+        """The template of `scenario`'s turns, or None when its steps are not of this shape."""
+        chunks: list[tuple[float, str, str]] = []
+        parts: list[tuple[str, tuple[int, ...]]] = []
+        wait = 0.0
+        for step in scenario.steps:
+            match step:
+                case Text(chunks=texts, every=every) | Reasoning(chunks=texts, every=every):
+                    kind = "text" if type(step) is Text else "reasoning"
+                    joined: list[int] = []
+                    for chunk in texts:
+                        wait += every
+                        chunks.append((wait, kind, chunk))
+                        wait = 0.0
+                        joined.append(len(chunks) - 1)
+                    if parts and parts[-1][0] == kind:
+                        parts[-1] = (kind, parts[-1][1] + tuple(joined))
+                    else:
+                        parts.append((kind, tuple(joined)))
+                case Delay(seconds=seconds):
+                    wait += seconds
+                case Finish():
+                    break
+                case _:
+                    return None
+        return cls(tuple(chunks), tuple(parts), wait)
+
+    def plan(self, text: str, *, context_limit: int) -> tuple[Action, ...]:
+        """`plan_turn` of the scenario for the user's `text`: its chunks, its message, its end."""
+        filled = [chunk.replace(TEXT_PLACEHOLDER, text) for _, _, chunk in self.chunks]
+        actions: list[Action] = [
+            Chunk(delay, kind, chunk) for (delay, kind, _), chunk in zip(self.chunks, filled, strict=True)
+        ]
+        if not self.parts:
+            actions.append(End(self.wait, None))
+            return tuple(actions)
+        parts: list[dict[str, Any]] = []
+        words = reasoning = 0
+        for kind, joined in self.parts:
+            part_text = filled[joined[0]] if len(joined) == 1 else "".join([filled[i] for i in joined])
+            parts.append({"type": kind, "text": part_text})
+            if kind == "text":
+                words += len(part_text.split())
+            else:
+                reasoning += len(part_text.split())
+        usage = _usage((len(text.split()) + 6, words + reasoning), reasoning, context_limit)
+        actions += (StoreMessage(self.wait, Role.ASSISTANT, tuple(parts), usage), _ENDED_WELL)
+        return tuple(actions)
+
+
+# The end of a turn that went well, right after its message: the same for every turn.
+_ENDED_WELL = End(0.0, None)
+
+
 @dataclass(slots=True)
 class _Turn:
     """The turn a chat runs now, what it streamed of its open step, and what it waits for."""
@@ -353,6 +426,12 @@ class TurnRunner:
         self._new_id = new_id
         # By the chat id's int: a UUID's hash is Python code, and each action of a turn asks.
         self._turns: dict[int, _Turn] = {}
+        # The library's scenarios of streamed text alone, laid out once, not planned per send.
+        self._templates = {
+            name: (self._library[name], template)
+            for name in self._library.names
+            if (template := TextTurnTemplate.compile(self._library[name])) is not None
+        }
 
     def start(
         self,
@@ -370,14 +449,18 @@ class TurnRunner:
         """
         scenario = self._library.select(text, chat.labels)
         run_id = self._new_id()
-        declared = chat.metadata.get("dynamic_tools", ()) if isinstance(chat.metadata, dict) else ()
-        actions = plan_turn(
-            scenario,
-            text,
-            context_limit=context_limit,
-            turn_key=run_id.hex[:16],
-            client_tools=frozenset(declared),
-        )
+        compiled = self._templates.get(scenario.name)
+        if compiled is not None and compiled[0] is scenario:
+            actions = compiled[1].plan(text, context_limit=context_limit)
+        else:  # tool calls, usage, retries, failures, or a scenario made for this send: step by step
+            declared = chat.metadata.get("dynamic_tools", ()) if isinstance(chat.metadata, dict) else ()
+            actions = plan_turn(
+                scenario,
+                text,
+                context_limit=context_limit,
+                turn_key=run_id.hex[:16],
+                client_tools=frozenset(declared),
+            )
         turn = _Turn(run_id, model_config_id, chat.provider, actions, ended, paused)
         self._turns[chat.id.int] = turn
         self._play(chat.id, turn, 0)

@@ -1,0 +1,67 @@
+"""A scenario of streamed text alone, laid out once as a turn template, plans every turn as its steps do."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockserver.core.scenarios import Scenario, ScenarioLibrary, load_scenario
+from mockserver.current.turns import TextTurnTemplate, plan_turn
+
+TEXT_ONLY = {
+    "reasoning, waits and a named finish": (
+        "steps:\n"
+        '  - reasoning: ["think about {text}", " more"]\n'
+        "    every: 0.1\n"
+        "  - delay: 0.5\n"
+        '  - text: ["a", "{text}", "c {text}"]\n'
+        "    every: 0.05\n"
+        "  - delay: 1\n"
+        "  - finish: length\n"
+    ),
+    "parts that join and alternate": (
+        'steps:\n  - text: [x]\n  - text: [" y"]\n    every: 0.3\n  - reasoning: ["{text}{text}"]\n'
+        '  - text: ["z {text}"]\n  - delay: 0.25\n'
+    ),
+    "empty text chunks": 'steps:\n  - text: [""]\n  - delay: 2\n',
+    "only a finish": "steps:\n  - finish: stop\n",
+    "only a wait": "steps:\n  - delay: 1\n",
+}
+
+TEXTS = ["Hello there, how are you?", "", "  two  words ", "{text}", "x\ny\tz", "/echo hi", "é ü 日本"]
+
+
+def _assert_plans_alike(scenario: Scenario, text: str, context_limit: int = 128_000) -> None:
+    template = TextTurnTemplate.compile(scenario)
+    assert template is not None
+    expected = plan_turn(scenario, text, context_limit=context_limit, turn_key="0123456789abcdef")
+    planned = template.plan(text, context_limit=context_limit)
+    assert planned == expected
+    assert [type(action) for action in planned] == [type(action) for action in expected]
+
+
+@pytest.mark.parametrize("name", ["echo", "slow"])
+@pytest.mark.parametrize("text", TEXTS)
+def test_the_streamed_text_builtins_are_compiled_and_plan_as_their_steps(name: str, text: str) -> None:
+    _assert_plans_alike(ScenarioLibrary.builtin()[name], text)
+
+
+@pytest.mark.parametrize("name", ["tool-use", "client-tool", "retry", "upstream-error", "reasoning"])
+def test_scenarios_with_tools_usage_retries_or_failures_are_not_compiled(name: str) -> None:
+    assert TextTurnTemplate.compile(ScenarioLibrary.builtin()[name]) is None
+
+
+@pytest.mark.parametrize("source", TEXT_ONLY.values(), ids=list(TEXT_ONLY))
+@pytest.mark.parametrize("text", TEXTS)
+def test_text_only_scenarios_from_files_plan_alike(source: str, text: str) -> None:
+    _assert_plans_alike(load_scenario(source, source="test.yaml", name="test"), text, context_limit=4096)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=40), limit=st.integers(min_value=1, max_value=2_000_000))
+def test_any_text_and_context_limit_plan_alike(text: str, limit: int) -> None:
+    scenario = load_scenario(
+        TEXT_ONLY["reasoning, waits and a named finish"], source="test.yaml", name="test"
+    )
+    _assert_plans_alike(scenario, text, limit)
