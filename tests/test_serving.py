@@ -38,7 +38,7 @@ TOKEN = b"alice00001-AliceDemoSessionSecret"
 
 
 @contextmanager
-def _served(limits: Limits) -> Iterator[tuple[str, int]]:
+def _served(limits: Limits, *, keep_alive: float | None = None) -> Iterator[tuple[str, int]]:
     """serve's server over a fresh mock, on a free loopback port, in a thread."""
     stopping = Stopping()
     app = create_app(
@@ -48,7 +48,7 @@ def _served(limits: Limits) -> Iterator[tuple[str, int]]:
         scheduler=ImmediateScheduler(),
         stopping=stopping,
     )
-    with served_in_a_thread(app, limits=limits, stopping=stopping) as address:
+    with served_in_a_thread(app, limits=limits, stopping=stopping, keep_alive=keep_alive) as address:
         yield address
 
 
@@ -115,6 +115,47 @@ def test_a_connection_that_never_says_anything_is_closed() -> None:
     with _served(Limits(header_timeout=0.2)) as address:
         raw = _exchange(address)
     assert _answer(raw)[0] == 408
+
+
+def _read_answer(connection: socket.socket) -> bytes:
+    """One whole answer (a Content-Length one) from a kept-alive connection."""
+    received = b""
+    while b"\r\n\r\n" not in received or len(received.partition(b"\r\n\r\n")[2]) < _length(received):
+        chunk = connection.recv(65536)
+        assert chunk, f"the server closed the connection after {received!r}"
+        received += chunk
+    return received
+
+
+def _length(received: bytes) -> int:
+    head = received.partition(b"\r\n\r\n")[0].lower()
+    return int(head.partition(b"content-length:")[2].split(b"\r\n")[0] or 0)
+
+
+def test_a_connection_idle_past_the_keep_alive_timeout_is_closed_and_a_busy_one_is_kept() -> None:
+    with _served(Limits(), keep_alive=0.3) as address, socket.create_connection(address, timeout=5) as busy:
+        # Given a connection that asks again every 0.1 s for 0.9 s
+        for _ in range(9):
+            busy.sendall(_request(b"GET", b"/api/v2/chats/7c60d51f-b44e-4682-87d6-449835ea4de6"))
+            assert _read_answer(busy).startswith(b"HTTP/1.1 404 ")
+            time.sleep(0.1)
+        # And a request whose body comes 0.5 s after its head (past the keep-alive) is waited for
+        body = b'{"provider": "anthropic", "model": "claude-sonnet-4-5", "title": "slow"}'
+        busy.sendall(
+            _request(
+                b"POST",
+                b"/api/v2/chats",
+                b"content-type: application/json",
+                b"content-length: %d" % len(body),
+            )
+        )
+        time.sleep(0.5)
+        busy.sendall(body)
+        assert _read_answer(busy).startswith(b"HTTP/1.1 201 ")
+        # Then it was kept all along; and once it says nothing for longer than 0.3 s, it is closed
+        started = time.monotonic()
+        assert busy.recv(65536) == b""
+        assert 0.15 < time.monotonic() - started < 2.0
 
 
 def test_a_request_past_the_open_connections_is_503() -> None:

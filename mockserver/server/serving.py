@@ -55,6 +55,7 @@ from mockserver.edge.limits import BODY_RECEIVED, Limits
 from mockserver.server.admission import FairAdmission
 from mockserver.server.log_masking import masked_log_config
 from mockserver.server.memory_return import HeapTrimmer, malloc_trim
+from mockserver.server.one_write import HeadWithBody, PassEnd
 
 __all__ = [
     "BindError",
@@ -185,9 +186,13 @@ def _refusing(error: LimitExceeded) -> ASGIApp:
     return refuse
 
 
-def limited_http_protocol(limits: Limits, admission: FairAdmission) -> type[asyncio.Protocol]:
+def limited_http_protocol(
+    limits: Limits, admission: FairAdmission, pass_end: PassEnd | None = None
+) -> type[asyncio.Protocol]:
     """uvicorn's httptools protocol, holding request heads and open connections to `limits`, its
-    requests started by `admission` (least recently served connection first)."""
+    requests started by `admission` (least recently served connection first), each answer's head
+    written with its body (`one_write`; `pass_end` writes the heads still held when a pass ends)."""
+    heads = pass_end or PassEnd()
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     head_limit = limits.max_header_bytes + _REQUEST_LINE_SLACK
@@ -212,19 +217,25 @@ def limited_http_protocol(limits: Limits, admission: FairAdmission) -> type[asyn
             super().__init__(*args, **kwargs)
             self._in_head = True  # the next bytes belong to a request head
             self._head_bytes = 0
-            # When the head under way must be complete (None: no head is under way), and the
-            # timer that checks it. The timer is not cancelled at each head's end and armed again
-            # at the next head's start (a call_later and a cancel per request, ~2 µs): once armed,
-            # it fires at the deadline it was armed for, and then refuses a head that is late,
-            # waits for the deadline of the head under way since, or lapses.
+            # When the head under way must be complete (None: no head is under way); when the
+            # connection, idle since its last answer, is closed (uvicorn's keep-alive timeout;
+            # None: not idle); and the one timer that checks both. The timer is not cancelled at
+            # each head's end or each answer's and armed again at the next (uvicorn arms its
+            # keep-alive timer at every answer and cancels it at the next request: a call_later
+            # and a cancel per request, ~2 µs): once armed, it fires at the deadline it was armed
+            # for, and then refuses a head that is late, closes a connection idle too long, waits
+            # for a deadline set since, or lapses.
             self._head_due: float | None = None
+            self._idle_due: float | None = None
             self._head_timer: asyncio.TimerHandle | None = None
             self._refused = False
             self._served: int | None = None  # the admission ticket of the last answer; None: none yet
             self._has_body = False  # the message under way has a body
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
+            # Every write of the connection goes through it, so that the order on the wire holds.
+            self._writer = HeadWithBody(transport, self.loop, heads)
+            super().connection_made(self._writer)
             self._start_head_timer()  # a connection that never says anything is closed too
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -232,6 +243,7 @@ def limited_http_protocol(limits: Limits, admission: FairAdmission) -> type[asyn
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
+            self._idle_due = None  # as uvicorn's keep-alive timer is cancelled by any bytes
             if self._refused:
                 return  # what still comes after a refusal is read and dropped (see _refuse)
             if not self._in_head:
@@ -276,6 +288,9 @@ def limited_http_protocol(limits: Limits, admission: FairAdmission) -> type[asyn
                 self.app = app
 
         def handle_websocket_upgrade(self) -> None:
+            # The WebSocket protocol writes frames, not answers: it gets the connection's own
+            # transport (nothing is held: no answer began on this connection's upgrade request).
+            self.transport = self._writer.transport
             super().handle_websocket_upgrade()
             # The connection is the WebSocket protocol's now. This one's parser holds its
             # callbacks, a cycle that would keep the connection (and all a watcher holds) until a
@@ -300,34 +315,58 @@ def limited_http_protocol(limits: Limits, admission: FairAdmission) -> type[asyn
                 self.scope.setdefault("extensions", {})[BODY_RECEIVED] = {}  # ASGI: an extension is a dict
 
         def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+            self._writer.expect_head()  # the answers before this one are complete
             admission.admit(self.loop, self._served, partial(super()._start_asgi_task, cycle, app))
 
         def on_response_complete(self) -> None:
+            # uvicorn's, with the keep-alive wait on the connection's one timer (see __init__).
             self._served = admission.ticket()
-            super().on_response_complete()
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self.flow.resume_reading()
+            if self.pipeline:  # the next request already read: it starts now
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+                return
+            self._idle_due = self.loop.time() + self.timeout_keep_alive
+            self._arm_timer(self._idle_due)
 
         def _start_head_timer(self) -> None:
             if self._head_due is None:  # else the head under way keeps its deadline
                 self._head_due = self.loop.time() + limits.header_timeout
-                if self._head_timer is None:
-                    self._head_timer = self.loop.call_at(self._head_due, self._head_timed_out)
+                self._arm_timer(self._head_due)
+
+        def _arm_timer(self, due: float) -> None:
+            timer = self._head_timer
+            if timer is not None:
+                if timer.when() <= due:
+                    return  # it fires first, and then waits for `due`
+                timer.cancel()  # a deadline sooner than the armed one (the keep-alive's is shorter)
+            self._head_timer = self.loop.call_at(due, self._head_timed_out)
 
         def _stop_head_timer(self) -> None:
             self._head_due = None  # the armed timer, if any, finds no head due
 
         def _cancel_head_timer(self) -> None:
-            self._head_due = None
+            self._head_due = self._idle_due = None
             if self._head_timer is not None:
                 self._head_timer.cancel()
                 self._head_timer = None
 
         def _head_timed_out(self) -> None:
             self._head_timer = None
-            due = self._head_due
+            head = self._head_due is not None  # a head under way is due first: bytes came since
+            due = self._head_due if head else self._idle_due
             if due is None:
                 return
-            if due - self.loop.time() > _TIMER_SLACK:  # a later head's deadline
+            if due - self.loop.time() > _TIMER_SLACK:  # a deadline set since
                 self._head_timer = self.loop.call_at(due, self._head_timed_out)
+                return
+            if not head:
+                self._idle_due = None
+                if not self.transport.is_closing():
+                    self.transport.close()  # idle past the keep-alive timeout, as uvicorn closes it
                 return
             self._head_due = None
             if self._in_head and not self.transport.is_closing():
@@ -502,7 +541,7 @@ def build_server(
         log_level=log_level,
         log_config=masked_log_config(secrets, log_level),
         access_log=access_log,
-        http=limited_http_protocol(limits, FairAdmission()),
+        http=limited_http_protocol(limits, FairAdmission(), PassEnd()),
         timeout_graceful_shutdown=math.ceil(shutdown_timeout),
         # No permessage-deflate on watch-ws, as coderd (coder/websocket's Accept compresses nothing
         # by default): compression is per connection, so it would cost each frame once per watcher.
