@@ -448,6 +448,8 @@ class TurnRunner:
             for name in self._library.names
             if (template := TextTurnTemplate.compile(self._library[name])) is not None
         }
+        # Those whose turn is due in full as it starts (echo, the default): see _play_at_once.
+        self._at_once = {name: compiled for name, compiled in self._templates.items() if compiled[1].at_once}
 
     def start(
         self,
@@ -465,15 +467,16 @@ class TurnRunner:
         """
         scenario = self._library.select(text, chat.labels)
         run_id = self._new_id()
-        compiled = self._templates.get(scenario.name)
-        if compiled is not None and compiled[0] is scenario and compiled[1].at_once:
+        at_once = self._at_once.get(scenario.name)
+        if at_once is not None and at_once[0] is scenario:
             # Planned when it is played, not on the send's request path (see _play_at_once).
             turn = _Turn(run_id, model_config_id, chat.provider, (), ended, paused)
             self._turns[chat.id.int] = turn
             self._scheduler.call_later(
-                0.0, partial(self._play_at_once, chat.id, turn, compiled[1], text, context_limit)
+                0.0, partial(self._play_at_once, chat.id, turn, at_once[1], text, context_limit)
             )
             return
+        compiled = self._templates.get(scenario.name)
         if compiled is not None and compiled[0] is scenario:
             actions = compiled[1].plan(text, context_limit=context_limit)
         else:  # tool calls, usage, retries, failures, or a scenario made for this send: step by step
