@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.core.scenarios import Scenario, ScenarioLibrary, load_scenario
-from mockserver.current.turns import TextTurnTemplate, plan_turn
+from mockserver.current.turns import StoreMessage, TextTurnTemplate, plan_turn
 
 TEXT_ONLY = {
     "reasoning, waits and a named finish": (
@@ -65,3 +65,34 @@ def test_any_text_and_context_limit_plan_alike(text: str, limit: int) -> None:
         TEXT_ONLY["reasoning, waits and a named finish"], source="test.yaml", name="test"
     )
     _assert_plans_alike(scenario, text, limit)
+
+
+AT_ONCE = {
+    "echo": ScenarioLibrary.builtin()["echo"],
+    "parts with no wait": load_scenario(
+        'steps:\n  - reasoning: ["{te", "xt}", " r"]\n  - text: ["a", " {text}"]\n  - finish: stop\n',
+        source="test.yaml",
+        name="test",
+    ),
+}
+
+
+@pytest.mark.parametrize("scenario", AT_ONCE.values(), ids=list(AT_ONCE))
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_turn_due_at_once_stores_the_message_its_plan_stores(scenario: Scenario, text: str) -> None:
+    # Given a compiled scenario whose whole turn is due as soon as it starts
+    template = TextTurnTemplate.compile(scenario)
+    assert template is not None and template.at_once
+    # Then its message alone is the message its plan stores, parts and usage
+    *_, stored, _ = template.plan(text, context_limit=4096)
+    parts, usage = template.message(text, context_limit=4096)
+    assert type(stored) is StoreMessage
+    assert (tuple(parts), usage) == (stored.parts, stored.usage)
+
+
+@pytest.mark.parametrize("source", TEXT_ONLY.values(), ids=list(TEXT_ONLY))
+def test_a_turn_with_waits_or_no_message_is_not_due_at_once(source: str) -> None:
+    template = TextTurnTemplate.compile(load_scenario(source, source="test.yaml", name="test"))
+    assert template is not None and not template.at_once
+    slow = TextTurnTemplate.compile(ScenarioLibrary.builtin()["slow"])
+    assert slow is not None and not slow.at_once

@@ -364,6 +364,11 @@ class TextTurnTemplate:
                     return None
         return cls(tuple(chunks), tuple(parts), wait)
 
+    @property
+    def at_once(self) -> bool:
+        """Whether a turn is due in full as soon as it starts (echo's): a message, and no wait at all."""
+        return bool(self.parts) and self.wait == 0 and all(delay == 0 for delay, _, _ in self.chunks)
+
     def plan(self, text: str, *, context_limit: int) -> tuple[Action, ...]:
         """`plan_turn` of the scenario for the user's `text`: its chunks, its message, its end."""
         filled = [chunk.replace(TEXT_PLACEHOLDER, text) for _, _, chunk in self.chunks]
@@ -373,6 +378,19 @@ class TextTurnTemplate:
         if not self.parts:
             actions.append(End(self.wait, None))
             return tuple(actions)
+        parts, usage = self._message(filled, text, context_limit)
+        actions += (StoreMessage(self.wait, Role.ASSISTANT, tuple(parts), usage), _ENDED_WELL)
+        return tuple(actions)
+
+    def message(self, text: str, *, context_limit: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """The parts and usage of the message `plan` stores for `text` (the template has parts):
+        what an `at_once` turn stores when no one hears its chunks."""
+        filled = [chunk.replace(TEXT_PLACEHOLDER, text) for _, _, chunk in self.chunks]
+        return self._message(filled, text, context_limit)
+
+    def _message(
+        self, filled: list[str], text: str, context_limit: int
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
         parts: list[dict[str, Any]] = []
         words = reasoning = 0
         for kind, joined in self.parts:
@@ -382,9 +400,7 @@ class TextTurnTemplate:
                 words += len(part_text.split())
             else:
                 reasoning += len(part_text.split())
-        usage = _usage((len(text.split()) + 6, words + reasoning), reasoning, context_limit)
-        actions += (StoreMessage(self.wait, Role.ASSISTANT, tuple(parts), usage), _ENDED_WELL)
-        return tuple(actions)
+        return parts, _usage((len(text.split()) + 6, words + reasoning), reasoning, context_limit)
 
 
 # The end of a turn that went well, right after its message: the same for every turn.
@@ -398,7 +414,7 @@ class _Turn:
     run_id: UUID
     model_config_id: str
     provider: str
-    actions: tuple[Action, ...]
+    actions: tuple[Action, ...]  # an at-once turn's: none until it is played, and heard
     ended: TurnEnded
     paused: TurnPaused
     open_parts: list[dict[str, Any]] = field(default_factory=list)
@@ -432,6 +448,8 @@ class TurnRunner:
             for name in self._library.names
             if (template := TextTurnTemplate.compile(self._library[name])) is not None
         }
+        # Those whose turn is due in full as it starts (echo, the default): see _play_at_once.
+        self._at_once = {name: compiled for name, compiled in self._templates.items() if compiled[1].at_once}
 
     def start(
         self,
@@ -449,6 +467,15 @@ class TurnRunner:
         """
         scenario = self._library.select(text, chat.labels)
         run_id = self._new_id()
+        at_once = self._at_once.get(scenario.name)
+        if at_once is not None and at_once[0] is scenario:
+            # Planned when it is played, not on the send's request path (see _play_at_once).
+            turn = _Turn(run_id, model_config_id, chat.provider, (), ended, paused)
+            self._turns[chat.id.int] = turn
+            self._scheduler.call_later(
+                0.0, partial(self._play_at_once, chat.id, turn, at_once[1], text, context_limit)
+            )
+            return
         compiled = self._templates.get(scenario.name)
         if compiled is not None and compiled[0] is scenario:
             actions = compiled[1].plan(text, context_limit=context_limit)
@@ -524,6 +551,32 @@ class TurnRunner:
         """
         if start < len(turn.actions):
             self._scheduler.call_later(turn.actions[start].delay, partial(self._burst, chat_id, turn, start))
+
+    def _play_at_once(
+        self, chat_id: UUID, turn: _Turn, template: TextTurnTemplate, text: str, context_limit: int
+    ) -> None:
+        """Play a turn due in full as it starts (TextTurnTemplate.at_once), while it is the chat's turn.
+
+        Its chunks would join the chat's live preview only for its message to close it in the
+        same callback: when no one listens to the chat, its message alone is made and stored and
+        the turn ends, with no chunks, actions or plan built for no one. Heard, it is planned
+        and played as any turn.
+        """
+        if self._turns.get(chat_id.int) is not turn:
+            return  # interrupted, replaced by an edit, or the chat is gone
+        if self._store.listener_count(chat_id):
+            turn.actions = template.plan(text, context_limit=context_limit)
+            self._burst(chat_id, turn, 0)
+            return
+        parts, usage = template.message(text, context_limit=context_limit)
+        content = {"parts": parts, "model_config_id": turn.model_config_id, "usage": usage}
+        try:
+            self._store.append_message(chat_id, Role.ASSISTANT, content)
+        except ChatNotFound:
+            self._turns.pop(chat_id.int, None)
+            return  # the chat is gone (a reset): the turn ends with it
+        self._turns.pop(chat_id.int, None)
+        turn.ended(chat_id, None)
 
     def _burst(self, chat_id: UUID, turn: _Turn, start: int) -> None:
         """Do the actions due now from `start` on, then schedule the next instant's."""
