@@ -102,12 +102,13 @@ def _is_printable(char: str) -> bool:
 
 def format_time(moment: datetime) -> str:
     """Format like Go's time.Time MarshalJSON (RFC 3339 with the fraction's zeros trimmed)."""
-    # isoformat is ~3x cheaper than strftime. In UTC it ends "+00:00" after the fraction, which it
-    # leaves out when there is none (as Go does) and writes with 6 digits otherwise.
-    text = moment.astimezone(UTC).isoformat()[:-6]
-    if len(text) > 19:
-        text = text.rstrip("0")
-    return text + "Z"
+    # isoformat is ~3x cheaper than strftime; the date's and the time's own (no offset to look up
+    # and write, then cut: ~0.7 µs against ~1.0). The time's leaves the fraction out when there is
+    # none (as Go does) and writes it with 6 digits otherwise.
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    text = moment.date().isoformat() + "T" + moment.time().isoformat()
+    return (text.rstrip("0") if moment.microsecond else text) + "Z"
 
 
 class GoJSONError(ValueError):

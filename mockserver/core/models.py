@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import marshal
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
@@ -59,7 +59,7 @@ class Workspace:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Chat:
     """A chat; `metadata` is any JSON value, treated as immutable once stored.
 
@@ -83,6 +83,71 @@ class Chat:
     labels: dict[str, str] = field(default_factory=dict)  # treated as immutable once stored
     last_error: Any = None  # why the last turn failed, as the generation's JSON; None when it did not
     last_read_message_id: int = 0  # the owner has seen the messages up to this id (today's Coder)
+
+    def __init__(
+        self,
+        id: UUID,
+        created_at: datetime,
+        updated_at: datetime,
+        organization_id: UUID,
+        owner_id: UUID,
+        workspace_id: UUID | None,
+        title: str,
+        provider: str,
+        model: str,
+        metadata: Any,
+        status: ChatStatus = ChatStatus.WAITING,
+        archived: bool = False,
+        pin_order: int = 0,
+        labels: dict[str, str] | None = None,  # None: no labels (a new dict)
+        last_error: Any = None,
+        last_read_message_id: int = 0,
+    ) -> None:
+        # The generated __init__ of a frozen class sets each field through object.__setattr__,
+        # looked up by name; the slots' own descriptors do the same, ~1.1 µs against ~2.5 for
+        # a chat (a send replaces its chat twice, a create builds one).
+        _chat_set_id(self, id)
+        _chat_set_created_at(self, created_at)
+        _chat_set_updated_at(self, updated_at)
+        _chat_set_organization_id(self, organization_id)
+        _chat_set_owner_id(self, owner_id)
+        _chat_set_workspace_id(self, workspace_id)
+        _chat_set_title(self, title)
+        _chat_set_provider(self, provider)
+        _chat_set_model(self, model)
+        _chat_set_metadata(self, metadata)
+        _chat_set_status(self, status)
+        _chat_set_archived(self, archived)
+        _chat_set_pin_order(self, pin_order)
+        _chat_set_labels(self, {} if labels is None else labels)
+        _chat_set_last_error(self, last_error)
+        _chat_set_last_read_message_id(self, last_read_message_id)
+
+
+def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """The `__set__` of the slot `name` of `cls` (its member descriptor)."""
+    setter: Callable[[Any, Any], None] = vars(cls)[name].__set__
+    return setter
+
+
+(
+    _chat_set_id,
+    _chat_set_created_at,
+    _chat_set_updated_at,
+    _chat_set_organization_id,
+    _chat_set_owner_id,
+    _chat_set_workspace_id,
+    _chat_set_title,
+    _chat_set_provider,
+    _chat_set_model,
+    _chat_set_metadata,
+    _chat_set_status,
+    _chat_set_archived,
+    _chat_set_pin_order,
+    _chat_set_labels,
+    _chat_set_last_error,
+    _chat_set_last_read_message_id,
+) = (_slot_setter(Chat, field.name) for field in fields(Chat))
 
 
 @dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
@@ -171,13 +236,7 @@ class ChatMessage:
         )
 
 
-def _slot_setter(name: str) -> Callable[[ChatMessage, Any], None]:
-    """The `__set__` of ChatMessage's slot `name` (its member descriptor)."""
-    setter: Callable[[ChatMessage, Any], None] = vars(ChatMessage)[name].__set__
-    return setter
-
-
-_set_chat_id, _set_id, _set_row = _slot_setter("chat_id"), _slot_setter("id"), _slot_setter("row")
+_set_chat_id, _set_id, _set_row = (_slot_setter(ChatMessage, name) for name in ("chat_id", "id", "row"))
 _ROLES = tuple(Role)
 # By the role's value: a dict keyed by the member itself would call Enum.__hash__ (Python code).
 _ROLE_BYTES = {role._value_: bytes((number,)) for number, role in enumerate(_ROLES)}

@@ -352,7 +352,7 @@ class ChatStore:
         """Move the chat's read cursor; neither `updated_at` nor any listener hears of it."""
         chat = self._chats.get(chat_id.int)
         if chat is not None and chat.last_read_message_id != message_id:
-            self._put(dataclasses.replace(chat, last_read_message_id=message_id))
+            self._put(_replaced(chat, last_read_message_id=message_id))
 
     def list_messages(self, owner: User, chat_id: UUID) -> Sequence[ChatMessage]:
         """The owner's chat's transcript, by id ascending."""

@@ -52,7 +52,7 @@ def encode_message(message: ChatMessage) -> str:
         pieces += (',"created_by":', encode_json_text(content["created_by"]))
     if content.get("model_config_id"):
         pieces += (',"model_config_id":', encode_json_text(content["model_config_id"]))
-    pieces += (',"created_at":"', format_time(message.created_at), '","role":"', message.role.value, '"')
+    pieces += (',"created_at":"', format_time(message.created_at), '","role":"', message.role._value_, '"')
     if content["parts"]:
         pieces += (',"content":[', ",".join(map(_encode_part, content["parts"])), "]")
     if content.get("usage"):
@@ -79,7 +79,7 @@ def encode_chat(chat: Chat, model: ChatModelConfig, *, has_unread: bool) -> str:
     if chat.workspace_id is not None:
         pieces += (',"workspace_id":"', str(chat.workspace_id), '"')
     pieces += (',"last_model_config_id":"', model.id_text, '","title":', encode_json_text(chat.title))
-    pieces += (',"status":', encode_json_text(chat.status.value))
+    pieces += (',"status":', encode_json_text(chat.status._value_))
     if attributes.get("mode"):
         pieces += (',"mode":', encode_json_text(attributes["mode"]))
     if attributes.get("plan_mode"):
@@ -119,6 +119,8 @@ def _encode_scalar(value: Any) -> str:
 
 # The keys of a part that holds a type and a text and nothing else.
 _TYPE_AND_TEXT = frozenset({"type", "text"})
+# The JSON text of the types such parts mostly have.
+_ENCODED_TYPES = {kind: encode_json_text(kind) for kind in ("text", "reasoning")}
 # What follows the text in such a part's JSON: every other field Go always sends, unused.
 _AFTER_TEXT = encode_json_text(part_json({"type": "", "text": ""})).removeprefix('{"type":"","text":""')
 
@@ -126,9 +128,10 @@ _AFTER_TEXT = encode_json_text(part_json({"type": "", "text": ""})).removeprefix
 def _encode_part(part: dict[str, Any]) -> str:
     """`encode_json_text(part_json(part))`."""
     if part.keys() == _TYPE_AND_TEXT:
+        kind = part["type"]
         return (
             '{"type":'
-            + encode_json_text(part["type"])
+            + ((type(kind) is str and _ENCODED_TYPES.get(kind)) or encode_json_text(kind))
             + ',"text":'
             + encode_json_text(part["text"])
             + _AFTER_TEXT
