@@ -77,6 +77,9 @@ class SendResult:
     message: ChatMessage | None
     queued: QueuedMessage | None
     inserted: tuple[ChatMessage, ...]
+    # The content `message` was stored with (the very dict, equal to what `message.content`
+    # unpacks), so its answer is encoded without unpacking the row just written; else None.
+    content: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +185,7 @@ class ChatEngine:
             if state in (ExecutionState.W, ExecutionState.E0):
                 message = self._store.append_message(chat_id, Role.USER, content)
                 self._run(chat_id, parts, model, last_error=None)
-                return SendResult(message, None, (message,))
+                return SendResult(message, None, (message,), content)
             if len(self._store.queue_of(chat_id)) >= self._queue_limit:
                 raise QueueFull(self._queue_limit)
             queued = self._store.enqueue(chat_id, content)
