@@ -13,7 +13,7 @@ from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.golang import encode_json_text
 from mockserver.core.models import Chat, ChatMessage, ChatStatus, Role
 from mockserver.current.catalog import ModelCatalog
-from mockserver.current.encoded import encode_chat, encode_message
+from mockserver.current.encoded import EncodedRows, encode_chat, encode_message
 from mockserver.current.wire import chat_json, message_json
 
 CHAT = UUID("6c1f9a3e-2b4d-4e8f-9a0b-1c2d3e4f5a6b")
@@ -61,6 +61,20 @@ def test_a_message_encoded_in_pieces_is_its_wire_shape_encoded_at_once(
     message = ChatMessage(CHAT, message_id, NOW, role, content)
 
     assert encode_message(message) == encode_json_text(message_json(message))
+
+
+@settings(max_examples=100, deadline=None)
+@given(content=_content, message_id=st.integers(1, 2**40))
+def test_a_message_encoded_from_the_content_it_was_stored_with_is_its_wire_shape(
+    content: dict[str, Any], message_id: int
+) -> None:
+    message = ChatMessage(CHAT, message_id, NOW, Role.USER, content)
+    rows = EncodedRows()
+
+    assert rows.message(message, content) == encode_json_text(message_json(message))
+    assert rows.message(ChatMessage(CHAT, message_id + 1, NOW, Role.USER, content)) == encode_json_text(
+        message_json(ChatMessage(CHAT, message_id + 1, NOW, Role.USER, content))
+    )
 
 
 _chat = st.builds(

@@ -296,7 +296,7 @@ class CurrentChatsApi:
         # message sent is also the first of `messages`, and the next page lists it again).
         fields: list[str] = []
         if result.message is not None:
-            fields.append('"message":' + self._encoded.message(result.message))
+            fields.append('"message":' + self._encoded.message(result.message, result.content))
         if result.inserted:
             fields.append('"messages":' + json_array(map(self._encoded.message, result.inserted)))
         if result.queued is not None:

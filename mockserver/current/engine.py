@@ -41,6 +41,9 @@ __all__ = [
     "ToolResultsInvalid",
 ]
 
+# Owner id texts an engine keeps (ChatEngine._user_content).
+_OWNER_TEXTS = 4096
+
 # The error result a pending client tool call gets when the user interrupts (chatd InterruptChat).
 INTERRUPTED_TOOL_REASON = "Tool execution interrupted by user"
 
@@ -77,6 +80,9 @@ class SendResult:
     message: ChatMessage | None
     queued: QueuedMessage | None
     inserted: tuple[ChatMessage, ...]
+    # The content `message` was stored with (the very dict, equal to what `message.content`
+    # unpacks), so its answer is encoded without unpacking the row just written; else None.
+    content: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,9 @@ class ChatEngine:
         # makes atomicity the engine's own promise, whichever thread calls (a test's, a
         # TestClient portal's). Re-entrant: ImmediateScheduler ends a turn inside its start.
         self._lock = threading.RLock()
+        # An owner id's text by its int (`str(UUID)` is Python code): each message a user sends
+        # names its author; the organization's users are few (at most _OWNER_TEXTS kept).
+        self._owner_texts: dict[int, str] = {}
 
     @property
     def catalog(self) -> ModelCatalog:
@@ -149,7 +158,7 @@ class ChatEngine:
             # when no one can see it in between (the store decides).
             chat = self._store.create_chat_with_message(
                 owner,
-                _user_content(owner.id, parts, model),
+                self._user_content(owner.id, parts, model),
                 workspace_id=workspace_id,
                 title=title,
                 provider=model.provider.type,
@@ -178,11 +187,11 @@ class ChatEngine:
                 raise ChatArchived(str(chat_id))
             require(Transition.SEND_MESSAGE, state)
             model = model or self.model_of(chat)
-            content = _user_content(owner.id, parts, model)
+            content = self._user_content(owner.id, parts, model)
             if state in (ExecutionState.W, ExecutionState.E0):
                 message = self._store.append_message(chat_id, Role.USER, content)
                 self._run(chat_id, parts, model, last_error=None)
-                return SendResult(message, None, (message,))
+                return SendResult(message, None, (message,), content)
             if len(self._store.queue_of(chat_id)) >= self._queue_limit:
                 raise QueueFull(self._queue_limit)
             queued = self._store.enqueue(chat_id, content)
@@ -314,7 +323,7 @@ class ChatEngine:
     def _insert_user(
         self, chat_id: UUID, owner_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig
     ) -> ChatMessage:
-        return self._store.append_message(chat_id, Role.USER, _user_content(owner_id, parts, model))
+        return self._store.append_message(chat_id, Role.USER, self._user_content(owner_id, parts, model))
 
     def _run(
         self, chat_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig, **changes: Any
@@ -423,6 +432,17 @@ class ChatEngine:
             if chat is not None and chat.status is ChatStatus.RUNNING:
                 self._store.update_chat(chat_id, status=ChatStatus.REQUIRES_ACTION)
 
+    def _user_content(
+        self, owner_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig
+    ) -> dict[str, Any]:
+        """A user message's stored content: its parts, its author's id and its model's."""
+        owner_text = self._owner_texts.get(owner_id.int)
+        if owner_text is None:
+            owner_text = str(owner_id)
+            if len(self._owner_texts) < _OWNER_TEXTS:
+                self._owner_texts[owner_id.int] = owner_text
+        return {"parts": parts, "created_by": owner_text, "model_config_id": model.id_text}
+
     def _find(self, chat_id: UUID) -> Chat | None:
         try:
             return self._store.chat(chat_id)
@@ -470,7 +490,3 @@ def _validated(results: list[dict[str, Any]], pending: list[str]) -> list[ToolOu
                 "Unexpected tool result.", f"No pending tool call with ID {quote(call_id)}."
             )
     return list(seen.values())
-
-
-def _user_content(owner_id: UUID, parts: list[dict[str, Any]], model: ChatModelConfig) -> dict[str, Any]:
-    return {"parts": parts, "created_by": str(owner_id), "model_config_id": model.id_text}
