@@ -322,6 +322,11 @@ def plan_run(scenario: Scenario, run_id: UUID, text: str) -> tuple[Burst, ...]:
 
 # The rows of a streamed-text run, as a template lays them out (partials are numbered from 0).
 _STARTED, _MESSAGE, _USAGE, _FINISHED = -1, -2, -3, -4
+# Where each row stands in the list a run's rows are made in (the order they are written), for a
+# run whose model step closes (message and usage written) and for one whose does not: the list
+# is what an at-once run stores as it is, with no map by row to build for each post.
+_ROW_PLACES = {_STARTED: 0, _MESSAGE: 1, _USAGE: 2, _FINISHED: 3}
+_ROW_PLACES_UNCLOSED = {_STARTED: 0, _FINISHED: 1}
 
 
 class TextRunTemplate:
@@ -412,6 +417,7 @@ class TextRunTemplate:
     def plan(self, run_id: UUID, text: str) -> tuple[Burst, ...]:
         """The timed actions of one run for the posted `text`: `plan_run(self.scenario, ...)`."""
         filled, rows = self._filled(run_id, text)
+        place = _ROW_PLACES if self._closes else _ROW_PLACES_UNCLOSED
         chunks = self._chunks
         bursts: list[Burst] = []
         for delay, actions in self._layout:
@@ -421,7 +427,7 @@ class TextRunTemplate:
                 if action >= 0:
                     played.append(_new(Partial, (chunks[action][0], filled[action])))
                 else:
-                    row = rows[action]
+                    row = rows[place[action]]
                     played.append(row)
                     written.append(row)
             bursts.append(_new(Burst, (delay, played, written)))
@@ -430,13 +436,10 @@ class TextRunTemplate:
     def rows(self, run_id: UUID, text: str) -> list[Row]:
         """The rows of one run in their order, without its partials and instants: what an
         `at_once` run stores when no one hears its partials (see _AtOnceRun)."""
-        rows = self._filled(run_id, text)[1]
-        if self._closes:
-            return [rows[_STARTED], rows[_MESSAGE], rows[_USAGE], rows[_FINISHED]]
-        return [rows[_STARTED], rows[_FINISHED]]
+        return self._filled(run_id, text)[1]
 
-    def _filled(self, run_id: UUID, text: str) -> tuple[list[str], dict[int, Row]]:
-        """The run's chunks with `{text}` filled in, and its rows by their place in the layout."""
+    def _filled(self, run_id: UUID, text: str) -> tuple[list[str], list[Row]]:
+        """The run's chunks with `{text}` filled in, and its rows in their order (see _ROW_PLACES)."""
         hex_ = run_id.hex
         run = f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
         filled = [
@@ -486,11 +489,11 @@ class TextRunTemplate:
                 "finish_reason": self._reason,
                 "steps": 1,
             }
-            rows = {
-                _STARTED: _new(Row, (_SYSTEM, started)),
-                _MESSAGE: _new(Row, (_ASSISTANT, message)),
-                _USAGE: _new(Row, (_SYSTEM, usage)),
-            }
+            rows = [
+                _new(Row, (_SYSTEM, started)),
+                _new(Row, (_ASSISTANT, message)),
+                _new(Row, (_SYSTEM, usage)),
+            ]
         else:
             finished = {
                 "type": "stream_event",
@@ -499,8 +502,8 @@ class TextRunTemplate:
                 "usage": {"promptTokens": None, "completionTokens": None},
                 "finish_reason": self._reason,
             }
-            rows = {_STARTED: _new(Row, (_SYSTEM, started))}
-        rows[_FINISHED] = _new(Row, (_SYSTEM, finished))
+            rows = [_new(Row, (_SYSTEM, started))]
+        rows.append(_new(Row, (_SYSTEM, finished)))
         return filled, rows
 
 
