@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockserver import ManualScheduler, SteppingClock, seeded_uuids
+from mockserver.core.directory import DEFAULT_ORGANIZATION_ID, DEMO_TOKENS, Directory
 from mockserver.core.scenarios import Scenario, ScenarioLibrary, load_scenario
-from mockserver.current.turns import StoreMessage, TextTurnTemplate, plan_turn
+from mockserver.core.store import ChatStore
+from mockserver.current.catalog import ModelCatalog
+from mockserver.current.engine import ChatEngine
+from mockserver.current.turns import StoreMessage, TextTurnTemplate, TurnRunner, plan_turn
+from tests.current_support import text as text_parts
 
 TEXT_ONLY = {
     "reasoning, waits and a named finish": (
@@ -96,3 +104,38 @@ def test_a_turn_with_waits_or_no_message_is_not_due_at_once(source: str) -> None
     assert template is not None and not template.at_once
     slow = TextTurnTemplate.compile(ScenarioLibrary.builtin()["slow"])
     assert slow is not None and not slow.at_once
+
+
+def _stored_reply(scenario: Scenario, text: str, *, heard: bool) -> dict[str, Any]:
+    """The assistant message a turn of `scenario` stores for `text`, with or without a listener."""
+    scheduler = ManualScheduler()
+    new_id = seeded_uuids(5)
+    store = ChatStore(clock=SteppingClock(), new_id=new_id)
+    library = ScenarioLibrary([scenario], default=scenario.name)
+    runner = TurnRunner(store, scheduler, library, clock=SteppingClock(), new_id=new_id)
+    engine = ChatEngine(store, runner, scheduler, ModelCatalog(DEFAULT_ORGANIZATION_ID), queue_limit=20)
+    owner = Directory.from_tokens(DEMO_TOKENS).authenticate(DEMO_TOKENS["alice"])
+    chat = engine.create(
+        owner,
+        title="t",
+        model=engine.catalog.default,
+        labels={},
+        parts=text_parts(text),
+        workspace_id=None,
+        attributes={},
+    )
+    if heard:
+        store.subscribe(chat.id, lambda event: None)
+    scheduler.run_until_idle()
+    *_, reply = store.messages_of(chat.id)
+    return reply.content
+
+
+@pytest.mark.parametrize("scenario", AT_ONCE.values(), ids=list(AT_ONCE))
+def test_a_turn_due_at_once_stores_the_same_message_heard_or_not(scenario: Scenario) -> None:
+    # Given a turn due in full as it starts, played once with a listener on the chat and once without
+    heard = _stored_reply(scenario, "Hello there", heard=True)
+    unheard = _stored_reply(scenario, "Hello there", heard=False)
+    # Then the stored message is the same, the reasoning parts' created_at included
+    assert heard["parts"]
+    assert unheard == heard

@@ -543,6 +543,17 @@ class TurnRunner:
         now = format_time(self._clock())
         return tuple({**part, "created_at": now} if part["type"] in _STAMPED else part for part in parts)
 
+    def _stored_content(
+        self, turn: _Turn, role: Role, parts: Sequence[dict[str, Any]], usage: dict[str, int] | None
+    ) -> dict[str, Any]:
+        """A message's stored content: its parts stamped, an assistant's model config, its usage."""
+        content: dict[str, Any] = {"parts": list(self.stamp(parts))}
+        if role is Role.ASSISTANT:
+            content["model_config_id"] = turn.model_config_id
+        if usage is not None:
+            content["usage"] = usage
+        return content
+
     def _play(self, chat_id: UUID, turn: _Turn, start: int) -> None:
         """Do the turn's actions from `start` on the scheduler's time, while it is the chat's turn.
 
@@ -569,9 +580,10 @@ class TurnRunner:
             self._burst(chat_id, turn, 0)
             return
         parts, usage = template.message(text, context_limit=context_limit)
-        content = {"parts": parts, "model_config_id": turn.model_config_id, "usage": usage}
         try:
-            self._store.append_message(chat_id, Role.ASSISTANT, content)
+            self._store.append_message(
+                chat_id, Role.ASSISTANT, self._stored_content(turn, Role.ASSISTANT, parts, usage)
+            )
         except ChatNotFound:
             self._turns.pop(chat_id.int, None)
             return  # the chat is gone (a reset): the turn ends with it
@@ -610,12 +622,7 @@ class TurnRunner:
             case StoreMessage(role=role, parts=parts, usage=usage):
                 turn.open_parts.clear()
                 turn.retry_pending = False  # the row closes the pending retry
-                content: dict[str, Any] = {"parts": list(self.stamp(parts))}
-                if role is Role.ASSISTANT:
-                    content["model_config_id"] = turn.model_config_id
-                if usage is not None:
-                    content["usage"] = usage
-                self._store.append_message(chat_id, role, content)
+                self._store.append_message(chat_id, role, self._stored_content(turn, role, parts, usage))
             case RetryNotice():
                 turn.open_parts.clear()  # the failed attempt's output is not kept
                 self._store.publish_retry(chat_id, self._retry_json(turn, action))
