@@ -17,8 +17,7 @@ step are played as that server would show them:
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -49,7 +48,6 @@ __all__ = [
     "ScenarioAgent",
     "TextRunTemplate",
     "plan_run",
-    "run_planner",
     "user_message_envelope",
 ]
 
@@ -507,14 +505,6 @@ class TextRunTemplate:
         return filled, rows
 
 
-def run_planner(scenario: Scenario) -> Callable[[UUID, str], tuple[Burst, ...]]:
-    """How runs of `scenario` are planned: its compiled template, else `plan_run` on its steps."""
-    template = TextRunTemplate.compile(scenario)
-    if template is not None:
-        return template.plan
-    return functools.partial(plan_run, scenario)
-
-
 class ScenarioAgent:
     """Plays the scenario the library selects for each posted message."""
 
@@ -524,16 +514,13 @@ class ScenarioAgent:
         self._store = store
         self._scheduler = scheduler
         self._library = library or ScenarioLibrary.builtin()
-        # Each scenario's runs planned as compiled when the agent is made, not step by step per post.
-        self._planners = {
-            name: (self._library[name], run_planner(self._library[name])) for name in self._library.names
+        # The library's scenarios of streamed text alone, compiled once when the agent is made:
+        # their runs are filled in per post, not planned step by step.
+        self._templates = {
+            name: template
+            for name in self._library.names
+            if (template := TextRunTemplate.compile(self._library[name])) is not None
         }
-        # The compiled scenarios whose run is one burst due at once (echo, the default).
-        self._at_once: dict[str, tuple[Scenario, TextRunTemplate]] = {}
-        for name in self._library.names:
-            template = TextRunTemplate.compile(self._library[name])
-            if template is not None and template.at_once:
-                self._at_once[name] = (template.scenario, template)
 
     @property
     def library(self) -> ScenarioLibrary:
@@ -543,16 +530,17 @@ class ScenarioAgent:
     def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
         """Begin writing the run's rows; returns at once."""
         scenario = self._library.select(text, chat.metadata)
-        at_once = self._at_once.get(scenario.name)
-        if at_once is not None and at_once[0] is scenario:
-            run = _AtOnceRun(self._store, self._scheduler, chat.id, run_id, at_once[1], text)
+        template = self._templates.get(scenario.name)
+        if template is None or template.scenario is not scenario:
+            # Its steps are not streamed text alone, or it was made for this post (a `scenario`
+            # metadata naming none): planned as it comes.
+            bursts = plan_run(scenario, run_id, text)
+        elif template.at_once:  # one burst due at once (echo, the default): see _AtOnceRun
+            run = _AtOnceRun(self._store, self._scheduler, chat.id, run_id, template, text)
             self._scheduler.call_later(0.0, run.write)
             return
-        compiled = self._planners.get(scenario.name)
-        if compiled is not None and compiled[0] is scenario:
-            bursts = compiled[1](run_id, text)
-        else:  # a scenario made for this post (a `scenario` metadata naming none): planned as it comes
-            bursts = plan_run(scenario, run_id, text)
+        else:
+            bursts = template.plan(run_id, text)
         self._play(chat.id, run_id, bursts)
 
     def _play(self, chat_id: UUID, run_id: UUID, bursts: Sequence[Burst]) -> None:
