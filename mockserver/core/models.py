@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import marshal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -19,7 +19,6 @@ __all__ = [
     "Role",
     "User",
     "Workspace",
-    "messages_written",
 ]
 
 
@@ -246,37 +245,7 @@ class ChatMessage:
         )
 
 
-def messages_written(
-    chat_id: UUID, first_id: int, clock: Callable[[], datetime], rows: Iterable[tuple[Role, Any]]
-) -> list[ChatMessage]:
-    """`ChatMessage(chat_id, id, clock(), role, content)` for each (role, content) in turn, the ids
-    counting from `first_id`: the rows a write stores at once (a run's four on each post).
-
-    The same rows, the clock read as often and in the same order, packed as __init__ packs them,
-    inline: one Python frame for the batch instead of one per row.
-    """
-    made: list[ChatMessage] = []
-    message_id = first_id
-    for role, content in rows:
-        created_at = clock()
-        if type(created_at) is not datetime or created_at.tzinfo is not UTC:
-            made.append(ChatMessage(chat_id, message_id, created_at, role, content))
-        else:
-            message = _new_message(ChatMessage)
-            _set_chat_id(message, chat_id)
-            _set_id(message, message_id)
-            try:
-                state: bytes = _reduce_datetime(created_at, 4)[1][0]
-                _set_row(message, _ROLE_BYTES[role._value_] + state + marshal.dumps(content))
-            except ValueError:
-                _set_row(message, (role, created_at, content))
-            made.append(message)
-        message_id += 1
-    return made
-
-
 _set_chat_id, _set_id, _set_row = (_slot_setter(ChatMessage, name) for name in ("chat_id", "id", "row"))
-_new_message: Callable[[type[ChatMessage]], ChatMessage] = object.__new__
 _ROLES = tuple(Role)
 # By the role's value: a dict keyed by the member itself would call Enum.__hash__ (Python code).
 _ROLE_BYTES = {role._value_: bytes((number,)) for number, role in enumerate(_ROLES)}

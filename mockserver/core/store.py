@@ -23,16 +23,7 @@ from mockserver.core.changes import (
 )
 from mockserver.core.clock import Clock, IdFactory
 from mockserver.core.errors import ChatEvicted, ChatNotFound, MessageNotFound, QueuedMessageNotFound
-from mockserver.core.models import (
-    Chat,
-    ChatMessage,
-    ChatStatus,
-    LivePart,
-    QueuedMessage,
-    Role,
-    User,
-    messages_written,
-)
+from mockserver.core.models import Chat, ChatMessage, ChatStatus, LivePart, QueuedMessage, Role, User
 
 __all__ = [
     "SYSTEM_PROMPT",
@@ -399,8 +390,11 @@ class ChatStore:
             for role, content in rows:
                 self.append_message(chat_id, role, content)
             return
-        transcript += messages_written(chat_id, self._last_message_id + 1, self._clock, rows)
-        self._last_message_id += len(rows)
+        clock, message_id = self._clock, self._last_message_id
+        for role, content in rows:
+            message_id += 1
+            transcript.append(ChatMessage(chat_id, message_id, clock(), role, content))
+        self._last_message_id = message_id
         self._message_count += len(rows)
         self._live[key].history_changed(len(rows))
 
