@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from mockserver.core.clock import SteppingClock, seeded_uuids
 from mockserver.core.directory import DEMO_TOKENS, Directory
-from mockserver.core.models import ChatMessage, Role
+from mockserver.core.models import Chat, ChatMessage, Role
 from mockserver.core.store import ChatStore
 
 ALICE = Directory.from_tokens(DEMO_TOKENS).authenticate(DEMO_TOKENS["alice"])
@@ -129,3 +130,13 @@ def test_a_row_matches_a_class_pattern_by_its_fields_as_before() -> None:
             )
         case _:
             raise AssertionError("no match")
+
+
+def test_a_chat_holds_each_field_it_was_built_with_and_replace_changes_only_the_one_named() -> None:
+    # Given a chat built with a distinct value for every field (its __init__ sets each slot itself)
+    values = {field.name: f"value of {field.name}" for field in fields(Chat)}
+    chat = Chat(**values)
+    # Then each field reads back its own value, and a replace changes the one it names only
+    assert {name: getattr(chat, name) for name in values} == values
+    replaced = replace(chat, title="new")
+    assert {name: getattr(replaced, name) for name in values} == {**values, "title": "new"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import marshal
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
@@ -139,24 +139,23 @@ def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
     return setter
 
 
-(
-    _chat_set_id,
-    _chat_set_created_at,
-    _chat_set_updated_at,
-    _chat_set_organization_id,
-    _chat_set_owner_id,
-    _chat_set_workspace_id,
-    _chat_set_title,
-    _chat_set_provider,
-    _chat_set_model,
-    _chat_set_metadata,
-    _chat_set_status,
-    _chat_set_archived,
-    _chat_set_pin_order,
-    _chat_set_labels,
-    _chat_set_last_error,
-    _chat_set_last_read_message_id,
-) = (_slot_setter(Chat, field.name) for field in fields(Chat))
+# Each by its slot's name (not by the fields' order, which a new field would shift).
+_chat_set_id = _slot_setter(Chat, "id")
+_chat_set_created_at = _slot_setter(Chat, "created_at")
+_chat_set_updated_at = _slot_setter(Chat, "updated_at")
+_chat_set_organization_id = _slot_setter(Chat, "organization_id")
+_chat_set_owner_id = _slot_setter(Chat, "owner_id")
+_chat_set_workspace_id = _slot_setter(Chat, "workspace_id")
+_chat_set_title = _slot_setter(Chat, "title")
+_chat_set_provider = _slot_setter(Chat, "provider")
+_chat_set_model = _slot_setter(Chat, "model")
+_chat_set_metadata = _slot_setter(Chat, "metadata")
+_chat_set_status = _slot_setter(Chat, "status")
+_chat_set_archived = _slot_setter(Chat, "archived")
+_chat_set_pin_order = _slot_setter(Chat, "pin_order")
+_chat_set_labels = _slot_setter(Chat, "labels")
+_chat_set_last_error = _slot_setter(Chat, "last_error")
+_chat_set_last_read_message_id = _slot_setter(Chat, "last_read_message_id")
 
 
 @dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
