@@ -339,7 +339,18 @@ class TextRunTemplate:
     partials and instants as `plan_run`, which plays every other shape.
     """
 
-    __slots__ = ("_chunks", "_closes", "_fills", "_layout", "_parts", "_reason", "_reasonings", "scenario")
+    __slots__ = (
+        "_chunks",
+        "_closes",
+        "_completion",
+        "_copies",
+        "_fills",
+        "_layout",
+        "_parts",
+        "_reason",
+        "_reasonings",
+        "scenario",
+    )
 
     def __init__(
         self,
@@ -358,6 +369,9 @@ class TextRunTemplate:
         self._reasonings = sum(1 for kind, _, _ in parts if kind != "text")
         self._closes = closes  # a model step is open at the end: its message and usage are written
         self._reason = reason.value
+        self._copies, self._completion = _completion_words(
+            [chunk for kind, start, stop in parts if kind == "text" for _, chunk in chunks[start:stop]]
+        )
 
     @classmethod
     def compile(cls, scenario: Scenario) -> TextRunTemplate | None:
@@ -462,8 +476,15 @@ class TextRunTemplate:
                     texts.append(joined)
                 parts.append({"type": kind, kind: joined})
             content = texts[0] if len(texts) == 1 else "".join(texts)
-            prompt = len(text.split()) + 6
-            completion = len(content.split()) + 8 * self._reasonings
+            words = len(text.split())  # the posted text is split once, for both figures
+            prompt = words + 6
+            # content's words (see _completion_words): the text's own, once per copy of it, and
+            # the constant words (the template's, less those glued to the text's ends) for its ends.
+            if not text:
+                constant = self._completion[4]
+            else:
+                constant = self._completion[(not text[0].isspace()) * 2 + (not text[-1].isspace())]
+            completion = self._copies * words + constant + 8 * self._reasonings
             message = {
                 "type": "message",
                 "run_id": run,
@@ -505,6 +526,26 @@ class TextRunTemplate:
             rows = [_new(Row, (_SYSTEM, started))]
         rows.append(_new(Row, (_SYSTEM, finished)))
         return filled, rows
+
+
+def _completion_words(chunks: list[str]) -> tuple[int, tuple[int, ...]]:
+    """How many words (by str.split) the text chunks joined hold, as a function of the posted
+    text: (copies, constants) with the count `copies * len(text.split()) + constants[i]`, where i
+    is 4 for an empty text, else 2 * (text starts with a word) + (text ends with a word).
+
+    A nonempty text adds its own words to each copy; what it does to the words around a copy
+    depends on its ends alone: an end that is not whitespace glues the copy to a word next to
+    it (one word less), one that is keeps them apart; an empty text is no copy at all. So each
+    constant is counted here once, with a text of those ends and one word or none.
+    """
+    copies = sum(chunk.count(TEXT_PLACEHOLDER) for chunk in chunks)
+
+    def words(text: str) -> int:
+        return len("".join(chunk.replace(TEXT_PLACEHOLDER, text) for chunk in chunks).split())
+
+    # A text of each kind of ends, indexed as above: ends (neither, last, first, both), empty.
+    samples = (" ", " w", "w ", "w", "")
+    return copies, tuple(words(sample) - copies * len(sample.split()) for sample in samples)
 
 
 def run_planner(scenario: Scenario) -> Callable[[UUID, str], tuple[Burst, ...]]:
