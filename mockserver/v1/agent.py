@@ -428,9 +428,10 @@ class TextRunTemplate:
         """Whether a run is one burst, due as soon as it starts (echo's): no wait between two actions."""
         return len(self._layout) == 1
 
-    def plan(self, run_id: UUID, text: str) -> tuple[Burst, ...]:
-        """The timed actions of one run for the posted `text`: `plan_run(self.scenario, ...)`."""
-        filled, rows = self._filled(run_id, text)
+    def plan(self, run_id: UUID, text: str, run: str | None = None) -> tuple[Burst, ...]:
+        """The timed actions of one run for the posted `text`: `plan_run(self.scenario, ...)`
+        (`run`: str(run_id), when the caller has it spelt)."""
+        filled, rows = self._filled(run or str(run_id), text)
         place = _ROW_PLACES if self._closes else _ROW_PLACES_UNCLOSED
         chunks = self._chunks
         bursts: list[Burst] = []
@@ -447,15 +448,14 @@ class TextRunTemplate:
             bursts.append(_new(Burst, (delay, played, written)))
         return tuple(bursts)
 
-    def rows(self, run_id: UUID, text: str) -> list[Row]:
+    def rows(self, run_id: UUID, text: str, run: str | None = None) -> list[Row]:
         """The rows of one run in their order, without its partials and instants: what an
         `at_once` run stores when no one hears its partials (see _AtOnceRun)."""
-        return self._filled(run_id, text)[1]
+        return self._filled(run or str(run_id), text)[1]
 
-    def _filled(self, run_id: UUID, text: str) -> tuple[list[str], list[Row]]:
-        """The run's chunks with `{text}` filled in, and its rows in their order (see _ROW_PLACES)."""
-        hex_ = run_id.hex
-        run = f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
+    def _filled(self, run: str, text: str) -> tuple[list[str], list[Row]]:
+        """The run's chunks with `{text}` filled in, and its rows in their order (see _ROW_PLACES);
+        `run`: the run id as str(UUID) spells it."""
         filled = [
             chunk.replace(TEXT_PLACEHOLDER, text) if fill else chunk
             for (_, chunk), fill in zip(self._chunks, self._fills, strict=True)
@@ -489,7 +489,7 @@ class TextRunTemplate:
                 "type": "message",
                 "run_id": run,
                 "message": {
-                    "id": f"msg-{hex_[:20]}-0",
+                    "id": f"msg-{run[:8]}{run[9:13]}{run[14:18]}{run[19:23]}-0",  # the hex's head
                     "content": content,
                     "role": "assistant",
                     "parts": parts,
@@ -581,13 +581,14 @@ class ScenarioAgent:
         """The scenarios this agent chooses from."""
         return self._library
 
-    def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
-        """Begin writing the run's rows; returns at once."""
+    def start_run(self, chat: Chat, run_id: UUID, text: str, run: str | None = None) -> None:
+        """Begin writing the run's rows; returns at once (`run`: str(run_id), if the caller has it)."""
         scenario = self._library.select(text, chat.metadata)
         at_once = self._at_once.get(scenario.name)
         if at_once is not None and at_once[0] is scenario:
-            run = _AtOnceRun(self._store, self._scheduler, chat.id, run_id, at_once[1], text)
-            self._scheduler.call_later(0.0, run.write)
+            spelt = run or str(run_id)
+            played = _AtOnceRun(self._store, self._scheduler, chat.id, run_id, spelt, at_once[1], text)
+            self._scheduler.call_later(0.0, played.write)
             return
         compiled = self._planners.get(scenario.name)
         if compiled is not None and compiled[0] is scenario:
@@ -666,7 +667,7 @@ class _AtOnceRun:
     the chat then, its rows alone are made and stored in one write: no partials, bursts or
     lists of actions built for no one. Otherwise it is played as any run (_Run)."""
 
-    __slots__ = ("_chat_id", "_run_id", "_scheduler", "_store", "_template", "_text")
+    __slots__ = ("_chat_id", "_run", "_run_id", "_scheduler", "_store", "_template", "_text")
 
     def __init__(
         self,
@@ -674,6 +675,7 @@ class _AtOnceRun:
         scheduler: Scheduler,
         chat_id: UUID,
         run_id: UUID,
+        run: str,
         template: TextRunTemplate,
         text: str,
     ) -> None:
@@ -681,6 +683,7 @@ class _AtOnceRun:
         self._scheduler = scheduler
         self._chat_id = chat_id
         self._run_id = run_id
+        self._run = run  # str(run_id), as the post spelt it
         self._template = template
         self._text = text
 
@@ -688,10 +691,10 @@ class _AtOnceRun:
         """Write the run (a chat gone meanwhile, by a reset, ends it unwritten)."""
         store, chat_id = self._store, self._chat_id
         if store.listener_count(chat_id):
-            bursts = self._template.plan(self._run_id, self._text)
+            bursts = self._template.plan(self._run_id, self._text, self._run)
             _Run(store, self._scheduler, chat_id, self._run_id, bursts).write_due()
             return
         try:
-            store.append_messages(chat_id, self._template.rows(self._run_id, self._text))
+            store.append_messages(chat_id, self._template.rows(self._run_id, self._text, self._run))
         except ChatNotFound:
             return  # the chat is gone (a reset): the run ends with it
