@@ -230,7 +230,7 @@ class _DropsMetadata(ChatStore):
 
 class _StallingAgent(ScenarioAgent):
     # Breaks run_finishes_once_last: the run starts and never writes an answer or run_finished.
-    def start_run(self, chat: Chat, run_id: uuid.UUID, text: str) -> None:
+    def start_run(self, chat: Chat, run_id: uuid.UUID, text: str, run: str | None = None) -> None:
         scenario = self.library.select(text, chat.metadata)
         started = plan_run(scenario, run_id, text)[0].rows[0]  # run_started, and nothing after it
         self._play(chat.id, run_id, [Burst(0.0, [started], [started])])
@@ -238,8 +238,8 @@ class _StallingAgent(ScenarioAgent):
 
 class _WrongRunIdAgent(ScenarioAgent):
     # Breaks run_rows_carry_its_run_id: the run's rows carry another run id than the post answered.
-    def start_run(self, chat: Chat, run_id: uuid.UUID, text: str) -> None:
-        super().start_run(chat, uuid.UUID(int=run_id.int ^ 1), text)
+    def start_run(self, chat: Chat, run_id: uuid.UUID, text: str, run: str | None = None) -> None:
+        super().start_run(chat, uuid.UUID(int=run_id.int ^ 1), text)  # not the run the post spelt
 
 
 def _store(cls: type[ChatStore]) -> Callable[[], ASGIApp]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 import pytest
@@ -87,3 +88,21 @@ def test_a_run_due_at_once_stores_the_rows_its_plan_writes(text: str) -> None:
 def test_a_run_with_waits_is_not_due_at_once() -> None:
     template = TextRunTemplate.compile(ScenarioLibrary.builtin()["slow"])
     assert template is not None and not template.at_once
+
+
+# Texts made of the characters that decide how str.split counts: words, spaces of every kind
+# (str.split's whitespace, ASCII and not), and the placeholder itself.
+_SPLIT_TEXTS = st.lists(
+    st.sampled_from(["a", "b", " ", "\t", "\n", "\x1c", "\x85", "\u3000", "{text}"]), max_size=8
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(chunks=st.lists(_SPLIT_TEXTS, min_size=1, max_size=4), text=_SPLIT_TEXTS | st.text(max_size=12))
+def test_a_compiled_run_counts_the_words_of_any_text_as_its_steps(chunks: list[str], text: str) -> None:
+    # Given a text-only scenario whose chunks hold constant words glued to {text} or not
+    source = "steps:\n  - reasoning: [r]\n  - text: " + json.dumps(chunks) + "\n"
+    scenario = load_scenario(source, source="test.yaml", name="test")
+    assert TextRunTemplate.compile(scenario) is not None
+    # Then its usage figures (counted once at compile for the constant words) are the planner's
+    _assert_plans_alike(scenario, UUID(int=0xFEED_BEEF, version=4), text)

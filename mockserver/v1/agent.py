@@ -337,7 +337,18 @@ class TextRunTemplate:
     partials and instants as `plan_run`, which plays every other shape.
     """
 
-    __slots__ = ("_chunks", "_closes", "_fills", "_layout", "_parts", "_reason", "_reasonings", "scenario")
+    __slots__ = (
+        "_chunks",
+        "_closes",
+        "_completion",
+        "_copies",
+        "_fills",
+        "_layout",
+        "_parts",
+        "_reason",
+        "_reasonings",
+        "scenario",
+    )
 
     def __init__(
         self,
@@ -356,6 +367,9 @@ class TextRunTemplate:
         self._reasonings = sum(1 for kind, _, _ in parts if kind != "text")
         self._closes = closes  # a model step is open at the end: its message and usage are written
         self._reason = reason.value
+        self._copies, self._completion = _completion_words(
+            [chunk for kind, start, stop in parts if kind == "text" for _, chunk in chunks[start:stop]]
+        )
 
     @classmethod
     def compile(cls, scenario: Scenario) -> TextRunTemplate | None:
@@ -412,9 +426,10 @@ class TextRunTemplate:
         """Whether a run is one burst, due as soon as it starts (echo's): no wait between two actions."""
         return len(self._layout) == 1
 
-    def plan(self, run_id: UUID, text: str) -> tuple[Burst, ...]:
-        """The timed actions of one run for the posted `text`: `plan_run(self.scenario, ...)`."""
-        filled, rows = self._filled(run_id, text)
+    def plan(self, run_id: UUID, text: str, run: str | None = None) -> tuple[Burst, ...]:
+        """The timed actions of one run for the posted `text`: `plan_run(self.scenario, ...)`
+        (`run`: str(run_id), when the caller has it spelt)."""
+        filled, rows = self._filled(run or str(run_id), text)
         place = _ROW_PLACES if self._closes else _ROW_PLACES_UNCLOSED
         chunks = self._chunks
         bursts: list[Burst] = []
@@ -431,15 +446,14 @@ class TextRunTemplate:
             bursts.append(_new(Burst, (delay, played, written)))
         return tuple(bursts)
 
-    def rows(self, run_id: UUID, text: str) -> list[Row]:
+    def rows(self, run_id: UUID, text: str, run: str | None = None) -> list[Row]:
         """The rows of one run in their order, without its partials and instants: what an
         `at_once` run stores when no one hears its partials (see _AtOnceRun)."""
-        return self._filled(run_id, text)[1]
+        return self._filled(run or str(run_id), text)[1]
 
-    def _filled(self, run_id: UUID, text: str) -> tuple[list[str], list[Row]]:
-        """The run's chunks with `{text}` filled in, and its rows in their order (see _ROW_PLACES)."""
-        hex_ = run_id.hex
-        run = f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
+    def _filled(self, run: str, text: str) -> tuple[list[str], list[Row]]:
+        """The run's chunks with `{text}` filled in, and its rows in their order (see _ROW_PLACES);
+        `run`: the run id as str(UUID) spells it."""
         filled = [
             chunk.replace(TEXT_PLACEHOLDER, text) if fill else chunk
             for (_, chunk), fill in zip(self._chunks, self._fills, strict=True)
@@ -460,13 +474,20 @@ class TextRunTemplate:
                     texts.append(joined)
                 parts.append({"type": kind, kind: joined})
             content = texts[0] if len(texts) == 1 else "".join(texts)
-            prompt = len(text.split()) + 6
-            completion = len(content.split()) + 8 * self._reasonings
+            words = len(text.split())  # the posted text is split once, for both figures
+            prompt = words + 6
+            # content's words (see _completion_words): the text's own, once per copy of it, and
+            # the constant words (the template's, less those glued to the text's ends) for its ends.
+            if not text:
+                constant = self._completion[4]
+            else:
+                constant = self._completion[(not text[0].isspace()) * 2 + (not text[-1].isspace())]
+            completion = self._copies * words + constant + 8 * self._reasonings
             message = {
                 "type": "message",
                 "run_id": run,
                 "message": {
-                    "id": f"msg-{hex_[:20]}-0",
+                    "id": f"msg-{run[:8]}{run[9:13]}{run[14:18]}{run[19:23]}-0",  # the hex's head
                     "content": content,
                     "role": "assistant",
                     "parts": parts,
@@ -505,6 +526,26 @@ class TextRunTemplate:
         return filled, rows
 
 
+def _completion_words(chunks: list[str]) -> tuple[int, tuple[int, ...]]:
+    """How many words (by str.split) the text chunks joined hold, as a function of the posted
+    text: (copies, constants) with the count `copies * len(text.split()) + constants[i]`, where i
+    is 4 for an empty text, else 2 * (text starts with a word) + (text ends with a word).
+
+    A nonempty text adds its own words to each copy; what it does to the words around a copy
+    depends on its ends alone: an end that is not whitespace glues the copy to a word next to
+    it (one word less), one that is keeps them apart; an empty text is no copy at all. So each
+    constant is counted here once, with a text of those ends and one word or none.
+    """
+    copies = sum(chunk.count(TEXT_PLACEHOLDER) for chunk in chunks)
+
+    def words(text: str) -> int:
+        return len("".join(chunk.replace(TEXT_PLACEHOLDER, text) for chunk in chunks).split())
+
+    # A text of each kind of ends, indexed as above: ends (neither, last, first, both), empty.
+    samples = (" ", " w", "w ", "w", "")
+    return copies, tuple(words(sample) - copies * len(sample.split()) for sample in samples)
+
+
 class ScenarioAgent:
     """Plays the scenario the library selects for each posted message."""
 
@@ -527,8 +568,8 @@ class ScenarioAgent:
         """The scenarios this agent chooses from."""
         return self._library
 
-    def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
-        """Begin writing the run's rows; returns at once."""
+    def start_run(self, chat: Chat, run_id: UUID, text: str, run: str | None = None) -> None:
+        """Begin writing the run's rows; returns at once (`run`: str(run_id), if the caller has it)."""
         scenario = self._library.select(text, chat.metadata)
         template = self._templates.get(scenario.name)
         if template is None or template.scenario is not scenario:
@@ -536,8 +577,9 @@ class ScenarioAgent:
             # metadata naming none): planned as it comes.
             bursts = plan_run(scenario, run_id, text)
         elif template.at_once:  # one burst due at once (echo, the default): see _AtOnceRun
-            run = _AtOnceRun(self._store, self._scheduler, chat.id, run_id, template, text)
-            self._scheduler.call_later(0.0, run.write)
+            spelt = run or str(run_id)
+            played = _AtOnceRun(self._store, self._scheduler, chat.id, run_id, spelt, template, text)
+            self._scheduler.call_later(0.0, played.write)
             return
         else:
             bursts = template.plan(run_id, text)
@@ -613,7 +655,7 @@ class _AtOnceRun:
     the chat then, its rows alone are made and stored in one write: no partials, bursts or
     lists of actions built for no one. Otherwise it is played as any run (_Run)."""
 
-    __slots__ = ("_chat_id", "_run_id", "_scheduler", "_store", "_template", "_text")
+    __slots__ = ("_chat_id", "_run", "_run_id", "_scheduler", "_store", "_template", "_text")
 
     def __init__(
         self,
@@ -621,6 +663,7 @@ class _AtOnceRun:
         scheduler: Scheduler,
         chat_id: UUID,
         run_id: UUID,
+        run: str,
         template: TextRunTemplate,
         text: str,
     ) -> None:
@@ -628,6 +671,7 @@ class _AtOnceRun:
         self._scheduler = scheduler
         self._chat_id = chat_id
         self._run_id = run_id
+        self._run = run  # str(run_id), as the post spelt it
         self._template = template
         self._text = text
 
@@ -635,10 +679,10 @@ class _AtOnceRun:
         """Write the run (a chat gone meanwhile, by a reset, ends it unwritten)."""
         store, chat_id = self._store, self._chat_id
         if store.listener_count(chat_id):
-            bursts = self._template.plan(self._run_id, self._text)
+            bursts = self._template.plan(self._run_id, self._text, self._run)
             _Run(store, self._scheduler, chat_id, self._run_id, bursts).write_due()
             return
         try:
-            store.append_messages(chat_id, self._template.rows(self._run_id, self._text))
+            store.append_messages(chat_id, self._template.rows(self._run_id, self._text, self._run))
         except ChatNotFound:
             return  # the chat is gone (a reset): the run ends with it

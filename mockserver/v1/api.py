@@ -24,8 +24,8 @@ __all__ = ["Agent", "ChatsApi"]
 class Agent(Protocol):
     """What runs after a message is posted."""
 
-    def start_run(self, chat: Chat, run_id: UUID, text: str) -> None:
-        """Begin the run in the background and return at once."""
+    def start_run(self, chat: Chat, run_id: UUID, text: str, run: str | None = None) -> None:
+        """Begin the run in the background and return at once (`run`: str(run_id), spelt once)."""
 
 
 _CONTENT_TYPE_HEADER = (b"content-type", CONTENT_TYPE.encode("latin-1"))
@@ -102,7 +102,7 @@ class ChatsApi:
         run_id = self._new_id()
         run = str(run_id)
         message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run, text))
-        self._agent.start_run(chat, run_id, text)
+        self._agent.start_run(chat, run_id, text, run)
         return _JSONAnswer(201, posted_message_answer(run, message, text))
 
     def _check_content(self, text: str) -> None:
