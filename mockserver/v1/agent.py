@@ -40,6 +40,7 @@ from mockserver.core.scenarios import (
 )
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
+from mockserver.v1.packed import PackedShape, Slot, pack_int, pack_str
 
 __all__ = [
     "Burst",
@@ -343,7 +344,10 @@ class TextRunTemplate:
         "_completion",
         "_copies",
         "_fills",
+        "_kinds",
         "_layout",
+        "_own_parts",
+        "_packed",
         "_parts",
         "_reason",
         "_reasonings",
@@ -369,6 +373,29 @@ class TextRunTemplate:
         self._reason = reason.value
         self._copies, self._completion = _completion_words(
             [chunk for kind, start, stop in parts if kind == "text" for _, chunk in chunks[start:stop]]
+        )
+        self._kinds = tuple(kind for kind, _, _ in parts)
+        # The rows' shapes packed once (see packed_rows). The message's content is shared with
+        # its one text part (the same text, stored once), or joins several, or is "" for none;
+        # each other part has a slot of its own.
+        texts = [index for index, kind in enumerate(self._kinds) if kind == "text"]
+        content = Slot(_CONTENT, shared=True)
+        part_slots = [
+            content if len(texts) == 1 and kind == "text" else Slot(_FIRST_PART + index)
+            for index, kind in enumerate(self._kinds)
+        ]
+        self._own_parts = tuple(slot.index - _FIRST_PART for slot in part_slots if slot is not content)
+        step: _StepValues | None = None
+        if closes:
+            step = (
+                Slot(_MESSAGE_ID),
+                content if texts else "",
+                list(zip(self._kinds, part_slots, strict=True)),
+                Slot(_PROMPT),
+                Slot(_COMPLETION),
+            )
+        self._packed = tuple(
+            (role, PackedShape(content)) for role, content in _text_run_rows(Slot(_RUN), self._reason, step)
         )
 
     @classmethod
@@ -451,79 +478,127 @@ class TextRunTemplate:
         `at_once` run stores when no one hears its partials (see _AtOnceRun)."""
         return self._filled(run or str(run_id), text)[1]
 
+    def packed_rows(self, run: str, text: str) -> list[tuple[Role, bytes]]:
+        """`rows(...)` with each content as the marshal stream a stored row keeps (see
+        v1/packed.py): the rows' shapes were packed at compile time, a post packs only its
+        values (`run`: the run id as str(UUID) spells it)."""
+        values = [pack_str(run)]
+        if self._closes:
+            _, joined, content, prompt, completion = self._fill(text)
+            values += (
+                pack_str(_message_id(run)),
+                pack_str(content, shared=True),
+                pack_int(prompt),
+                pack_int(completion),
+            )
+            # The parts but the one the content shares (slots _FIRST_PART + the part's number).
+            values += [b""] * len(self._kinds)
+            for index in self._own_parts:
+                values[_FIRST_PART + index] = pack_str(joined[index])
+        return [(role, shape.fill(values)) for role, shape in self._packed]
+
     def _filled(self, run: str, text: str) -> tuple[list[str], list[Row]]:
         """The run's chunks with `{text}` filled in, and its rows in their order (see _ROW_PLACES);
         `run`: the run id as str(UUID) spells it."""
+        if not self._closes:
+            return [], _text_run_rows(run, self._reason)  # no Text or Reasoning step: no chunk
+        filled, joined, content, prompt, completion = self._fill(text)
+        parts = list(zip(self._kinds, joined, strict=True))
+        step = (_message_id(run), content, parts, prompt, completion)
+        return filled, _text_run_rows(run, self._reason, step)
+
+    def _fill(self, text: str) -> tuple[list[str], list[str], str, int, int]:
+        """The closed step's values for the posted `text`: the chunks with `{text}` filled in,
+        each part's text, the message's content, the usage figures (prompt, completion)."""
         filled = [
             chunk.replace(TEXT_PLACEHOLDER, text) if fill else chunk
             for (_, chunk), fill in zip(self._chunks, self._fills, strict=True)
         ]
-        started = {
+        texts: list[str] = []
+        joined: list[str] = []
+        for kind, start, stop in self._parts:
+            part = filled[start] if stop - start == 1 else "".join(filled[start:stop])
+            if kind == "text":
+                texts.append(part)
+            joined.append(part)
+        content = texts[0] if len(texts) == 1 else "".join(texts)
+        words = len(text.split())  # the posted text is split once, for both figures
+        prompt = words + 6
+        # content's words (see _completion_words): the text's own, once per copy of it, and
+        # the constant words (the template's, less those glued to the text's ends) for its ends.
+        if not text:
+            constant = self._completion[4]
+        else:
+            constant = self._completion[(not text[0].isspace()) * 2 + (not text[-1].isspace())]
+        completion = self._copies * words + constant + 8 * self._reasonings
+        return filled, joined, content, prompt, completion
+
+
+def _message_id(run: str) -> str:
+    """The assistant message's id of a run's one model step: its id's first 20 hex digits."""
+    return f"msg-{run[:8]}{run[9:13]}{run[14:18]}{run[19:23]}-0"
+
+
+# The values a closed step's rows take: the assistant message's id and content, each part's
+# (kind, text), the usage figures (prompt, completion).
+_StepValues = tuple[Any, Any, list[tuple[str, Any]], Any, Any]
+
+
+def _text_run_rows(run: Any, reason: str, step: _StepValues | None = None) -> list[Row]:
+    """The rows of a streamed-text run, in their order (see _ROW_PLACES): `step` None when its
+    model step does not close. Its values may be packed shapes' Slots (TextRunTemplate's
+    packed rows are compiled from these very rows)."""
+    started = {
+        "type": "stream_event",
+        "run_id": run,
+        "event": "run_started",
+        "usage": {"promptTokens": None, "completionTokens": None},
+    }
+    if step is None:
+        finished = {
             "type": "stream_event",
             "run_id": run,
-            "event": "run_started",
+            "event": "run_finished",
             "usage": {"promptTokens": None, "completionTokens": None},
+            "finish_reason": reason,
         }
-        finished: dict[str, Any]
-        if self._closes:
-            texts: list[str] = []
-            parts: list[dict[str, Any]] = [{"type": "step-start"}]
-            for kind, start, stop in self._parts:
-                joined = filled[start] if stop - start == 1 else "".join(filled[start:stop])
-                if kind == "text":
-                    texts.append(joined)
-                parts.append({"type": kind, kind: joined})
-            content = texts[0] if len(texts) == 1 else "".join(texts)
-            words = len(text.split())  # the posted text is split once, for both figures
-            prompt = words + 6
-            # content's words (see _completion_words): the text's own, once per copy of it, and
-            # the constant words (the template's, less those glued to the text's ends) for its ends.
-            if not text:
-                constant = self._completion[4]
-            else:
-                constant = self._completion[(not text[0].isspace()) * 2 + (not text[-1].isspace())]
-            completion = self._copies * words + constant + 8 * self._reasonings
-            message = {
-                "type": "message",
-                "run_id": run,
-                "message": {
-                    "id": f"msg-{run[:8]}{run[9:13]}{run[14:18]}{run[19:23]}-0",  # the hex's head
-                    "content": content,
-                    "role": "assistant",
-                    "parts": parts,
-                },
-            }
-            usage = {
-                "type": "stream_event",
-                "run_id": run,
-                "event": "usage",
-                "usage": {"promptTokens": prompt, "completionTokens": completion},
-                "step": 0,
-            }
-            finished = {
-                "type": "stream_event",
-                "run_id": run,
-                "event": "run_finished",
-                "usage": {"promptTokens": prompt, "completionTokens": completion},
-                "finish_reason": self._reason,
-                "steps": 1,
-            }
-            rows = [
-                _new(Row, (_SYSTEM, started)),
-                _new(Row, (_ASSISTANT, message)),
-                _new(Row, (_SYSTEM, usage)),
-            ]
-        else:
-            finished = {
-                "type": "stream_event",
-                "run_id": run,
-                "event": "run_finished",
-                "usage": {"promptTokens": None, "completionTokens": None},
-                "finish_reason": self._reason,
-            }
-            rows = [_new(Row, (_SYSTEM, started))]
-        rows.append(_new(Row, (_SYSTEM, finished)))
-        return filled, rows
+        return [_new(Row, (_SYSTEM, started)), _new(Row, (_SYSTEM, finished))]
+    message_id, content, parts, prompt, completion = step
+    message = {
+        "type": "message",
+        "run_id": run,
+        "message": {
+            "id": message_id,
+            "content": content,
+            "role": "assistant",
+            "parts": [{"type": "step-start"}, *({"type": kind, kind: text} for kind, text in parts)],
+        },
+    }
+    usage = {
+        "type": "stream_event",
+        "run_id": run,
+        "event": "usage",
+        "usage": {"promptTokens": prompt, "completionTokens": completion},
+        "step": 0,
+    }
+    finished = {
+        "type": "stream_event",
+        "run_id": run,
+        "event": "run_finished",
+        "usage": {"promptTokens": prompt, "completionTokens": completion},
+        "finish_reason": reason,
+        "steps": 1,
+    }
+    return [
+        _new(Row, (_SYSTEM, started)),
+        _new(Row, (_ASSISTANT, message)),
+        _new(Row, (_SYSTEM, usage)),
+        _new(Row, (_SYSTEM, finished)),
+    ]
+
+
+# The slots of a template's packed rows (see TextRunTemplate.packed_rows), then one per part.
+_RUN, _MESSAGE_ID, _CONTENT, _PROMPT, _COMPLETION, _FIRST_PART = range(6)
 
 
 def _completion_words(chunks: list[str]) -> tuple[int, tuple[int, ...]]:
@@ -683,6 +758,6 @@ class _AtOnceRun:
             _Run(store, self._scheduler, chat_id, self._run_id, bursts).write_due()
             return
         try:
-            store.append_messages(chat_id, self._template.rows(self._run_id, self._text, self._run))
+            store.append_packed_messages(chat_id, self._template.packed_rows(self._run, self._text))
         except ChatNotFound:
             return  # the chat is gone (a reset): the run ends with it
