@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.core.scenarios import Scenario, ScenarioLibrary, load_scenario
-from mockserver.v1.agent import Burst, TextRunTemplate, plan_run
+from mockserver.v1.agent import Burst, TextRunTemplate, packed_user_message, plan_run, user_message_envelope
 
 TEXT_ONLY = {
     "reasoning, waits and a named finish": (
@@ -164,3 +164,16 @@ def test_any_text_and_run_pack_the_rows_the_planner_writes(text: str, run: int) 
     ):
         assert template is not None
         _assert_packed_rows_load_as_the_planned_rows(template, UUID(int=run, version=4), text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.characters(exclude_categories=()), max_size=300)
+    | st.sampled_from(["", " ", " \t\n ", "\ud800", "a\udfffb c", "a" * 255, "a" * 256]),
+    run=st.integers(min_value=0, max_value=2**128 - 1),
+)
+def test_a_packed_user_message_loads_as_its_envelope(text: str, run: int) -> None:
+    spelt = str(UUID(int=run, version=4))
+    loaded = marshal.loads(packed_user_message(spelt, text))
+    assert loaded == user_message_envelope(spelt, text)
+    assert repr(loaded) == repr(user_message_envelope(spelt, text))  # same types and key order

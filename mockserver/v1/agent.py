@@ -48,6 +48,7 @@ __all__ = [
     "Row",
     "ScenarioAgent",
     "TextRunTemplate",
+    "packed_user_message",
     "plan_run",
     "user_message_envelope",
 ]
@@ -59,6 +60,17 @@ REASONING_PART_TYPE = "g"
 
 def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
     """The envelope coderd stores for a posted user message (`run_id` as the rows spell it)."""
+    return _user_message_shape(run_id, text)
+
+
+def packed_user_message(run_id: str, text: str) -> bytes:
+    """`user_message_envelope(run_id, text)` as the marshal stream a stored row keeps, packed
+    from pieces packed once (see v1/packed.py), for ChatStore.append_packed_message."""
+    return _PACKED_USER_MESSAGE.fill([pack_str(run_id), pack_str(text)])
+
+
+def _user_message_shape(run_id: object, text: object) -> dict[str, Any]:
+    """The envelope's shape around its two values (strings, or a packed shape's Slots)."""
     return {
         "type": "message",
         "run_id": run_id,
@@ -69,6 +81,9 @@ def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
             "parts": [{"type": "text", "text": text}],
         },
     }
+
+
+_PACKED_USER_MESSAGE = PackedShape(_user_message_shape(Slot(0), Slot(1)))  # a constant, packed once
 
 
 # Rows, partials and bursts are named tuples: a run plans several per posted message, on the
