@@ -381,7 +381,9 @@ class TextRunTemplate:
         self.scenario = scenario
         self._layout = layout  # per burst: its delay, its actions (a partial's number, or a row)
         self._chunks = chunks  # (type_id, chunk) of each partial, in order
-        self._fills = tuple(TEXT_PLACEHOLDER in chunk for _, chunk in chunks)
+        self._fills = tuple(
+            (chunk, TEXT_PLACEHOLDER in chunk) for _, chunk in chunks
+        )  # and which hold `{text}`
         self._parts = parts  # per Text/Reasoning step: its part's type and its chunks' span
         self._reasonings = sum(1 for kind, _, _ in parts if kind != "text")
         self._closes = closes  # a model step is open at the end: its message and usage are written
@@ -506,10 +508,10 @@ class TextRunTemplate:
                 pack_int(prompt),
                 pack_int(completion),
             )
-            # The parts but the one the content shares (slots _FIRST_PART + the part's number).
-            values += [b""] * len(self._kinds)
-            for index in self._own_parts:
-                values[_FIRST_PART + index] = pack_str(joined[index])
+            if self._own_parts:  # the parts but the one the content shares (echo's: none)
+                values += [b""] * len(self._kinds)  # slots _FIRST_PART + the part's number
+                for index in self._own_parts:
+                    values[_FIRST_PART + index] = pack_str(joined[index])
         return [(role, shape.fill(values)) for role, shape in self._packed]
 
     def _filled(self, run: str, text: str) -> tuple[list[str], list[Row]]:
@@ -525,10 +527,7 @@ class TextRunTemplate:
     def _fill(self, text: str) -> tuple[list[str], list[str], str, int, int]:
         """The closed step's values for the posted `text`: the chunks with `{text}` filled in,
         each part's text, the message's content, the usage figures (prompt, completion)."""
-        filled = [
-            chunk.replace(TEXT_PLACEHOLDER, text) if fill else chunk
-            for (_, chunk), fill in zip(self._chunks, self._fills, strict=True)
-        ]
+        filled = [chunk.replace(TEXT_PLACEHOLDER, text) if fill else chunk for chunk, fill in self._fills]
         texts: list[str] = []
         joined: list[str] = []
         for kind, start, stop in self._parts:
