@@ -492,7 +492,8 @@ class TextRunTemplate:
 
     def rows(self, run_id: UUID, text: str, run: str | None = None) -> list[Row]:
         """The rows of one run in their order, without its partials and instants: what an
-        `at_once` run stores when no one hears its partials (see _AtOnceRun)."""
+        `at_once` run stores when no one hears its partials (see _AtOnceRun), which stores them
+        as `packed_rows` packs them."""
         return self._filled(run or str(run_id), text)[1]
 
     def packed_rows(self, run: str, text: str) -> list[tuple[Role, bytes]]:
@@ -741,8 +742,9 @@ class _Run:
 class _AtOnceRun:
     """A run of one burst due at once (a compiled template's, see TextRunTemplate.at_once),
     planned when it is written rather than on the post's request path. When no one listens to
-    the chat then, its rows alone are made and stored in one write: no partials, bursts or
-    lists of actions built for no one. Otherwise it is played as any run (_Run)."""
+    the chat then, its rows alone are made, packed as stored rows keep them
+    (TextRunTemplate.packed_rows), and stored in one write: no partials, bursts, lists of
+    actions or dicts built for no one. Otherwise it is played as any run (_Run)."""
 
     __slots__ = ("_chat_id", "_run", "_run_id", "_scheduler", "_store", "_template", "_text")
 
