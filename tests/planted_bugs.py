@@ -185,11 +185,17 @@ class _ForbiddenNotHidden(ChatStore):
 
 
 class _LosesUserMessages(ChatStore):
-    # Breaks posted_message_is_listed: the posted message is answered but never stored.
+    # Breaks posted_message_is_listed: the posted message is answered but never stored, whether
+    # its content comes whole or packed (the V1 post stores it packed).
     def append_message(self, chat_id: Any, role: Role, content: Any) -> Any:
-        message = super().append_message(chat_id, role, content)
-        if role is Role.USER:
-            self._transcripts[chat_id.int].remove(message)
+        return self._lose_user_row(super().append_message(chat_id, role, content))
+
+    def append_packed_message(self, chat_id: Any, role: Role, packed: bytes) -> Any:
+        return self._lose_user_row(super().append_packed_message(chat_id, role, packed))
+
+    def _lose_user_row(self, message: Any) -> Any:
+        if message.role is Role.USER:
+            self._transcripts[message.chat_id.int].remove(message)
         return message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 from uuid import UUID
 
 from mockserver.core.changes import (
@@ -113,6 +114,35 @@ def test_rows_written_at_once_are_stored_and_counted_as_one_by_one() -> None:
         position = store.stream_position(chat.id)
         assert (position.history_version, position.preview) == (4, ())
     assert [type(e) for e in heard] == [LivePart, ChatMessage, ChatMessage, ChatMessage]
+
+
+def test_rows_given_packed_are_stored_and_heard_as_the_same_rows_given_whole() -> None:
+    rows = [(Role.SYSTEM, {"n": 1}), (Role.ASSISTANT, {"n": [2, "two"]}), (Role.SYSTEM, {"n": None})]
+    packed = [(role, marshal.dumps(content)) for role, content in rows]
+    for watched in (False, True):
+        whole, given_packed = _store(), _store()
+        heard: dict[ChatStore, list[ChatEvent]] = {whole: [], given_packed: []}
+        for store in (whole, given_packed):
+            chat = store.create_chat(
+                ALICE, workspace_id=None, title="t", provider="p", model="m", metadata={}
+            )
+            if watched:
+                store.subscribe(chat.id, heard[store].append)
+            # When
+            if store is whole:
+                first = store.append_message(chat.id, Role.USER, {"text": "hi"})
+                store.append_messages(chat.id, rows)
+            else:
+                first = store.append_packed_message(chat.id, Role.USER, marshal.dumps({"text": "hi"}))
+                store.append_packed_messages(chat.id, packed)
+            assert first == store.messages_of(chat.id)[1]  # after the system prompt
+        # Then the same rows, ids, times, counts and events
+        assert whole.messages_of(whole.chats_of(ALICE)[0].id) == given_packed.messages_of(
+            given_packed.chats_of(ALICE)[0].id
+        )
+        assert whole.message_count == given_packed.message_count == 5
+        assert heard[whole] == heard[given_packed]
+        assert len(heard[whole]) == (4 if watched else 0)
 
 
 def _created_with_message(store: ChatStore) -> tuple[object, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import math
 import random
 from dataclasses import fields, replace
@@ -58,6 +59,26 @@ def test_a_row_gives_back_its_content_of_the_same_types_and_its_role(content: An
     assert _same(row.content, content)
     assert row.role is role
     assert (row.chat_id, row.id, row.created_at) == (CHAT, 7, NOW)
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=_json, role=st.sampled_from(Role))
+def test_a_row_of_a_content_given_packed_is_the_row_of_the_content(content: Any, role: Role) -> None:
+    # Given a content marshal packs, and its stream
+    packed = marshal.dumps(content)
+    # When a row is made of the stream, and one of the content
+    row = ChatMessage.of_packed(CHAT, 7, NOW, role, packed)
+    # Then both are the same row, stored the same way
+    assert _same(row.content, content)
+    assert row == ChatMessage(CHAT, 7, NOW, role, content)
+    assert row.row == ChatMessage(CHAT, 7, NOW, role, content).row
+    assert (row.chat_id, row.id, row.created_at, row.role) == (CHAT, 7, NOW, role)
+
+
+def test_a_row_of_a_content_given_packed_at_another_offset_is_kept_as_the_content() -> None:
+    moment = datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
+    row = ChatMessage.of_packed(CHAT, 1, moment, Role.USER, marshal.dumps({"a": [1, "b"]}))
+    assert row.row == (Role.USER, moment, {"a": [1, "b"]})
 
 
 def test_a_row_gives_back_its_utc_time_exactly_for_any_moment() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 from uuid import UUID
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.core.scenarios import Scenario, ScenarioLibrary, load_scenario
-from mockserver.v1.agent import Burst, TextRunTemplate, plan_run
+from mockserver.v1.agent import Burst, TextRunTemplate, packed_user_message, plan_run, user_message_envelope
 
 TEXT_ONLY = {
     "reasoning, waits and a named finish": (
@@ -106,3 +107,73 @@ def test_a_compiled_run_counts_the_words_of_any_text_as_its_steps(chunks: list[s
     assert TextRunTemplate.compile(scenario) is not None
     # Then its usage figures (counted once at compile for the constant words) are the planner's
     _assert_plans_alike(scenario, UUID(int=0xFEED_BEEF, version=4), text)
+
+
+def _assert_packed_rows_load_as_the_planned_rows(template: TextRunTemplate, run_id: UUID, text: str) -> None:
+    """A template's packed rows load as the rows `plan_run` writes: same roles, types, key order."""
+    expected = [row for burst in plan_run(template.scenario, run_id, text) for row in burst.rows]
+    packed = template.packed_rows(str(run_id), text)
+    assert [role for role, _ in packed] == [row.role for row in expected]
+    loaded = [marshal.loads(stream) for _, stream in packed]
+    assert loaded == [row.content for row in expected]
+    # the same types and key order all the way down (== alone takes 1 for True, any key order)
+    assert json.dumps(loaded) == json.dumps([row.content for row in expected])
+    assert repr(loaded) == repr([row.content for row in expected])
+
+
+_COMPILED_BUILTINS = [
+    name
+    for name in ScenarioLibrary.builtin().names
+    if TextRunTemplate.compile(ScenarioLibrary.builtin()[name])
+]
+
+
+def test_the_builtins_compiled_include_echo_and_slow() -> None:
+    assert {"echo", "slow"} <= set(_COMPILED_BUILTINS)
+
+
+@pytest.mark.parametrize("name", _COMPILED_BUILTINS)
+@pytest.mark.parametrize("text", [*TEXTS, "\ud800 lone", "   ", "a" * 300, "é" * 100])
+def test_every_compiled_builtin_packs_the_rows_its_steps_write(name: str, text: str) -> None:
+    template = TextRunTemplate.compile(ScenarioLibrary.builtin()[name])
+    assert template is not None
+    _assert_packed_rows_load_as_the_planned_rows(template, UUID(int=0x1234_5678_9ABC, version=4), text)
+
+
+@pytest.mark.parametrize("source", TEXT_ONLY.values(), ids=list(TEXT_ONLY))
+@pytest.mark.parametrize("text", TEXTS)
+def test_text_only_scenarios_from_files_pack_the_rows_their_steps_write(source: str, text: str) -> None:
+    template = TextRunTemplate.compile(load_scenario(source, source="test.yaml", name="test"))
+    assert template is not None
+    _assert_packed_rows_load_as_the_planned_rows(template, UUID(int=0xFEED_BEEF, version=4), text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.characters(exclude_categories=()), max_size=300)
+    | st.sampled_from(["", " ", " \t\n ", "\ud800", "a\udfffb c", "{text}", "a" * 255, "a" * 256]),
+    run=st.integers(min_value=0, max_value=2**128 - 1),
+)
+def test_any_text_and_run_pack_the_rows_the_planner_writes(text: str, run: int) -> None:
+    for template in (
+        TextRunTemplate.compile(ScenarioLibrary.builtin()["echo"]),
+        TextRunTemplate.compile(
+            load_scenario(TEXT_ONLY["several parts due at once"], source="t.yaml", name="t")
+        ),
+        TextRunTemplate.compile(load_scenario(TEXT_ONLY["only a finish"], source="t.yaml", name="t")),
+    ):
+        assert template is not None
+        _assert_packed_rows_load_as_the_planned_rows(template, UUID(int=run, version=4), text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.characters(exclude_categories=()), max_size=300)
+    | st.sampled_from(["", " ", " \t\n ", "\ud800", "a\udfffb c", "a" * 255, "a" * 256]),
+    run=st.integers(min_value=0, max_value=2**128 - 1),
+)
+def test_a_packed_user_message_loads_as_its_envelope(text: str, run: int) -> None:
+    spelt = str(UUID(int=run, version=4))
+    loaded = marshal.loads(packed_user_message(spelt, text))
+    assert loaded == user_message_envelope(spelt, text)
+    assert repr(loaded) == repr(user_message_envelope(spelt, text))  # same types and key order

@@ -190,15 +190,32 @@ class ChatMessage:
         # object.__setattr__ does without looking each name up, ~0.1 µs a field on five rows a post.
         _set_chat_id(self, chat_id)
         _set_id(self, id)
-        # _pack_row, inline: a request stores up to five rows, and each call costs.
-        if type(created_at) is datetime and created_at.tzinfo is UTC:
+        head = _packed_head(created_at, role)
+        if head is not None:
             try:
-                state: bytes = _reduce_datetime(created_at, 4)[1][0]
-                _set_row(self, _ROLE_BYTES[role._value_] + state + marshal.dumps(content))
+                _set_row(self, head + marshal.dumps(content))
                 return
-            except ValueError:
+            except ValueError:  # a content marshal refuses
                 pass
         _set_row(self, (role, created_at, content))
+
+    @classmethod
+    def of_packed(
+        cls, chat_id: UUID, id: int, created_at: datetime, role: Role, packed: bytes
+    ) -> ChatMessage:
+        """The row of a content given already packed: `packed` is a marshal stream that
+        `marshal.loads` reads back as the content (what `marshal.dumps(content)` gives, or one
+        written from constant pieces and a few values packed per row, see v1/packed.py); the
+        caller answers for it. The same row as `ChatMessage(chat_id, id, created_at, role,
+        content)`, without packing the content again."""
+        head = _packed_head(created_at, role)
+        if head is None:  # kept as a tuple (a time in another zone): the content unpacked
+            return cls(chat_id, id, created_at, role, marshal.loads(packed))
+        message: ChatMessage = _new_message(cls)
+        _set_chat_id(message, chat_id)
+        _set_id(message, id)
+        _set_row(message, head + packed)
+        return message
 
     @property
     def created_at(self) -> datetime:
@@ -250,6 +267,18 @@ _ROLES = tuple(Role)
 _ROLE_BYTES = {role._value_: bytes((number,)) for number, role in enumerate(_ROLES)}
 _HEAD_SIZE = 11  # the role's number (1 byte), the time as datetime's pickled state (10 bytes)
 _reduce_datetime: Callable[[datetime, int], Any] = datetime.__reduce_ex__  # (datetime, (state, tzinfo))
+_new_message = object.__new__
+
+
+def _packed_head(created_at: datetime, role: Role) -> bytes | None:
+    """A packed row's first bytes (role and time, see ChatMessage), or None when the time is not
+    in UTC and the row is kept as a tuple."""
+    if type(created_at) is datetime and created_at.tzinfo is UTC:
+        state: bytes = _reduce_datetime(created_at, 4)[1][0]
+        return _ROLE_BYTES[role._value_] + state
+    return None
+
+
 _datetime_of_state: Callable[[bytes, tzinfo], datetime] = datetime  # type: ignore[assignment]  # datetime(state, tz)
 
 

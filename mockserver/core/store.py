@@ -45,6 +45,11 @@ OwnerListener = Callable[[ChatChanged], None]
 _EVICTED_REMEMBERED = 10_000
 
 
+# How a row is made from (chat_id, id, created_at, role, content): ChatMessage itself, or
+# ChatMessage.of_packed for a content given as its marshal stream.
+_MakeRow = Callable[[UUID, int, datetime, Role, Any], ChatMessage]
+
+
 @dataclass(frozen=True, slots=True)
 class StoreLimits:
     """Caps for a long-running mock; None is unbounded. Past a cap the oldest chats are evicted."""
@@ -361,12 +366,32 @@ class ChatStore:
 
     def append_message(self, chat_id: UUID, role: Role, content: Any) -> ChatMessage:
         """Append a row to a chat's transcript with the next id of the global sequence."""
+        return self._append_row(chat_id, role, content, ChatMessage)
+
+    def append_packed_message(self, chat_id: UUID, role: Role, packed: bytes) -> ChatMessage:
+        """`append_message` of a content given as its marshal stream (see ChatMessage.of_packed)."""
+        return self._append_row(chat_id, role, packed, ChatMessage.of_packed)
+
+    def append_messages(self, chat_id: UUID, rows: Sequence[tuple[Role, Any]]) -> None:
+        """`append_message` of each (role, content) in turn: rows written at the same moment.
+
+        With no listener on the chat and no cap on rows, nothing looks in between two of them:
+        they are written in one pass, the chat looked up once. Otherwise row by row.
+        """
+        self._append_rows(chat_id, rows, ChatMessage)
+
+    def append_packed_messages(self, chat_id: UUID, rows: Sequence[tuple[Role, bytes]]) -> None:
+        """`append_messages` of rows whose contents are given as marshal streams (see
+        ChatMessage.of_packed)."""
+        self._append_rows(chat_id, rows, ChatMessage.of_packed)
+
+    def _append_row(self, chat_id: UUID, role: Role, content: Any, make: _MakeRow) -> ChatMessage:
         key = chat_id.int
         transcript = self._transcripts.get(key)
         if transcript is None:
             raise ChatNotFound(str(chat_id))
         self._last_message_id += 1
-        message = ChatMessage(chat_id, self._last_message_id, self._clock(), role, content)
+        message = make(chat_id, self._last_message_id, self._clock(), role, content)
         transcript.append(message)
         self._message_count += 1
         self._live[key].history_changed()
@@ -376,24 +401,19 @@ class ChatStore:
             self._keep_messages_within_limit(chat_id)
         return message
 
-    def append_messages(self, chat_id: UUID, rows: Sequence[tuple[Role, Any]]) -> None:
-        """`append_message` of each (role, content) in turn: rows written at the same moment.
-
-        With no listener on the chat and no cap on rows, nothing looks in between two of them:
-        they are written in one pass, the chat looked up once. Otherwise row by row.
-        """
+    def _append_rows(self, chat_id: UUID, rows: Sequence[tuple[Role, Any]], make: _MakeRow) -> None:
         key = chat_id.int
         transcript = self._transcripts.get(key)
         if transcript is None:
             raise ChatNotFound(str(chat_id))
         if key in self._listeners or self._limits.max_messages is not None:
             for role, content in rows:
-                self.append_message(chat_id, role, content)
+                self._append_row(chat_id, role, content, make)
             return
         clock, message_id = self._clock, self._last_message_id
         for role, content in rows:
             message_id += 1
-            transcript.append(ChatMessage(chat_id, message_id, clock(), role, content))
+            transcript.append(make(chat_id, message_id, clock(), role, content))
         self._last_message_id = message_id
         self._message_count += len(rows)
         self._live[key].history_changed(len(rows))

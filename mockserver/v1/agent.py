@@ -40,6 +40,7 @@ from mockserver.core.scenarios import (
 )
 from mockserver.core.scheduler import Scheduler
 from mockserver.core.store import ChatStore
+from mockserver.v1.packed import PackedShape, Slot, pack_int, pack_str
 
 __all__ = [
     "Burst",
@@ -47,6 +48,7 @@ __all__ = [
     "Row",
     "ScenarioAgent",
     "TextRunTemplate",
+    "packed_user_message",
     "plan_run",
     "user_message_envelope",
 ]
@@ -58,6 +60,17 @@ REASONING_PART_TYPE = "g"
 
 def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
     """The envelope coderd stores for a posted user message (`run_id` as the rows spell it)."""
+    return _user_message_shape(run_id, text)
+
+
+def packed_user_message(run_id: str, text: str) -> bytes:
+    """`user_message_envelope(run_id, text)` as the marshal stream a stored row keeps, packed
+    from pieces packed once (see v1/packed.py), for ChatStore.append_packed_message."""
+    return _PACKED_USER_MESSAGE.fill([pack_str(run_id), pack_str(text)])
+
+
+def _user_message_shape(run_id: object, text: object) -> dict[str, Any]:
+    """The envelope's shape around its two values (strings, or a packed shape's Slots)."""
     return {
         "type": "message",
         "run_id": run_id,
@@ -68,6 +81,9 @@ def user_message_envelope(run_id: str, text: str) -> dict[str, Any]:
             "parts": [{"type": "text", "text": text}],
         },
     }
+
+
+_PACKED_USER_MESSAGE = PackedShape(_user_message_shape(Slot(0), Slot(1)))  # a constant, packed once
 
 
 # Rows, partials and bursts are named tuples: a run plans several per posted message, on the
@@ -343,7 +359,10 @@ class TextRunTemplate:
         "_completion",
         "_copies",
         "_fills",
+        "_kinds",
         "_layout",
+        "_own_parts",
+        "_packed",
         "_parts",
         "_reason",
         "_reasonings",
@@ -362,13 +381,38 @@ class TextRunTemplate:
         self.scenario = scenario
         self._layout = layout  # per burst: its delay, its actions (a partial's number, or a row)
         self._chunks = chunks  # (type_id, chunk) of each partial, in order
-        self._fills = tuple(TEXT_PLACEHOLDER in chunk for _, chunk in chunks)
+        self._fills = tuple(
+            (chunk, TEXT_PLACEHOLDER in chunk) for _, chunk in chunks
+        )  # and which hold `{text}`
         self._parts = parts  # per Text/Reasoning step: its part's type and its chunks' span
         self._reasonings = sum(1 for kind, _, _ in parts if kind != "text")
         self._closes = closes  # a model step is open at the end: its message and usage are written
         self._reason = reason.value
         self._copies, self._completion = _completion_words(
             [chunk for kind, start, stop in parts if kind == "text" for _, chunk in chunks[start:stop]]
+        )
+        self._kinds = tuple(kind for kind, _, _ in parts)
+        # The rows' shapes packed once (see packed_rows). The message's content is shared with
+        # its one text part (the same text, stored once), or joins several, or is "" for none;
+        # each other part has a slot of its own.
+        texts = [index for index, kind in enumerate(self._kinds) if kind == "text"]
+        content = Slot(_CONTENT, shared=True)
+        part_slots = [
+            content if len(texts) == 1 and kind == "text" else Slot(_FIRST_PART + index)
+            for index, kind in enumerate(self._kinds)
+        ]
+        self._own_parts = tuple(slot.index - _FIRST_PART for slot in part_slots if slot is not content)
+        step: _StepValues | None = None
+        if closes:
+            step = (
+                Slot(_MESSAGE_ID),
+                content if texts else "",
+                list(zip(self._kinds, part_slots, strict=True)),
+                Slot(_PROMPT),
+                Slot(_COMPLETION),
+            )
+        self._packed = tuple(
+            (role, PackedShape(content)) for role, content in _text_run_rows(Slot(_RUN), self._reason, step)
         )
 
     @classmethod
@@ -448,82 +492,128 @@ class TextRunTemplate:
 
     def rows(self, run_id: UUID, text: str, run: str | None = None) -> list[Row]:
         """The rows of one run in their order, without its partials and instants: what an
-        `at_once` run stores when no one hears its partials (see _AtOnceRun)."""
+        `at_once` run stores when no one hears its partials (see _AtOnceRun), which stores them
+        as `packed_rows` packs them."""
         return self._filled(run or str(run_id), text)[1]
+
+    def packed_rows(self, run: str, text: str) -> list[tuple[Role, bytes]]:
+        """`rows(...)` with each content as the marshal stream a stored row keeps (see
+        v1/packed.py): the rows' shapes were packed at compile time, a post packs only its
+        values (`run`: the run id as str(UUID) spells it)."""
+        values = [pack_str(run)]
+        if self._closes:
+            _, joined, content, prompt, completion = self._fill(text)
+            values += (
+                pack_str(_message_id(run)),
+                pack_str(content, shared=True),
+                pack_int(prompt),
+                pack_int(completion),
+            )
+            if self._own_parts:  # the parts but the one the content shares (echo's: none)
+                values += [b""] * len(self._kinds)  # slots _FIRST_PART + the part's number
+                for index in self._own_parts:
+                    values[_FIRST_PART + index] = pack_str(joined[index])
+        return [(role, shape.fill(values)) for role, shape in self._packed]
 
     def _filled(self, run: str, text: str) -> tuple[list[str], list[Row]]:
         """The run's chunks with `{text}` filled in, and its rows in their order (see _ROW_PLACES);
         `run`: the run id as str(UUID) spells it."""
-        filled = [
-            chunk.replace(TEXT_PLACEHOLDER, text) if fill else chunk
-            for (_, chunk), fill in zip(self._chunks, self._fills, strict=True)
-        ]
-        started = {
+        if not self._closes:
+            return [], _text_run_rows(run, self._reason)  # no Text or Reasoning step: no chunk
+        filled, joined, content, prompt, completion = self._fill(text)
+        parts = list(zip(self._kinds, joined, strict=True))
+        step = (_message_id(run), content, parts, prompt, completion)
+        return filled, _text_run_rows(run, self._reason, step)
+
+    def _fill(self, text: str) -> tuple[list[str], list[str], str, int, int]:
+        """The closed step's values for the posted `text`: the chunks with `{text}` filled in,
+        each part's text, the message's content, the usage figures (prompt, completion)."""
+        filled = [chunk.replace(TEXT_PLACEHOLDER, text) if fill else chunk for chunk, fill in self._fills]
+        texts: list[str] = []
+        joined: list[str] = []
+        for kind, start, stop in self._parts:
+            part = filled[start] if stop - start == 1 else "".join(filled[start:stop])
+            if kind == "text":
+                texts.append(part)
+            joined.append(part)
+        content = texts[0] if len(texts) == 1 else "".join(texts)
+        words = len(text.split())  # the posted text is split once, for both figures
+        prompt = words + 6
+        # content's words (see _completion_words): the text's own, once per copy of it, and
+        # the constant words (the template's, less those glued to the text's ends) for its ends.
+        if not text:
+            constant = self._completion[4]
+        else:
+            constant = self._completion[(not text[0].isspace()) * 2 + (not text[-1].isspace())]
+        completion = self._copies * words + constant + 8 * self._reasonings
+        return filled, joined, content, prompt, completion
+
+
+def _message_id(run: str) -> str:
+    """The assistant message's id of a run's one model step: its id's first 20 hex digits."""
+    return f"msg-{run[:8]}{run[9:13]}{run[14:18]}{run[19:23]}-0"
+
+
+# The values a closed step's rows take: the assistant message's id and content, each part's
+# (kind, text), the usage figures (prompt, completion).
+_StepValues = tuple[Any, Any, list[tuple[str, Any]], Any, Any]
+
+
+def _text_run_rows(run: Any, reason: str, step: _StepValues | None = None) -> list[Row]:
+    """The rows of a streamed-text run, in their order (see _ROW_PLACES): `step` None when its
+    model step does not close. Its values may be packed shapes' Slots (TextRunTemplate's
+    packed rows are compiled from these very rows)."""
+    started = {
+        "type": "stream_event",
+        "run_id": run,
+        "event": "run_started",
+        "usage": {"promptTokens": None, "completionTokens": None},
+    }
+    if step is None:
+        finished = {
             "type": "stream_event",
             "run_id": run,
-            "event": "run_started",
+            "event": "run_finished",
             "usage": {"promptTokens": None, "completionTokens": None},
+            "finish_reason": reason,
         }
-        finished: dict[str, Any]
-        if self._closes:
-            texts: list[str] = []
-            parts: list[dict[str, Any]] = [{"type": "step-start"}]
-            for kind, start, stop in self._parts:
-                joined = filled[start] if stop - start == 1 else "".join(filled[start:stop])
-                if kind == "text":
-                    texts.append(joined)
-                parts.append({"type": kind, kind: joined})
-            content = texts[0] if len(texts) == 1 else "".join(texts)
-            words = len(text.split())  # the posted text is split once, for both figures
-            prompt = words + 6
-            # content's words (see _completion_words): the text's own, once per copy of it, and
-            # the constant words (the template's, less those glued to the text's ends) for its ends.
-            if not text:
-                constant = self._completion[4]
-            else:
-                constant = self._completion[(not text[0].isspace()) * 2 + (not text[-1].isspace())]
-            completion = self._copies * words + constant + 8 * self._reasonings
-            message = {
-                "type": "message",
-                "run_id": run,
-                "message": {
-                    "id": f"msg-{run[:8]}{run[9:13]}{run[14:18]}{run[19:23]}-0",  # the hex's head
-                    "content": content,
-                    "role": "assistant",
-                    "parts": parts,
-                },
-            }
-            usage = {
-                "type": "stream_event",
-                "run_id": run,
-                "event": "usage",
-                "usage": {"promptTokens": prompt, "completionTokens": completion},
-                "step": 0,
-            }
-            finished = {
-                "type": "stream_event",
-                "run_id": run,
-                "event": "run_finished",
-                "usage": {"promptTokens": prompt, "completionTokens": completion},
-                "finish_reason": self._reason,
-                "steps": 1,
-            }
-            rows = [
-                _new(Row, (_SYSTEM, started)),
-                _new(Row, (_ASSISTANT, message)),
-                _new(Row, (_SYSTEM, usage)),
-            ]
-        else:
-            finished = {
-                "type": "stream_event",
-                "run_id": run,
-                "event": "run_finished",
-                "usage": {"promptTokens": None, "completionTokens": None},
-                "finish_reason": self._reason,
-            }
-            rows = [_new(Row, (_SYSTEM, started))]
-        rows.append(_new(Row, (_SYSTEM, finished)))
-        return filled, rows
+        return [_new(Row, (_SYSTEM, started)), _new(Row, (_SYSTEM, finished))]
+    message_id, content, parts, prompt, completion = step
+    message = {
+        "type": "message",
+        "run_id": run,
+        "message": {
+            "id": message_id,
+            "content": content,
+            "role": "assistant",
+            "parts": [{"type": "step-start"}, *({"type": kind, kind: text} for kind, text in parts)],
+        },
+    }
+    usage = {
+        "type": "stream_event",
+        "run_id": run,
+        "event": "usage",
+        "usage": {"promptTokens": prompt, "completionTokens": completion},
+        "step": 0,
+    }
+    finished = {
+        "type": "stream_event",
+        "run_id": run,
+        "event": "run_finished",
+        "usage": {"promptTokens": prompt, "completionTokens": completion},
+        "finish_reason": reason,
+        "steps": 1,
+    }
+    return [
+        _new(Row, (_SYSTEM, started)),
+        _new(Row, (_ASSISTANT, message)),
+        _new(Row, (_SYSTEM, usage)),
+        _new(Row, (_SYSTEM, finished)),
+    ]
+
+
+# The slots of a template's packed rows (see TextRunTemplate.packed_rows), then one per part.
+_RUN, _MESSAGE_ID, _CONTENT, _PROMPT, _COMPLETION, _FIRST_PART = range(6)
 
 
 def _completion_words(chunks: list[str]) -> tuple[int, tuple[int, ...]]:
@@ -652,8 +742,9 @@ class _Run:
 class _AtOnceRun:
     """A run of one burst due at once (a compiled template's, see TextRunTemplate.at_once),
     planned when it is written rather than on the post's request path. When no one listens to
-    the chat then, its rows alone are made and stored in one write: no partials, bursts or
-    lists of actions built for no one. Otherwise it is played as any run (_Run)."""
+    the chat then, its rows alone are made, packed as stored rows keep them
+    (TextRunTemplate.packed_rows), and stored in one write: no partials, bursts, lists of
+    actions or dicts built for no one. Otherwise it is played as any run (_Run)."""
 
     __slots__ = ("_chat_id", "_run", "_run_id", "_scheduler", "_store", "_template", "_text")
 
@@ -683,6 +774,6 @@ class _AtOnceRun:
             _Run(store, self._scheduler, chat_id, self._run_id, bursts).write_due()
             return
         try:
-            store.append_messages(chat_id, self._template.rows(self._run_id, self._text, self._run))
+            store.append_packed_messages(chat_id, self._template.packed_rows(self._run, self._text))
         except ChatNotFound:
             return  # the chat is gone (a reset): the run ends with it

@@ -15,7 +15,7 @@ from mockserver.core.models import Chat, Role, User
 from mockserver.core.store import ChatStore
 from mockserver.edge.coder_errors import CONTENT_TYPE
 from mockserver.edge.sliced_body import PIECE_BYTES, sliced_json
-from mockserver.v1.agent import user_message_envelope
+from mockserver.v1.agent import packed_user_message
 from mockserver.v1.wire import chat_answer, message_json, posted_message_answer
 
 __all__ = ["Agent", "ChatsApi"]
@@ -101,7 +101,7 @@ class ChatsApi:
         self._check_content(text)
         run_id = self._new_id()
         run = str(run_id)
-        message = self._store.append_message(chat.id, Role.USER, user_message_envelope(run, text))
+        message = self._store.append_packed_message(chat.id, Role.USER, packed_user_message(run, text))
         self._agent.start_run(chat, run_id, text, run)
         return _JSONAnswer(201, posted_message_answer(run, message, text))
 
