@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -45,13 +46,17 @@ class ControlGuard:
         self._cors = cors
         self._hosts = hosts  # None: any Host (create_app's default; serve passes its list)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function handing back the awaitable of the request's path: a request for the
+        # Chats API passes through without a coroutine of this layer's own.
         path: str = scope.get("path", "")
         if scope["type"] not in ("http", "websocket") or not (
             path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
         ):
-            await self._app(scope, receive, send)
-            return
+            return self._app(scope, receive, send)
+        return self._guarded(scope, receive, send)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         refusal = self._refusal(scope, headers)
         if refusal is None:

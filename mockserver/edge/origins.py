@@ -99,10 +99,11 @@ class CorsMiddleware(CORSMiddleware):
             [*(name for name, _ in self._simple_raw), b"access-control-allow-origin", b"vary"]
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
+        # A plain function handing back the awaitable of the request's path: a request without
+        # an Origin goes on with no coroutine of this layer's own.
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
+            return super().__call__(scope, receive, send)
         origin: bytes | None = None
         preflight = False
         for name, value in scope["headers"]:
@@ -112,8 +113,7 @@ class CorsMiddleware(CORSMiddleware):
             elif name == b"access-control-request-method":
                 preflight = True
         if origin is not None:
-            await self._with_origin(scope, receive, send, origin, preflight=preflight)
-            return
+            return self._with_origin(scope, receive, send, origin, preflight=preflight)
 
         # A plain function that hands back the server's awaitable: no coroutine of its own for
         # each message of every answer.
@@ -130,7 +130,7 @@ class CorsMiddleware(CORSMiddleware):
                     return send(message)
             return self.send(message, send=send, request_headers=_NO_HEADERS)
 
-        await self.app(scope, receive, vary_on_origin)
+        return self.app(scope, receive, vary_on_origin)
 
     async def _with_origin(
         self, scope: Scope, receive: Receive, send: Send, origin: bytes, *, preflight: bool

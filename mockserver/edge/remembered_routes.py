@@ -11,6 +11,7 @@ own, and a request it refuses (404, 405, a redirect) is never remembered, so it 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from connexion.middleware.abstract import ROUTING_CONTEXT
@@ -36,16 +37,16 @@ def remembered_routes(routing: type[RoutingMiddleware], size: int = _DEFAULT_SIZ
             super().__init__(*args, **kwargs)
             self._routes: dict[tuple[str, str, str], _Route] = {}
 
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+            # A plain function handing back the awaitable of the request's path: a request line
+            # routed before goes straight to its operation's step, with no coroutine of this
+            # layer's own.
             if scope["type"] != "http":
-                await super().__call__(scope, receive, send)
-                return
+                return super().__call__(scope, receive, send)  # type: ignore[no-any-return]
             line = (scope["method"], scope["path"], scope.get("root_path", ""))
             found = self._routes.get(line)
             if found is None:
-                await super().__call__(scope, receive, send)
-                self._remember(line)
-                return
+                return self._route(scope, receive, send, line)
             base_path, operation_id, path_params, step = found
             routed = dict(scope)  # what Connexion's RoutingOperation hands on, built as it does
             _scope.set(routed)
@@ -56,7 +57,13 @@ def remembered_routes(routing: type[RoutingMiddleware], size: int = _DEFAULT_SIZ
             else:  # a request as the server sends it: both are new
                 routed["path_params"] = dict(path_params)
                 routed["extensions"] = {ROUTING_CONTEXT: decided}
-            await step(routed, receive, send)
+            return step(routed, receive, send)
+
+        async def _route(
+            self, scope: Scope, receive: Receive, send: Send, line: tuple[str, str, str]
+        ) -> None:
+            await super().__call__(scope, receive, send)
+            self._remember(line)
 
         def _remember(self, line: tuple[str, str, str]) -> None:
             routed = _scope.get(None)

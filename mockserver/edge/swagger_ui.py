@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -40,15 +40,16 @@ class SwaggerUIOnItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]  # connexi
             )
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function handing back the awaitable of the request's path: every other
+        # request goes on with no coroutine of this layer's own.
         path: str = scope.get("path", "")
         if scope["type"] == "http" and ("/ui" in path or path.endswith(".json")):
             while self._unbuilt:  # in the order the APIs were added, as Connexion mounts them
                 api = self._unbuilt.pop(0)()
                 self.router.mount(api.base_path, app=api.router)
-            await super().__call__(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return super().__call__(scope, receive, send)  # type: ignore[no-any-return]
+        return self.app(scope, receive, send)  # type: ignore[no-any-return]
 
 
 class _DocumentAsWritten(SwaggerUIAPI):  # type: ignore[misc]  # connexion is untyped
