@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.errors import RouteNotFound
 from mockserver.edge.coder_errors import coder_error, error_body, send_error
+from mockserver.edge.next_layer import direct_call
 from mockserver.edge.origins import CONTROL_TOKEN_HEADER, CorsPolicy
 
 from .hosts import HostAllowlist
@@ -40,7 +41,7 @@ class ControlGuard:
         cors: CorsPolicy,
         hosts: HostAllowlist | None = None,
     ) -> None:
-        self._app = app
+        self._app = direct_call(app)
         self._enabled = enabled
         self._token = token.encode() if token else None
         self._cors = cors

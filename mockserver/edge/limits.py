@@ -47,6 +47,7 @@ from mockserver.core.errors import (
 from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
+from mockserver.edge.next_layer import direct_call
 
 __all__ = [
     "BODY_RECEIVED",
@@ -330,7 +331,7 @@ class LimitsMiddleware:
     """
 
     def __init__(self, app: ASGIApp, *, limits: Limits, stopping: Stopping) -> None:
-        self._app = app
+        self._app = direct_call(app)
         self._limits = limits
         self._stopping = stopping
         self._websockets: set[_Socket] = set()

@@ -12,6 +12,8 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.edge.next_layer import direct_call
+
 __all__ = ["CONTROL_TOKEN_HEADER", "LOCALHOST_ORIGINS", "CorsMiddleware", "CorsPolicy", "cors_options"]
 
 # Any port of localhost, 127.0.0.1 or [::1], over http or https: where a frontend's dev server runs.
@@ -91,6 +93,7 @@ class CorsMiddleware(CORSMiddleware):
 
     def __init__(self, app: ASGIApp, **options: Any) -> None:
         super().__init__(app, **options)
+        self._next = direct_call(app)
         # What Starlette's `send` sets for an allowed origin, as MutableHeaders writes it.
         self._simple_raw = [
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.simple_headers.items()
@@ -130,7 +133,7 @@ class CorsMiddleware(CORSMiddleware):
                     return send(message)
             return self.send(message, send=send, request_headers=_NO_HEADERS)
 
-        return self.app(scope, receive, vary_on_origin)
+        return self._next(scope, receive, vary_on_origin)
 
     async def _with_origin(
         self, scope: Scope, receive: Receive, send: Send, origin: bytes, *, preflight: bool

@@ -9,6 +9,8 @@ from typing import Any
 from connexion.middleware.swagger_ui import SwaggerUIAPI, SwaggerUIMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.edge.next_layer import direct_call
+
 __all__ = ["SwaggerUIOnItsPaths"]
 
 
@@ -22,6 +24,7 @@ class SwaggerUIOnItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]  # connexi
 
     def __init__(self, app: ASGIApp) -> None:
         super().__init__(app)
+        self._next = direct_call(app)
         # Each API's UI is built on the first request for a UI path or a document, not at start-up
         # (Jinja's templates, the UI's routes: ~20 ms before the first answer).
         self._unbuilt: list[Callable[[], Any]] = []
@@ -49,7 +52,7 @@ class SwaggerUIOnItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]  # connexi
                 api = self._unbuilt.pop(0)()
                 self.router.mount(api.base_path, app=api.router)
             return super().__call__(scope, receive, send)  # type: ignore[no-any-return]
-        return self.app(scope, receive, send)  # type: ignore[no-any-return]
+        return self._next(scope, receive, send)
 
 
 class _DocumentAsWritten(SwaggerUIAPI):  # type: ignore[misc]  # connexion is untyped
