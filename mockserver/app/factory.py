@@ -13,6 +13,7 @@ from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.resolver import Resolver
+from starlette.types import ASGIApp
 
 from mockserver.app.generations import API_GENERATIONS, build_generation
 from mockserver.control import ControlPlane, CorsPolicy, FaultRule, SeedStore, no_seed
@@ -29,6 +30,7 @@ from mockserver.edge.generation_parts import CoreParts
 from mockserver.edge.handlers import handler_middleware
 from mockserver.edge.limits import Limits, LimitsMiddleware
 from mockserver.edge.methods import MethodIndex
+from mockserver.edge.next_layer import direct_call
 from mockserver.edge.prepared_document import add_prepared_api
 from mockserver.edge.remembered_routes import remembered_routes
 from mockserver.edge.streams import OpenStreams
@@ -157,7 +159,7 @@ def create_app(
         __name__,
         middlewares=[
             # Outermost: a request past a limit is answered before anything else looks at it.
-            partial(LimitsMiddleware, limits=settings.limits, stopping=stopping),
+            partial(_limits_layer, limits=settings.limits, stopping=stopping),
             *control.middlewares(),
             *generation.outer_middlewares,  # e.g. the live transcript WebSocket (not in the document)
             CoderErrorMiddleware,  # Connexion's ServerError and Exception layers, in one
@@ -192,6 +194,12 @@ def create_app(
     )
     install_error_handlers(app, MethodIndex(document["paths"], base_path=document["servers"][0]["url"]))
     return app
+
+
+def _limits_layer(app: ASGIApp, *, limits: Limits, stopping: Stopping) -> ASGIApp:
+    """The outermost layer over `app`, as the call Connexion makes of it on every request: its
+    bound `__call__` (the object itself would be called through its type's call slot)."""
+    return direct_call(LimitsMiddleware(app, limits=limits, stopping=stopping))
 
 
 def _swagger_ui(enabled: bool) -> object:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.errors import RouteNotFound
 from mockserver.edge.coder_errors import coder_error, error_body, send_error
+from mockserver.edge.next_layer import direct_call
 from mockserver.edge.origins import CONTROL_TOKEN_HEADER, CorsPolicy
 
 from .hosts import HostAllowlist
@@ -39,19 +41,23 @@ class ControlGuard:
         cors: CorsPolicy,
         hosts: HostAllowlist | None = None,
     ) -> None:
-        self._app = app
+        self._app = direct_call(app)
         self._enabled = enabled
         self._token = token.encode() if token else None
         self._cors = cors
         self._hosts = hosts  # None: any Host (create_app's default; serve passes its list)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function handing back the awaitable of the request's path: a request for the
+        # Chats API passes through without a coroutine of this layer's own.
         path: str = scope.get("path", "")
         if scope["type"] not in ("http", "websocket") or not (
             path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
         ):
-            await self._app(scope, receive, send)
-            return
+            return self._app(scope, receive, send)
+        return self._guarded(scope, receive, send)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         refusal = self._refusal(scope, headers)
         if refusal is None:

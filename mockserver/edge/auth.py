@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
@@ -95,10 +96,11 @@ def authentication_middleware(directory: Directory) -> type[RoutedMiddleware[Any
             # token is checked by the control plane's guard, never a session token).
             return next_app
 
-        async def authenticate(scope: Scope, receive: Receive, send: Send) -> None:
+        def authenticate(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
             # The caller, resolved once, begins the context: the layers after this one read it there.
+            # A plain function handing back the next step's awaitable: no coroutine of its own.
             _new_context(scope)["user"] = directory.authenticate(session_token(scope))
-            await next_app(scope, receive, send)
+            return next_app(scope, receive, send)
 
         return authenticate
 

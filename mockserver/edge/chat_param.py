@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -75,10 +75,11 @@ def chat_param_middleware(
         if not any(p.get("in") == "path" and p.get("name") == _PARAM for p in operation.parameters):
             return next_app
 
-        async def extract_chat(scope: Scope, receive: Receive, send: Send) -> None:
+        def extract_chat(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+            # A plain function handing back the next step's awaitable: no coroutine of its own.
             context = context_of(scope)
             context[CHAT_CONTEXT_KEY] = resolve_chat(context["user"], scope["path_params"][_PARAM])
-            await next_app(scope, receive, send)
+            return next_app(scope, receive, send)
 
         return extract_chat
 

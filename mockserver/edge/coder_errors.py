@@ -35,6 +35,7 @@ from mockserver.core.errors import (
 )
 from mockserver.core.golang import encode_json, quote
 from mockserver.edge.methods import MethodIndex
+from mockserver.edge.next_layer import direct_call
 
 __all__ = [
     "CONTENT_TYPE",
@@ -186,6 +187,7 @@ class CoderErrorMiddleware(ExceptionMiddleware):  # type: ignore[misc]  # connex
     def __init__(self, next_app: ASGIApp) -> None:
         super().__init__(next_app)
         self._handlers = (self._exception_handlers, self._status_handlers)
+        self._next = direct_call(next_app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -203,7 +205,7 @@ class CoderErrorMiddleware(ExceptionMiddleware):  # type: ignore[misc]  # connex
             return send(message)
 
         try:
-            await self.app(scope, receive, noting_start)
+            await self._next(scope, receive, noting_start)
         except Exception as error:
             handler = self._handler_of(error)
             if handler is None or started:

@@ -11,11 +11,14 @@ authenticated and validated before it gets here.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 from urllib.parse import parse_qsl
 
 from connexion.middleware.abstract import RoutedMiddleware
 from connexion.operations import AbstractOperation
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.edge.auth import context_of
@@ -32,6 +35,9 @@ _CONTEXT_ARGUMENTS = frozenset({"user", "chat", REQUEST_BODY})
 # headers (lower-cased names, latin-1 values), and a body no validator reads (a file's bytes).
 # (`body` stays the control plane's: its handlers take the parsed JSON by that name.)
 _RAW_ARGUMENTS = frozenset({"path", "query", "request_headers", "raw_body"})
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+# Starlette's way to send a whole answer (its start, then its body), as most answers send it.
+_WHOLE_ANSWER = Response.__call__
 
 
 def _raw(scope: Scope, name: str) -> Any:
@@ -55,20 +61,41 @@ async def _body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
+def _values_of(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The values of `names` in a mapping, in their order: one C call a request (a dict built by
+    a comprehension for keyword arguments costs about three times as much)."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    return lambda context: tuple(context[name] for name in names)
+
+
 def _call_handler(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
     handler = operation.function
-    names = tuple(inspect.signature(handler).parameters)
+    parameters = inspect.signature(handler).parameters
+    names = tuple(parameters)
     if not set(names) <= _CONTEXT_ARGUMENTS | _RAW_ARGUMENTS:
         # A handler that wants query, path or body parameters by name (the control plane's) is
         # called by Connexion's own machinery, which extracts them.
         return next_app
 
-    if set(names) <= _CONTEXT_ARGUMENTS:  # the common case: everything from the context
+    if set(names) <= _CONTEXT_ARGUMENTS and all(p.kind in _POSITIONAL for p in parameters.values()):
+        # The common case: everything from the context, handed over in the handler's order.
+        arguments = _values_of(names)
 
         async def call_from_context(scope: Scope, receive: Receive, send: Send) -> None:
-            context = context_of(scope)
-            response = await handler(**{name: context[name] for name in names})
-            await response(scope, receive, send)
+            response = await handler(*arguments(context_of(scope)))
+            if type(response).__call__ is not _WHOLE_ANSWER or response.background is not None:
+                await response(scope, receive, send)  # e.g. a streamed answer: its own way
+                return
+            # What Response.__call__ sends for an HTTP request, sent here: no coroutine of its own.
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": response.raw_headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": response.body})
 
         return call_from_context
 

@@ -47,6 +47,7 @@ from mockserver.core.errors import (
 from mockserver.core.golang import MAX_NESTING, encode_json
 from mockserver.core.stopping import Stopping
 from mockserver.edge.coder_errors import CONTENT_TYPE, coder_error, send_error
+from mockserver.edge.next_layer import direct_call
 
 __all__ = [
     "BODY_RECEIVED",
@@ -330,7 +331,7 @@ class LimitsMiddleware:
     """
 
     def __init__(self, app: ASGIApp, *, limits: Limits, stopping: Stopping) -> None:
-        self._app = app
+        self._app = direct_call(app)
         self._limits = limits
         self._stopping = stopping
         self._websockets: set[_Socket] = set()
@@ -341,7 +342,7 @@ class LimitsMiddleware:
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # A plain function handing back the awaitable of the path the request takes: the
-        # outermost layer of every request adds one coroutine to its chain, not two.
+        # outermost layer adds at most one coroutine to a request's chain (see _http).
         kind = scope["type"]
         if kind == "http":
             return self._http(scope, receive, send)
@@ -349,7 +350,10 @@ class LimitsMiddleware:
             return self._websocket(scope, receive, send)
         return self._app(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _http(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Decided at once, with no coroutine of this layer's own unless the request needs one:
+        # a refusal, or a body to hold to the limits as it is read. A request without a body,
+        # or with one the server holds whole, goes on as the app's own awaitable.
         headers = scope["headers"]
         # One pass over the header fields: their size (as header_refusal counts it), the body's
         # framing and Expect; what is over a limit is looked at again, closely.
@@ -368,13 +372,11 @@ class LimitsMiddleware:
         if len(headers) > self._limits.max_headers or size > self._limits.max_header_bytes:
             refusal = header_refusal(self._limits, headers)
             if refusal is not None:
-                await _refuse(send, refusal, close=True)
-                return
+                return _refuse(send, refusal, close=True)
         if chunked:
             length = None
         elif length_field is None:
-            await self._app(scope, receive, send)
-            return
+            return self._app(scope, receive, send)
         else:
             try:
                 length = int(length_field)
@@ -384,8 +386,13 @@ class LimitsMiddleware:
                 if not length or (
                     length <= self._limits.max_body_bytes and BODY_RECEIVED in scope.get("extensions", ())
                 ):
-                    await self._app(scope, receive, send)  # no body, or one the server holds whole
-                    return
+                    return self._app(scope, receive, send)  # no body, or one the server holds whole
+        return self._held(scope, receive, send, length, expects_continue=expects_continue)
+
+    async def _held(
+        self, scope: Scope, receive: Receive, send: Send, length: int | None, *, expects_continue: bool
+    ) -> None:
+        """The request, its body held to the size limit and the deadline as the app reads it."""
         loop = self._on_loop()
         body = _Body(receive, send, length, self._limits, expects_continue=expects_continue, loop=loop)
         self._bodies[body] = loop.time() + self._limits.body_timeout

@@ -12,6 +12,8 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.edge.next_layer import direct_call
+
 __all__ = ["CONTROL_TOKEN_HEADER", "LOCALHOST_ORIGINS", "CorsMiddleware", "CorsPolicy", "cors_options"]
 
 # Any port of localhost, 127.0.0.1 or [::1], over http or https: where a frontend's dev server runs.
@@ -91,6 +93,7 @@ class CorsMiddleware(CORSMiddleware):
 
     def __init__(self, app: ASGIApp, **options: Any) -> None:
         super().__init__(app, **options)
+        self._next = direct_call(app)
         # What Starlette's `send` sets for an allowed origin, as MutableHeaders writes it.
         self._simple_raw = [
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.simple_headers.items()
@@ -99,10 +102,11 @@ class CorsMiddleware(CORSMiddleware):
             [*(name for name, _ in self._simple_raw), b"access-control-allow-origin", b"vary"]
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
+        # A plain function handing back the awaitable of the request's path: a request without
+        # an Origin goes on with no coroutine of this layer's own.
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
+            return super().__call__(scope, receive, send)
         origin: bytes | None = None
         preflight = False
         for name, value in scope["headers"]:
@@ -112,8 +116,7 @@ class CorsMiddleware(CORSMiddleware):
             elif name == b"access-control-request-method":
                 preflight = True
         if origin is not None:
-            await self._with_origin(scope, receive, send, origin, preflight=preflight)
-            return
+            return self._with_origin(scope, receive, send, origin, preflight=preflight)
 
         # A plain function that hands back the server's awaitable: no coroutine of its own for
         # each message of every answer.
@@ -130,7 +133,7 @@ class CorsMiddleware(CORSMiddleware):
                     return send(message)
             return self.send(message, send=send, request_headers=_NO_HEADERS)
 
-        await self.app(scope, receive, vary_on_origin)
+        return self._next(scope, receive, vary_on_origin)
 
     async def _with_origin(
         self, scope: Scope, receive: Receive, send: Send, origin: bytes, *, preflight: bool

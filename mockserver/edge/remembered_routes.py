@@ -11,6 +11,7 @@ own, and a request it refuses (404, 405, a redirect) is never remembered, so it 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from connexion.middleware.abstract import ROUTING_CONTEXT
@@ -36,27 +37,43 @@ def remembered_routes(routing: type[RoutingMiddleware], size: int = _DEFAULT_SIZ
             super().__init__(*args, **kwargs)
             self._routes: dict[tuple[str, str, str], _Route] = {}
 
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+            # A plain function handing back the awaitable of the request's path: a request line
+            # routed before goes straight to its operation's step, with no coroutine of this
+            # layer's own.
             if scope["type"] != "http":
-                await super().__call__(scope, receive, send)
-                return
+                return super().__call__(scope, receive, send)  # type: ignore[no-any-return]
             line = (scope["method"], scope["path"], scope.get("root_path", ""))
             found = self._routes.get(line)
             if found is None:
-                await super().__call__(scope, receive, send)
-                self._remember(line)
-                return
+                return self._route(scope, receive, send, line)
             base_path, operation_id, path_params, step = found
-            routed = dict(scope)  # what Connexion's RoutingOperation hands on, built as it does
-            _scope.set(routed)
-            decided = {"api_base_path": base_path, "operation_id": operation_id}
-            if "path_params" in routed or "extensions" in routed:
-                routed.setdefault("path_params", {}).update(path_params)
-                routed.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {}).update(decided)
-            else:  # a request as the server sends it: both are new
-                routed["path_params"] = dict(path_params)
-                routed["extensions"] = {ROUTING_CONTEXT: decided}
-            await step(routed, receive, send)
+            # What Connexion's RoutingOperation hands on, built as it does (a copy of the scope,
+            # its path parameters and routing decision added to what it holds), with no empty
+            # dict made for a part that is there (serve's requests come with `extensions`).
+            # Connexion's own record of the scope (its `_scope`) is only read by its routing,
+            # which a remembered line never reaches: it is not set.
+            routed = dict(scope)
+            params = routed.get("path_params")
+            if params is None:
+                routed["path_params"] = path_params.copy()
+            else:
+                params.update(path_params)
+            extensions = routed.get("extensions")
+            if extensions is None:
+                extensions = routed["extensions"] = {}
+            decided = extensions.get(ROUTING_CONTEXT)
+            if decided is None:
+                extensions[ROUTING_CONTEXT] = {"api_base_path": base_path, "operation_id": operation_id}
+            else:
+                decided.update(api_base_path=base_path, operation_id=operation_id)
+            return step(routed, receive, send)
+
+        async def _route(
+            self, scope: Scope, receive: Receive, send: Send, line: tuple[str, str, str]
+        ) -> None:
+            await super().__call__(scope, receive, send)
+            self._remember(line)
 
         def _remember(self, line: tuple[str, str, str]) -> None:
             routed = _scope.get(None)

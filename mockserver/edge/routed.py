@@ -10,6 +10,8 @@ from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.operations import AbstractOperation
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.edge.next_layer import direct_call
+
 __all__ = ["StepFactory", "operation_app", "routed_middleware"]
 
 # Makes the ASGI step that runs for one operation before `next_app`.
@@ -21,7 +23,8 @@ def operation_app(app: ASGIApp, base_path: str | None, operation_id: str | None)
 
     A RoutedMiddleware (the mock's or Connexion's) looks up the operation's step in its API of
     the request's base path on every request, then runs it; Connexion's LifespanMiddleware
-    passes every HTTP request on. Both are looked through here: the answer is the step itself.
+    passes every HTTP request on. Both are looked through here: the answer is the step itself
+    (an object's, as its bound `__call__`: `next_layer.direct_call`).
     Anything else, or an operation a layer does not know, is `app` (it decides, as before).
     """
     while True:
@@ -33,7 +36,7 @@ def operation_app(app: ASGIApp, base_path: str | None, operation_id: str | None)
             if apis is not None and len(apis) == 1:
                 step: ASGIApp | None = apis[0].operations.get(operation_id)
                 if step is not None:
-                    return step
+                    return direct_call(step)
         return app
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from connexion.middleware.swagger_ui import SwaggerUIAPI, SwaggerUIMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.edge.next_layer import direct_call
 
 __all__ = ["SwaggerUIOnItsPaths"]
 
@@ -22,6 +24,7 @@ class SwaggerUIOnItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]  # connexi
 
     def __init__(self, app: ASGIApp) -> None:
         super().__init__(app)
+        self._next = direct_call(app)
         # Each API's UI is built on the first request for a UI path or a document, not at start-up
         # (Jinja's templates, the UI's routes: ~20 ms before the first answer).
         self._unbuilt: list[Callable[[], Any]] = []
@@ -40,15 +43,16 @@ class SwaggerUIOnItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]  # connexi
             )
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function handing back the awaitable of the request's path: every other
+        # request goes on with no coroutine of this layer's own.
         path: str = scope.get("path", "")
         if scope["type"] == "http" and ("/ui" in path or path.endswith(".json")):
             while self._unbuilt:  # in the order the APIs were added, as Connexion mounts them
                 api = self._unbuilt.pop(0)()
                 self.router.mount(api.base_path, app=api.router)
-            await super().__call__(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return super().__call__(scope, receive, send)  # type: ignore[no-any-return]
+        return self._next(scope, receive, send)
 
 
 class _DocumentAsWritten(SwaggerUIAPI):  # type: ignore[misc]  # connexion is untyped

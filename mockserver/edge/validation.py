@@ -453,13 +453,22 @@ async def _body_chunks_after(message: Mapping[str, Any], receive: Receive) -> As
 
 def replay(raw: bytes, receive: Receive) -> Receive:
     """A receive that hands out the already-read body once more, then defers to `receive`."""
-    sent = False
+    return _Replayed(raw, receive).receive
 
-    async def replayed() -> MutableMapping[str, Any]:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
+
+class _Replayed:
+    """`replay`'s receive: one object a request with a body (a closure is a function and a cell
+    for each name it holds), whose method is the receive; most handlers never call it."""
+
+    __slots__ = ("_raw", "_receive")
+
+    def __init__(self, raw: bytes, receive: Receive) -> None:
+        self._raw: bytes | None = raw  # None once handed out
+        self._receive = receive
+
+    async def receive(self) -> MutableMapping[str, Any]:
+        raw = self._raw
+        if raw is None:
+            return await self._receive()
+        self._raw = None
         return {"type": "http.request", "body": raw, "more_body": False}
-
-    return replayed
