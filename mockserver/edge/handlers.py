@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl
 
 from connexion.middleware.abstract import RoutedMiddleware
 from connexion.operations import AbstractOperation
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.edge.auth import context_of
@@ -36,8 +35,6 @@ _CONTEXT_ARGUMENTS = frozenset({"user", "chat", REQUEST_BODY})
 # (`body` stays the control plane's: its handlers take the parsed JSON by that name.)
 _RAW_ARGUMENTS = frozenset({"path", "query", "request_headers", "raw_body"})
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-# Starlette's way to send a whole answer (its start, then its body), as most answers send it.
-_WHOLE_ANSWER = Response.__call__
 
 
 def _raw(scope: Scope, name: str) -> Any:
@@ -84,18 +81,7 @@ def _call_handler(operation: AbstractOperation, next_app: ASGIApp) -> ASGIApp:
 
         async def call_from_context(scope: Scope, receive: Receive, send: Send) -> None:
             response = await handler(*arguments(context_of(scope)))
-            if type(response).__call__ is not _WHOLE_ANSWER or response.background is not None:
-                await response(scope, receive, send)  # e.g. a streamed answer: its own way
-                return
-            # What Response.__call__ sends for an HTTP request, sent here: no coroutine of its own.
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": response.raw_headers,
-                }
-            )
-            await send({"type": "http.response.body", "body": response.body})
+            await response(scope, receive, send)
 
         return call_from_context
 
