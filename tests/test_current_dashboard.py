@@ -349,6 +349,7 @@ def test_serve_has_the_dashboard_on_and_the_2026_08_model_picker_off_unless_aske
     [
         ("127.0.0.1", "https", "https://mock.test"),  # a proxy on this machine says the client used TLS
         ("127.0.0.1", None, "http://mock.test"),
+        ("127.0.0.1", "gopher", "http://mock.test"),  # not a scheme uvicorn would take either
         ("203.0.113.9", "https", "http://mock.test"),  # a peer elsewhere is not trusted to say so
     ],
 )
@@ -356,7 +357,7 @@ def test_the_access_url_takes_the_scheme_a_proxy_on_this_machine_forwards(
     peer: str, forwarded: str | None, expected: str
 ) -> None:
     # serve's server reads no X-Forwarded-* header (mockserver/server/serving.py): today's
-    # generation reads the scheme itself, for the dashboard's access URL.
+    # dashboard reads the scheme itself, for its access URL (dashboard/shell.py).
     headers = {"Host": "mock.test", **({"X-Forwarded-Proto": forwarded} if forwarded else {})}
     with TestClient(create_app(app_settings(api="current")), client=(peer, 50000)) as test_client:
         answer = test_client.get("/api/v2/buildinfo", headers=headers)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import coder_chats_openapi
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from mockserver.core.directory import DEFAULT_ORGANIZATION_ID
 from mockserver.core.errors import ChatNotFound
@@ -118,10 +117,6 @@ def current_generation(parts: CoreParts, *, document: Path | None) -> Generation
         prepared=prepared,
         resolve=lambda operation_id: _handler(handlers, operation_id),
         outer_middlewares=(
-            # The scheme a client behind a proxy on this machine reached the mock by
-            # (X-Forwarded-Proto, as uvicorn reads it; serve's server does not): the dashboard's
-            # access URL (buildinfo's dashboard_url) is spelt with it.
-            ProxyHeadersMiddleware,
             # coderd's CSRF check, before authentication or any body (WIRE.md section 2).
             CsrfMiddleware,
             # Opt-in: the model picker of a UI older than the pinned server, whose paths the

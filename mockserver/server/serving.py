@@ -547,8 +547,8 @@ def build_server(
         # by default): compression is per connection, so it would cost each frame once per watcher.
         ws_per_message_deflate=False,
         # Off: no request pays for reading X-Forwarded-For and -Proto (a layer around every app,
-        # ~2 % of a V1 post). The mock answers as it was reached; a generation that reads the
-        # client's scheme behind a proxy adds uvicorn's layer itself (today's, for its dashboard).
+        # ~2 % of a V1 post). The mock answers as it was reached; the one reader of the scheme,
+        # today's dashboard's access URL, takes a local proxy's X-Forwarded-Proto itself.
         proxy_headers=False,
         ws=_OnFirstUpgrade(trimmer),  # type: ignore[arg-type]  # a callable making the protocol
     )

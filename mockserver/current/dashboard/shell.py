@@ -268,10 +268,28 @@ def _caller(request: _Request) -> User:
     return request.user
 
 
+_TRUSTED_PROXY = "127.0.0.1"  # uvicorn's forwarded_allow_ips default
+
+
 def _access_url(scope: Scope) -> str:
-    """The URL the client reached the mock by (coderd answers its configured access URL)."""
-    host = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"host"), "")
-    scheme = "https" if scope.get("scheme") == "https" else "http"
+    """The URL the client reached the mock by (coderd answers its configured access URL): the
+    Host it sent, over https when it came by TLS. A proxy on this machine (127.0.0.1, whom
+    uvicorn's proxy headers trust by default) says which in X-Forwarded-Proto; serve's server
+    reads no forwarded header itself, so that no other request pays for it (serving.py)."""
+    host = ""
+    forwarded: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = host or value.decode("latin-1")
+        elif name == b"x-forwarded-proto":
+            forwarded = value  # the last one, as uvicorn reads it
+    secure = scope.get("scheme") == "https"
+    client = scope.get("client")
+    if forwarded is not None and client is not None and client[0] == _TRUSTED_PROXY:
+        proto = forwarded.decode("latin-1").strip()
+        if proto in ("http", "https", "ws", "wss"):  # else ignored, as uvicorn ignores it
+            secure = proto == "https"
+    scheme = "https" if secure else "http"
     return f"{scheme}://{host}" if host else ""
 
 
