@@ -81,9 +81,12 @@ def test_a_run_due_at_once_stores_the_rows_its_plan_writes(text: str) -> None:
     template = TextRunTemplate.compile(ScenarioLibrary.builtin()["echo"])
     assert template is not None and template.at_once
     run_id = UUID(int=0x1234_5678_9ABC, version=4)
-    # Then its rows alone are the rows its plan writes, in order
+    # Then the rows it stores alone load as the rows its plan writes, in order
     (burst,) = template.plan(run_id, text)
-    assert template.rows(run_id, text) == burst.rows
+    stored = template.packed_rows(str(run_id), text)
+    assert [(role, marshal.loads(stream)) for role, stream in stored] == [
+        (row.role, row.content) for row in burst.rows
+    ]
 
 
 def test_a_run_with_waits_is_not_due_at_once() -> None:

@@ -490,16 +490,11 @@ class TextRunTemplate:
             bursts.append(_new(Burst, (delay, played, written)))
         return tuple(bursts)
 
-    def rows(self, run_id: UUID, text: str, run: str | None = None) -> list[Row]:
-        """The rows of one run in their order, without its partials and instants: what an
-        `at_once` run stores when no one hears its partials (see _AtOnceRun), which stores them
-        as `packed_rows` packs them."""
-        return self._filled(run or str(run_id), text)[1]
-
     def packed_rows(self, run: str, text: str) -> list[tuple[Role, bytes]]:
-        """`rows(...)` with each content as the marshal stream a stored row keeps (see
-        v1/packed.py): the rows' shapes were packed at compile time, a post packs only its
-        values (`run`: the run id as str(UUID) spells it)."""
+        """The rows of one run in their order, without its partials and instants (what an
+        `at_once` run stores when no one hears its partials, see _AtOnceRun), each content as
+        the marshal stream a stored row keeps (see v1/packed.py): the rows' shapes were packed
+        at compile time, a post packs only its values (`run`: the run id as str(UUID) spells it)."""
         values = [pack_str(run)]
         if self._closes:
             _, joined, content, prompt, completion = self._fill(text)
