@@ -564,47 +564,41 @@ def _text_run_rows(run: Any, reason: str, step: _StepValues | None = None) -> li
         "event": "run_started",
         "usage": {"promptTokens": None, "completionTokens": None},
     }
+    rows = [_new(Row, (_SYSTEM, started))]
     if step is None:
-        finished = {
+        figures: dict[str, Any] = {"promptTokens": None, "completionTokens": None}
+    else:
+        message_id, content, parts, prompt, completion = step
+        message = {
+            "type": "message",
+            "run_id": run,
+            "message": {
+                "id": message_id,
+                "content": content,
+                "role": "assistant",
+                "parts": [{"type": "step-start"}, *({"type": kind, kind: text} for kind, text in parts)],
+            },
+        }
+        usage = {
             "type": "stream_event",
             "run_id": run,
-            "event": "run_finished",
-            "usage": {"promptTokens": None, "completionTokens": None},
-            "finish_reason": reason,
+            "event": "usage",
+            "usage": {"promptTokens": prompt, "completionTokens": completion},
+            "step": 0,
         }
-        return [_new(Row, (_SYSTEM, started)), _new(Row, (_SYSTEM, finished))]
-    message_id, content, parts, prompt, completion = step
-    message = {
-        "type": "message",
-        "run_id": run,
-        "message": {
-            "id": message_id,
-            "content": content,
-            "role": "assistant",
-            "parts": [{"type": "step-start"}, *({"type": kind, kind: text} for kind, text in parts)],
-        },
-    }
-    usage = {
-        "type": "stream_event",
-        "run_id": run,
-        "event": "usage",
-        "usage": {"promptTokens": prompt, "completionTokens": completion},
-        "step": 0,
-    }
+        rows += (_new(Row, (_ASSISTANT, message)), _new(Row, (_SYSTEM, usage)))
+        figures = {"promptTokens": prompt, "completionTokens": completion}
     finished = {
         "type": "stream_event",
         "run_id": run,
         "event": "run_finished",
-        "usage": {"promptTokens": prompt, "completionTokens": completion},
+        "usage": figures,
         "finish_reason": reason,
-        "steps": 1,
     }
-    return [
-        _new(Row, (_SYSTEM, started)),
-        _new(Row, (_ASSISTANT, message)),
-        _new(Row, (_SYSTEM, usage)),
-        _new(Row, (_SYSTEM, finished)),
-    ]
+    if step is not None:
+        finished["steps"] = 1  # last, as plan_run writes it
+    rows.append(_new(Row, (_SYSTEM, finished)))
+    return rows
 
 
 # The slots of a template's packed rows (see TextRunTemplate.packed_rows), then one per part.
